@@ -1,0 +1,93 @@
+"""Read a plain-text dump into blocks: one block per paragraph or bullet line.
+
+A paragraph is one line of text. Dumps of the same site separate paragraphs by
+blank lines or by single newlines; treating every non-blank line as a block reads
+both the same way. Blank lines are only counted (``Block.blank_before``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+from feeds.errors import DumpError
+from feeds.models import Block, Dump
+
+# Characters XML 1.0 forbids, and the two noncharacters lxml rejects.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_BULLET = re.compile(r"^\s*[•\-*]\s+(?=\S)")
+# Bytes that almost never occur in text: C0 controls other than tab, LF, FF, CR, ESC.
+_BINARY_BYTES = bytes(set(range(32)) - {9, 10, 12, 13, 27})
+
+
+def strip_xml_forbidden(text: str) -> str:
+    """Remove the characters an XML document may not contain."""
+    return _XML_FORBIDDEN.sub("", text)
+
+
+def decode(data: bytes, path: str) -> tuple[str, list[str]]:
+    """Bytes of a text dump to text; a warning when it was not UTF-8."""
+    if not data.strip():
+        raise DumpError(path, "the file is empty")
+    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                       (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), []
+            except UnicodeDecodeError as exc:
+                raise DumpError(path, f"starts with a {codec} byte-order mark but does not decode: {exc}") from None
+    sample = data[:65536]
+    if b"\x00" in sample or sum(sample.count(b) for b in _BINARY_BYTES) > len(sample) // 100:
+        raise DumpError(path, "looks binary (control bytes), not a text dump")
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        warning = (f"{path}: not valid UTF-8 (byte {exc.start}); read as cp1252. "
+                   "Save the dump as UTF-8 to silence this warning.")
+        return data.decode("cp1252", errors="replace"), [warning]
+
+
+def read_text(path: str | Path, data: bytes | None = None, mtime: datetime | None = None) -> Dump:
+    """Read one text dump. Raises DumpError when it cannot be used."""
+    p = Path(path)
+    name = str(path)
+    if data is None:
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise DumpError(name, f"cannot be read: {exc.strerror or exc}") from None
+    if mtime is None:
+        try:
+            mtime = datetime.fromtimestamp(p.stat().st_mtime, timezone.utc)
+        except OSError:
+            mtime = datetime.now(timezone.utc)
+    text, warnings = decode(data, name)
+    cleaned = strip_xml_forbidden(text)
+    if len(cleaned) != len(text):
+        warnings.append(f"{name}: removed {len(text) - len(cleaned)} characters that XML forbids")
+    blocks = parse_blocks(cleaned)
+    if not blocks:
+        raise DumpError(name, "has no text (only whitespace)")
+    return Dump(path=name, blocks=tuple(blocks), sha256=hashlib.sha256(data).hexdigest(),
+                mtime=mtime, warnings=tuple(warnings))
+
+
+def parse_blocks(text: str) -> list[Block]:
+    """Text to blocks. Line numbers are 1-based and count every line break style."""
+    blocks: list[Block] = []
+    blank = 0
+    for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
+        line = raw.rstrip()
+        if not line.replace("\u00a0", " ").strip():
+            blank += 1
+            continue
+        bullet = _BULLET.match(line)
+        if bullet:
+            blocks.append(Block(number, line[bullet.end():], "bullet", blank))
+        else:
+            blocks.append(Block(number, line.strip(), "para", blank))
+        blank = 0
+    return blocks

@@ -1,0 +1,75 @@
+"""The records handed between stages. All frozen; no I/O here."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Literal
+
+BlockKind = Literal["para", "bullet"]
+DateSource = Literal["explicit", "inferred", "first-seen"]
+
+#: Rank of each date source: a higher rank replaces a lower one, never the reverse.
+DATE_SOURCE_RANK: dict[str, int] = {"first-seen": 0, "inferred": 1, "explicit": 2}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Block:
+    """One paragraph or bullet line of a dump."""
+
+    line: int  # 1-based line number in the dump
+    text: str  # as in the dump (non-breaking spaces kept), without the bullet sign
+    kind: BlockKind = "para"
+    blank_before: int = 0  # blank lines just before this one
+
+    @property
+    def key(self) -> str:
+        """The text for matching: non-breaking spaces folded, whitespace collapsed."""
+        return " ".join(self.text.replace("\u00a0", " ").split())
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Dump:
+    """A dump file read into blocks."""
+
+    path: str
+    blocks: tuple[Block, ...]
+    sha256: str
+    mtime: datetime  # when the dump was written (aware); an upper bound for its dates
+    warnings: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Post:
+    """A post found in a dump: its title and its body blocks, in page order."""
+
+    dump: str
+    title: str
+    start_line: int  # the title's line
+    end_line: int  # the post's last line of text (not the marker line)
+    truncated: bool
+    body: tuple[Block, ...]
+    position: int  # 0 for the newest (topmost) post of its page
+    published: datetime | None = None  # set by the dates stage
+    date_source: DateSource = "first-seen"
+    url: str | None = None  # the post's original URL, when a dump gives it
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Entry:
+    """A post normalised for publication, as kept in the store."""
+
+    key: str  # the normalised title: identity within the site
+    id: str  # minted once, never recomputed
+    slug: str
+    title: str
+    content_html: str
+    summary: str
+    text: str  # the body as plain text (paragraphs separated by blank lines)
+    truncated: bool
+    published: datetime
+    updated: datetime
+    date_source: DateSource
+    first_seen: datetime
+    link: str
+    source: str  # "<dump>:<line>" of the copy the entry's text comes from

@@ -1,0 +1,274 @@
+"""Find the posts in the blocks of one listing-page dump.
+
+A listing page shows posts newest first. A long post shows its opening and ends
+with a marker line, ``<marker> <exact title>``; it starts at the nearest earlier
+block whose text equals that title. The stretches between such posts hold zero or
+more whole posts, whose starts are found from the text alone:
+
+* a post starts with a *heading-like* block (short, no sentence-final punctuation)
+  followed by a prose paragraph: not a bullet, a footnote, another heading or a
+  wire-service dateline ("BEIJING, Jan. 18 (Xinhua) —", which opens a republished
+  news article inside a post);
+* a heading announced by the block before it ("The following articles were
+  originally published by …", or a line ending in a colon) is the title of an
+  article the post republishes, not a new post;
+* a heading followed by an editorial introduction ("The following article is …",
+  "In the article below …") starts a post;
+* otherwise a heading starts a post only when it is title-shaped (at least four
+  words, not a rhetorical question) and it and the paragraphs after it are about
+  something else than the post it would end: a subheading ("Trump's new Monroe
+  Doctrine") carries on the vocabulary of its post. Similarity is the cosine of
+  tf-idf word vectors, with words weighted by how rare they are in the dump.
+
+Site chrome (a banner before the first post, a comment form or navigation after
+the last) is left out. Nothing here knows any particular site.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from feeds.models import Block, Post
+
+DEFAULT_CHROME = (
+    "Leave a Reply", "Leave a Comment", "Leave a reply", "Cancel reply", "Share this:", "Like this:",
+    "Post navigation", "Posts navigation", "Older posts", "Newer posts", "« Older Entries",
+    "Newer Entries »", "Load more", "Related posts", "Related",
+)
+
+_TERMINAL = re.compile(r"[.,;:…][\"”’»)\]]*$")
+_FOOTNOTE = re.compile(r"^\[\d+\]")
+_MONTH = (r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?")
+# "BEIJING, Jan. 18 (Xinhua) —", "Jan. 18 (Nhân Dân) —", "Beijing, January 13th (IDCPC) —",
+# "WASHINGTON (AP) —": an optional place, an optional date, the agency in brackets, a dash.
+_DATELINE = re.compile(
+    rf"^(?:[A-Z][\w .'’-]{{1,40}},\s*)?(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s*)?"
+    r"\([^()]{2,40}\)\s*[—–-]")
+_DATELINE_PLACE = re.compile(r"^[A-Z][A-Z .'’-]{1,40}\s*\([^()]{2,40}\)\s*[—–-]")
+# An editorial line introducing a post: what the article, speech or report below is.
+_INTRODUCES = re.compile(
+    r"\b(?:the following (?:\w+ )?(?:articles?|texts?|reports?|speech(?:es)?|interviews?|pieces?|statements?)"
+    r"|(?:articles?|texts?|pieces?) (?:was|were|is|are) originally|originally (?:published|appeared)"
+    r"|(?:republish|reprint|reproduce|publish|embed)(?:ed)? (?:\w+ ){0,6}below|(?:article|piece|text) below)\b",
+    re.IGNORECASE)
+# A line announcing that text follows: the heading after it is that text's title.
+_ANNOUNCES_TEXT = re.compile(
+    r"\b(?:the following (?:\w+ )?(?:articles?|texts?|speech(?:es)?|statements?|pieces?)"
+    r"|(?:articles?|texts?|pieces?) (?:was|were|is|are) (?:originally|first) (?:published|carried)"
+    r"|(?:republish|reprint|reproduce)(?:ed)? (?:\w+ ){0,6}(?:below|here))\b",
+    re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_STOP = frozenset("""a an the and or but of to in on at by for from with as is are was were be been
+its it this that these those his her their our your my we you they he she not no so if than then
+into over under about after before between against during via per all any some more most new
+how what why who when where which will would can could should may might must do does did has have had
+""".split())
+
+# Thresholds, measured on the seeds (scripts in bench/segment_margins.py): a heading and
+# the SECTION_BLOCKS blocks after it start a new post when their tf-idf cosine similarity
+# to the open post is below the limit. True post boundaries measured 0.02-0.17, headings
+# inside posts 0.09-0.43; the short and question-shaped ones among the latter are caught
+# by shape first.
+SECTION_BLOCKS = 2
+TITLE_SIMILARITY = 0.12
+LONG_TITLE_WORDS = 8
+LONG_TITLE_SIMILARITY = 0.20
+MIN_TITLE_WORDS = 4
+MIN_TITLE_CHARS = 20
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Segmentation:
+    posts: tuple[Post, ...]
+    chrome: tuple[Block, ...]  # blocks left out as site chrome
+    notes: tuple[str, ...]  # things a person may want to know (title not found, …)
+
+
+def heading_like(block: Block) -> bool:
+    """A line that could be a title or a subheading."""
+    text = block.key
+    if block.kind != "para" or not 2 <= len(text) <= 160 or len(text.split()) > 30:
+        return False
+    first = text[0]
+    if not (first.isalnum() or first in "‘“\"'¿¡«("):
+        return False
+    return not _TERMINAL.search(text) and not _FOOTNOTE.match(text) and not is_dateline(text)
+
+
+def is_dateline(text: str) -> bool:
+    return bool(_DATELINE.match(text) or _DATELINE_PLACE.match(text))
+
+
+def is_prose(block: Block) -> bool:
+    """A paragraph that can open a post's body."""
+    return (block.kind == "para" and not heading_like(block) and not _FOOTNOTE.match(block.key)
+            and not is_dateline(block.key) and len(block.key) >= 20)
+
+
+def _words(text: str) -> list[str]:
+    out = []
+    for w in _WORD.findall(text.casefold().replace("’", "'")):
+        w = w.removesuffix("'s")
+        if len(w) > 2 and w not in _STOP:
+            out.append(w.removesuffix("s") if len(w) > 4 else w)
+    return out
+
+
+class _Vocabulary:
+    """Words weighted by inverse document frequency over a dump's blocks."""
+
+    def __init__(self, blocks: Sequence[Block]):
+        self.df: Counter[str] = Counter()
+        for b in blocks:
+            self.df.update(set(_words(b.text)))
+        self.n = max(len(blocks), 1)
+
+    def idf(self, word: str) -> float:
+        return math.log((self.n + 1) / (self.df.get(word, 0) + 1)) + 1.0
+
+    def add(self, vector: dict[str, float], text: str) -> None:
+        for w in _words(text):
+            vector[w] = vector.get(w, 0.0) + self.idf(w)
+
+    def vector(self, texts: Sequence[str]) -> dict[str, float]:
+        v: dict[str, float] = {}
+        for t in texts:
+            self.add(v, t)
+        return v
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(x * b.get(w, 0.0) for w, x in a.items())
+    na = math.sqrt(sum(x * x for x in a.values()))
+    nb = math.sqrt(sum(x * x for x in b.values()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def _sentence_like_question(text: str) -> bool:
+    """A rhetorical question inside prose, not a title: long, or with a clause after a comma."""
+    return text.endswith("?") and (len(text.split()) > 12 or bool(re.search(r",\s+[a-z]", text)))
+
+
+class _Segmenter:
+    def __init__(self, blocks: Sequence[Block], marker: str, chrome: Sequence[str]):
+        self.blocks = list(blocks)
+        self.marker = " ".join(marker.split())
+        self.chrome = {" ".join(c.split()).casefold() for c in chrome}
+        self.vocab = _Vocabulary(self.blocks)
+        self.notes: list[str] = []
+        self.chrome_blocks: list[Block] = []
+
+    # -- markers ---------------------------------------------------------------------
+    def marker_title(self, block: Block) -> str | None:
+        """The title a marker line names ('' when the marker names none), or None."""
+        if block.kind != "para":
+            return None
+        text = block.key
+        if text.casefold() == self.marker.casefold():
+            return ""
+        if text[: len(self.marker) + 1].casefold() != self.marker.casefold() + " ":
+            return None
+        title = text[len(self.marker) + 1:].strip()
+        return re.sub(r"\s*[→»›…]+$|\s*\.\.\.$", "", title).strip()
+
+    # -- whole posts in a stretch ------------------------------------------------------
+    def starts_post(self, i: int, end: int, post: dict[str, float] | None) -> bool:
+        """Does block i (inside a stretch ending before `end`) start a post?
+
+        `post` is the word vector of the post open at block i (None when none is).
+        """
+        b = self.blocks[i]
+        if not heading_like(b) or i + 1 >= end or not is_prose(self.blocks[i + 1]):
+            return False
+        if post is None:  # no post open: any heading with a body starts one
+            return True
+        prev = self.blocks[i - 1]
+        if prev.kind == "para" and (prev.key.endswith(":") or _ANNOUNCES_TEXT.search(prev.key)):
+            return False  # the title of something the post announced
+        if _INTRODUCES.search(self.blocks[i + 1].key):
+            return True  # an editorial introduction follows
+        words = len(b.key.split())
+        if words < MIN_TITLE_WORDS or len(b.key) < MIN_TITLE_CHARS or _sentence_like_question(b.key):
+            return False
+        section = self.vocab.vector([blk.text for blk in self.blocks[i:min(i + 1 + SECTION_BLOCKS, end)]])
+        limit = LONG_TITLE_SIMILARITY if words >= LONG_TITLE_WORDS else TITLE_SIMILARITY
+        return _cosine(section, post) < limit
+
+    def is_chrome(self, block: Block) -> bool:
+        return block.key.casefold() in self.chrome
+
+    def split_stretch(self, start: int, end: int) -> list[tuple[int, int]]:
+        """Whole posts in blocks[start:end], as (title index, end index) pairs."""
+        # Chrome that ends a page (a comment form, navigation) ends the stretch.
+        for j in range(start, end):
+            if self.is_chrome(self.blocks[j]):
+                self.chrome_blocks.extend(self.blocks[j:end])
+                end = j
+                break
+        spans: list[tuple[int, int]] = []
+        post: dict[str, float] | None = None  # word vector of the open post
+        for i in range(start, end):
+            if self.starts_post(i, end, post):
+                if spans:
+                    spans[-1] = (spans[-1][0], i)
+                spans.append((i, end))
+                post = {}
+            elif post is None:
+                self.chrome_blocks.append(self.blocks[i])
+                continue
+            self.vocab.add(post, self.blocks[i].text)
+        return spans
+
+    # -- the page ----------------------------------------------------------------------
+    def run(self) -> tuple[list[tuple[int, int, bool, str | None]], list[Block]]:
+        """(title index, end index, truncated, title from the marker) for each post."""
+        found: list[tuple[int, int, bool, str | None]] = []
+        lo = 0  # first block not yet assigned
+        for m, block in enumerate(self.blocks):
+            title = self.marker_title(block)
+            if title is None:
+                continue
+            s = None
+            if title:
+                key = " ".join(title.split())
+                s = next((j for j in range(m - 1, lo - 1, -1) if self.blocks[j].key == key), None)
+                if s is None:
+                    self.notes.append(f"line {block.line}: no line before the marker equals its title "
+                                      f"{title!r}; the post is taken to start at the last heading")
+            if s is None:  # marker without a (findable) title: the last post of the stretch
+                spans = self.split_stretch(lo, m)
+                if not spans:
+                    self.notes.append(f"line {block.line}: marker with no post before it; ignored")
+                    lo = m + 1
+                    continue
+                found.extend((a, b, False, None) for a, b in spans[:-1])
+                found.append((spans[-1][0], m, True, title or None))
+            else:
+                found.extend((a, b, False, None) for a, b in self.split_stretch(lo, s))
+                found.append((s, m, True, title))
+            lo = m + 1
+        found.extend((a, b, False, None) for a, b in self.split_stretch(lo, len(self.blocks)))
+        return found, self.chrome_blocks
+
+
+def segment(dump: str, blocks: Sequence[Block], marker: str = "Continue reading",
+            chrome: Sequence[str] = DEFAULT_CHROME) -> Segmentation:
+    """The posts of one dump, newest (topmost) first."""
+    seg = _Segmenter(blocks, marker, chrome)
+    spans, chrome_blocks = seg.run()
+    posts = []
+    for position, (s, e, truncated, marker_title) in enumerate(spans):
+        title_block = seg.blocks[s]
+        body = tuple(seg.blocks[s + 1:e])
+        title = marker_title if marker_title and title_block.key != " ".join(marker_title.split()) \
+            else title_block.key
+        posts.append(Post(dump=dump, title=title, start_line=title_block.line,
+                          end_line=body[-1].line if body else title_block.line,
+                          truncated=truncated, body=body, position=position))
+    return Segmentation(tuple(posts), tuple(chrome_blocks), tuple(seg.notes))
