@@ -21,11 +21,12 @@ class Block:
     text: str  # as in the dump (non-breaking spaces kept), without the bullet sign
     kind: BlockKind = "para"
     blank_before: int = 0  # blank lines just before this one
+    #: The text for matching: non-breaking spaces folded, whitespace collapsed.
+    key: str = dataclasses.field(default="", compare=False)
 
-    @property
-    def key(self) -> str:
-        """The text for matching: non-breaking spaces folded, whitespace collapsed."""
-        return " ".join(self.text.replace("\u00a0", " ").split())
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", " ".join(self.text.replace("\u00a0", " ").split()))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ import dataclasses
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from feeds.models import Block, Post
 
@@ -61,7 +61,6 @@ _ANNOUNCES_TEXT = re.compile(
     r"|(?:articles?|texts?|pieces?) (?:was|were|is|are) (?:originally|first) (?:published|carried)"
     r"|(?:republish|reprint|reproduce)(?:ed)? (?:\w+ ){0,6}(?:below|here))\b",
     re.IGNORECASE)
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _STOP = frozenset("""a an the and or but of to in on at by for from with as is are was were be been
 its it this that these those his her their our your my we you they he she not no so if than then
 into over under about after before between against during via per all any some more most new
@@ -91,7 +90,7 @@ class Segmentation:
 def heading_like(block: Block) -> bool:
     """A line that could be a title or a subheading."""
     text = block.key
-    if block.kind != "para" or not 2 <= len(text) <= 160 or len(text.split()) > 30:
+    if block.kind != "para" or not 2 <= len(text) <= 160 or text.count(" ") >= 30:
         return False
     first = text[0]
     if not (first.isalnum() or first in "‘“\"'¿¡«("):
@@ -109,35 +108,41 @@ def is_prose(block: Block) -> bool:
             and not is_dateline(block.key) and len(block.key) >= 20)
 
 
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
 def _words(text: str) -> list[str]:
-    out = []
-    for w in _WORD.findall(text.casefold().replace("’", "'")):
-        w = w.removesuffix("'s")
-        if len(w) > 2 and w not in _STOP:
-            out.append(w.removesuffix("s") if len(w) > 4 else w)
-    return out
+    """The content words of a text, case-folded."""
+    return [w for w in _WORD.findall(text.casefold()) if w not in _STOP]
 
 
 class _Vocabulary:
     """Words weighted by inverse document frequency over a dump's blocks."""
 
     def __init__(self, blocks: Sequence[Block]):
+        self.words = [_words(b.text) for b in blocks]  # per block, reused for the vectors
         self.df: Counter[str] = Counter()
-        for b in blocks:
-            self.df.update(set(_words(b.text)))
+        for ws in self.words:
+            self.df.update(set(ws))
         self.n = max(len(blocks), 1)
+        self._idf: dict[str, float] = {}
 
     def idf(self, word: str) -> float:
-        return math.log((self.n + 1) / (self.df.get(word, 0) + 1)) + 1.0
+        value = self._idf.get(word)
+        if value is None:
+            value = self._idf[word] = math.log((self.n + 1) / (self.df.get(word, 0) + 1)) + 1.0
+        return value
 
-    def add(self, vector: dict[str, float], text: str) -> None:
-        for w in _words(text):
-            vector[w] = vector.get(w, 0.0) + self.idf(w)
+    def add(self, vector: dict[str, float], index: int) -> None:
+        """Add the words of block `index` to a word vector."""
+        idf = self.idf
+        for w in self.words[index]:
+            vector[w] = vector.get(w, 0.0) + idf(w)
 
-    def vector(self, texts: Sequence[str]) -> dict[str, float]:
+    def vector(self, indexes: Iterable[int]) -> dict[str, float]:
         v: dict[str, float] = {}
-        for t in texts:
-            self.add(v, t)
+        for i in indexes:
+            self.add(v, i)
         return v
 
 
@@ -160,9 +165,20 @@ class _Segmenter:
         self.blocks = list(blocks)
         self.marker = " ".join(marker.split())
         self.chrome = {" ".join(c.split()).casefold() for c in chrome}
-        self.vocab = _Vocabulary(self.blocks)
+        self._vocab: _Vocabulary | None = None
         self.notes: list[str] = []
         self.chrome_blocks: list[Block] = []
+
+    @property
+    def vocab(self) -> _Vocabulary:
+        """Word weights over the dump, built the first time a stretch needs them."""
+        if self._vocab is None:
+            self._vocab = _Vocabulary(self.blocks)
+        return self._vocab
+
+    @vocab.setter
+    def vocab(self, value: _Vocabulary) -> None:
+        self._vocab = value
 
     # -- markers ---------------------------------------------------------------------
     def marker_title(self, block: Block) -> str | None:
@@ -178,10 +194,11 @@ class _Segmenter:
         return re.sub(r"\s*[→»›…]+$|\s*\.\.\.$", "", title).strip()
 
     # -- whole posts in a stretch ------------------------------------------------------
-    def starts_post(self, i: int, end: int, post: dict[str, float] | None) -> bool:
+    def starts_post(self, i: int, end: int, post: dict[str, float] | None, pending: list[int]) -> bool:
         """Does block i (inside a stretch ending before `end`) start a post?
 
-        `post` is the word vector of the post open at block i (None when none is).
+        `post` is the word vector of the post open at block i (None when none is); the
+        blocks in `pending` are added to it only when a similarity is needed.
         """
         b = self.blocks[i]
         if not heading_like(b) or i + 1 >= end or not is_prose(self.blocks[i + 1]):
@@ -196,7 +213,10 @@ class _Segmenter:
         words = len(b.key.split())
         if words < MIN_TITLE_WORDS or len(b.key) < MIN_TITLE_CHARS or _sentence_like_question(b.key):
             return False
-        section = self.vocab.vector([blk.text for blk in self.blocks[i:min(i + 1 + SECTION_BLOCKS, end)]])
+        for j in pending:
+            self.vocab.add(post, j)
+        pending.clear()
+        section = self.vocab.vector(range(i, min(i + 1 + SECTION_BLOCKS, end)))
         limit = LONG_TITLE_SIMILARITY if words >= LONG_TITLE_WORDS else TITLE_SIMILARITY
         return _cosine(section, post) < limit
 
@@ -212,17 +232,18 @@ class _Segmenter:
                 end = j
                 break
         spans: list[tuple[int, int]] = []
-        post: dict[str, float] | None = None  # word vector of the open post
+        post: dict[str, float] | None = None  # word vector of the open post, built lazily
+        pending: list[int] = []  # blocks of the open post not yet in its vector
         for i in range(start, end):
-            if self.starts_post(i, end, post):
+            if self.starts_post(i, end, post, pending):
                 if spans:
                     spans[-1] = (spans[-1][0], i)
                 spans.append((i, end))
-                post = {}
+                post, pending = {}, []
             elif post is None:
                 self.chrome_blocks.append(self.blocks[i])
                 continue
-            self.vocab.add(post, self.blocks[i].text)
+            pending.append(i)
         return spans
 
     # -- the page ----------------------------------------------------------------------

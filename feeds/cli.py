@@ -1,0 +1,202 @@
+"""The command line: ``python -m feeds [options] [command]``. Thin: parse, call, report."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from feeds import __version__, config as config_mod
+from feeds.errors import ConfigError, FeedsError, LockedError
+
+log = logging.getLogger("feeds")
+
+EXIT_OK, EXIT_SKIPPED, EXIT_CONFIG, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 75, 130
+
+DESCRIPTION = """\
+Turn dumps of a website's pages into Atom and RSS feeds and a page per post.
+
+With no command, runs one pass: reads the dumps named in feeds.toml (default
+seeds/*.txt) that are new or changed, stores their posts in SQLite (default
+state/feeds.sqlite3) and writes what changed under out/: atom.xml, rss.xml,
+index.html and posts/<slug>.html. Safe to run from cron.
+"""
+
+EPILOG = """\
+exit status: 0 done; 1 done, but some dumps were skipped (named on stderr);
+2 bad configuration or usage; 75 another pass holds the lock; 130 interrupted.
+
+examples:
+  python -m feeds                      one pass over seeds/ into out/
+  python -m feeds inspect seeds/*.txt  show the posts found, touch nothing
+  python -m feeds serve                preview out/ at http://127.0.0.1:8000/
+"""
+
+
+def _now(value: str) -> datetime:
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--now {value!r} is not an ISO 8601 time; write e.g. 2025-02-17T09:00:00+00:00") from None
+    return dt
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-c", "--config", metavar="FILE",
+                        help="configuration file (default: ./feeds.toml if present, else built-in defaults)")
+    common.add_argument("--now", type=_now, metavar="ISO-8601",
+                        help="fix the clock (e.g. 2025-02-17T09:00:00+00:00) for reproducible builds and tests; "
+                             "a time without offset is in the site's time zone")
+    common.add_argument("-v", "--verbose", action="count", default=0, help="say more (-vv for debugging)")
+    common.add_argument("-q", "--quiet", action="store_true", help="only errors, and the summary line")
+
+    parser = argparse.ArgumentParser(prog="python -m feeds", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common])
+    parser.add_argument("--version", action="version", version=f"feeds {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="command")
+
+    run = sub.add_parser("run", parents=[common], help="one pass (the default command)",
+                         description="Read new or changed dumps, store their posts, publish what changed.")
+    run.add_argument("--rebuild", action="store_true",
+                     help="render every page and feed again (written only where the bytes differ)")
+
+    inspect = sub.add_parser("inspect", parents=[common], help="show the posts found in dumps; touches nothing",
+                             description="Read the given dumps and show the posts found in them, with "
+                                         "their lines, cut or whole, slug and date. Touches neither the "
+                                         "state nor out/.")
+    inspect.add_argument("paths", nargs="+", metavar="PATH", help="dump files")
+    inspect.add_argument("--json", action="store_true",
+                         help="one JSON object per post per line: dump, title, start_line, end_line, "
+                              "truncated, slug, published, date_source, position")
+
+    serve = sub.add_parser("serve", parents=[common], help="serve out/ on 127.0.0.1:8000 to preview it",
+                           description="Serve the output folder over HTTP so a browser or a feed reader "
+                                       "can subscribe to http://127.0.0.1:8000/atom.xml.")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--bind", default="127.0.0.1", help="address (default 127.0.0.1)")
+    return parser
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if verbose < 2
+                                           else "%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("feeds")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose, args.quiet)
+    try:
+        cfg = config_mod.load(args.config)
+        now = args.now or datetime.now(timezone.utc)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=cfg.site.tz)
+        command = args.command or "run"
+        if command == "inspect":
+            return cmd_inspect(cfg, args.paths, now, as_json=args.json)
+        if command == "serve":
+            return cmd_serve(cfg, args.bind, args.port)
+        return cmd_run(cfg, now, rebuild=getattr(args, "rebuild", False), quiet=args.quiet)
+    except ConfigError as exc:
+        print(f"feeds: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except LockedError as exc:
+        print(f"feeds: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except FeedsError as exc:
+        print(f"feeds: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        print("feeds: interrupted; what was stored and published before stays", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _progress():
+    """A one-line progress display on a terminal, for passes over many dumps."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(n: int, total: int, path: str) -> None:
+        if total >= 20 and (n == total or n % max(total // 100, 1) == 0):
+            sys.stderr.write(f"\rreading dumps: {n}/{total} ({100 * n // total}%)")
+            if n == total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+    return show
+
+
+def cmd_run(cfg: config_mod.Config, now: datetime, *, rebuild: bool, quiet: bool) -> int:
+    from feeds.lock import exclusive
+    from feeds.pipeline import run_once
+    from feeds.store import Store
+
+    lock_path = cfg.state.path.with_name(cfg.state.path.name + ".lock")
+    with exclusive(lock_path), Store(cfg.state.path) as store:
+        report = run_once(cfg, store, now, rebuild=rebuild, progress=_progress())
+    for line in report.skipped:
+        print(f"feeds: skipped {line}", file=sys.stderr)
+    print(f"feeds: {report.summary()}", file=sys.stderr if quiet else sys.stdout)
+    return EXIT_SKIPPED if report.skipped else EXIT_OK
+
+
+def cmd_inspect(cfg: config_mod.Config, paths: Sequence[str], now: datetime, *, as_json: bool) -> int:
+    from feeds.inspect import inspect_paths
+
+    rows, errors = inspect_paths(cfg, paths, now)
+    for err in errors:
+        print(f"feeds: skipped {err}", file=sys.stderr)
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        print(f"{'dump':<24} {'#':>3} {'lines':>11} {'':5} {'published':<10} {'source':<10} title")
+        for r in rows:
+            lines = f"{r['start_line']}-{r['end_line']}"
+            print(f"{Path(r['dump']).name[:24]:<24} {r['position'] + 1:>3} {lines:>11} "
+                  f"{'cut' if r['truncated'] else 'whole':5} {r['published'][:10]:<10} "
+                  f"{r['date_source']:<10} {r['title']}")
+        dumps = len({r["dump"] for r in rows})
+        cut = sum(r["truncated"] for r in rows)
+        print(f"{len(rows)} post(s) in {dumps} dump(s): {cut} cut, {len(rows) - cut} whole; "
+              f"{len({r['key'] for r in rows})} distinct")
+    return EXIT_SKIPPED if errors else EXIT_OK
+
+
+def cmd_serve(cfg: config_mod.Config, bind: str, port: int) -> int:
+    directory = cfg.output.dir
+    if not (directory / "index.html").exists():
+        print(f"feeds: {directory}/ has nothing to serve yet; run 'python -m feeds' first", file=sys.stderr)
+        return EXIT_CONFIG
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    with http.server.ThreadingHTTPServer((bind, port), handler) as httpd:
+        base = f"http://{bind}:{httpd.server_address[1]}/"
+        print(f"Serving {directory}/ at {base} (Ctrl-C to stop). Subscribe a feed reader to {base}atom.xml")
+        if cfg.site.base_url != base:
+            print(f"note: links in the feeds point to site.base_url = {cfg.site.base_url}")
+        try:
+            httpd.serve_forever()
+        except KeyboardInterrupt:
+            print("stopped")
+    return EXIT_OK
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".xml": "application/xml; charset=utf-8", ".html": "text/html; charset=utf-8"}
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.info("%s %s", self.address_string(), format % args)

@@ -1,0 +1,289 @@
+"""Find the dates a text mentions and infer the publication dates of a page's posts.
+
+Pure functions: the clock and the dump's time come in as arguments.
+
+Inference, for the posts of one listing page (newest first):
+
+1. Every day-level date each post mentions is a candidate ("16 February 2025",
+   "Saturday February 15, 2025", "Feb. 10", "January 26"). A date without a year
+   takes the year that puts it nearest the dates with years in the same post (or,
+   failing those, in the whole page) and that agrees with its weekday, if given.
+2. Dates after the dump was written are impossible. Of the rest, one candidate per
+   post is chosen so that the dates never increase down the page, with as many posts
+   dated as possible and, among those choices, each date as late as possible (a post
+   is published after the events it reports). A date that would break the page order
+   is an announced future event or history, and is not chosen. A chosen date far
+   older than every other on the page (history, on a post near the bottom) is dropped.
+3. Posts left without a date sit between dated neighbours: they get a date
+   interpolated between those, or their only neighbour's; a page with no dates at all
+   gets none (the caller falls back to the time the post was first seen).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+
+MONTHS = {m: i for i, names in enumerate(
+    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+     ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+     ("oct", "october"), ("nov", "november"), ("dec", "december")], start=1) for m in names}
+WEEKDAYS = {d: i for i, names in enumerate(
+    [("mon", "monday"), ("tue", "tues", "tuesday"), ("wed", "wednesday"), ("thu", "thur", "thurs", "thursday"),
+     ("fri", "friday"), ("sat", "saturday"), ("sun", "sunday")]) for d in names}
+
+# Months are found by their capitalised names (as English prose writes them), then the
+# day, weekday and year are read around each with short anchored patterns: scanning
+# the whole text once with one simple pattern is what keeps ingest fast.
+_MONTH_WORD = re.compile(r"\b(?=[JFMASOND])(?:" + "|".join(
+    sorted({m.capitalize() for m in MONTHS} | {m.upper() for m in MONTHS if len(m) > 3},
+           key=len, reverse=True)) + r")\b\.?")
+_WD = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
+# before the month: "[Sunday] 16 [of] ", "Sunday the 2nd of "
+_BEFORE = re.compile(rf"(?:\b(?P<wd>{_WD})\.?,?\s+(?:the\s+)?)?\b(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?$",
+                     re.IGNORECASE)
+# after a "day month": ", 2025" / " 2025"
+_YEAR_AFTER = re.compile(r",?\s+(?P<year>(?:1[6-9]|20)\d\d)\b")
+# after the month: " 16[th][, 2025]"
+_AFTER = re.compile(r"\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b(?!\s*(?:%|per\b|million|billion|[.,]\d))"
+                    r"(?:,?\s+(?P<year>(?:1[6-9]|20)\d\d)\b)?")
+# before a "month day": "Saturday "
+_WD_BEFORE = re.compile(rf"\b(?P<wd>{_WD})\.?,?\s+$", re.IGNORECASE)
+_ISO = re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mon>[01]\d)-(?P<day>[0-3]\d)\b")
+
+#: What it costs (in days of lag) to reject every date a post mentions.
+REJECT_COST = 4
+#: A top post dated this much after the next is taken to announce a future event.
+HISTORY_GAP = timedelta(days=120)
+
+
+class Mention(tuple[int, int, int | None, int | None]):
+    """(month, day, year or None, weekday or None) as written in the text."""
+
+    @property
+    def month(self) -> int:
+        return self[0]
+
+    @property
+    def day(self) -> int:
+        return self[1]
+
+    @property
+    def year(self) -> int | None:
+        return self[2]
+
+    @property
+    def weekday(self) -> int | None:
+        return self[3]
+
+
+def find_mentions(text: str) -> list[Mention]:
+    """Every day-level date written in the text, in order of appearance."""
+    found: list[Mention] = []
+    for m in _MONTH_WORD.finditer(text):
+        month = MONTHS[m.group().rstrip(".").lower()]
+        before = _BEFORE.search(text, max(0, m.start() - 32), m.start())
+        if before:  # 16 February [2025]
+            year = _YEAR_AFTER.match(text, m.end())
+            wd = before.group("wd")
+            found.append(Mention((month, int(before.group("day")), int(year.group("year")) if year else None,
+                                  WEEKDAYS[wd.lower()] if wd else None)))
+            continue
+        after = _AFTER.match(text, m.end())
+        if after:  # February 16[, 2025]
+            wd_m = _WD_BEFORE.search(text, max(0, m.start() - 12), m.start())
+            found.append(Mention((month, int(after.group("day")),
+                                  int(after.group("year")) if after.group("year") else None,
+                                  WEEKDAYS[wd_m.group("wd").lower()] if wd_m else None)))
+    if "-" in text:
+        found.extend(Mention((int(m.group("mon")), int(m.group("day")), int(m.group("year")), None))
+                     for m in _ISO.finditer(text))
+    return [f for f in found if 1 <= f.day <= 31 and 1 <= f.month <= 12]
+
+
+def _valid(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def resolve(mention: Mention, reference: date) -> date | None:
+    """The date a mention means, its year (if missing) taken nearest the reference."""
+    if mention.year is not None:
+        return _valid(mention.year, mention.month, mention.day)
+    options = [d for y in (reference.year - 1, reference.year, reference.year + 1)
+               if (d := _valid(y, mention.month, mention.day))]
+    if mention.weekday is not None:
+        options = [d for d in options if d.weekday() == mention.weekday] or options
+    return min(options, key=lambda d: (abs((d - reference).days), d)) if options else None
+
+
+def _reference(mentions: Sequence[Mention], upper: date) -> date | None:
+    """The median of the plausible dates with years: the centre of a text's time."""
+    dated = sorted(d for m in mentions if m.year is not None
+                   and (d := _valid(m.year, m.month, m.day)) and d <= upper)
+    if not dated:
+        return None
+    # Keep the densest cluster: the dates within a year of the latest plausible one.
+    recent = [d for d in dated if (dated[-1] - d).days <= 366]
+    return recent[len(recent) // 2]
+
+
+def candidates(post_texts: Sequence[str], page_reference: date | None, upper: date) -> list[date]:
+    """The dates a post mentions, resolved, not after `upper`, newest first, unique.
+
+    A date without a year is read near the post's own dates with years when those are
+    near the page's (a post about 1964 does not pull "Feb. 8" back to 1964).
+    """
+    mentions = [m for t in post_texts for m in find_mentions(t)]
+    ref = _reference(mentions, upper)
+    if ref is None or (page_reference is not None and abs((ref - page_reference).days) > 400):
+        ref = page_reference
+    out: set[date] = set()
+    for m in mentions:
+        if m.year is None and ref is None:
+            continue
+        d = resolve(m, ref) if ref else resolve(m, upper)
+        if d is not None and d <= upper:
+            out.add(d)
+    return sorted(out, reverse=True)
+
+
+def choose(cands: Sequence[Sequence[date]], fixed: Sequence[bool] = ()) -> list[date | None]:
+    """Publication dates (or None) for posts in newest-first order, from their candidates.
+
+    A mentioned date is a lower bound: a post is published after the events it reports,
+    and after every post below it. So a post's date is the latest accepted candidate at
+    or below it on the page (a running maximum from the bottom). Each post accepts one
+    of its candidates or none; the choice minimises, over the page, each post's lag
+    behind its own accepted candidate plus REJECT_COST for each post whose candidates
+    are all rejected. An announced future event, accepted, would push every post above
+    it later: it costs more than rejecting it. History lags far behind: rejected too.
+    A post whose date is `fixed` (settled by an earlier pass) keeps it exactly.
+    Dynamic programming from the bottom over (post, running maximum).
+    """
+    n = len(cands)
+    is_fixed = [i < len(fixed) and fixed[i] for i in range(n)]
+    # state: running max (None: nothing accepted yet) -> (cost, -sum of accepted ordinals)
+    states: dict[date | None, tuple[int, int]] = {None: (0, 0)}
+    steps: list[dict[date | None, tuple[date | None, date | None]]] = []
+    for i in range(n - 1, -1, -1):
+        new: dict[date | None, tuple[int, int]] = {}
+        back: dict[date | None, tuple[date | None, date | None]] = {}
+
+        def offer(m: date | None, cost: tuple[int, int], prev: date | None, pick: date | None) -> None:
+            if m not in new or cost < new[m]:
+                new[m] = cost
+                back[m] = (prev, pick)
+
+        for m, (cost, neg) in states.items():
+            if not is_fixed[i]:
+                offer(m, (cost + (REJECT_COST if cands[i] else 0), neg), m, None)
+            for c in cands[i]:
+                if is_fixed[i] and m is not None and m > c:
+                    continue  # a settled date cannot be pushed later
+                top = c if m is None or c > m else m
+                offer(top, (cost + (top - c).days, neg - c.toordinal()), m, c)
+        if not new:  # only fixed dates that the posts below contradict: keep what is below
+            new, back = dict(states), {m: (m, None) for m in states}
+        states = new
+        steps.append(back)
+    m = min(states, key=lambda k: states[k])
+    out: list[date | None] = []
+    for back in reversed(steps):  # from the top post down
+        prev, pick = back[m]
+        # A post that accepted none of its dates is only bounded: fill() places it.
+        out.append(m if pick is not None else None)
+        m = prev
+    # A top post dated far after the next announces a future event.
+    if len(out) > 1 and out[0] and out[1] and out[0] - out[1] > HISTORY_GAP and not is_fixed[0]:
+        out[0] = None
+    return out
+
+
+def fill(chosen: Sequence[date | None]) -> list[date | None]:
+    """Dates for the posts with none: spread evenly between the dated posts above and
+    below (in whole days), or the nearest dated post's when there is only one side."""
+    known = [(i, d) for i, d in enumerate(chosen) if d is not None]
+    if not known:
+        return [None] * len(chosen)
+    out: list[date | None] = list(chosen)
+    for i, d in enumerate(chosen):
+        if d is not None:
+            continue
+        above = next(((j, e) for j, e in reversed(known) if j < i), None)
+        below = next(((j, e) for j, e in known if j > i), None)
+        if above and below:
+            (ja, da), (jb, db) = above, below
+            span = (da - db).days
+            out[i] = db + timedelta(days=round(span * (jb - i) / (jb - ja)))
+        else:
+            out[i] = (above or below)[1]  # type: ignore[index]
+    return out
+
+
+def infer(posts: Sequence[Sequence[str]], upper: date,
+          known: Sequence[date | None] = ()) -> list[date | None]:
+    """Publication dates for posts in newest-first order, each given as its texts.
+
+    `known[i]`, when set, is a date settled earlier (a post already stored): it is
+    kept and bounds its neighbours.
+    """
+    known = list(known) + [None] * (len(posts) - len(known))
+    all_mentions = [m for texts in posts for t in texts for m in find_mentions(t)]
+    page_ref = _reference(all_mentions, upper)
+    cands = [[k] if k is not None else candidates(texts, page_ref, upper)
+             for texts, k in zip(posts, known)]
+    return fill(choose(cands, [k is not None for k in known]))
+
+
+def merge_orders(pages: Sequence[Sequence[str]]) -> list[str]:
+    """One newest-first order of the keys of several pages, consistent with each page.
+
+    Pages overlap where they share posts (page 1 ends with what page 2 begins with).
+    A topological merge: a key comes after every key shown above it on any page; ties
+    go to the earlier page and position. Keys caught in a cycle (pages that disagree)
+    are placed in page order after the rest.
+    """
+    after: dict[str, set[str]] = {}
+    rank: dict[str, tuple[int, int]] = {}
+    for p, keys in enumerate(pages):
+        for i, k in enumerate(keys):
+            rank.setdefault(k, (p, i))
+            after.setdefault(k, set())
+            if i:
+                after[k].add(keys[i - 1])
+    done: list[str] = []
+    placed: set[str] = set()
+    pending = sorted(rank, key=rank.__getitem__)
+    while pending:
+        ready = next((k for k in pending if after[k] <= placed), None)
+        if ready is None:  # a cycle: take the first in page order
+            ready = pending[0]
+        done.append(ready)
+        placed.add(ready)
+        pending.remove(ready)
+    return done
+
+
+def at_page_time(days: Sequence[date | None], tz: tzinfo) -> list[datetime | None]:
+    """Date-only estimates to aware datetimes that keep the page order.
+
+    Each post gets noon in the site's zone, less one minute per post above it on the
+    same day, so that sorting by time gives back the page order.
+    """
+    out: list[datetime | None] = []
+    previous: date | None = None
+    rank = 0
+    for d in days:
+        if d is None:
+            out.append(None)
+            continue
+        rank = rank + 1 if d == previous else 0
+        previous = d
+        out.append(datetime.combine(d, time(12, 0), tz) - timedelta(minutes=rank))
+    return out

@@ -1,0 +1,33 @@
+"""One pass at a time: an exclusive, non-blocking ``flock`` on a file beside the state.
+
+The kernel drops the lock when the process dies, so a lock left by a killed
+process never blocks the next start.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from feeds.errors import LockedError
+
+
+@contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            raise LockedError(f"another feeds pass is running (pid {holder}, lock {path}); "
+                              "this one exits without touching anything") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)

@@ -1,0 +1,101 @@
+"""Post → the parts of an entry: identity key, slug, HTML body, summary. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from html import escape
+
+from feeds.models import Block
+
+SUMMARY_CHARS = 300
+SLUG_CHARS = 80
+
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'",
+                         "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"'})
+
+
+def identity(title: str) -> str:
+    """The normalised title that identifies a post within its site.
+
+    NFKC, typographic quotes folded to ASCII, whitespace collapsed, case-folded:
+    normalising twice changes nothing.
+    """
+    text = unicodedata.normalize("NFKC", title).translate(_QUOTES)
+    return " ".join(text.split()).casefold()
+
+
+def slugify(title: str) -> str:
+    """An ASCII slug: letters and digits joined by hyphens, cut at a word boundary."""
+    text = unicodedata.normalize("NFKD", identity(title))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    words = re.findall(r"[a-z0-9]+", text.encode("ascii", "ignore").decode().replace("'", ""))
+    slug = ""
+    for w in words:
+        if len(slug) + len(w) + 1 > SLUG_CHARS:
+            break
+        slug = f"{slug}-{w}" if slug else w
+    if not slug:  # a title with no ASCII letters at all: a stable hash instead
+        slug = "post-" + hashlib.sha1(identity(title).encode()).hexdigest()[:10]
+    return slug
+
+
+def unique_slug(title: str, taken: set[str]) -> str:
+    base = slugify(title)
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def mint_id(domain: str, first_seen: datetime, slug: str) -> str:
+    """A tag URI (RFC 4151), minted once when a post is first seen."""
+    return f"tag:{domain},{first_seen.date().isoformat()}:{slug}"
+
+
+def body_text(blocks: Sequence[Block]) -> str:
+    """The body as plain text: one paragraph or bullet per line group."""
+    return "\n\n".join(("• " + b.text) if b.kind == "bullet" else b.text for b in blocks)
+
+
+def body_html(blocks: Sequence[Block]) -> str:
+    """Paragraphs as <p>, runs of bullets as <ul><li>; the text escaped exactly once."""
+    out: list[str] = []
+    in_list = False
+    for b in blocks:
+        if b.kind == "bullet":
+            if not in_list:
+                out.append("<ul>")
+                in_list = True
+            out.append(f"<li>{escape(b.text, quote=False)}</li>")
+            continue
+        if in_list:
+            out.append("</ul>")
+            in_list = False
+        out.append(f"<p>{escape(b.text, quote=False)}</p>")
+    if in_list:
+        out.append("</ul>")
+    return "\n".join(out)
+
+
+def continue_link(html: str, title: str, link: str, marker: str) -> str:
+    """A cut post's body ends with a link to the page that holds it."""
+    return f'{html}\n<p><a href="{escape(link)}">{escape(marker)} {escape(title, quote=False)}</a></p>'
+
+
+def summarise(paragraphs: Iterable[str], limit: int = SUMMARY_CHARS) -> str:
+    """The opening text cut at a word boundary near `limit` characters, with an ellipsis."""
+    text = " ".join(" ".join(p.replace("\u00a0", " ").split()) for p in paragraphs)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1]
+    space = cut.rfind(" ")
+    cut = cut[:space] if space > limit // 2 else text[:limit]
+    return cut.rstrip(" ,;:–—-") + "…"
+
+
+def text_hash(title: str, text: str) -> str:
+    return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()

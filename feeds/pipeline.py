@@ -1,0 +1,324 @@
+"""One pass: read new or changed dumps → find posts → date them → store → publish.
+
+``run_once(config, store, now)`` names the stages; each stage is a function below.
+The clock comes in as ``now``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from feeds import __version__, dates
+from feeds.config import Config
+from feeds.dumps.text import read_text
+from feeds.errors import DumpError
+from feeds.models import DATE_SOURCE_RANK, Entry, Post
+from feeds.normalise import (body_html, body_text, identity, mint_id, slugify, summarise, text_hash,
+                             unique_slug)
+from feeds.publish import FEED_FILES, Publisher, write_if_changed
+from feeds.segment import segment
+from feeds.store import DumpRecord, Store, StoredEntry
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclasses.dataclass
+class Report:
+    """What a pass did, for the summary line and the exit status."""
+
+    dumps_read: int = 0
+    dumps_unchanged: int = 0
+    skipped: list[str] = dataclasses.field(default_factory=list)  # "path: reason"
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    posts_found: int = 0
+    new: int = 0
+    updated: int = 0
+    files_written: list[str] = dataclasses.field(default_factory=list)
+    entries_total: int = 0
+
+    @property
+    def nothing_new(self) -> bool:
+        return not (self.new or self.updated or self.files_written)
+
+    def summary(self) -> str:
+        skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
+        head = (f"{self.dumps_read} dump(s) read, {self.dumps_unchanged} unchanged{skipped}; "
+                f"{self.posts_found} post(s) found")
+        if self.nothing_new:
+            return f"{head}; nothing new ({self.entries_total} entries stored)"
+        return (f"{head}; {self.new} new, {self.updated} updated entries "
+                f"({self.entries_total} stored); {len(self.files_written)} file(s) written")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Parsed:
+    path: str
+    record: DumpRecord
+    posts: tuple[Post, ...]
+    upper: date  # no post of this dump is dated later
+
+
+# -- stage 1: which dumps -----------------------------------------------------------------
+
+def discover(patterns: Iterable[str]) -> list[str]:
+    """The dump files the config names (paths or globs), sorted, each once."""
+    found: set[str] = set()
+    for pattern in patterns:
+        expanded = os.path.expanduser(pattern)
+        matches = glob.glob(expanded, recursive=True) if glob.has_magic(expanded) else [expanded]
+        for m in matches:
+            if os.path.isfile(m):
+                found.add(os.path.normpath(m))
+            elif not glob.has_magic(expanded):
+                log.warning("%s: no such file (named in input.paths)", m)
+    return sorted(found)
+
+
+def read_changed(paths: Sequence[str], store: Store, config: Config, now: datetime,
+                 report: Report, progress: Progress | None = None) -> list[_Parsed]:
+    """Read and segment the dumps whose bytes changed since the last pass."""
+    known = store.dumps()
+    parsed: list[_Parsed] = []
+    for n, path in enumerate(paths, 1):
+        if progress:
+            progress(n, len(paths), path)
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            report.skipped.append(f"{path}: cannot be read: {exc.strerror}")
+            continue
+        old = known.get(path)
+        if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
+            _unchanged(old, report)
+            continue
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            report.skipped.append(f"{path}: cannot be read: {exc.strerror}")
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        if old and old.sha256 == sha:
+            store.touch_dump(path, st.st_mtime_ns)
+            _unchanged(old, report)
+            continue
+        mtime = datetime.fromtimestamp(st.st_mtime, now.tzinfo)
+        record = DumpRecord(path, st.st_size, st.st_mtime_ns, sha, "ok", 0, None)
+        try:
+            dump = read_text(path, data=data, mtime=mtime)
+            seg = segment(path, dump.blocks, config.input.marker, config.input.chrome)
+            if not seg.posts:
+                raise DumpError(path, "no posts found (no title followed by text, and no "
+                                      f"'{config.input.marker} <title>' lines)")
+        except DumpError as exc:
+            log.warning("skipped %s", exc)
+            report.skipped.append(str(exc))
+            store.record_dump(dataclasses.replace(record, status="skipped", error=exc.reason), now)
+            continue
+        report.dumps_read += 1
+        for w in dump.warnings:
+            log.warning("%s", w)
+            report.warnings.append(w)
+        for note in seg.notes:
+            log.info("%s: %s", path, note)
+        if seg.chrome:
+            log.debug("%s: left out as site chrome: lines %s", path, ", ".join(str(b.line) for b in seg.chrome))
+        report.posts_found += len(seg.posts)
+        upper = min(mtime, now).astimezone(config.site.tz).date()
+        parsed.append(_Parsed(path, dataclasses.replace(record, posts=len(seg.posts)), seg.posts, upper))
+    return parsed
+
+
+def _unchanged(old: DumpRecord, report: Report) -> None:
+    report.dumps_unchanged += 1
+    if old.status == "skipped":
+        report.skipped.append(f"{old.path}: {old.error} (unchanged since it was skipped)")
+
+
+# -- stage 2: dates -----------------------------------------------------------------------
+
+def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
+                now: datetime) -> dict[str, tuple[datetime, str]]:
+    """A publication time and its source for every post key of this pass.
+
+    The pages are merged into one newest-first order where they share posts; each
+    group of pages linked by shared posts is dated together. Dates already stored
+    (inferred or explicit) are kept and bound their neighbours.
+    """
+    pages = [[identity(p.title) for p in d.posts] for d in parsed]
+    texts: dict[str, list[str]] = {}
+    for d in parsed:
+        for p in d.posts:
+            texts.setdefault(identity(p.title), [p.title, *(b.text for b in p.body)])
+    upper_of: dict[str, date] = {}
+    for d, keys in zip(parsed, pages):
+        for k in keys:
+            upper_of[k] = max(upper_of.get(k, d.upper), d.upper)
+    stored = store.get_many(list(texts))
+    out: dict[str, tuple[datetime, str]] = {}
+    tz = config.site.tz
+    for group in _linked(pages):
+        order = dates.merge_orders(group)
+        known = [stored[k].entry.published.astimezone(tz).date()
+                 if k in stored and stored[k].entry.date_source != "first-seen" else None for k in order]
+        upper = max(upper_of[k] for k in order)
+        days = dates.infer([texts[k] for k in order], upper, known)
+        times = dates.at_page_time(days, tz)
+        for rank, (k, t) in enumerate(zip(order, times)):
+            if t is None:  # nothing to go on: the time it was first seen, in page order
+                out[k] = (now - timedelta(seconds=rank), "first-seen")
+            else:
+                out[k] = (t, "inferred")
+    return out
+
+
+def _linked(pages: Sequence[Sequence[str]]) -> list[list[Sequence[str]]]:
+    """Pages grouped by shared keys (union-find), in their original order."""
+    parent = list(range(len(pages)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for i, keys in enumerate(pages):
+        for k in keys:
+            if k in owner:
+                parent[find(i)] = find(owner[k])
+            else:
+                owner[k] = i
+    groups: dict[int, list[Sequence[str]]] = {}
+    for i, keys in enumerate(pages):
+        groups.setdefault(find(i), []).append(keys)
+    return list(groups.values())
+
+
+# -- stage 3: store -----------------------------------------------------------------------
+
+def _fuller(new_truncated: bool, new_text: str, old: StoredEntry) -> bool:
+    """Does a new copy replace the stored text? A cut copy never replaces a whole one."""
+    if new_text == old.entry.text:
+        return False
+    if old.entry.truncated and not new_truncated:
+        return True
+    if new_truncated and not old.entry.truncated:
+        return False
+    if new_truncated:  # both cut: the longer excerpt
+        return len(new_text) > len(old.entry.text)
+    return True  # both whole and different: the post was edited
+
+
+def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
+               when: dict[str, tuple[datetime, str]], report: Report) -> set[str]:
+    """Upsert one dump's posts in one transaction. Returns the keys whose entry changed."""
+    changed: set[str] = set()
+    with store.transaction():
+        store.forget_sightings(d.path)
+        for post in d.posts:
+            key = identity(post.title)
+            published, source = when[key]
+            text = body_text(post.body)
+            old = store.get(key)
+            store.record_sighting(d.path, key, post.position, post.start_line, post.end_line, post.truncated)
+            if old is None:
+                slug = unique_slug(post.title, store.slugs_like(slugify(post.title)))
+                entry = _entry(post, key, slug, mint_id(config.site.domain, now, slug), text,
+                               published, published, source, now, d.path)
+                store.put(entry, post.url, text_hash(post.title, text))
+                report.new += 1
+                changed.add(key)
+                continue
+            e = old.entry
+            replace_text = _fuller(post.truncated, text, old)
+            better_date = DATE_SOURCE_RANK[source] > DATE_SOURCE_RANK[e.date_source]
+            if not (replace_text or better_date):
+                continue
+            if replace_text:
+                e = _entry(post, key, e.slug, e.id, text, e.published, max(now, e.published),
+                           e.date_source, e.first_seen, d.path)
+            if better_date:
+                e = dataclasses.replace(e, published=published, date_source=source,
+                                        updated=max(e.updated, published))
+            store.put(e, post.url or old.url, text_hash(e.title, e.text))
+            report.updated += 1
+            changed.add(key)
+        store.record_dump(d.record, now)
+    return changed
+
+
+def _entry(post: Post, key: str, slug: str, id_: str, text: str, published: datetime,
+           updated: datetime, source: str, first_seen: datetime, dump: str) -> Entry:
+    return Entry(key=key, id=id_, slug=slug, title=" ".join(post.title.split()),
+                 content_html=body_html(post.body), summary=summarise(b.text for b in post.body),
+                 text=text, truncated=post.truncated, published=published, updated=updated,
+                 date_source=source,  # type: ignore[arg-type]
+                 first_seen=first_seen, link="", source=f"{dump}:{post.start_line}")
+
+
+# -- stage 4: publish ---------------------------------------------------------------------
+
+def fingerprint(config: Config) -> str:
+    """What the published files depend on besides the entries: code, templates, config."""
+    h = hashlib.sha256(f"{__version__}\n{config.site!r}\n{config.input.marker}\n"
+                       f"{config.output.max_entries}".encode())
+    for t in sorted(Path(config.output.templates).glob("*")):
+        if t.is_file():
+            h.update(t.name.encode() + b"\0" + t.read_bytes())
+    return h.hexdigest()
+
+
+def publish(store: Store, config: Config, changed: set[str], *, rebuild: bool = False) -> list[str]:
+    """Write what changed: feeds, index, and the pages of changed entries. Returns paths."""
+    out = config.output.dir
+    pub = Publisher(config)
+    stamp = fingerprint(config)
+    missing = any(not (out / f).exists() for f in (*FEED_FILES, "index.html"))
+    full = rebuild or store.meta("publish_fingerprint") != stamp
+    if not (changed or full or missing):
+        return []
+    written: list[str] = []
+
+    def put(rel: str, data: bytes) -> None:
+        if write_if_changed(out / rel, data):
+            written.append(str(out / rel))
+
+    newest = store.newest(config.output.max_entries)
+    feed_entries = [(s.entry, s.url) for s in newest]
+    for name in FEED_FILES:
+        put(name, pub.feed(feed_entries, name))
+    everything = store.newest()
+    for s in everything:
+        if full or s.entry.key in changed or not (out / pub.page_path(s.entry)).exists():
+            put(pub.page_path(s.entry), pub.post_page(s.entry, s.url))
+    put("index.html", pub.index_page([s.entry for s in everything], config.output.max_entries))
+    store.set_meta("publish_fingerprint", stamp)
+    return written
+
+
+# -- the pass -----------------------------------------------------------------------------
+
+def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = False,
+             progress: Progress | None = None) -> Report:
+    """One full pass. `now` is the pass's clock (aware)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    report = Report()
+    paths = discover(config.input.paths)
+    parsed = read_changed(paths, store, config, now, report, progress)
+    when = infer_dates(parsed, store, config, now)
+    changed: set[str] = set()
+    for d in parsed:
+        changed |= store_dump(d, store, config, now, when, report)
+    report.files_written = publish(store, config, changed, rebuild=rebuild)
+    report.entries_total = store.count()
+    return report

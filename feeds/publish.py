@@ -1,0 +1,130 @@
+"""Entries → feed files (Atom, RSS) and HTML pages. The only module that imports feedgen.
+
+feedgen's quirks stay here: ``add_entry`` prepends unless told to append; the RSS
+channel ``<link>`` is the last ``link()`` given, so the self link goes first; any
+date left unset becomes the build time, so every date is set from the entries.
+Files are written only when their bytes change, through a temporary file in the
+same folder renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import jinja2
+from feedgen.feed import FeedGenerator
+
+from feeds import __version__
+from feeds.config import Config
+from feeds.models import Entry
+from feeds.normalise import continue_link
+
+FEED_FILES = ("atom.xml", "rss.xml")
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` atomically unless the file already holds exactly it."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+class Publisher:
+    def __init__(self, config: Config):
+        self.config = config
+        self.site = config.site
+        self.tz = config.site.tz
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(config.output.templates)),
+            autoescape=jinja2.select_autoescape(("html", "htm", "xml", "html.j2", "xml.j2"),
+                                                default_for_string=True, default=True),
+            undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+            trim_blocks=True, lstrip_blocks=True)
+        self.env.filters["human_date"] = self.human_date
+        self.env.filters["iso"] = self.local_iso
+
+    # -- links and dates ---------------------------------------------------------------
+    def page_path(self, entry: Entry) -> str:
+        return f"posts/{entry.slug}.html"
+
+    def link(self, entry: Entry, url: str | None) -> str:
+        """An entry's link: the original URL when a dump gave one, else its page here."""
+        return url or self.config.url(self.page_path(entry))
+
+    def local(self, dt: datetime) -> datetime:
+        return dt.astimezone(self.tz)
+
+    def local_iso(self, dt: datetime) -> str:
+        return self.local(dt).isoformat(timespec="seconds")
+
+    def human_date(self, dt: datetime) -> str:
+        d = self.local(dt)
+        return f"{d.day} {d.strftime('%B')} {d.year}"
+
+    def content(self, entry: Entry) -> str:
+        if entry.truncated:
+            return continue_link(entry.content_html, entry.title, self.config.url(self.page_path(entry)),
+                                 self.config.input.marker)
+        return entry.content_html
+
+    # -- feeds -------------------------------------------------------------------------
+    def feed(self, entries: Sequence[tuple[Entry, str | None]], kind: str) -> bytes:
+        """The Atom ('atom.xml') or RSS ('rss.xml') feed of `entries`, newest first."""
+        site = self.site
+        fg = FeedGenerator()
+        fg.id(site.url or site.base_url)
+        fg.title(site.title)
+        fg.subtitle(site.description or site.title)
+        fg.author({"name": site.author or site.title})
+        fg.link(href=self.config.url(kind), rel="self",
+                type="application/atom+xml" if kind == "atom.xml" else "application/rss+xml")
+        fg.link(href=site.base_url, rel="alternate", type="text/html")
+        fg.language(site.language)
+        fg.generator("feeds", version=__version__)
+        newest = max((e.updated for e, _ in entries), default=datetime(1970, 1, 1, tzinfo=timezone.utc))
+        fg.updated(self.local(newest))
+        for entry, url in entries:
+            fe = fg.add_entry(order="append")
+            fe.id(entry.id)
+            fe.title(entry.title)
+            fe.link(href=self.link(entry, url), rel="alternate", type="text/html")
+            fe.published(self.local(entry.published))
+            fe.updated(self.local(entry.updated))
+            fe.summary(entry.summary)
+            fe.content(self.content(entry), type="html")  # after summary(): keeps type="html"
+        if kind == "atom.xml":
+            return fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+        fg.ttl(60)
+        return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+
+    # -- pages -------------------------------------------------------------------------
+    def render(self, template: str, **context: object) -> bytes:
+        base = {"site": self.site, "config": self.config, "url": self.config.url}
+        return self.env.get_template(template).render(**base, **context).encode("utf-8")
+
+    def post_page(self, entry: Entry, url: str | None) -> bytes:
+        return self.render("post.html.j2", entry=entry, original_url=url,
+                           content=entry.content_html, page_url=self.config.url(self.page_path(entry)))
+
+    def index_page(self, entries: Sequence[Entry], newest: int) -> bytes:
+        return self.render("index.html.j2", entries=entries[:newest], older=entries[newest:],
+                           page=self.page_path)

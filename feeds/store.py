@@ -1,0 +1,245 @@
+"""The SQLite store: every post ever seen, the dumps read, and small state.
+
+Versioned schema (``PRAGMA user_version``), migrations applied on open in one
+transaction; a database newer than this code is refused. WAL journal. Times are
+stored as ISO 8601 in UTC so that they sort as text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from feeds.errors import StateError
+from feeds.models import Entry
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE dumps (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        status TEXT NOT NULL,           -- 'ok' or 'skipped'
+        posts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        first_seen TEXT NOT NULL,
+        last_read TEXT NOT NULL
+    );
+    CREATE TABLE entries (
+        key TEXT PRIMARY KEY,           -- normalised title: identity within the site
+        id TEXT NOT NULL UNIQUE,        -- minted once, never recomputed
+        slug TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        content_html TEXT NOT NULL,     -- the body; a cut post's link is added when published
+        summary TEXT NOT NULL,
+        text TEXT NOT NULL,
+        truncated INTEGER NOT NULL,
+        published TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        date_source TEXT NOT NULL CHECK (date_source IN ('explicit', 'inferred', 'first-seen')),
+        first_seen TEXT NOT NULL,
+        url TEXT,                       -- the original URL, when a dump gives one
+        source TEXT NOT NULL,           -- dump:line of the copy the text comes from
+        text_hash TEXT NOT NULL
+    );
+    CREATE INDEX entries_newest ON entries (published DESC, key);
+    CREATE INDEX entries_first_seen ON entries (first_seen);
+    CREATE TABLE sightings (
+        dump TEXT NOT NULL,
+        key TEXT NOT NULL,
+        position INTEGER NOT NULL,      -- 0 for the topmost post of the page
+        start_line INTEGER NOT NULL,
+        end_line INTEGER NOT NULL,
+        truncated INTEGER NOT NULL,
+        PRIMARY KEY (dump, key)
+    );
+    CREATE TABLE meta (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+def iso(dt: datetime) -> str:
+    if dt.tzinfo is None:
+        raise ValueError(f"naive datetime {dt!r}: every time must carry its zone")
+    return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@dataclasses.dataclass(frozen=True)
+class DumpRecord:
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    status: str
+    posts: int
+    error: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredEntry:
+    """An entry as stored: the Entry fields plus the original URL (or None)."""
+
+    entry: Entry
+    url: str | None
+    text_hash: str
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"{path}: not a usable feeds database ({exc}). Move it aside to start "
+                             "afresh; the feeds will be rebuilt from the dumps.") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StateError(f"{self.path}: schema version {version} is newer than this feeds "
+                             f"({SCHEMA_VERSION}); upgrade feeds or use another state.path")
+        if version == SCHEMA_VERSION:
+            return
+        # One script, one transaction: a crash leaves the old version or the new, whole.
+        steps = "".join(MIGRATIONS[version:SCHEMA_VERSION])
+        try:
+            self.db.executescript(f"BEGIN IMMEDIATE;\n{steps}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- dumps -----------------------------------------------------------------------
+    def dump(self, path: str) -> DumpRecord | None:
+        row = self.db.execute("SELECT path, size, mtime_ns, sha256, status, posts, error FROM dumps "
+                              "WHERE path = ?", (path,)).fetchone()
+        return DumpRecord(*row) if row else None
+
+    def dumps(self) -> dict[str, DumpRecord]:
+        rows = self.db.execute("SELECT path, size, mtime_ns, sha256, status, posts, error FROM dumps")
+        return {r[0]: DumpRecord(*r) for r in rows}
+
+    def record_dump(self, rec: DumpRecord, now: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO dumps (path, size, mtime_ns, sha256, status, posts, error, first_seen, last_read) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size, "
+            "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, status = excluded.status, "
+            "posts = excluded.posts, error = excluded.error, last_read = excluded.last_read",
+            (rec.path, rec.size, rec.mtime_ns, rec.sha256, rec.status, rec.posts, rec.error,
+             iso(now), iso(now)))
+
+    def touch_dump(self, path: str, mtime_ns: int) -> None:
+        """The dump's bytes are unchanged but its time moved: remember the new time."""
+        self.db.execute("UPDATE dumps SET mtime_ns = ? WHERE path = ?", (mtime_ns, path))
+
+    # -- entries ---------------------------------------------------------------------
+    def _row_to_entry(self, row: sqlite3.Row, link: str = "") -> StoredEntry:
+        entry = Entry(
+            key=row["key"], id=row["id"], slug=row["slug"], title=row["title"],
+            content_html=row["content_html"], summary=row["summary"], text=row["text"],
+            truncated=bool(row["truncated"]), published=from_iso(row["published"]),
+            updated=from_iso(row["updated"]), date_source=row["date_source"],
+            first_seen=from_iso(row["first_seen"]), link=link or (row["url"] or ""),
+            source=row["source"])
+        return StoredEntry(entry, row["url"], row["text_hash"])
+
+    def get(self, key: str) -> StoredEntry | None:
+        row = self.db.execute("SELECT * FROM entries WHERE key = ?", (key,)).fetchone()
+        return self._row_to_entry(row) if row else None
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, StoredEntry]:
+        out: dict[str, StoredEntry] = {}
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i:i + 500])
+            rows = self.db.execute(f"SELECT * FROM entries WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+            for row in rows:
+                out[row["key"]] = self._row_to_entry(row)
+        return out
+
+    def slugs_like(self, slug: str) -> set[str]:
+        """The stored slugs equal to `slug` or numbered after it (`slug-2`, …)."""
+        rows = self.db.execute("SELECT slug FROM entries WHERE slug = ? OR slug GLOB ?", (slug, slug + "-[0-9]*"))
+        return {r[0] for r in rows}
+
+    def put(self, entry: Entry, url: str | None, text_hash: str) -> None:
+        values = dataclasses.asdict(entry)
+        values.pop("link")
+        values["url"] = url
+        values["text_hash"] = text_hash
+        for k in ("published", "updated", "first_seen"):
+            values[k] = iso(values[k])
+        values["truncated"] = int(values["truncated"])
+        cols = list(values)
+        self.db.execute(
+            f"INSERT INTO entries ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT (key) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("key", "id", "slug", "first_seen")),
+            [values[c] for c in cols])
+
+    def record_sighting(self, dump: str, key: str, position: int, start: int, end: int, truncated: bool) -> None:
+        self.db.execute(
+            "INSERT INTO sightings (dump, key, position, start_line, end_line, truncated) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (dump, key) DO UPDATE SET position = excluded.position, start_line = excluded.start_line, "
+            "end_line = excluded.end_line, truncated = excluded.truncated",
+            (dump, key, position, start, end, int(truncated)))
+
+    def forget_sightings(self, dump: str) -> None:
+        self.db.execute("DELETE FROM sightings WHERE dump = ?", (dump,))
+
+    def newest(self, limit: int | None = None) -> list[StoredEntry]:
+        """Entries newest first (published, then key for a stable order)."""
+        sql = "SELECT * FROM entries ORDER BY published DESC, key"
+        rows = self.db.execute(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())
+        return [self._row_to_entry(r) for r in rows]
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
+
+    # -- meta ------------------------------------------------------------------------
+    def meta(self, name: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        self.db.execute("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
+                        "SET value = excluded.value", (name, value))
