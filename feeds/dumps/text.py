@@ -40,7 +40,8 @@ def decode(data: bytes, path: str) -> tuple[str, list[str]]:
             except UnicodeDecodeError as exc:
                 raise DumpError(path, f"starts with a {codec} byte-order mark but does not decode: {exc}") from None
     sample = data[:65536]
-    if b"\x00" in sample or sum(sample.count(b) for b in _BINARY_BYTES) > len(sample) // 100:
+    controls = sum(sample.count(b) for b in _BINARY_BYTES)
+    if b"\x00" in sample or controls > max(4, len(sample) // 100):
         raise DumpError(path, "looks binary (control bytes), not a text dump")
     try:
         return data.decode("utf-8-sig"), []
@@ -70,7 +71,7 @@ def read_text(path: str | Path, data: bytes | None = None, mtime: datetime | Non
         warnings.append(f"{name}: removed {len(text) - len(cleaned)} characters that XML forbids")
     blocks = parse_blocks(cleaned)
     if not blocks:
-        raise DumpError(name, "has no text (only whitespace)")
+        raise DumpError(name, "the file is empty (only whitespace)")
     return Dump(path=name, blocks=tuple(blocks), sha256=hashlib.sha256(data).hexdigest(),
                 mtime=mtime, warnings=tuple(warnings))
 

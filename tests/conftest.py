@@ -1,0 +1,53 @@
+"""Shared fixtures: a project directory with its own config, and the real CLI as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = sorted((REPO / "seeds").glob("*.txt"))
+NOW = "2025-03-01T09:00:00+00:00"
+
+SITE = """\
+[site]
+title = "Friends of Socialist China"
+url = "https://socialistchina.org/"
+base_url = "http://127.0.0.1:8000/"
+author = "Friends of Socialist China"
+language = "en-GB"
+timezone = "Europe/London"
+description = "Posts from socialistchina.org, as feeds"
+"""
+
+
+def write_config(root: Path, paths: list[str], extra: str = "") -> Path:
+    cfg = root / "feeds.toml"
+    quoted = ", ".join(f'"{p}"' for p in paths)
+    cfg.write_text(f'{SITE}\n[input]\npaths = [{quoted}]\n{extra}\n[output]\ndir = "{root / "out"}"\n'
+                   f'[state]\npath = "{root / "state" / "feeds.sqlite3"}"\n', encoding="utf-8")
+    return cfg
+
+
+def run_cli(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TZ": "UTC", "LC_ALL": "C.UTF-8"}
+    proc = subprocess.run([sys.executable, "-m", "feeds", *args], cwd=cwd or REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    """A directory with a feeds.toml reading copies of the seeds from tmp_path/seeds."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for s in SEEDS:
+        (seeds / s.name).write_bytes(s.read_bytes())
+    cfg = write_config(tmp_path, [str(seeds / "*.txt")])
+    return tmp_path, cfg

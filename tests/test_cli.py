@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import NOW, SEEDS, run_cli
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["inspect"], ["serve"]])
+def test_every_command_has_help(command):
+    proc = run_cli(*command, "--help", check=True)
+    assert "usage: python -m feeds" in proc.stdout and len(proc.stdout) > 200
+
+
+def test_inspect_json_has_the_documented_fields_and_touches_nothing(tmp_path):
+    proc = run_cli("inspect", "--json", "--now", NOW, *map(str, SEEDS), cwd=tmp_path, check=True)
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(rows) == 40
+    for row in rows:
+        assert {"dump", "title", "start_line", "end_line", "truncated", "slug", "published", "date_source"} <= set(row)
+        assert row["start_line"] <= row["end_line"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_inspect_table_for_people():
+    proc = run_cli("inspect", "--now", NOW, str(SEEDS[0]), check=True)
+    assert "20 post(s) in 1 dump(s): 13 cut, 7 whole" in proc.stdout
+
+
+def test_inspect_names_a_bad_dump_and_goes_on(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"")
+    proc = run_cli("inspect", "--json", str(bad), str(SEEDS[0]))
+    assert proc.returncode == 1 and "bad.txt: the file is empty" in proc.stderr
+    assert len(proc.stdout.splitlines()) == 20
+
+
+def test_bad_now_is_a_usage_error():
+    proc = run_cli("--now", "yesterday")
+    assert proc.returncode == 2 and "ISO 8601" in proc.stderr

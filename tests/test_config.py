@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+
+from conftest import REPO, run_cli
+from feeds import config
+from feeds.errors import ConfigError
+
+
+def test_defaults_need_no_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = config.load()
+    assert cfg.input.paths == ("seeds/*.txt",) and cfg.output.max_entries == 50
+    assert str(cfg.state.path) == "state/feeds.sqlite3" and cfg.site.base_url == "http://127.0.0.1:8000/"
+
+
+def test_repository_config_is_valid():
+    cfg = config.load(REPO / "feeds.toml")
+    assert cfg.site.timezone == "Europe/London"
+
+
+@pytest.mark.parametrize("data, key, hint", [
+    ({"site": {"titel": "x"}}, "site.titel", "unknown key"),
+    ({"sight": {}}, "sight", "one of the tables"),
+    ({"output": {"max_entries": "50"}}, "output.max_entries", "whole number"),
+    ({"output": {"max_entries": 0}}, "output.max_entries", "at least 1"),
+    ({"site": {"timezone": "Mars/Olympus"}}, "site.timezone", "IANA time zone"),
+    ({"site": {"base_url": "example.org"}}, "site.base_url", "absolute http"),
+    ({"site": {"language": "English!"}}, "site.language", "language tag"),
+    ({"input": {"paths": []}}, "input.paths", "non-empty list"),
+    ({"input": {"marker": ""}}, "input.marker", "Continue reading"),
+    ({"site": {"title": "a\nb"}}, "site.title", "single line"),
+    ({"output": {"dir": "out"}, "state": {"path": "out/state.sqlite3"}}, "state.path", "outside output.dir"),
+])
+def test_bad_values_name_key_value_and_expectation(data, key, hint):
+    with pytest.raises(ConfigError) as err:
+        config.parse(data)
+    assert err.value.key == key
+    assert hint in str(err.value) and key in str(err.value)
+
+
+def test_base_url_gets_a_trailing_slash():
+    assert config.parse({"site": {"base_url": "https://example.org/feeds"}}).site.base_url == \
+        "https://example.org/feeds/"
+
+
+def test_cli_stops_with_exit_2_and_a_clear_line(tmp_path):
+    cfg = tmp_path / "feeds.toml"
+    cfg.write_text('[output]\nmax_entries = -3\n')
+    proc = run_cli("-c", str(cfg), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "output.max_entries = -3 is invalid: expected a whole number of at least 1" in proc.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "state").exists()
+
+
+def test_cli_broken_toml(tmp_path):
+    cfg = tmp_path / "feeds.toml"
+    cfg.write_text('[site\n')
+    proc = run_cli("-c", str(cfg), cwd=tmp_path)
+    assert proc.returncode == 2 and "valid TOML" in proc.stderr

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, strategies as st
+
+from feeds import dates
+
+
+def test_mentions_in_several_forms():
+    text = ("On Saturday February 15, 2025 the conference met; the webinar of 16 February 2025 followed. "
+            "BEIJING, Feb. 10 (Xinhua) — On January 26, and on the 2nd of March. (February 3, 1930 – 2025)")
+    got = [(m.month, m.day, m.year, m.weekday) for m in dates.find_mentions(text)]
+    assert got == [(2, 15, 2025, 5), (2, 16, 2025, None), (2, 10, None, None), (1, 26, None, None),
+                   (3, 2, None, None), (2, 3, 1930, None)]
+
+
+def test_not_dates():
+    assert dates.find_mentions("You may 3 times try. March 2025 was warm. A 15 percent rise. In 1964 they met.") == []
+
+
+def test_year_from_weekday_and_reference():
+    m = dates.find_mentions("on Monday January 13")[0]
+    assert dates.resolve(m, date(2025, 6, 1)) == date(2025, 1, 13)  # a Monday in 2025
+    m = dates.find_mentions("Dec. 30")[0]
+    assert dates.resolve(m, date(2025, 1, 5)) == date(2024, 12, 30)  # nearest the reference
+
+
+def test_future_event_and_history_are_rejected():
+    d = date.fromisoformat
+    # Three posts above an announcement of an event on the 20th: accepting that date would
+    # make all three later than what they report.
+    cands = [[d("2025-02-10")], [d("2025-02-09")], [d("2025-02-09")], [d("2025-02-20")],
+             [d("2025-02-06")], [d("1964-01-09")], [d("2025-02-01")]]
+    got = dates.choose(cands)
+    assert got[:3] == [d("2025-02-10"), d("2025-02-09"), d("2025-02-09")]
+    assert got[3] is None and got[5] is None
+    assert got[4] == d("2025-02-06") and got[6] == d("2025-02-01")
+
+
+def test_fixed_dates_are_kept():
+    d = date.fromisoformat
+    got = dates.choose([[d("2025-02-10")], [d("2025-02-08")]], fixed=[False, True])
+    assert got[1] == d("2025-02-08")
+
+
+def test_upper_bound():
+    cands = dates.candidates(["It happened on 10 March 2025 and on 1 March 2025."], None, date(2025, 3, 5))
+    assert cands == [date(2025, 3, 1)]
+
+
+@given(st.lists(st.lists(st.dates(date(2020, 1, 1), date(2026, 1, 1)), max_size=4), max_size=12))
+def test_infer_never_increases_down_the_page(cands):
+    got = dates.fill(dates.choose([sorted(set(c), reverse=True) for c in cands]))
+    known = [g for g in got if g is not None]
+    assert known == sorted(known, reverse=True)
+    assert len(got) == len(cands)
+
+
+def test_page_times_keep_order_within_a_day():
+    tz = ZoneInfo("Europe/London")
+    times = dates.at_page_time([date(2025, 2, 2), date(2025, 2, 2), date(2025, 2, 1), None], tz)
+    assert times[0] > times[1] > times[2] and times[3] is None
+    assert times[0].utcoffset() == timedelta(0)
+
+
+def test_merge_orders_joins_overlapping_pages():
+    assert dates.merge_orders([["a", "b", "c"], ["b", "c", "d", "e"]]) == ["a", "b", "c", "d", "e"]
+    assert dates.merge_orders([["x", "y"], ["p", "q"]]) == ["x", "y", "p", "q"]

@@ -1,0 +1,50 @@
+"""One dump per case in tests/dumps/, its expected result in NAME.expected.json beside it.
+
+A regression test is one new pair of files. Expected keys:
+  posts: [{title, start_line, end_line, truncated}]  — exactly the posts found, in page order
+  error: text the DumpError must contain (the dump is skipped)
+  warnings: texts that must appear among the reader's warnings
+  chrome_lines: line numbers left out as site chrome
+  marker: the configured marker phrase (default "Continue reading")
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from feeds.dumps.text import read_text
+from feeds.errors import DumpError
+from feeds.segment import segment
+
+CASES = sorted(p for p in (Path(__file__).parent / "dumps").iterdir() if not p.name.endswith(".expected.json"))
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.name for p in CASES])
+def test_dump_case(path: Path) -> None:
+    expected = json.loads(path.with_name(path.stem + ".expected.json").read_text(encoding="utf-8"))
+    if "error" in expected:
+        with pytest.raises(DumpError) as err:
+            dump = read_text(path)
+            if not segment(str(path), dump.blocks).posts:
+                raise DumpError(str(path), "no posts found")
+        assert expected["error"] in str(err.value)
+        assert str(path) in str(err.value), "the message names the file"
+        return
+    dump = read_text(path)
+    for w in expected.get("warnings", []):
+        assert any(w in got for got in dump.warnings), (w, dump.warnings)
+    if "warnings" not in expected:
+        assert dump.warnings == ()
+    seg = segment(str(path), dump.blocks, expected.get("marker", "Continue reading"))
+    got = [{"title": p.title, "start_line": p.start_line, "end_line": p.end_line, "truncated": p.truncated}
+           for p in seg.posts]
+    assert got == expected["posts"]
+    assert [p.position for p in seg.posts] == list(range(len(seg.posts)))
+    if "chrome_lines" in expected:
+        assert [b.line for b in seg.chrome] == expected["chrome_lines"]
+    for p in seg.posts:
+        for b in p.body:
+            assert "\x0b" not in b.text and "\ufffe" not in b.text and "\x01" not in b.text

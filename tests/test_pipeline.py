@@ -1,0 +1,162 @@
+"""A pass end to end, in-process and through the real CLI, on a real SQLite file."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import feedparser
+
+from conftest import NOW, run_cli, write_config
+from feeds import config
+from feeds.pipeline import run_once
+from feeds.store import Store
+
+T0 = datetime(2025, 3, 1, 9, tzinfo=timezone.utc)
+T1 = datetime(2025, 3, 8, 9, tzinfo=timezone.utc)
+
+WHOLE = """Bridge to reopen after repairs on 3 February 2025
+
+The old stone bridge will reopen to traffic on Monday after eight months of repairs, the council said on 3 February 2025.
+
+Engineers replaced two of its arches and strengthened the piers against floods.
+"""
+CUT = """Bridge to reopen after repairs on 3 February 2025
+
+The old stone bridge will reopen to traffic on Monday after eight months of repairs, the council said on 3 February 2025.
+
+Continue reading Bridge to reopen after repairs on 3 February 2025
+"""
+
+
+def snapshot(out: Path) -> dict[str, tuple[bytes, int]]:
+    return {str(p.relative_to(out)): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(out.rglob("*"))
+            if p.is_file()}
+
+
+def cfg_for(root: Path, pattern: str = "*.txt") -> config.Config:
+    return config.parse({"site": {"title": "Test site", "url": "https://example.org/", "timezone": "UTC"},
+                         "input": {"paths": [str(root / "dumps" / pattern)]},
+                         "output": {"dir": str(root / "out")},
+                         "state": {"path": str(root / "state" / "feeds.sqlite3")}})
+
+
+def test_first_pass_then_nothing_new(project):
+    root, cfg = project
+    first = run_cli("-c", str(cfg), "--now", NOW, check=True)
+    assert "2 dump(s) read" in first.stdout and "38 new" in first.stdout
+    out = root / "out"
+    assert len(list((out / "posts").glob("*.html"))) == 38
+    before = snapshot(out)
+    second = run_cli("-c", str(cfg), "--now", NOW, check=True)
+    assert "nothing new" in second.stdout and "0 dump(s) read, 2 unchanged" in second.stdout
+    assert snapshot(out) == before, "same bytes and same mtimes"
+
+
+def test_touched_but_unchanged_dump_is_not_parsed_again(project):
+    root, cfg = project
+    run_cli("-c", str(cfg), "--now", NOW, check=True)
+    for p in (root / "seeds").glob("*.txt"):
+        os.utime(p, None)
+    again = run_cli("-c", str(cfg), "--now", NOW, check=True)
+    assert "0 dump(s) read, 2 unchanged" in again.stdout
+
+
+def test_ids_survive_republishing_and_a_later_clock(project):
+    root, cfg = project
+    run_cli("-c", str(cfg), "--now", NOW, check=True)
+    ids = [e.id for e in feedparser.parse(str(root / "out" / "atom.xml")).entries]
+    for p in (root / "out").rglob("*.xml"):
+        p.unlink()
+    run_cli("-c", str(cfg), "--now", "2025-06-01T00:00:00+00:00", check=True)
+    run_cli("-c", str(cfg), "--now", "2025-07-01T00:00:00+00:00", "run", "--rebuild", check=True)
+    assert [e.id for e in feedparser.parse(str(root / "out" / "atom.xml")).entries] == ids
+    assert len(set(ids)) == 38
+
+
+def test_broken_dump_is_named_and_skipped_and_nothing_is_lost(project):
+    root, cfg = project
+    run_cli("-c", str(cfg), "--now", NOW, check=True)
+    before = snapshot(root / "out")
+    (root / "seeds" / "zz_broken.txt").write_bytes(b"\x00\x01\x02binary" * 100)
+    (root / "seeds" / "zz_empty.txt").write_bytes(b"")
+    proc = run_cli("-c", str(cfg), "--now", NOW)
+    assert proc.returncode == 1
+    assert "zz_broken.txt: looks binary" in proc.stderr and "zz_empty.txt: the file is empty" in proc.stderr
+    assert snapshot(root / "out") == before
+    again = run_cli("-c", str(cfg), "--now", NOW)
+    assert again.returncode == 1 and "zz_broken.txt" in again.stderr, "still reported until fixed"
+
+
+def test_a_good_dump_beside_a_broken_one_is_still_read(tmp_path):
+    (tmp_path / "dumps").mkdir()
+    (tmp_path / "dumps" / "a.txt").write_bytes(b"\xff\xfe\x00\x00garbage" * 50)
+    (tmp_path / "dumps" / "b.txt").write_text(WHOLE)
+    with Store(tmp_path / "state" / "feeds.sqlite3") as store:
+        report = run_once(cfg_for(tmp_path), store, T0)
+    assert report.new == 1 and len(report.skipped) == 1 and "a.txt" in report.skipped[0]
+
+
+def test_cut_copy_never_replaces_a_whole_one_and_updated_moves_only_on_change(tmp_path):
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    (dumps / "1.txt").write_text(WHOLE)
+    cfg = cfg_for(tmp_path)
+    with Store(tmp_path / "state" / "feeds.sqlite3") as store:
+        run_once(cfg, store, T0)
+        first = store.newest()[0].entry
+        assert not first.truncated and first.date_source == "inferred"
+        assert first.published.date().isoformat() == "2025-02-03"
+        (dumps / "2.txt").write_text(CUT)
+        report = run_once(cfg, store, T1)
+        assert report.updated == 0 and store.newest()[0].entry == first
+        (dumps / "3.txt").write_text(WHOLE.replace("eight months", "nine months"))
+        report = run_once(cfg, store, T1)
+        edited = store.newest()[0].entry
+        assert report.updated == 1 and "nine months" in edited.text
+        assert edited.updated == T1 and edited.id == first.id and edited.published == first.published
+
+
+def test_whole_copy_replaces_a_cut_one(tmp_path):
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    (dumps / "1.txt").write_text(CUT)
+    cfg = cfg_for(tmp_path)
+    with Store(tmp_path / "state" / "feeds.sqlite3") as store:
+        run_once(cfg, store, T0)
+        assert store.newest()[0].entry.truncated
+        (dumps / "2.txt").write_text(WHOLE)
+        run_once(cfg, store, T1)
+        entry = store.newest()[0].entry
+        assert not entry.truncated and "arches" in entry.text and entry.updated == T1
+
+
+def test_schema_is_versioned_and_newer_databases_are_refused(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] >= 1
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.execute("PRAGMA user_version = 999")
+    db.commit()
+    db.close()
+    cfg = write_config(tmp_path, [str(tmp_path / "*.txt")])
+    (tmp_path / "state").mkdir()
+    os.replace(path, tmp_path / "state" / "feeds.sqlite3")
+    proc = run_cli("-c", str(cfg), "--now", NOW)
+    assert proc.returncode == 2 and "newer than this feeds" in proc.stderr
+
+
+def test_second_pass_waits_for_none_and_exits_75(project):
+    root, cfg = project
+    lock = root / "state" / "feeds.sqlite3.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        proc = run_cli("-c", str(cfg), "--now", NOW)
+    assert proc.returncode == 75 and "another feeds pass is running" in proc.stderr
+    assert not (root / "out").exists()
+    assert run_cli("-c", str(cfg), "--now", NOW).returncode == 0, "a released lock blocks nothing"

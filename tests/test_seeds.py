@@ -1,0 +1,92 @@
+"""What the issue expects of the two seed dumps (segmentation and dates)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from conftest import NOW, SEEDS, run_cli
+from feeds.dumps.text import read_text
+from feeds.segment import segment
+
+SEED_000, SEED_003 = SEEDS
+
+
+def posts_of(path):
+    return segment(str(path), read_text(path).blocks).posts
+
+
+@pytest.mark.parametrize("path, total, cut", [(SEED_000, 20, 13), (SEED_003, 20, 16)])
+def test_post_counts(path, total, cut):
+    posts = posts_of(path)
+    assert len(posts) == total
+    assert sum(p.truncated for p in posts) == cut
+
+
+def test_distinct_posts_across_seeds():
+    titles = [p.title for s in SEEDS for p in posts_of(s)]
+    assert len(set(titles)) == 38
+    assert [t for t, n in Counter(titles).items() if n == 2] and max(Counter(titles).values()) == 2
+
+
+def test_marker_post_starts_at_the_line_equal_to_its_title():
+    by_title = {p.title: p for p in posts_of(SEED_000)}
+    post = by_title["Remembering Cha Cha Jiménez"]
+    assert post.start_line == 480 and post.truncated
+    assert any(b.line == 512 for b in post.body), "the line that merely contains the title stays inside"
+
+
+def test_banner_is_chrome_not_a_post():
+    seg = segment(str(SEED_000), read_text(SEED_000).blocks)
+    assert [b.line for b in seg.chrome] == [1]
+    assert seg.posts[0].start_line == 3
+
+
+def test_subheadings_stay_inside_their_post():
+    by_start = {p.start_line: p for p in posts_of(SEED_000)}
+    panama = by_start[583]
+    assert not panama.truncated and panama.end_line == 631
+    assert {597, 611, 621} <= {b.line for b in panama.body}
+
+
+def test_republished_articles_stay_inside_and_the_next_whole_post_is_found():
+    by_start = {p.start_line: p for p in posts_of(SEED_003)}
+    assert by_start[435].end_line == 788 and not by_start[435].truncated
+    inside = {b.line for b in by_start[435].body}
+    assert {507, 546, 567, 608, 649, 682, 703, 730} <= inside
+    assert by_start[790].end_line == 814 and not by_start[790].truncated
+
+
+def test_end_line_is_the_last_text_line_not_the_marker():
+    first = posts_of(SEED_000)[0]
+    assert first.end_line == 31  # line 33 is "Continue reading …"
+
+
+def inspect_rows():
+    proc = run_cli("inspect", "--json", "--now", NOW, *map(str, SEEDS), check=True)
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def test_inferred_dates_follow_page_order_and_are_not_in_the_future():
+    rows = inspect_rows()
+    assert {r["date_source"] for r in rows} == {"inferred"}
+    for dump in {r["dump"] for r in rows}:
+        page = [r["published"] for r in rows if r["dump"] == dump]
+        assert page == sorted(page, reverse=True), f"{dump}: dates must not increase down the page"
+        assert len(set(page)) == len(page), "distinct times keep the order in readers"
+    assert max(r["published"] for r in rows) <= NOW
+
+
+def test_announced_future_event_is_not_the_date_of_its_announcement():
+    rows = {r["start_line"]: r for r in inspect_rows() if r["dump"].endswith(SEED_000.name)}
+    announcement, report = rows[520], rows[35]  # announces the 16 February webinar; reports on it
+    assert announcement["published"] < report["published"]
+    assert date.fromisoformat(announcement["published"][:10]) < date(2025, 2, 16)
+
+
+def test_history_does_not_date_a_post():
+    for r in inspect_rows():
+        assert r["published"][:4] == "2025", (r["title"], r["published"])
