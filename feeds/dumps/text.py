@@ -16,8 +16,10 @@ from pathlib import Path
 from feeds.errors import DumpError
 from feeds.models import Block, Dump
 
-# Characters XML 1.0 forbids, and the two noncharacters lxml rejects.
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# Characters XML 1.0 forbids (C0 controls but tab and newlines, surrogates, U+FFFE/U+FFFF),
+# and the C1 controls it discourages: in a text dump they are mis-decoded bytes, and
+# feed readers turn them into cp1252 characters nobody wrote.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 _BULLET = re.compile(r"^\s*[•\-*]\s+(?=\S)")
 # Bytes that almost never occur in text: C0 controls other than tab, LF, FF, CR, ESC.
 _BINARY_BYTES = bytes(set(range(32)) - {9, 10, 12, 13, 27})
