@@ -278,13 +278,19 @@ def fingerprint(config: Config) -> str:
 
 
 def publish(store: Store, config: Config, changed: set[str], *, rebuild: bool = False) -> list[str]:
-    """Write what changed: feeds, index, and the pages of changed entries. Returns paths."""
+    """Write what changed: feeds, index, and the pages of changed entries. Returns paths.
+
+    Everything is rendered again (and written where the bytes differ) when asked to,
+    when the code, templates or config changed since the last publish, or when a feed
+    or the index is missing. Otherwise the cost does not grow with the entries stored:
+    the feeds read the newest `max_entries`, pages are rendered for changed entries only.
+    """
     out = config.output.dir
     pub = Publisher(config)
     stamp = fingerprint(config)
     missing = any(not (out / f).exists() for f in (*FEED_FILES, "index.html"))
-    full = rebuild or store.meta("publish_fingerprint") != stamp
-    if not (changed or full or missing):
+    full = rebuild or missing or store.meta("publish_fingerprint") != stamp
+    if not (changed or full):
         return []
     written: list[str] = []
 
@@ -292,15 +298,13 @@ def publish(store: Store, config: Config, changed: set[str], *, rebuild: bool = 
         if write_if_changed(out / rel, data):
             written.append(str(out / rel))
 
-    newest = store.newest(config.output.max_entries)
-    feed_entries = [(s.entry, s.url) for s in newest]
+    feed_entries = [(s.entry, s.url) for s in store.newest(config.output.max_entries)]
     for name in FEED_FILES:
         put(name, pub.feed(feed_entries, name))
-    everything = store.newest()
-    for s in everything:
-        if full or s.entry.key in changed or not (out / pub.page_path(s.entry)).exists():
-            put(pub.page_path(s.entry), pub.post_page(s.entry, s.url))
-    put("index.html", pub.index_page([s.entry for s in everything], config.output.max_entries))
+    pages = store.each() if full else store.get_many(sorted(changed)).values()
+    for s in pages:
+        put(pub.page_path(s.entry), pub.post_page(s.entry, s.url))
+    put("index.html", pub.index_page(store.index_rows(), config.output.max_entries))
     store.set_meta("publish_fingerprint", stamp)
     return written
 

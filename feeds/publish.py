@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
+from typing import Any
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -125,6 +126,12 @@ class Publisher:
         return self.render("post.html.j2", entry=entry, original_url=url,
                            content=entry.content_html, page_url=self.config.url(self.page_path(entry)))
 
-    def index_page(self, entries: Sequence[Entry], newest: int) -> bytes:
-        return self.render("index.html.j2", entries=entries[:newest], older=entries[newest:],
-                           page=self.page_path)
+    def index_page(self, rows: Sequence[Any], newest: int) -> bytes:
+        """The index: the newest posts with their summaries, then every older one as a link.
+
+        `rows` need slug, title, summary and published (an ISO time), newest first.
+        """
+        items = [{"title": r["title"], "summary": r["summary"], "slug": r["slug"],
+                  "published": datetime.fromisoformat(r["published"])} for r in rows]
+        return self.render("index.html.j2", entries=items[:newest], older=items[newest:],
+                           page=lambda item: f"posts/{item['slug']}.html")

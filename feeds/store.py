@@ -232,6 +232,17 @@ class Store:
         rows = self.db.execute(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())
         return [self._row_to_entry(r) for r in rows]
 
+    def index_rows(self) -> list[sqlite3.Row]:
+        """What the index page needs of every entry, newest first: no bodies."""
+        return self.db.execute("SELECT key, slug, title, summary, published FROM entries "
+                               "ORDER BY published DESC, key").fetchall()
+
+    def each(self, batch: int = 200) -> Iterator[StoredEntry]:
+        """Every entry, newest first, read a batch at a time."""
+        cursor = self.db.execute("SELECT * FROM entries ORDER BY published DESC, key")
+        while rows := cursor.fetchmany(batch):
+            yield from (self._row_to_entry(r) for r in rows)
+
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
 
