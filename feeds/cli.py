@@ -48,18 +48,30 @@ def _now(value: str) -> datetime:
     return dt
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _common_options(top: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after the command's name.
+
+    On the commands they default to SUPPRESS, so that `-c FILE run` keeps the -c
+    given before the command instead of resetting it.
+    """
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-c", "--config", metavar="FILE",
+    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    common.add_argument("-c", "--config", metavar="FILE", default=default(None),
                         help="configuration file (default: ./feeds.toml if present, else built-in defaults)")
-    common.add_argument("--now", type=_now, metavar="ISO-8601",
+    common.add_argument("--now", type=_now, metavar="ISO-8601", default=default(None),
                         help="fix the clock (e.g. 2025-02-17T09:00:00+00:00) for reproducible builds and tests; "
                              "a time without offset is in the site's time zone")
-    common.add_argument("-v", "--verbose", action="count", default=0, help="say more (-vv for debugging)")
-    common.add_argument("-q", "--quiet", action="store_true", help="only errors, and the summary line")
+    common.add_argument("-v", "--verbose", action="count", default=default(0), help="say more (-vv for debugging)")
+    common.add_argument("-q", "--quiet", action="store_true", default=default(False),
+                        help="only errors, and the summary line")
+    return common
 
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options(top=False)
     parser = argparse.ArgumentParser(prog="python -m feeds", description=DESCRIPTION, epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common])
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     parents=[_common_options(top=True)])
     parser.add_argument("--version", action="version", version=f"feeds {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="command")
 

@@ -39,3 +39,13 @@ def test_inspect_names_a_bad_dump_and_goes_on(tmp_path):
 def test_bad_now_is_a_usage_error():
     proc = run_cli("--now", "yesterday")
     assert proc.returncode == 2 and "ISO 8601" in proc.stderr
+
+
+@pytest.mark.parametrize("order", ["before", "after"])
+def test_options_before_or_after_the_command(project, order):
+    root, cfg = project
+    opts = ["-c", str(cfg), "--now", NOW]
+    args = [*opts, "run", "--rebuild"] if order == "before" else ["run", "--rebuild", *opts]
+    proc = run_cli(*args, cwd=root / "seeds", check=True)
+    assert "38 new" in proc.stdout
+    assert (root / "out" / "atom.xml").exists() and not (root / "seeds" / "out").exists()
