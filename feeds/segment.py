@@ -67,7 +67,7 @@ into over under about after before between against during via per all any some m
 how what why who when where which will would can could should may might must do does did has have had
 """.split())
 
-# Thresholds, measured on the seeds (scripts in bench/segment_margins.py): a heading and
+# Thresholds, measured on the seeds (bench/segment_margins.py shows the margins): a heading and
 # the SECTION_BLOCKS blocks after it start a new post when their tf-idf cosine similarity
 # to the open post is below the limit. True post boundaries measured 0.02-0.17, headings
 # inside posts 0.09-0.43; the short and question-shaped ones among the latter are caught
