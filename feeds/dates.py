@@ -38,7 +38,11 @@ WEEKDAYS = {d: i for i, names in enumerate(
 # Months are found by their capitalised names (as English prose writes them), then the
 # day, weekday and year are read around each with short anchored patterns: scanning
 # the whole text once with one simple pattern is what keeps ingest fast.
-_MONTH_WORD = re.compile(r"\b(?=[JFMASOND])(?:" + "|".join(
+# A pattern that starts with literal text is scanned for much faster than one that
+# starts with \b or a look-ahead: find the capitalised three-letter prefixes first,
+# then read the whole month name at each with an anchored pattern.
+_MONTH_PREFIX = re.compile("|".join(sorted({m[:3].capitalize() for m in MONTHS} | {m[:3].upper() for m in MONTHS})))
+_MONTH_WORD = re.compile(r"(?:" + "|".join(
     sorted({m.capitalize() for m in MONTHS} | {m.upper() for m in MONTHS if len(m) > 3},
            key=len, reverse=True)) + r")\b\.?")
 _WD = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
@@ -53,6 +57,7 @@ _AFTER = re.compile(r"\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b(?!\s*(?:%|per\b|mil
 # before a "month day": "Saturday "
 _WD_BEFORE = re.compile(rf"\b(?P<wd>{_WD})\.?,?\s+$", re.IGNORECASE)
 _ISO = re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mon>[01]\d)-(?P<day>[0-3]\d)\b")
+_ISO_HINT = re.compile(r"-[01]\d-")
 
 #: What it costs (in days of lag) to reject every date a post mentions.
 REJECT_COST = 4
@@ -83,7 +88,13 @@ class Mention(tuple[int, int, int | None, int | None]):
 def find_mentions(text: str) -> list[Mention]:
     """Every day-level date written in the text, in order of appearance."""
     found: list[Mention] = []
-    for m in _MONTH_WORD.finditer(text):
+    for hint in _MONTH_PREFIX.finditer(text):
+        start = hint.start()
+        if start and text[start - 1].isalpha():
+            continue  # inside a word
+        m = _MONTH_WORD.match(text, start)
+        if m is None:
+            continue
         month = MONTHS[m.group().rstrip(".").lower()]
         before = _BEFORE.search(text, max(0, m.start() - 32), m.start())
         if before:  # 16 February [2025]
@@ -98,7 +109,7 @@ def find_mentions(text: str) -> list[Mention]:
             found.append(Mention((month, int(after.group("day")),
                                   int(after.group("year")) if after.group("year") else None,
                                   WEEKDAYS[wd_m.group("wd").lower()] if wd_m else None)))
-    if "-" in text:
+    if _ISO_HINT.search(text):
         found.extend(Mention((int(m.group("mon")), int(m.group("day")), int(m.group("year")), None))
                      for m in _ISO.finditer(text))
     return [f for f in found if 1 <= f.day <= 31 and 1 <= f.month <= 12]
@@ -133,13 +144,17 @@ def _reference(mentions: Sequence[Mention], upper: date) -> date | None:
     return recent[len(recent) // 2]
 
 
-def candidates(post_texts: Sequence[str], page_reference: date | None, upper: date) -> list[date]:
-    """The dates a post mentions, resolved, not after `upper`, newest first, unique.
+def post_mentions(texts: Sequence[str]) -> list[Mention]:
+    """The date mentions of a post given as its texts (title, paragraphs), in order."""
+    return find_mentions("\n".join(texts))
+
+
+def candidates(mentions: Sequence[Mention], page_reference: date | None, upper: date) -> list[date]:
+    """A post's mentioned dates, resolved, not after `upper`, newest first, unique.
 
     A date without a year is read near the post's own dates with years when those are
     near the page's (a post about 1964 does not pull "Feb. 8" back to 1964).
     """
-    mentions = [m for t in post_texts for m in find_mentions(t)]
     ref = _reference(mentions, upper)
     if ref is None or (page_reference is not None and abs((ref - page_reference).days) > 400):
         ref = page_reference
@@ -226,18 +241,16 @@ def fill(chosen: Sequence[date | None]) -> list[date | None]:
     return out
 
 
-def infer(posts: Sequence[Sequence[str]], upper: date,
+def infer(posts: Sequence[Sequence[Mention]], upper: date,
           known: Sequence[date | None] = ()) -> list[date | None]:
-    """Publication dates for posts in newest-first order, each given as its texts.
+    """Publication dates for posts in newest-first order, each given as its date mentions.
 
     `known[i]`, when set, is a date settled earlier (a post already stored): it is
     kept and bounds its neighbours.
     """
     known = list(known) + [None] * (len(posts) - len(known))
-    all_mentions = [m for texts in posts for t in texts for m in find_mentions(t)]
-    page_ref = _reference(all_mentions, upper)
-    cands = [[k] if k is not None else candidates(texts, page_ref, upper)
-             for texts, k in zip(posts, known)]
+    page_ref = _reference([m for ms in posts for m in ms], upper)
+    cands = [[k] if k is not None else candidates(ms, page_ref, upper) for ms, k in zip(posts, known)]
     return fill(choose(cands, [k is not None for k in known]))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -10,27 +10,23 @@ from pathlib import Path
 from feeds.config import Config
 from feeds.errors import DumpError
 from feeds.normalise import identity, slugify
-from feeds.pipeline import _Parsed, infer_dates
-from feeds.dumps.text import read_text
-from feeds.segment import segment
-from feeds.store import DumpRecord, Store
+from feeds.pipeline import _Parsed, infer_dates, parse_dump
+from feeds.store import Store
 
 
 def inspect_paths(cfg: Config, paths: Sequence[str], now: datetime) -> tuple[list[dict], list[str]]:
+    """One row per post found in `paths`, dated as a pass would date them on empty state."""
     parsed: list[_Parsed] = []
     errors: list[str] = []
     for path in paths:
         try:
-            dump = read_text(path)
-            seg = segment(path, dump.blocks, cfg.input.marker, cfg.input.chrome)
-            if not seg.posts:
-                raise DumpError(path, "no posts found")
+            data = Path(path).read_bytes()
+            mtime = datetime.fromtimestamp(os.stat(path).st_mtime, now.tzinfo)
+            parsed.append(parse_dump(path, data, mtime, cfg, now)[0])
+        except OSError as exc:
+            errors.append(f"{path}: cannot be read: {exc.strerror}")
         except DumpError as exc:
             errors.append(str(exc))
-            continue
-        upper = min(dump.mtime, now).astimezone(cfg.site.tz).date()
-        parsed.append(_Parsed(path, DumpRecord(path, 0, 0, dump.sha256, "ok", len(seg.posts), None),
-                              seg.posts, upper))
     with Store(":memory:") as empty:
         when = infer_dates(parsed, empty, cfg, now)
     rows = []

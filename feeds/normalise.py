@@ -43,8 +43,8 @@ def slugify(title: str) -> str:
     return slug
 
 
-def unique_slug(title: str, taken: set[str]) -> str:
-    base = slugify(title)
+def unique_slug(base: str, taken: set[str]) -> str:
+    """`base` (a slug), or `base-2`, `base-3`, … whichever is not taken."""
     slug, n = base, 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1
@@ -88,7 +88,14 @@ def continue_link(html: str, title: str, link: str, marker: str) -> str:
 
 def summarise(paragraphs: Iterable[str], limit: int = SUMMARY_CHARS) -> str:
     """The opening text cut at a word boundary near `limit` characters, with an ellipsis."""
-    text = " ".join(" ".join(p.replace("\u00a0", " ").split()) for p in paragraphs)
+    parts: list[str] = []
+    length = 0
+    for p in paragraphs:  # only as many paragraphs as the summary needs
+        parts.append(" ".join(p.replace("\u00a0", " ").split()))
+        length += len(parts[-1]) + 1
+        if length > limit + 1:
+            break
+    text = " ".join(parts)
     if len(text) <= limit:
         return text
     cut = text[: limit + 1]

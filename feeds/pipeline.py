@@ -11,7 +11,7 @@ import glob
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -64,7 +64,13 @@ class _Parsed:
     path: str
     record: DumpRecord
     posts: tuple[Post, ...]
+    mentions: tuple[tuple[dates.Mention, ...], ...]  # the dates each post mentions
     upper: date  # no post of this dump is dated later
+
+
+#: Dumps are stored in batches of about this many bytes: a batch is dated together
+#: (pages that share posts date each other), and only one batch is held in memory.
+BATCH_BYTES = 16 * 1024 * 1024
 
 
 # -- stage 1: which dumps -----------------------------------------------------------------
@@ -84,10 +90,9 @@ def discover(patterns: Iterable[str]) -> list[str]:
 
 
 def read_changed(paths: Sequence[str], store: Store, config: Config, now: datetime,
-                 report: Report, progress: Progress | None = None) -> list[_Parsed]:
-    """Read and segment the dumps whose bytes changed since the last pass."""
+                 report: Report, progress: Progress | None = None) -> Iterator[_Parsed]:
+    """Read and segment, one at a time, the dumps whose bytes changed since the last pass."""
     known = store.dumps()
-    parsed: list[_Parsed] = []
     for n, path in enumerate(paths, 1):
         if progress:
             progress(n, len(paths), path)
@@ -110,31 +115,40 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
             store.touch_dump(path, st.st_mtime_ns)
             _unchanged(old, report)
             continue
-        mtime = datetime.fromtimestamp(st.st_mtime, now.tzinfo)
         record = DumpRecord(path, st.st_size, st.st_mtime_ns, sha, "ok", 0, None)
         try:
-            dump = read_text(path, data=data, mtime=mtime)
-            seg = segment(path, dump.blocks, config.input.marker, config.input.chrome)
-            if not seg.posts:
-                raise DumpError(path, "no posts found (no title followed by text, and no "
-                                      f"'{config.input.marker} <title>' lines)")
+            parsed, warnings = parse_dump(path, data, datetime.fromtimestamp(st.st_mtime, now.tzinfo),
+                                          config, now, record)
         except DumpError as exc:
             log.warning("skipped %s", exc)
             report.skipped.append(str(exc))
             store.record_dump(dataclasses.replace(record, status="skipped", error=exc.reason), now)
             continue
         report.dumps_read += 1
-        for w in dump.warnings:
-            log.warning("%s", w)
-            report.warnings.append(w)
-        for note in seg.notes:
-            log.info("%s: %s", path, note)
-        if seg.chrome:
-            log.debug("%s: left out as site chrome: lines %s", path, ", ".join(str(b.line) for b in seg.chrome))
-        report.posts_found += len(seg.posts)
-        upper = min(mtime, now).astimezone(config.site.tz).date()
-        parsed.append(_Parsed(path, dataclasses.replace(record, posts=len(seg.posts)), seg.posts, upper))
-    return parsed
+        report.warnings.extend(warnings)
+        report.posts_found += len(parsed.posts)
+        yield parsed
+
+
+def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: datetime,
+               record: DumpRecord | None = None) -> tuple[_Parsed, list[str]]:
+    """One dump's bytes → its posts and the dates they mention. Raises DumpError."""
+    dump = read_text(path, data=data, mtime=mtime)
+    seg = segment(path, dump.blocks, config.input.marker, config.input.chrome)
+    if not seg.posts:
+        raise DumpError(path, "no posts found (no title followed by text, and no "
+                              f"'{config.input.marker} <title>' lines)")
+    for w in dump.warnings:
+        log.warning("%s", w)
+    for note in seg.notes:
+        log.info("%s: %s", path, note)
+    if seg.chrome:
+        log.debug("%s: left out as site chrome: lines %s", path, ", ".join(str(b.line) for b in seg.chrome))
+    upper = min(mtime, now).astimezone(config.site.tz).date()
+    mentions = tuple(tuple(dates.post_mentions([p.title, *(b.text for b in p.body)])) for p in seg.posts)
+    record = record or DumpRecord(path, len(data), 0, dump.sha256, "ok", 0, None)
+    return _Parsed(path, dataclasses.replace(record, posts=len(seg.posts)), seg.posts, mentions, upper), \
+        list(dump.warnings)
 
 
 def _unchanged(old: DumpRecord, report: Report) -> None:
@@ -154,15 +168,15 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
     (inferred or explicit) are kept and bound their neighbours.
     """
     pages = [[identity(p.title) for p in d.posts] for d in parsed]
-    texts: dict[str, list[str]] = {}
-    for d in parsed:
-        for p in d.posts:
-            texts.setdefault(identity(p.title), [p.title, *(b.text for b in p.body)])
+    mentions: dict[str, Sequence[dates.Mention]] = {}
+    for d, keys in zip(parsed, pages):
+        for k, ms in zip(keys, d.mentions):
+            mentions.setdefault(k, ms)
     upper_of: dict[str, date] = {}
     for d, keys in zip(parsed, pages):
         for k in keys:
             upper_of[k] = max(upper_of.get(k, d.upper), d.upper)
-    stored = store.get_many(list(texts))
+    stored = store.get_many(list(mentions))
     out: dict[str, tuple[datetime, str]] = {}
     tz = config.site.tz
     for group in _linked(pages):
@@ -170,7 +184,7 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
         known = [stored[k].entry.published.astimezone(tz).date()
                  if k in stored and stored[k].entry.date_source != "first-seen" else None for k in order]
         upper = max(upper_of[k] for k in order)
-        days = dates.infer([texts[k] for k in order], upper, known)
+        days = dates.infer([mentions[k] for k in order], upper, known)
         times = dates.at_page_time(days, tz)
         for rank, (k, t) in enumerate(zip(order, times)):
             if t is None:  # nothing to go on: the time it was first seen, in page order
@@ -219,41 +233,53 @@ def _fuller(new_truncated: bool, new_text: str, old: StoredEntry) -> bool:
 
 
 def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
-               when: dict[str, tuple[datetime, str]], report: Report) -> set[str]:
-    """Upsert one dump's posts in one transaction. Returns the keys whose entry changed."""
+               when: dict[str, tuple[datetime, str]], report: Report) -> tuple[set[str], set[str]]:
+    """Upsert one dump's posts in one transaction.
+
+    Returns the keys whose entry changed and the archive months they were or are in.
+    """
     changed: set[str] = set()
+    months: set[str] = set()
+    tz = config.site.tz
+    keys = [identity(p.title) for p in d.posts]
     with store.transaction():
-        store.forget_sightings(d.path)
-        for post in d.posts:
-            key = identity(post.title)
+        current = store.get_many(keys)  # entries as they stand, updated as this dump goes
+        for post, key in zip(d.posts, keys):
             published, source = when[key]
             text = body_text(post.body)
-            old = store.get(key)
-            store.record_sighting(d.path, key, post.position, post.start_line, post.end_line, post.truncated)
+            old = current.get(key)
             if old is None:
-                slug = unique_slug(post.title, store.slugs_like(slugify(post.title)))
+                base = slugify(post.title)
+                slug = unique_slug(base, store.slugs_like(base))
                 entry = _entry(post, key, slug, mint_id(config.site.domain, now, slug), text,
                                published, published, source, now, d.path)
-                store.put(entry, post.url, text_hash(post.title, text))
+                url = post.url
                 report.new += 1
-                changed.add(key)
-                continue
-            e = old.entry
-            replace_text = _fuller(post.truncated, text, old)
-            better_date = DATE_SOURCE_RANK[source] > DATE_SOURCE_RANK[e.date_source]
-            if not (replace_text or better_date):
-                continue
-            if replace_text:
-                e = _entry(post, key, e.slug, e.id, text, e.published, max(now, e.published),
-                           e.date_source, e.first_seen, d.path)
-            if better_date:
-                e = dataclasses.replace(e, published=published, date_source=source,
-                                        updated=max(e.updated, published))
-            store.put(e, post.url or old.url, text_hash(e.title, e.text))
-            report.updated += 1
+            else:
+                entry = old.entry
+                replace_text = _fuller(post.truncated, text, old)
+                better_date = DATE_SOURCE_RANK[source] > DATE_SOURCE_RANK[entry.date_source]
+                if not (replace_text or better_date):
+                    continue
+                if replace_text:
+                    entry = _entry(post, key, entry.slug, entry.id, text, entry.published,
+                                   max(now, entry.published), entry.date_source, entry.first_seen, d.path)
+                if better_date:
+                    months.add(entry.published.astimezone(tz).strftime("%Y-%m"))
+                    entry = dataclasses.replace(entry, published=published, date_source=source,
+                                                updated=max(entry.updated, published))
+                url = post.url or old.url
+                report.updated += 1 if key not in changed else 0
+            digest = text_hash(entry.title, entry.text)
+            month = entry.published.astimezone(tz).strftime("%Y-%m")
+            months.add(month)
+            store.put(entry, url, digest, month)
+            current[key] = StoredEntry(entry, url, digest)
             changed.add(key)
+        store.replace_sightings(d.path, [(key, p.position, p.start_line, p.end_line, p.truncated)
+                                         for p, key in zip(d.posts, keys)])
         store.record_dump(d.record, now)
-    return changed
+    return changed, months
 
 
 def _entry(post: Post, key: str, slug: str, id_: str, text: str, published: datetime,
@@ -277,13 +303,15 @@ def fingerprint(config: Config) -> str:
     return h.hexdigest()
 
 
-def publish(store: Store, config: Config, changed: set[str], *, rebuild: bool = False) -> list[str]:
-    """Write what changed: feeds, index, and the pages of changed entries. Returns paths.
+def publish(store: Store, config: Config, changed: set[str], months: set[str] = frozenset(),  # type: ignore[assignment]
+            *, rebuild: bool = False) -> list[str]:
+    """Write what changed: feeds, index, pages of changed entries, their archive months.
 
     Everything is rendered again (and written where the bytes differ) when asked to,
     when the code, templates or config changed since the last publish, or when a feed
-    or the index is missing. Otherwise the cost does not grow with the entries stored:
-    the feeds read the newest `max_entries`, pages are rendered for changed entries only.
+    or the index is missing. Otherwise the work does not grow with the entries stored:
+    the feeds and the index read the newest `max_entries`; pages are rendered for the
+    changed entries and archive pages for the months those are (or were) in.
     """
     out = config.output.dir
     pub = Publisher(config)
@@ -294,17 +322,22 @@ def publish(store: Store, config: Config, changed: set[str], *, rebuild: bool = 
         return []
     written: list[str] = []
 
-    def put(rel: str, data: bytes) -> None:
-        if write_if_changed(out / rel, data):
+    def put(rel: str, data: bytes, durable: bool = False) -> None:
+        if write_if_changed(out / rel, data, durable=durable):
             written.append(str(out / rel))
 
-    feed_entries = [(s.entry, s.url) for s in store.newest(config.output.max_entries)]
+    newest = store.newest(config.output.max_entries)
+    feed_entries = [(s.entry, s.url) for s in newest]
     for name in FEED_FILES:
-        put(name, pub.feed(feed_entries, name))
+        put(name, pub.feed(feed_entries, name), durable=True)
     pages = store.each() if full else store.get_many(sorted(changed)).values()
     for s in pages:
         put(pub.page_path(s.entry), pub.post_page(s.entry, s.url))
-    put("index.html", pub.index_page(store.index_rows(), config.output.max_entries))
+    all_months = store.months()
+    for month, _count in all_months:
+        if full or month in months:
+            put(f"archive/{month}.html", pub.archive_page(month, store.month_rows(month)))
+    put("index.html", pub.index_page([s.entry for s in newest], all_months), durable=True)
     store.set_meta("publish_fingerprint", stamp)
     return written
 
@@ -317,12 +350,27 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     report = Report()
-    paths = discover(config.input.paths)
-    parsed = read_changed(paths, store, config, now, report, progress)
-    when = infer_dates(parsed, store, config, now)
     changed: set[str] = set()
-    for d in parsed:
-        changed |= store_dump(d, store, config, now, when, report)
-    report.files_written = publish(store, config, changed, rebuild=rebuild)
+    months: set[str] = set()
+    batch: list[_Parsed] = []
+    size = 0
+
+    def ingest() -> None:
+        when = infer_dates(batch, store, config, now)
+        for d in batch:
+            keys, touched = store_dump(d, store, config, now, when, report)
+            changed.update(keys)
+            months.update(touched)
+        batch.clear()
+
+    for parsed in read_changed(discover(config.input.paths), store, config, now, report, progress):
+        batch.append(parsed)
+        size += parsed.record.size
+        if size >= BATCH_BYTES:
+            ingest()
+            size = 0
+    if batch:
+        ingest()
+    report.files_written = publish(store, config, changed, months, rebuild=rebuild)
     report.entries_total = store.count()
     return report

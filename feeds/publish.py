@@ -27,8 +27,13 @@ from feeds.normalise import continue_link
 FEED_FILES = ("atom.xml", "rss.xml")
 
 
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Write `data` to `path` atomically unless the file already holds exactly it."""
+def write_if_changed(path: Path, data: bytes, *, durable: bool = False) -> bool:
+    """Write `data` to `path` atomically unless the file already holds exactly it.
+
+    The temporary file is renamed into place, so a reader (or a crash) sees the old
+    file or the new, whole. `durable` also syncs it to disk first, so that it survives
+    a power cut; pages skip that (a pass writes thousands, and the next pass repairs).
+    """
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
@@ -39,8 +44,9 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -126,12 +132,18 @@ class Publisher:
         return self.render("post.html.j2", entry=entry, original_url=url,
                            content=entry.content_html, page_url=self.config.url(self.page_path(entry)))
 
-    def index_page(self, rows: Sequence[Any], newest: int) -> bytes:
-        """The index: the newest posts with their summaries, then every older one as a link.
+    def index_page(self, newest: Sequence[Entry], months: Sequence[tuple[str, int]]) -> bytes:
+        """The index: the newest posts with their summaries, then the archive by month."""
+        return self.render("index.html.j2", entries=newest, months=[
+            {"month": m, "name": self.month_name(m), "count": n, "path": f"archive/{m}.html"} for m, n in months])
 
-        `rows` need slug, title, summary and published (an ISO time), newest first.
-        """
+    def archive_page(self, month: str, rows: Sequence[Any]) -> bytes:
+        """Every post of one month (in the site's zone), newest first."""
         items = [{"title": r["title"], "summary": r["summary"], "slug": r["slug"],
                   "published": datetime.fromisoformat(r["published"])} for r in rows]
-        return self.render("index.html.j2", entries=items[:newest], older=items[newest:],
-                           page=lambda item: f"posts/{item['slug']}.html")
+        return self.render("archive.html.j2", month=self.month_name(month), entries=items)
+
+    @staticmethod
+    def month_name(month: str) -> str:
+        year, number = month.split("-")
+        return f"{datetime(int(year), int(number), 1).strftime('%B')} {year}"

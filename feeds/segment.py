@@ -117,26 +117,34 @@ def _words(text: str) -> list[str]:
 
 
 class _Vocabulary:
-    """Words weighted by inverse document frequency over a dump's blocks."""
+    """Words weighted by inverse frequency over the blocks of a dump that are compared
+    (those outside the posts markers close: a long cut post does not skew them).
 
-    def __init__(self, blocks: Sequence[Block]):
-        self.words = [_words(b.text) for b in blocks]  # per block, reused for the vectors
-        self.df: Counter[str] = Counter()
-        for ws in self.words:
-            self.df.update(set(ws))
-        self.n = max(len(blocks), 1)
+    The counts come from one pass over that text; a block's own words are only split
+    out for the blocks that take part in a similarity.
+    """
+
+    def __init__(self, blocks: Sequence[Block], counted: Sequence[int] | None = None):
+        self.blocks = blocks
+        counted = range(len(blocks)) if counted is None else counted
+        self.counts: Counter[str] = Counter(_WORD.findall("\n".join(blocks[i].text for i in counted).casefold()))
+        self.n = max(len(counted), 1)
         self._idf: dict[str, float] = {}
+        self._words: dict[int, list[str]] = {}
 
     def idf(self, word: str) -> float:
         value = self._idf.get(word)
         if value is None:
-            value = self._idf[word] = math.log((self.n + 1) / (self.df.get(word, 0) + 1)) + 1.0
+            value = self._idf[word] = math.log((self.n + 1) / (self.counts.get(word, 0) + 1)) + 1.0
         return value
 
     def add(self, vector: dict[str, float], index: int) -> None:
         """Add the words of block `index` to a word vector."""
+        words = self._words.get(index)
+        if words is None:
+            words = self._words[index] = _words(self.blocks[index].text)
         idf = self.idf
-        for w in self.words[index]:
+        for w in words:
             vector[w] = vector.get(w, 0.0) + idf(w)
 
     def vector(self, indexes: Iterable[int]) -> dict[str, float]:
@@ -166,6 +174,7 @@ class _Segmenter:
         self.marker = " ".join(marker.split())
         self.chrome = {" ".join(c.split()).casefold() for c in chrome}
         self._vocab: _Vocabulary | None = None
+        self.stretch_blocks: list[int] | None = None  # set by run(); None: weigh words over all blocks
         self.notes: list[str] = []
         self.chrome_blocks: list[Block] = []
 
@@ -173,7 +182,7 @@ class _Segmenter:
     def vocab(self) -> _Vocabulary:
         """Word weights over the dump, built the first time a stretch needs them."""
         if self._vocab is None:
-            self._vocab = _Vocabulary(self.blocks)
+            self._vocab = _Vocabulary(self.blocks, self.stretch_blocks)
         return self._vocab
 
     @vocab.setter
@@ -249,8 +258,9 @@ class _Segmenter:
     # -- the page ----------------------------------------------------------------------
     def run(self) -> tuple[list[tuple[int, int, bool, str | None]], list[Block]]:
         """(title index, end index, truncated, title from the marker) for each post."""
-        found: list[tuple[int, int, bool, str | None]] = []
-        lo = 0  # first block not yet assigned
+        # First the posts the markers close: (stretch start, marker, title index or None, title).
+        closed: list[tuple[int, int, int | None, str]] = []
+        lo = 0
         for m, block in enumerate(self.blocks):
             title = self.marker_title(block)
             if title is None:
@@ -262,19 +272,24 @@ class _Segmenter:
                 if s is None:
                     self.notes.append(f"line {block.line}: no line before the marker equals its title "
                                       f"{title!r}; the post is taken to start at the last heading")
+            closed.append((lo, m, s, title))
+            lo = m + 1
+        # Only the stretches between them are ever compared: their words weigh the words.
+        self.stretch_blocks = [i for a, m, s, _ in closed for i in range(a, m if s is None else s)]
+        self.stretch_blocks += range(lo, len(self.blocks))
+        found: list[tuple[int, int, bool, str | None]] = []
+        for a, m, s, title in closed:
             if s is None:  # marker without a (findable) title: the last post of the stretch
-                spans = self.split_stretch(lo, m)
+                spans = self.split_stretch(a, m)
                 if not spans:
-                    self.notes.append(f"line {block.line}: marker with no post before it; ignored")
-                    lo = m + 1
+                    self.notes.append(f"line {self.blocks[m].line}: marker with no post before it; ignored")
                     continue
-                found.extend((a, b, False, None) for a, b in spans[:-1])
+                found.extend((x, y, False, None) for x, y in spans[:-1])
                 found.append((spans[-1][0], m, True, title or None))
             else:
-                found.extend((a, b, False, None) for a, b in self.split_stretch(lo, s))
+                found.extend((x, y, False, None) for x, y in self.split_stretch(a, s))
                 found.append((s, m, True, title))
-            lo = m + 1
-        found.extend((a, b, False, None) for a, b in self.split_stretch(lo, len(self.blocks)))
+        found.extend((x, y, False, None) for x, y in self.split_stretch(lo, len(self.blocks)))
         return found, self.chrome_blocks
 
 

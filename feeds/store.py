@@ -46,9 +46,11 @@ MIGRATIONS: list[str] = [
         first_seen TEXT NOT NULL,
         url TEXT,                       -- the original URL, when a dump gives one
         source TEXT NOT NULL,           -- dump:line of the copy the text comes from
-        text_hash TEXT NOT NULL
+        text_hash TEXT NOT NULL,
+        month TEXT NOT NULL             -- YYYY-MM of published in the site's zone: the archive page
     );
     CREATE INDEX entries_newest ON entries (published DESC, key);
+    CREATE INDEX entries_month ON entries (month, published DESC);
     CREATE INDEX entries_first_seen ON entries (first_seen);
     CREATE TABLE sightings (
         dump TEXT NOT NULL,
@@ -201,30 +203,25 @@ class Store:
         rows = self.db.execute("SELECT slug FROM entries WHERE slug = ? OR slug GLOB ?", (slug, slug + "-[0-9]*"))
         return {r[0] for r in rows}
 
-    def put(self, entry: Entry, url: str | None, text_hash: str) -> None:
-        values = dataclasses.asdict(entry)
-        values.pop("link")
-        values["url"] = url
-        values["text_hash"] = text_hash
-        for k in ("published", "updated", "first_seen"):
-            values[k] = iso(values[k])
-        values["truncated"] = int(values["truncated"])
-        cols = list(values)
-        self.db.execute(
-            f"INSERT INTO entries ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-            f"ON CONFLICT (key) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("key", "id", "slug", "first_seen")),
-            [values[c] for c in cols])
+    _PUT_COLUMNS = ("key", "id", "slug", "title", "content_html", "summary", "text", "truncated", "published",
+                    "updated", "date_source", "first_seen", "url", "source", "text_hash", "month")
+    _PUT_SQL = (f"INSERT INTO entries ({', '.join(_PUT_COLUMNS)}) VALUES ({', '.join('?' * len(_PUT_COLUMNS))}) "
+                "ON CONFLICT (key) DO UPDATE SET "
+                + ", ".join(f"{c} = excluded.{c}" for c in _PUT_COLUMNS if c not in ("key", "id", "slug", "first_seen")))
 
-    def record_sighting(self, dump: str, key: str, position: int, start: int, end: int, truncated: bool) -> None:
-        self.db.execute(
-            "INSERT INTO sightings (dump, key, position, start_line, end_line, truncated) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (dump, key) DO UPDATE SET position = excluded.position, start_line = excluded.start_line, "
-            "end_line = excluded.end_line, truncated = excluded.truncated",
-            (dump, key, position, start, end, int(truncated)))
+    def put(self, entry: Entry, url: str | None, text_hash: str, month: str) -> None:
+        """Insert or update an entry. Its key, id, slug and first-seen time never change."""
+        e = entry
+        self.db.execute(self._PUT_SQL, (
+            e.key, e.id, e.slug, e.title, e.content_html, e.summary, e.text, int(e.truncated), iso(e.published),
+            iso(e.updated), e.date_source, iso(e.first_seen), url, e.source, text_hash, month))
 
-    def forget_sightings(self, dump: str) -> None:
+    def replace_sightings(self, dump: str, rows: Sequence[tuple[str, int, int, int, bool]]) -> None:
+        """Where each post of a dump was seen: (key, position, start line, end line, cut)."""
         self.db.execute("DELETE FROM sightings WHERE dump = ?", (dump,))
+        self.db.executemany(
+            "INSERT OR REPLACE INTO sightings (dump, key, position, start_line, end_line, truncated) "
+            "VALUES (?, ?, ?, ?, ?, ?)", [(dump, k, pos, a, b, int(t)) for k, pos, a, b, t in rows])
 
     def newest(self, limit: int | None = None) -> list[StoredEntry]:
         """Entries newest first (published, then key for a stable order)."""
@@ -232,10 +229,23 @@ class Store:
         rows = self.db.execute(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())
         return [self._row_to_entry(r) for r in rows]
 
-    def index_rows(self) -> list[sqlite3.Row]:
-        """What the index page needs of every entry, newest first: no bodies."""
-        return self.db.execute("SELECT key, slug, title, summary, published FROM entries "
-                               "ORDER BY published DESC, key").fetchall()
+    def months(self) -> list[tuple[str, int]]:
+        """(YYYY-MM, number of entries) for every month with entries, newest first."""
+        return [tuple(r) for r in self.db.execute(
+            "SELECT month, count(*) FROM entries GROUP BY month ORDER BY month DESC")]  # type: ignore[misc]
+
+    def month_rows(self, month: str) -> list[sqlite3.Row]:
+        """What an archive page needs of a month's entries, newest first: no bodies."""
+        return self.db.execute("SELECT key, slug, title, summary, published FROM entries WHERE month = ? "
+                               "ORDER BY published DESC, key", (month,)).fetchall()
+
+    def months_of(self, keys: Sequence[str]) -> set[str]:
+        out: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i:i + 500])
+            out.update(r[0] for r in self.db.execute(
+                f"SELECT DISTINCT month FROM entries WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        return out
 
     def each(self, batch: int = 200) -> Iterator[StoredEntry]:
         """Every entry, newest first, read a batch at a time."""

@@ -46,7 +46,8 @@ def test_fixed_dates_are_kept():
 
 
 def test_upper_bound():
-    cands = dates.candidates(["It happened on 10 March 2025 and on 1 March 2025."], None, date(2025, 3, 5))
+    cands = dates.candidates(dates.post_mentions(["It happened on 10 March 2025 and on 1 March 2025."]), None,
+                             date(2025, 3, 5))
     assert cands == [date(2025, 3, 1)]
 
 

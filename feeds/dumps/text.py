@@ -82,15 +82,18 @@ def parse_blocks(text: str) -> list[Block]:
     """Text to blocks. Line numbers are 1-based and count every line break style."""
     blocks: list[Block] = []
     blank = 0
+    bullet_match = _BULLET.match
     for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
-        line = raw.rstrip()
-        if not line.replace("\u00a0", " ").strip():
+        line = raw.strip()  # str.strip() also strips U+00A0
+        if not line:
             blank += 1
             continue
-        bullet = _BULLET.match(line)
+        bullet = bullet_match(raw) if line[0] in "•-*" else None
         if bullet:
-            blocks.append(Block(number, line[bullet.end():], "bullet", blank))
-        else:
-            blocks.append(Block(number, line.strip(), "para", blank))
+            line = raw[bullet.end():].rstrip()
+        # The matching key: the text itself unless it has spaces to fold (most lines do not).
+        key = " ".join(line.replace("\u00a0", " ").split()) if ("\u00a0" in line or "  " in line or "\t" in line) \
+            else line
+        blocks.append(Block(number, line, "bullet" if bullet else "para", blank, key))
         blank = 0
     return blocks
