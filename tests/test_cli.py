@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import urllib.request
 
+import feedparser
 import pytest
 
-from conftest import NOW, SEEDS, run_cli
+from conftest import NOW, REPO, SEEDS, run_cli
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["inspect"], ["serve"]])
@@ -49,3 +53,24 @@ def test_options_before_or_after_the_command(project, order):
     proc = run_cli(*args, cwd=root / "seeds", check=True)
     assert "38 new" in proc.stdout
     assert (root / "out" / "atom.xml").exists() and not (root / "seeds" / "out").exists()
+
+
+def test_serve_lets_a_reader_fetch_the_feed(project):
+    root, cfg = project
+    run_cli("-c", str(cfg), "--now", NOW, check=True)
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), "serve", "--port", "0"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
+        try:
+            line = server.stdout.readline()
+            assert line.startswith("Serving"), line
+            base = line.split(" at ")[1].split()[0]
+            with urllib.request.urlopen(base + "atom.xml", timeout=10) as resp:
+                assert resp.headers["Content-Type"].startswith("application/xml")
+                parsed = feedparser.parse(resp.read())
+            assert parsed.bozo == 0 and len(parsed.entries) == 38
+            with urllib.request.urlopen(base, timeout=10) as resp:
+                assert b'rel="alternate" type="application/atom+xml"' in resp.read()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)

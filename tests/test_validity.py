@@ -282,8 +282,8 @@ def test_html_pages_pass_nu_html_checker(out: Path) -> None:
     if jar is None:
         pytest.skip(f"Nu HTML Checker not run: no vnu.jar at $VNU_JAR or {VNU_JAR_DEFAULT}; install it with "
                     "`npm install --ignore-scripts --no-audit --no-fund --no-save --prefix tests/.vnu vnu-jar`")
-    pages = [out / "index.html", *sorted((out / "posts").glob("*.html"))]
-    assert len(pages) == 1 + EXPECTED_ENTRIES
+    pages = [out / "index.html", *sorted((out / "posts").glob("*.html")), *sorted((out / "archive").glob("*.html"))]
+    assert len(pages) == 1 + EXPECTED_ENTRIES + 2, "index, the post pages, archive pages of Jan. and Feb. 2025"
     proc = subprocess.run([java, "-jar", str(jar), "--errors-only", "--format", "json", *map(str, pages)],
                           capture_output=True, text=True, timeout=600)
     try:
