@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         print("checking segmentation with `feeds inspect` ...", flush=True)
         seg = check_segmentation(corpus, manifest, args.sample, work)
         print("(a) full ingest ...", flush=True)
-        a = feeds_pass(big, work, work / "a-full")
+        a = feeds_pass(big, work, work / "a-full", "-v")
         print("(b) nothing new ...", flush=True)
         b = feeds_pass(big, work, work / "b-nothing-new")
         print("(c) one new dump ...", flush=True)
@@ -428,6 +428,14 @@ def main(argv: list[str] | None = None) -> int:
         say(f"(a) full ingest: {a['wall']:.2f} s wall, {a['cpu']:.2f} s CPU (user {a['user']:.2f}, sys {a['sys']:.2f}) "
             f"-> {mb / a['wall']:.2f} MB/s wall, {mb / max(a['cpu'], 1e-9):.2f} MB/s CPU   "
             f"[goal >= {GOAL_MBPS:g} MB/s on one core: {verdict(mb / a['wall'] >= GOAL_MBPS)}]")
+        stages = re.search(r"timings: read and segment ([\d.]+) s, date and store ([\d.]+) s, "
+                           r"publish ([\d.]+) s \((\d+) files\)", a["stderr"])
+        if stages:
+            read_s, store_s, publish_s, files = (float(stages[1]), float(stages[2]), float(stages[3]),
+                                                 int(stages[4]))
+            say(f"(a) of which: read and segment {read_s:.2f} s, date and store {store_s:.2f} s -> ingest alone "
+                f"{mb / (read_s + store_s):.2f} MB/s; publish {publish_s:.2f} s for {files} files "
+                f"({1000 * publish_s / max(files, 1):.2f} ms a file)")
         say(f"(a) peak memory (max RSS of the child): {a['rss_mb']:.0f} MB   "
             f"[goal < {GOAL_RSS_MB:g} MB: {verdict(a['rss_mb'] < GOAL_RSS_MB)}]")
         say(f"(a) exit {a['rc']}; {summary_line(a)}")

@@ -11,6 +11,7 @@ import glob
 import hashlib
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -354,14 +355,19 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     months: set[str] = set()
     batch: list[_Parsed] = []
     size = 0
+    started = time.perf_counter()
+    storing = 0.0
 
     def ingest() -> None:
+        nonlocal storing
+        t = time.perf_counter()
         when = infer_dates(batch, store, config, now)
         for d in batch:
             keys, touched = store_dump(d, store, config, now, when, report)
             changed.update(keys)
             months.update(touched)
         batch.clear()
+        storing += time.perf_counter() - t
 
     for parsed in read_changed(discover(config.input.paths), store, config, now, report, progress):
         batch.append(parsed)
@@ -371,6 +377,9 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
             size = 0
     if batch:
         ingest()
+    ingested = time.perf_counter()
     report.files_written = publish(store, config, changed, months, rebuild=rebuild)
     report.entries_total = store.count()
+    log.info("timings: read and segment %.2f s, date and store %.2f s, publish %.2f s (%d files)",
+             ingested - started - storing, storing, time.perf_counter() - ingested, len(report.files_written))
     return report
