@@ -172,6 +172,8 @@ class _Segmenter:
     def __init__(self, blocks: Sequence[Block], marker: str, chrome: Sequence[str]):
         self.blocks = list(blocks)
         self.marker = " ".join(marker.split())
+        self._marker_cf = self.marker.casefold()
+        self._marker_first = {self.marker[0].lower(), self.marker[0].upper()}
         self.chrome = {" ".join(c.split()).casefold() for c in chrome}
         self._vocab: _Vocabulary | None = None
         self.stretch_blocks: list[int] | None = None  # set by run(); None: weigh words over all blocks
@@ -192,12 +194,12 @@ class _Segmenter:
     # -- markers ---------------------------------------------------------------------
     def marker_title(self, block: Block) -> str | None:
         """The title a marker line names ('' when the marker names none), or None."""
-        if block.kind != "para":
-            return None
         text = block.key
-        if text.casefold() == self.marker.casefold():
+        if block.kind != "para" or text[0] not in self._marker_first:
+            return None  # the cheap test first: most lines do not even start like the marker
+        if text.casefold() == self._marker_cf:
             return ""
-        if text[: len(self.marker) + 1].casefold() != self.marker.casefold() + " ":
+        if text[: len(self.marker) + 1].casefold() != self._marker_cf + " ":
             return None
         title = text[len(self.marker) + 1:].strip()
         return re.sub(r"\s*[→»›…]+$|\s*\.\.\.$", "", title).strip()
