@@ -43,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +55,7 @@ GENERATOR = 1  # bump when the corpus format changes: an old corpus is then rebu
 POSTS_PER_DUMP = 20
 NOW = "2025-03-01T12:00:00+00:00"
 #: File times of the dumps: dump i was "saved" at FIRST_MTIME + i minutes (before NOW).
-FIRST_MTIME = datetime(2025, 2, 20, tzinfo=timezone.utc).timestamp()
+FIRST_MTIME = datetime(2025, 2, 20, tzinfo=UTC).timestamp()
 #: Seed posts longer than this are drawn less often (weight BIG/size): the seeds hold one
 #: 56 KB post, which drawn as often as the rest would push the corpus to ~130 MB.
 BIG = 10_000
@@ -229,7 +229,7 @@ def feeds_pass(config: Path, cwd: Path, log: Path, *extra: str) -> dict:
 
 def summary_line(result: dict) -> str:
     lines = [ln for ln in result["stdout"].splitlines() if ln.startswith("feeds: ")]
-    return lines[-1] if lines else "(no summary line; exit %d)" % result["rc"]
+    return lines[-1] if lines else f"(no summary line; exit {result['rc']})"
 
 
 def summary_numbers(line: str) -> dict[str, int]:
@@ -447,7 +447,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"(b) exit {b['rc']}; {summary_line(b)}")
         say(f"(c) pass after one new dump ({POSTS_PER_DUMP} new posts, {new_dump.stat().st_size} bytes): "
             f"{c['wall']:.3f} s wall ({c['cpu']:.3f} s CPU, {c['rss_mb']:.0f} MB RSS)")
-        say(f"(c) exit {c['rc']}; {summary_line(c)}" + (f"  [found {nc['found']} / {POSTS_PER_DUMP}]" if "found" in nc else ""))
+        found_c = f"  [found {nc['found']} / {POSTS_PER_DUMP}]" if "found" in nc else ""
+        say(f"(c) exit {c['rc']}; {summary_line(c)}{found_c}")
         if code_hash() != start_hash:
             say(f"WARNING: feeds/ or templates/ changed during the run (was {version}; now {code_version()})")
         say(f"(d) feed build (Publisher.feed of newest {50} -> atom.xml), median of 7: "

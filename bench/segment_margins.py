@@ -25,7 +25,7 @@ def main(paths: list[str]) -> int:
         dump = read_text(path)
         posts = segment(path, dump.blocks).posts
         index = {b.line: i for i, b in enumerate(dump.blocks)}
-        for a, b in zip(posts, posts[1:]):
+        for a, b in zip(posts, posts[1:], strict=False):
             blocks = [dump.blocks[index[a.start_line]], *a.body, dump.blocks[index[b.start_line]], *b.body]
             spans = _Segmenter(blocks, "Continue reading", []).split_stretch(0, len(blocks))
             pairs += 1

@@ -9,10 +9,11 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from feeds import __version__, config as config_mod
+from feeds import __version__
+from feeds import config as config_mod
 from feeds.errors import ConfigError, FeedsError, LockedError
 
 log = logging.getLogger("feeds")
@@ -114,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.verbose, args.quiet)
     try:
         cfg = config_mod.load(args.config)
-        now = args.now or datetime.now(timezone.utc)
+        now = args.now or datetime.now(UTC)
         if now.tzinfo is None:
             now = now.replace(tzinfo=cfg.site.tz)
         command = args.command or "run"

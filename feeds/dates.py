@@ -22,10 +22,8 @@ Inference, for the posts of one listing page (newest first):
 from __future__ import annotations
 
 import re
-import statistics
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
-from functools import lru_cache
 
 MONTHS = {m: i for i, names in enumerate(
     [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
@@ -189,20 +187,20 @@ def choose(cands: Sequence[Sequence[date]], fixed: Sequence[bool] = ()) -> list[
     for i in range(n - 1, -1, -1):
         new: dict[date | None, tuple[int, int]] = {}
         back: dict[date | None, tuple[date | None, date | None]] = {}
-
-        def offer(m: date | None, cost: tuple[int, int], prev: date | None, pick: date | None) -> None:
-            if m not in new or cost < new[m]:
-                new[m] = cost
-                back[m] = (prev, pick)
-
         for m, (cost, neg) in states.items():
+            # (new running max, its cost, the pick): rejecting every candidate, or accepting one
+            options: list[tuple[date | None, tuple[int, int], date | None]] = []
             if not is_fixed[i]:
-                offer(m, (cost + (REJECT_COST if cands[i] else 0), neg), m, None)
+                options.append((m, (cost + (REJECT_COST if cands[i] else 0), neg), None))
             for c in cands[i]:
                 if is_fixed[i] and m is not None and m > c:
                     continue  # a settled date cannot be pushed later
                 top = c if m is None or c > m else m
-                offer(top, (cost + (top - c).days, neg - c.toordinal()), m, c)
+                options.append((top, (cost + (top - c).days, neg - c.toordinal()), c))
+            for target, option_cost, pick in options:
+                if target not in new or option_cost < new[target]:
+                    new[target] = option_cost
+                    back[target] = (m, pick)
         if not new:  # only fixed dates that the posts below contradict: keep what is below
             new, back = dict(states), {m: (m, None) for m in states}
         states = new
@@ -250,7 +248,7 @@ def infer(posts: Sequence[Sequence[Mention]], upper: date,
     """
     known = list(known) + [None] * (len(posts) - len(known))
     page_ref = _reference([m for ms in posts for m in ms], upper)
-    cands = [[k] if k is not None else candidates(ms, page_ref, upper) for ms, k in zip(posts, known)]
+    cands = [[k] if k is not None else candidates(ms, page_ref, upper) for ms, k in zip(posts, known, strict=True)]
     return fill(choose(cands, [k is not None for k in known]))
 
 

@@ -21,8 +21,7 @@ from feeds.config import Config
 from feeds.dumps.text import read_text
 from feeds.errors import DumpError
 from feeds.models import DATE_SOURCE_RANK, Entry, Post
-from feeds.normalise import (body_html, body_text, identity, mint_id, slugify, summarise, text_hash,
-                             unique_slug)
+from feeds.normalise import body_html, body_text, identity, mint_id, slugify, summarise, text_hash, unique_slug
 from feeds.publish import FEED_FILES, Publisher, write_if_changed
 from feeds.segment import segment
 from feeds.store import DumpRecord, Store, StoredEntry
@@ -170,11 +169,11 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
     """
     pages = [[identity(p.title) for p in d.posts] for d in parsed]
     mentions: dict[str, Sequence[dates.Mention]] = {}
-    for d, keys in zip(parsed, pages):
-        for k, ms in zip(keys, d.mentions):
+    for d, keys in zip(parsed, pages, strict=True):
+        for k, ms in zip(keys, d.mentions, strict=True):
             mentions.setdefault(k, ms)
     upper_of: dict[str, date] = {}
-    for d, keys in zip(parsed, pages):
+    for d, keys in zip(parsed, pages, strict=True):
         for k in keys:
             upper_of[k] = max(upper_of.get(k, d.upper), d.upper)
     stored = store.get_many(list(mentions))
@@ -187,7 +186,7 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
         upper = max(upper_of[k] for k in order)
         days = dates.infer([mentions[k] for k in order], upper, known)
         times = dates.at_page_time(days, tz)
-        for rank, (k, t) in enumerate(zip(order, times)):
+        for rank, (k, t) in enumerate(zip(order, times, strict=True)):
             if t is None:  # nothing to go on: the time it was first seen, in page order
                 out[k] = (now - timedelta(seconds=rank), "first-seen")
             else:
@@ -245,7 +244,7 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
     keys = [identity(p.title) for p in d.posts]
     with store.transaction():
         current = store.get_many(keys)  # entries as they stand, updated as this dump goes
-        for post, key in zip(d.posts, keys):
+        for post, key in zip(d.posts, keys, strict=True):
             published, source = when[key]
             text = body_text(post.body)
             old = current.get(key)
@@ -267,7 +266,8 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
                                    max(now, entry.published), entry.date_source, entry.first_seen, d.path)
                 if better_date:
                     months.add(entry.published.astimezone(tz).strftime("%Y-%m"))
-                    entry = dataclasses.replace(entry, published=published, date_source=source,
+                    entry = dataclasses.replace(entry, published=published,
+                                                date_source=source,  # type: ignore[arg-type]
                                                 updated=max(entry.updated, published))
                 url = post.url or old.url
                 report.updated += 1 if key not in changed else 0
@@ -278,7 +278,7 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
             current[key] = StoredEntry(entry, url, digest)
             changed.add(key)
         store.replace_sightings(d.path, [(key, p.position, p.start_line, p.end_line, p.truncated)
-                                         for p, key in zip(d.posts, keys)])
+                                         for p, key in zip(d.posts, keys, strict=True)])
         store.record_dump(d.record, now)
     return changed, months
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
-from typing import Any
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from feedgen.feed import FeedGenerator
@@ -107,7 +107,7 @@ class Publisher:
         fg.link(href=site.base_url, rel="alternate", type="text/html")
         fg.language(site.language)
         fg.generator("feeds", version=__version__)
-        newest = max((e.updated for e, _ in entries), default=datetime(1970, 1, 1, tzinfo=timezone.utc))
+        newest = max((e.updated for e, _ in entries), default=datetime(1970, 1, 1, tzinfo=UTC))
         fg.updated(self.local(newest))
         for entry, url in entries:
             fe = fg.add_entry(order="append")

@@ -11,7 +11,7 @@ import dataclasses
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds.errors import StateError
@@ -73,7 +73,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 def iso(dt: datetime) -> str:
     if dt.tzinfo is None:
         raise ValueError(f"naive datetime {dt!r}: every time must carry its zone")
-    return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return dt.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def from_iso(text: str) -> datetime:
@@ -200,14 +200,16 @@ class Store:
 
     def slugs_like(self, slug: str) -> set[str]:
         """The stored slugs equal to `slug` or numbered after it (`slug-2`, …)."""
-        rows = self.db.execute("SELECT slug FROM entries WHERE slug = ? OR slug GLOB ?", (slug, slug + "-[0-9]*"))
+        rows = self.db.execute("SELECT slug FROM entries WHERE slug = ? OR slug GLOB ?",
+                               (slug, slug + "-[0-9]*"))
         return {r[0] for r in rows}
 
     _PUT_COLUMNS = ("key", "id", "slug", "title", "content_html", "summary", "text", "truncated", "published",
                     "updated", "date_source", "first_seen", "url", "source", "text_hash", "month")
     _PUT_SQL = (f"INSERT INTO entries ({', '.join(_PUT_COLUMNS)}) VALUES ({', '.join('?' * len(_PUT_COLUMNS))}) "
                 "ON CONFLICT (key) DO UPDATE SET "
-                + ", ".join(f"{c} = excluded.{c}" for c in _PUT_COLUMNS if c not in ("key", "id", "slug", "first_seen")))
+                + ", ".join(f"{c} = excluded.{c}" for c in _PUT_COLUMNS
+                            if c not in ("key", "id", "slug", "first_seen")))
 
     def put(self, entry: Entry, url: str | None, text_hash: str, month: str) -> None:
         """Insert or update an entry. Its key, id, slug and first-seen time never change."""
@@ -232,7 +234,7 @@ class Store:
     def months(self) -> list[tuple[str, int]]:
         """(YYYY-MM, number of entries) for every month with entries, newest first."""
         return [tuple(r) for r in self.db.execute(
-            "SELECT month, count(*) FROM entries GROUP BY month ORDER BY month DESC")]  # type: ignore[misc]
+            "SELECT month, count(*) FROM entries GROUP BY month ORDER BY month DESC")]
 
     def month_rows(self, month: str) -> list[sqlite3.Row]:
         """What an archive page needs of a month's entries, newest first: no bodies."""

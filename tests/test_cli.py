@@ -7,7 +7,6 @@ import urllib.request
 
 import feedparser
 import pytest
-
 from conftest import NOW, REPO, SEEDS, run_cli
 
 

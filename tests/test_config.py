@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import REPO, run_cli
+
 from feeds import config
 from feeds.errors import ConfigError
 

@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import NOW, run_cli
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from feeds.models import Block
 from feeds.normalise import body_html, identity, slugify, summarise, unique_slug

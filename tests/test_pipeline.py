@@ -5,18 +5,18 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
-
 from conftest import NOW, run_cli, write_config
+
 from feeds import config
 from feeds.pipeline import run_once
 from feeds.store import Store
 
-T0 = datetime(2025, 3, 1, 9, tzinfo=timezone.utc)
-T1 = datetime(2025, 3, 8, 9, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 1, 9, tzinfo=UTC)
+T1 = datetime(2025, 3, 8, 9, tzinfo=UTC)
 
 WHOLE = """Bridge to reopen after repairs on 3 February 2025
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from feeds import config
 from feeds.dumps.text import strip_xml_forbidden
@@ -18,7 +19,7 @@ from feeds.publish import Publisher
 from feeds.store import Store
 
 CFG = config.parse({"site": {"title": "T", "url": "https://example.org/", "timezone": "UTC"}})
-WHEN = datetime(2025, 2, 3, 12, tzinfo=timezone.utc)
+WHEN = datetime(2025, 2, 3, 12, tzinfo=UTC)
 
 titles = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1).map(
     lambda t: " ".join(strip_xml_forbidden(t).split())).filter(bool)

@@ -7,8 +7,8 @@ from collections import Counter
 from datetime import date
 
 import pytest
-
 from conftest import NOW, SEEDS, run_cli
+
 from feeds.dumps.text import read_text
 from feeds.segment import segment
 

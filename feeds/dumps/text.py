@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds.errors import DumpError
@@ -64,9 +64,9 @@ def read_text(path: str | Path, data: bytes | None = None, mtime: datetime | Non
             raise DumpError(name, f"cannot be read: {exc.strerror or exc}") from None
     if mtime is None:
         try:
-            mtime = datetime.fromtimestamp(p.stat().st_mtime, timezone.utc)
+            mtime = datetime.fromtimestamp(p.stat().st_mtime, UTC)
         except OSError:
-            mtime = datetime.now(timezone.utc)
+            mtime = datetime.now(UTC)
     text, warnings = decode(data, name)
     cleaned = strip_xml_forbidden(text)
     if len(cleaned) != len(text):
