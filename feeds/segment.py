@@ -67,15 +67,18 @@ into over under about after before between against during via per all any some m
 how what why who when where which will would can could should may might must do does did has have had
 """.split())
 
-# Thresholds, measured on the seeds (bench/segment_margins.py shows the margins): a heading and
+# Thresholds (bench/segment_margins.py shows the margins on any dumps): a heading and
 # the SECTION_BLOCKS blocks after it start a new post when their tf-idf cosine similarity
-# to the open post is below the limit. True post boundaries measured 0.02-0.17, headings
-# inside posts 0.09-0.43; the short and question-shaped ones among the latter are caught
-# by shape first.
+# to the open post is below the limit. Measured: boundaries between the seeds' posts
+# 0.02-0.17; between two posts on one subject that share paragraphs (an event's
+# announcement and its report) up to 0.54; headings inside posts 0.09-0.43, of which
+# the long ones (LONG_TITLE_WORDS or more) were all questions, announced or followed
+# by a dateline, which are decided before the similarity. Hence a high limit for long
+# title-shaped headings and a low one for short ones.
 SECTION_BLOCKS = 2
 TITLE_SIMILARITY = 0.12
 LONG_TITLE_WORDS = 8
-LONG_TITLE_SIMILARITY = 0.20
+LONG_TITLE_SIMILARITY = 0.6
 MIN_TITLE_WORDS = 4
 MIN_TITLE_CHARS = 20
 

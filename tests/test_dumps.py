@@ -6,6 +6,7 @@ A regression test is one new pair of files. Expected keys:
   warnings: texts that must appear among the reader's warnings
   chrome_lines: line numbers left out as site chrome
   marker: the configured marker phrase (default "Continue reading")
+  known_limit: why the reader does not get this case right yet (the test is a strict xfail)
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ CASES = sorted(p for p in (Path(__file__).parent / "dumps").iterdir() if not p.n
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.name for p in CASES])
-def test_dump_case(path: Path) -> None:
+def test_dump_case(path: Path, request: pytest.FixtureRequest) -> None:
     expected = json.loads(path.with_name(path.stem + ".expected.json").read_text(encoding="utf-8"))
+    if "known_limit" in expected:
+        request.applymarker(pytest.mark.xfail(reason=expected["known_limit"], strict=True))
     if "error" in expected:
         with pytest.raises(DumpError) as err:
             dump = read_text(path)

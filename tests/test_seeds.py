@@ -90,3 +90,20 @@ def test_announced_future_event_is_not_the_date_of_its_announcement():
 def test_history_does_not_date_a_post():
     for r in inspect_rows():
         assert r["published"][:4] == "2025", (r["title"], r["published"])
+
+
+@pytest.mark.parametrize("first, second", [(35, 520), (520, 35), (248, 396), (396, 248)])
+def test_whole_posts_on_one_subject_next_to_each_other_stay_two(first, second):
+    """An event's announcement and its report (sharing paragraphs), two statements on Gaza:
+    appended whole, one after the other, to the page they come from, both are found."""
+    text = SEED_000.read_text(encoding="utf-8")
+    by_start = {p.start_line: p for p in posts_of(SEED_000)}
+    extra = []
+    for start in (first, second):
+        p = by_start[start]
+        extra += [p.title, *(("  • " if b.kind == "bullet" else "") + b.text for b in p.body)]
+    page = text + "\n\n" + "\n\n".join(extra) + "\n"
+    from feeds.dumps.text import parse_blocks
+    found = segment("page.txt", parse_blocks(page)).posts
+    assert [p.title for p in found[-2:]] == [by_start[first].title, by_start[second].title]
+    assert len(found) == 22
