@@ -18,7 +18,7 @@ from feeds.errors import ConfigError, FeedsError, LockedError
 
 log = logging.getLogger("feeds")
 
-EXIT_OK, EXIT_SKIPPED, EXIT_CONFIG, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 75, 130
+EXIT_OK, EXIT_SKIPPED, EXIT_CONFIG, EXIT_SOFTWARE, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 70, 75, 130
 
 DESCRIPTION = """\
 Turn dumps of a website's pages into Atom and RSS feeds and a page per post.
@@ -30,8 +30,9 @@ index.html and posts/<slug>.html. Safe to run from cron.
 """
 
 EPILOG = """\
-exit status: 0 done; 1 done, but some dumps were skipped (named on stderr);
-2 bad configuration or usage; 75 another pass holds the lock; 130 interrupted.
+exit status: 0 done; 1 done, but some dumps were skipped or an input path matched
+nothing (named on stderr); 2 bad configuration or usage; 70 an unexpected error (a
+bug: the traceback is printed); 75 another pass holds the lock; 130 interrupted.
 
 examples:
   python -m feeds                      one pass over seeds/ into out/
@@ -136,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("feeds: interrupted; what was stored and published before stays", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception:  # a bug, not bad input: show it whole, with its own exit status
+        log.exception("unexpected error; please report it with the traceback above")
+        return EXIT_SOFTWARE
 
 
 def _progress():

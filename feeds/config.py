@@ -8,6 +8,8 @@ or an invalid value raises ConfigError naming the key, the value and what is exp
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -95,18 +97,28 @@ def _section(data: dict[str, Any], name: str, cls: type, source: str,
     return cls(**values)
 
 
+_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
 def _str(source: str):
     def check(key: str, value: Any) -> str:
         if not isinstance(value, str):
             raise ConfigError(key, value, "a string", source)
         if "\n" in value or "\r" in value:
             raise ConfigError(key, value, "a single line of text", source)
+        if _FORBIDDEN.search(value):
+            raise ConfigError(key, value, "text without control characters", source)
         return value
     return check
 
 
 def load(path: str | Path | None = None) -> Config:
-    """The configuration from `path` (or ./feeds.toml when it exists, else defaults)."""
+    """The configuration from `path` (or ./feeds.toml when it exists, else defaults).
+
+    Relative paths in a file are relative to the folder of that file, so a pass reads
+    and writes the same places from whatever directory cron starts it in. With no
+    file, they are relative to the current directory.
+    """
     if path is None:
         if not Path(DEFAULT_FILE).exists():
             return Config()
@@ -119,10 +131,11 @@ def load(path: str | Path | None = None) -> Config:
         raise ConfigError("--config", source, "an existing TOML file", source) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("(file)", source, f"valid TOML ({exc})", source) from None
-    return parse(data, source)
+    return parse(data, source, base=Path(path).resolve().parent)
 
 
-def parse(data: dict[str, Any], source: str = "feeds.toml") -> Config:
+def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = None) -> Config:
+    """Validate a configuration's data; relative paths are taken from `base` if given."""
     known = {"site", "input", "output", "state"}
     for key in data:
         if key not in known:
@@ -147,7 +160,6 @@ def parse(data: dict[str, Any], source: str = "feeds.toml") -> Config:
 
     def language(key: str, value: Any) -> str:
         value = text(key, value)
-        import re
         if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
             raise ConfigError(key, value, "a language tag such as 'en' or 'en-GB'", source)
         return value
@@ -179,14 +191,34 @@ def parse(data: dict[str, Any], source: str = "feeds.toml") -> Config:
         value = text(key, value)
         if not value:
             raise ConfigError(key, value, "a path", source)
-        return Path(value)
+        p = Path(value).expanduser()
+        return p if base is None or p.is_absolute() else base / p
+
+    def glob_paths(key: str, value: Any) -> tuple[str, ...]:
+        items = strings(key, value)
+        if base is None:
+            return items
+        return tuple(v if os.path.isabs(os.path.expanduser(v)) else str(base / v) for v in items)
+
+    def templates(key: str, value: Any) -> Path:
+        p = path(key, value)
+        if not (p / "post.html.j2").is_file():
+            raise ConfigError(key, value, f"a folder holding the page templates (post.html.j2, …); "
+                                          f"{p} has none", source)
+        return p
+
+    def title(key: str, value: Any) -> str:
+        value = text(key, value).strip()
+        if not value:
+            raise ConfigError(key, value, "a non-empty title", source)
+        return value
 
     site = _section(data, "site", Site, source, {
-        "title": text, "url": url, "base_url": base_url, "author": text, "language": language,
+        "title": title, "url": url, "base_url": base_url, "author": text, "language": language,
         "timezone": timezone, "description": text})
-    inp = _section(data, "input", Input, source, {"paths": strings, "marker": marker, "chrome": chrome})
+    inp = _section(data, "input", Input, source, {"paths": glob_paths, "marker": marker, "chrome": chrome})
     out = _section(data, "output", Output, source, {"dir": path, "max_entries": positive_int,
-                                                    "templates": path})
+                                                    "templates": templates})
     state = _section(data, "state", State, source, {"path": path})
     try:
         inside = state.path.resolve().is_relative_to(out.dir.resolve())

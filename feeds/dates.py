@@ -239,16 +239,19 @@ def fill(chosen: Sequence[date | None]) -> list[date | None]:
     return out
 
 
-def infer(posts: Sequence[Sequence[Mention]], upper: date,
+def infer(posts: Sequence[Sequence[Mention]], upper: date | Sequence[date],
           known: Sequence[date | None] = ()) -> list[date | None]:
     """Publication dates for posts in newest-first order, each given as its date mentions.
 
-    `known[i]`, when set, is a date settled earlier (a post already stored): it is
-    kept and bounds its neighbours.
+    `upper` is the latest possible date, for all posts or for each. `known[i]`, when
+    set, is a date settled earlier (a post already stored): it is kept and bounds its
+    neighbours.
     """
+    uppers = [upper] * len(posts) if isinstance(upper, date) else list(upper)
     known = list(known) + [None] * (len(posts) - len(known))
-    page_ref = _reference([m for ms in posts for m in ms], upper)
-    cands = [[k] if k is not None else candidates(ms, page_ref, upper) for ms, k in zip(posts, known, strict=True)]
+    page_ref = _reference([m for ms in posts for m in ms], max(uppers, default=date.max))
+    cands = [[k] if k is not None else candidates(ms, page_ref, u)
+             for ms, k, u in zip(posts, known, uppers, strict=True)]
     return fill(choose(cands, [k is not None for k in known]))
 
 
@@ -281,20 +284,30 @@ def merge_orders(pages: Sequence[Sequence[str]]) -> list[str]:
     return done
 
 
-def at_page_time(days: Sequence[date | None], tz: tzinfo) -> list[datetime | None]:
+def at_page_time(days: Sequence[date | None], tz: tzinfo,
+                 latest: Sequence[datetime] = ()) -> list[datetime | None]:
     """Date-only estimates to aware datetimes that keep the page order.
 
     Each post gets noon in the site's zone, less one minute per post above it on the
-    same day, so that sorting by time gives back the page order.
+    same day, so that sorting by time gives back the page order. No time is later
+    than the post's `latest` (when the dump showing it was written); a post pulled
+    earlier by that pulls the ones below it along, a minute apart.
     """
     out: list[datetime | None] = []
     previous: date | None = None
+    above: datetime | None = None
     rank = 0
-    for d in days:
+    for i, d in enumerate(days):
         if d is None:
             out.append(None)
             continue
         rank = rank + 1 if d == previous else 0
         previous = d
-        out.append(datetime.combine(d, time(12, 0), tz) - timedelta(minutes=rank))
+        t = datetime.combine(d, time(12, 0), tz) - timedelta(minutes=rank)
+        if i < len(latest) and t > latest[i]:
+            t = latest[i].astimezone(tz).replace(microsecond=0)
+        if above is not None and t >= above:
+            t = above - timedelta(minutes=1)
+        out.append(t)
+        above = t
     return out

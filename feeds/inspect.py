@@ -9,7 +9,7 @@ from pathlib import Path
 
 from feeds.config import Config
 from feeds.errors import DumpError
-from feeds.normalise import identity, slugify
+from feeds.normalise import identity, slugify, unique_slug
 from feeds.pipeline import _Parsed, infer_dates, parse_dump
 from feeds.store import Store
 
@@ -30,13 +30,16 @@ def inspect_paths(cfg: Config, paths: Sequence[str], now: datetime) -> tuple[lis
     with Store(":memory:") as empty:
         when = infer_dates(parsed, empty, cfg, now)
     rows = []
+    slugs: dict[str, str] = {}  # key -> slug, unique as a pass on empty state would mint them
     for d in parsed:
         for p in d.posts:
             key = identity(p.title)
+            if key not in slugs:
+                slugs[key] = unique_slug(slugify(p.title), set(slugs.values()))
             published, source = when[key]
             rows.append({
                 "dump": d.path, "position": p.position, "title": p.title, "start_line": p.start_line,
-                "end_line": p.end_line, "truncated": p.truncated, "slug": slugify(p.title),
+                "end_line": p.end_line, "truncated": p.truncated, "slug": slugs[key],
                 "published": published.astimezone(cfg.site.tz).isoformat(timespec="seconds"),
                 "date_source": source, "key": key, "paragraphs": len(p.body),
                 "words": sum(len(b.text.split()) for b in p.body),

@@ -51,9 +51,7 @@ class Post:
     truncated: bool
     body: tuple[Block, ...]
     position: int  # 0 for the newest (topmost) post of its page
-    published: datetime | None = None  # set by the dates stage
-    date_source: DateSource = "first-seen"
-    url: str | None = None  # the post's original URL, when a dump gives it
+    url: str | None = None  # the post's original URL, when a dump gives it (HTML dumps)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -72,5 +70,4 @@ class Entry:
     updated: datetime
     date_source: DateSource
     first_seen: datetime
-    link: str
     source: str  # "<dump>:<line>" of the copy the entry's text comes from

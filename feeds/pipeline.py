@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from feeds import __version__, dates
@@ -38,7 +38,6 @@ class Report:
     dumps_read: int = 0
     dumps_unchanged: int = 0
     skipped: list[str] = dataclasses.field(default_factory=list)  # "path: reason"
-    warnings: list[str] = dataclasses.field(default_factory=list)
     posts_found: int = 0
     new: int = 0
     updated: int = 0
@@ -65,7 +64,7 @@ class _Parsed:
     record: DumpRecord
     posts: tuple[Post, ...]
     mentions: tuple[tuple[dates.Mention, ...], ...]  # the dates each post mentions
-    upper: date  # no post of this dump is dated later
+    latest: datetime  # when the dump was written (or now, if earlier): its posts existed by then
 
 
 #: Dumps are stored in batches of about this many bytes: a batch is dated together
@@ -75,24 +74,33 @@ BATCH_BYTES = 16 * 1024 * 1024
 
 # -- stage 1: which dumps -----------------------------------------------------------------
 
-def discover(patterns: Iterable[str]) -> list[str]:
-    """The dump files the config names (paths or globs), sorted, each once."""
+def discover(patterns: Iterable[str], report: Report | None = None) -> list[str]:
+    """The dump files the config names (paths or globs), sorted, each once.
+
+    A path that names no file, or a glob that matches none, is reported: a pass that
+    reads nothing because of a typo must not look like a pass with nothing new.
+    """
     found: set[str] = set()
     for pattern in patterns:
         expanded = os.path.expanduser(pattern)
-        matches = glob.glob(expanded, recursive=True) if glob.has_magic(expanded) else [expanded]
-        for m in matches:
-            if os.path.isfile(m):
-                found.add(os.path.normpath(m))
-            elif not glob.has_magic(expanded):
-                log.warning("%s: no such file (named in input.paths)", m)
+        matches = [m for m in (glob.glob(expanded, recursive=True) if glob.has_magic(expanded) else [expanded])
+                   if os.path.isfile(m)]
+        if not matches:
+            problem = f"{pattern}: no file matches this path (input.paths)"
+            log.warning("%s", problem)
+            if report is not None:
+                report.skipped.append(problem)
+        found.update(os.path.normpath(m) for m in matches)
     return sorted(found)
 
 
 def read_changed(paths: Sequence[str], store: Store, config: Config, now: datetime,
                  report: Report, progress: Progress | None = None) -> Iterator[_Parsed]:
     """Read and segment, one at a time, the dumps whose bytes changed since the last pass."""
-    known = store.dumps()
+    # A dump already read is read again when how dumps are read changed (the code, the
+    # marker, the chrome lines): its posts may come out differently.
+    reread = store.meta("parse_fingerprint") != parse_fingerprint(config)
+    known = {} if reread else store.dumps()
     for n, path in enumerate(paths, 1):
         if progress:
             progress(n, len(paths), path)
@@ -117,7 +125,7 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
             continue
         record = DumpRecord(path, st.st_size, st.st_mtime_ns, sha, "ok", 0, None)
         try:
-            parsed, warnings = parse_dump(path, data, datetime.fromtimestamp(st.st_mtime, now.tzinfo),
+            parsed, _warnings = parse_dump(path, data, datetime.fromtimestamp(st.st_mtime, now.tzinfo),
                                           config, now, record)
         except DumpError as exc:
             log.warning("skipped %s", exc)
@@ -125,7 +133,6 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
             store.record_dump(dataclasses.replace(record, status="skipped", error=exc.reason), now)
             continue
         report.dumps_read += 1
-        report.warnings.extend(warnings)
         report.posts_found += len(parsed.posts)
         yield parsed
 
@@ -144,10 +151,10 @@ def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: dat
         log.info("%s: %s", path, note)
     if seg.chrome:
         log.debug("%s: left out as site chrome: lines %s", path, ", ".join(str(b.line) for b in seg.chrome))
-    upper = min(mtime, now).astimezone(config.site.tz).date()
+    latest = min(mtime, now)
     mentions = tuple(tuple(dates.post_mentions([p.title, *(b.text for b in p.body)])) for p in seg.posts)
     record = record or DumpRecord(path, len(data), 0, dump.sha256, "ok", 0, None)
-    return _Parsed(path, dataclasses.replace(record, posts=len(seg.posts)), seg.posts, mentions, upper), \
+    return _Parsed(path, dataclasses.replace(record, posts=len(seg.posts)), seg.posts, mentions, latest), \
         list(dump.warnings)
 
 
@@ -165,17 +172,18 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
 
     The pages are merged into one newest-first order where they share posts; each
     group of pages linked by shared posts is dated together. Dates already stored
-    (inferred or explicit) are kept and bound their neighbours.
+    (inferred or explicit) are kept and bound their neighbours. No post is dated
+    after the earliest dump that shows it was written.
     """
     pages = [[identity(p.title) for p in d.posts] for d in parsed]
     mentions: dict[str, Sequence[dates.Mention]] = {}
     for d, keys in zip(parsed, pages, strict=True):
         for k, ms in zip(keys, d.mentions, strict=True):
             mentions.setdefault(k, ms)
-    upper_of: dict[str, date] = {}
+    latest_of: dict[str, datetime] = {}  # a post existed when the first dump showing it was written
     for d, keys in zip(parsed, pages, strict=True):
         for k in keys:
-            upper_of[k] = max(upper_of.get(k, d.upper), d.upper)
+            latest_of[k] = min(latest_of.get(k, d.latest), d.latest)
     stored = store.get_many(list(mentions))
     out: dict[str, tuple[datetime, str]] = {}
     tz = config.site.tz
@@ -183,9 +191,9 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
         order = dates.merge_orders(group)
         known = [stored[k].entry.published.astimezone(tz).date()
                  if k in stored and stored[k].entry.date_source != "first-seen" else None for k in order]
-        upper = max(upper_of[k] for k in order)
-        days = dates.infer([mentions[k] for k in order], upper, known)
-        times = dates.at_page_time(days, tz)
+        latest = [latest_of[k] for k in order]
+        days = dates.infer([mentions[k] for k in order], [t.astimezone(tz).date() for t in latest], known)
+        times = dates.at_page_time(days, tz, latest)
         for rank, (k, t) in enumerate(zip(order, times, strict=True)):
             if t is None:  # nothing to go on: the time it was first seen, in page order
                 out[k] = (now - timedelta(seconds=rank), "first-seen")
@@ -233,11 +241,8 @@ def _fuller(new_truncated: bool, new_text: str, old: StoredEntry) -> bool:
 
 
 def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
-               when: dict[str, tuple[datetime, str]], report: Report) -> tuple[set[str], set[str]]:
-    """Upsert one dump's posts in one transaction.
-
-    Returns the keys whose entry changed and the archive months they were or are in.
-    """
+               when: dict[str, tuple[datetime, str]], report: Report) -> None:
+    """Upsert one dump's posts in one transaction, marking what changed as pending."""
     changed: set[str] = set()
     months: set[str] = set()
     tz = config.site.tz
@@ -280,7 +285,8 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
         store.replace_sightings(d.path, [(key, p.position, p.start_line, p.end_line, p.truncated)
                                          for p, key in zip(d.posts, keys, strict=True)])
         store.record_dump(d.record, now)
-    return changed, months
+        store.add_pending("entry", changed)
+        store.add_pending("month", months)
 
 
 def _entry(post: Post, key: str, slug: str, id_: str, text: str, published: datetime,
@@ -289,10 +295,15 @@ def _entry(post: Post, key: str, slug: str, id_: str, text: str, published: date
                  content_html=body_html(post.body), summary=summarise(b.text for b in post.body),
                  text=text, truncated=post.truncated, published=published, updated=updated,
                  date_source=source,  # type: ignore[arg-type]
-                 first_seen=first_seen, link="", source=f"{dump}:{post.start_line}")
+                 first_seen=first_seen, source=f"{dump}:{post.start_line}")
 
 
 # -- stage 4: publish ---------------------------------------------------------------------
+
+def parse_fingerprint(config: Config) -> str:
+    """What reading a dump depends on besides its bytes."""
+    return hashlib.sha256(f"{__version__}\n{config.input.marker}\n{config.input.chrome!r}".encode()).hexdigest()
+
 
 def fingerprint(config: Config) -> str:
     """What the published files depend on besides the entries: code, templates, config."""
@@ -304,22 +315,26 @@ def fingerprint(config: Config) -> str:
     return h.hexdigest()
 
 
-def publish(store: Store, config: Config, changed: set[str], months: set[str] = frozenset(),  # type: ignore[assignment]
-            *, rebuild: bool = False) -> list[str]:
-    """Write what changed: feeds, index, pages of changed entries, their archive months.
+def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]:
+    """Write what is pending: pages of changed entries, their archive months, feeds, index.
 
-    Everything is rendered again (and written where the bytes differ) when asked to,
-    when the code, templates or config changed since the last publish, or when a feed
-    or the index is missing. Otherwise the work does not grow with the entries stored:
-    the feeds and the index read the newest `max_entries`; pages are rendered for the
-    changed entries and archive pages for the months those are (or were) in.
+    What a pass stored is recorded as pending in the same transaction, and cleared only
+    here, after everything is written: a pass interrupted before it publishes is
+    finished by the next one. Pages are written before the feeds and the index that
+    link to them. Everything is rendered again (and written where the bytes differ)
+    when asked to; when the code, templates or config changed since the last publish;
+    or when a feed, the index or a page of the newest entries is missing. Otherwise
+    the work does not grow with the entries stored.
     """
     out = config.output.dir
     pub = Publisher(config)
     stamp = fingerprint(config)
-    missing = any(not (out / f).exists() for f in (*FEED_FILES, "index.html"))
+    changed, months = store.pending("entry"), store.pending("month")
+    newest = store.newest(config.output.max_entries)
+    missing = any(not (out / f).exists() for f in (*FEED_FILES, "index.html")) or any(
+        not (out / pub.page_path(s.entry)).exists() for s in newest)
     full = rebuild or missing or store.meta("publish_fingerprint") != stamp
-    if not (changed or full):
+    if not (changed or months or full):
         return []
     written: list[str] = []
 
@@ -327,10 +342,8 @@ def publish(store: Store, config: Config, changed: set[str], months: set[str] = 
         if write_if_changed(out / rel, data, durable=durable):
             written.append(str(out / rel))
 
-    newest = store.newest(config.output.max_entries)
-    feed_entries = [(s.entry, s.url) for s in newest]
-    for name in FEED_FILES:
-        put(name, pub.feed(feed_entries, name), durable=True)
+    if full:
+        _regroup_months(store, config)
     pages = store.each() if full else store.get_many(sorted(changed)).values()
     for s in pages:
         put(pub.page_path(s.entry), pub.post_page(s.entry, s.url))
@@ -338,9 +351,35 @@ def publish(store: Store, config: Config, changed: set[str], months: set[str] = 
     for month, _count in all_months:
         if full or month in months:
             put(f"archive/{month}.html", pub.archive_page(month, store.month_rows(month)))
+    _remove_stale_archive(out / "archive", {m for m, _ in all_months})
+    feed_entries = [(s.entry, s.url) for s in newest]
+    for name in FEED_FILES:
+        put(name, pub.feed(feed_entries, name), durable=True)
     put("index.html", pub.index_page([s.entry for s in newest], all_months), durable=True)
-    store.set_meta("publish_fingerprint", stamp)
+    with store.transaction():
+        store.clear_pending()
+        store.set_meta("publish_fingerprint", stamp)
     return written
+
+
+def _regroup_months(store: Store, config: Config) -> None:
+    """Put every entry in the archive month of its date in the site's (maybe new) zone."""
+    tz = config.site.tz
+    with store.transaction():
+        for key, published, month in list(store.month_of_each()):
+            local = datetime.fromisoformat(published).astimezone(tz).strftime("%Y-%m")
+            if local != month:
+                store.set_month(key, local)
+
+
+def _remove_stale_archive(folder: Path, months: set[str]) -> None:
+    """An archive page whose month has no entries any more (they moved) goes."""
+    if not folder.is_dir():
+        return
+    for page in folder.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9].html"):
+        if page.stem not in months:
+            log.info("removed %s: no posts in that month any more", page)
+            page.unlink()
 
 
 # -- the pass -----------------------------------------------------------------------------
@@ -351,8 +390,6 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     report = Report()
-    changed: set[str] = set()
-    months: set[str] = set()
     batch: list[_Parsed] = []
     size = 0
     started = time.perf_counter()
@@ -363,13 +400,11 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
         t = time.perf_counter()
         when = infer_dates(batch, store, config, now)
         for d in batch:
-            keys, touched = store_dump(d, store, config, now, when, report)
-            changed.update(keys)
-            months.update(touched)
+            store_dump(d, store, config, now, when, report)
         batch.clear()
         storing += time.perf_counter() - t
 
-    for parsed in read_changed(discover(config.input.paths), store, config, now, report, progress):
+    for parsed in read_changed(discover(config.input.paths, report), store, config, now, report, progress):
         batch.append(parsed)
         size += parsed.record.size
         if size >= BATCH_BYTES:
@@ -377,8 +412,9 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
             size = 0
     if batch:
         ingest()
+    store.set_meta("parse_fingerprint", parse_fingerprint(config))
     ingested = time.perf_counter()
-    report.files_written = publish(store, config, changed, months, rebuild=rebuild)
+    report.files_written = publish(store, config, rebuild=rebuild)
     report.entries_total = store.count()
     log.info("timings: read and segment %.2f s, date and store %.2f s, publish %.2f s (%d files)",
              ingested - started - storing, storing, time.perf_counter() - ingested, len(report.files_written))

@@ -190,10 +190,6 @@ class _Segmenter:
             self._vocab = _Vocabulary(self.blocks, self.stretch_blocks)
         return self._vocab
 
-    @vocab.setter
-    def vocab(self, value: _Vocabulary) -> None:
-        self._vocab = value
-
     # -- markers ---------------------------------------------------------------------
     def marker_title(self, block: Block) -> str | None:
         """The title a marker line names ('' when the marker names none), or None."""
@@ -275,6 +271,8 @@ class _Segmenter:
                 key = " ".join(title.split())
                 s = next((j for j in range(m - 1, lo - 1, -1) if self.blocks[j].key == key), None)
                 if s is None:
+                    if heading_like(block) and m + 1 < len(self.blocks) and is_prose(self.blocks[m + 1]):
+                        continue  # a title that happens to begin with the marker's words
                     self.notes.append(f"line {block.line}: no line before the marker equals its title "
                                       f"{title!r}; the post is taken to start at the last heading")
             closed.append((lo, m, s, title))
@@ -304,12 +302,10 @@ def segment(dump: str, blocks: Sequence[Block], marker: str = "Continue reading"
     seg = _Segmenter(blocks, marker, chrome)
     spans, chrome_blocks = seg.run()
     posts = []
-    for position, (s, e, truncated, marker_title) in enumerate(spans):
+    for position, (s, e, truncated, _marker_title) in enumerate(spans):
         title_block = seg.blocks[s]
         body = tuple(seg.blocks[s + 1:e])
-        title = marker_title if marker_title and title_block.key != " ".join(marker_title.split()) \
-            else title_block.key
-        posts.append(Post(dump=dump, title=title, start_line=title_block.line,
+        posts.append(Post(dump=dump, title=title_block.key, start_line=title_block.line,
                           end_line=body[-1].line if body else title_block.line,
                           truncated=truncated, body=body, position=position))
     return Segmentation(tuple(posts), tuple(chrome_blocks), tuple(seg.notes))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,7 +51,6 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX entries_newest ON entries (published DESC, key);
     CREATE INDEX entries_month ON entries (month, published DESC);
-    CREATE INDEX entries_first_seen ON entries (first_seen);
     CREATE TABLE sightings (
         dump TEXT NOT NULL,
         key TEXT NOT NULL,
@@ -64,6 +63,13 @@ MIGRATIONS: list[str] = [
     CREATE TABLE meta (
         name TEXT PRIMARY KEY,
         value TEXT NOT NULL
+    );
+    -- What a pass stored but has not yet published: written in the same transaction as
+    -- the entries, cleared after publishing, so an interrupted pass is finished by the next.
+    CREATE TABLE pending (
+        kind TEXT NOT NULL CHECK (kind IN ('entry', 'month')),
+        value TEXT NOT NULL,
+        PRIMARY KEY (kind, value)
     );
     """,
 ]
@@ -110,11 +116,11 @@ class Store:
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StateError(f"{path}: not a usable feeds database ({exc}). Move it aside to start "
-                             "afresh; the feeds will be rebuilt from the dumps.") from None
+            raise StateError(f"{path}: not a usable feeds database ({exc}). Restore it from a backup; "
+                             "starting afresh (moving it aside) rebuilds everything from the dumps but gives "
+                             "every post a new id, so feed readers would show them all again.") from None
 
     def close(self) -> None:
         self.db.close()
@@ -152,11 +158,6 @@ class Store:
         self.db.execute("COMMIT")
 
     # -- dumps -----------------------------------------------------------------------
-    def dump(self, path: str) -> DumpRecord | None:
-        row = self.db.execute("SELECT path, size, mtime_ns, sha256, status, posts, error FROM dumps "
-                              "WHERE path = ?", (path,)).fetchone()
-        return DumpRecord(*row) if row else None
-
     def dumps(self) -> dict[str, DumpRecord]:
         rows = self.db.execute("SELECT path, size, mtime_ns, sha256, status, posts, error FROM dumps")
         return {r[0]: DumpRecord(*r) for r in rows}
@@ -175,19 +176,15 @@ class Store:
         self.db.execute("UPDATE dumps SET mtime_ns = ? WHERE path = ?", (mtime_ns, path))
 
     # -- entries ---------------------------------------------------------------------
-    def _row_to_entry(self, row: sqlite3.Row, link: str = "") -> StoredEntry:
+    def _row_to_entry(self, row: sqlite3.Row) -> StoredEntry:
         entry = Entry(
             key=row["key"], id=row["id"], slug=row["slug"], title=row["title"],
             content_html=row["content_html"], summary=row["summary"], text=row["text"],
             truncated=bool(row["truncated"]), published=from_iso(row["published"]),
             updated=from_iso(row["updated"]), date_source=row["date_source"],
-            first_seen=from_iso(row["first_seen"]), link=link or (row["url"] or ""),
+            first_seen=from_iso(row["first_seen"]),
             source=row["source"])
         return StoredEntry(entry, row["url"], row["text_hash"])
-
-    def get(self, key: str) -> StoredEntry | None:
-        row = self.db.execute("SELECT * FROM entries WHERE key = ?", (key,)).fetchone()
-        return self._row_to_entry(row) if row else None
 
     def get_many(self, keys: Sequence[str]) -> dict[str, StoredEntry]:
         out: dict[str, StoredEntry] = {}
@@ -241,14 +238,6 @@ class Store:
         return self.db.execute("SELECT key, slug, title, summary, published FROM entries WHERE month = ? "
                                "ORDER BY published DESC, key", (month,)).fetchall()
 
-    def months_of(self, keys: Sequence[str]) -> set[str]:
-        out: set[str] = set()
-        for i in range(0, len(keys), 500):
-            chunk = list(keys[i:i + 500])
-            out.update(r[0] for r in self.db.execute(
-                f"SELECT DISTINCT month FROM entries WHERE key IN ({','.join('?' * len(chunk))})", chunk))
-        return out
-
     def each(self, batch: int = 200) -> Iterator[StoredEntry]:
         """Every entry, newest first, read a batch at a time."""
         cursor = self.db.execute("SELECT * FROM entries ORDER BY published DESC, key")
@@ -257,6 +246,24 @@ class Store:
 
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
+
+    def set_month(self, key: str, month: str) -> None:
+        self.db.execute("UPDATE entries SET month = ? WHERE key = ?", (month, key))
+
+    def month_of_each(self) -> Iterator[tuple[str, str, str]]:
+        """(key, published, month) of every entry."""
+        yield from self.db.execute("SELECT key, published, month FROM entries")
+
+    # -- pending publication ---------------------------------------------------------
+    def add_pending(self, kind: str, values: Iterable[str]) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO pending (kind, value) VALUES (?, ?)",
+                            [(kind, v) for v in values])
+
+    def pending(self, kind: str) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT value FROM pending WHERE kind = ?", (kind,))}
+
+    def clear_pending(self) -> None:
+        self.db.execute("DELETE FROM pending")
 
     # -- meta ------------------------------------------------------------------------
     def meta(self, name: str) -> str | None:
