@@ -195,8 +195,8 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
         days = dates.infer([mentions[k] for k in order], [t.astimezone(tz).date() for t in latest], known)
         times = dates.at_page_time(days, tz, latest)
         for rank, (k, t) in enumerate(zip(order, times, strict=True)):
-            if t is None:  # nothing to go on: the time it was first seen, in page order
-                out[k] = (now - timedelta(seconds=rank), "first-seen")
+            if t is None:  # nothing to go on: when it was first seen (its dump written), in page order
+                out[k] = (latest_of[k] - timedelta(seconds=rank), "first-seen")
             else:
                 out[k] = (t, "inferred")
     return out

@@ -31,6 +31,9 @@ def test_repository_config_is_valid():
     ({"input": {"marker": ""}}, "input.marker", "Continue reading"),
     ({"site": {"title": "a\nb"}}, "site.title", "single line"),
     ({"output": {"dir": "out"}, "state": {"path": "out/state.sqlite3"}}, "state.path", "outside output.dir"),
+    ({"site": {"title": "  "}}, "site.title", "non-empty title"),
+    ({"site": {"author": "a\u0001b"}}, "site.author", "without control characters"),
+    ({"output": {"templates": "/nonexistent"}}, "output.templates", "page templates"),
 ])
 def test_bad_values_name_key_value_and_expectation(data, key, hint):
     with pytest.raises(ConfigError) as err:

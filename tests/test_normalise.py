@@ -45,8 +45,15 @@ def test_summary_cut_at_a_word_boundary(paragraphs):
     s = summarise(paragraphs, 300)
     flat = " ".join(" ".join(p.split()) for p in paragraphs)
     assert len(s) <= 301
-    if s.endswith("…") and len(flat) > 300:
-        assert flat.startswith(s[:-1])
+    if len(flat) <= 300:
+        assert s == flat
+    else:
+        assert s.endswith("…")
+        kept = s[:-1]
+        assert flat.startswith(kept)
+        rest = flat[len(kept):]
+        # cut at a word boundary (trailing punctuation trimmed), unless no space came early enough
+        assert rest[:1] in (" ", ",", ";", ":", "-", "–", "—") or " " not in flat[150:301]
 
 
 def test_summary_example():

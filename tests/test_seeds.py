@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from conftest import NOW, SEEDS, run_cli
@@ -74,16 +74,16 @@ def test_inferred_dates_follow_page_order_and_are_not_in_the_future():
     rows = inspect_rows()
     assert {r["date_source"] for r in rows} == {"inferred"}
     for dump in {r["dump"] for r in rows}:
-        page = [r["published"] for r in rows if r["dump"] == dump]
+        page = [datetime.fromisoformat(r["published"]) for r in rows if r["dump"] == dump]
         assert page == sorted(page, reverse=True), f"{dump}: dates must not increase down the page"
         assert len(set(page)) == len(page), "distinct times keep the order in readers"
-    assert max(r["published"] for r in rows) <= NOW
+    assert max(datetime.fromisoformat(r["published"]) for r in rows) <= datetime.fromisoformat(NOW)
 
 
 def test_announced_future_event_is_not_the_date_of_its_announcement():
     rows = {r["start_line"]: r for r in inspect_rows() if r["dump"].endswith(SEED_000.name)}
     announcement, report = rows[520], rows[35]  # announces the 16 February webinar; reports on it
-    assert announcement["published"] < report["published"]
+    assert datetime.fromisoformat(announcement["published"]) < datetime.fromisoformat(report["published"])
     assert date.fromisoformat(announcement["published"][:10]) < date(2025, 2, 16)
 
 

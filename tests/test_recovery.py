@@ -1,0 +1,160 @@
+"""Passes that are interrupted, outputs that go missing, and the edges of identity and dates."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+import pytest
+from conftest import NOW, run_cli
+
+from feeds import config
+from feeds.pipeline import run_once
+from feeds.store import Store
+
+T0 = datetime(2025, 3, 1, 9, tzinfo=UTC)
+
+POST = """{title}
+
+The harbour board met on {day} and agreed to repair the old sea wall before the winter storms.
+
+Work starts next month and will take eight weeks, the board's engineer said.
+"""
+
+
+def make(root: Path, **files: str) -> config.Config:
+    dumps = root / "dumps"
+    dumps.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (dumps / f"{name}.txt").write_text(text, encoding="utf-8")
+    return config.parse({"site": {"title": "T", "url": "https://example.org/", "timezone": "Europe/London"},
+                         "input": {"paths": [str(dumps / "*.txt")]}, "output": {"dir": str(root / "out")},
+                         "state": {"path": str(root / "state" / "db.sqlite3")}})
+
+
+def pages_linked_from_feed(out: Path) -> list[Path]:
+    return [out / e.link.removeprefix("http://127.0.0.1:8000/") for e in feedparser.parse(str(out / "atom.xml")).entries]
+
+
+def test_a_pass_that_dies_while_publishing_is_finished_by_the_next(tmp_path):
+    cfg = make(tmp_path, a=POST.format(title="Harbour wall to be repaired before winter", day="3 February 2025"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "posts").write_text("not a folder")  # writing any page fails
+    with Store(cfg.state.path) as store, pytest.raises(OSError):
+        run_once(cfg, store, T0)
+    (tmp_path / "out" / "posts").unlink()
+    with Store(cfg.state.path) as store:
+        report = run_once(cfg, store, T0)
+        assert report.new == 0 and report.files_written, "nothing new to store, but the pages are written"
+        assert store.pending("entry") == set()
+    assert all(p.exists() for p in pages_linked_from_feed(tmp_path / "out"))
+
+
+def test_deleted_pages_come_back(project):
+    root, cfg = project
+    run_cli("-c", str(cfg), "--now", NOW, check=True)
+    shutil.rmtree(root / "out" / "posts")
+    shutil.rmtree(root / "out" / "archive")
+    run_cli("-c", str(cfg), "--now", NOW, check=True)
+    assert len(list((root / "out" / "posts").glob("*.html"))) == 38
+    assert all(p.exists() for p in pages_linked_from_feed(root / "out"))
+    assert sorted(p.name for p in (root / "out" / "archive").iterdir()) == ["2025-01.html", "2025-02.html"]
+
+
+def test_an_archive_month_left_empty_is_removed(tmp_path):
+    undated = "Volunteers repaint the lifeboat station\n\nVolunteers repainted the old lifeboat station over the weekend.\n"
+    cfg = make(tmp_path, a=undated)
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, T0)  # no date in the text: first seen, March 2025
+        assert store.months() == [("2025-03", 1)]
+        (tmp_path / "dumps" / "b.txt").write_text(
+            undated + "\n" + POST.format(title="Harbour wall to be repaired before winter", day="3 February 2025"))
+        run_once(cfg, store, T0)  # now dated by the post below it: February
+        assert dict(store.months()) == {"2025-02": 2}
+    assert sorted(p.name for p in (tmp_path / "out" / "archive").iterdir()) == ["2025-02.html"]
+
+
+def test_no_post_is_dated_after_its_dump_was_written(tmp_path):
+    cfg = make(tmp_path, a=POST.format(title="Harbour wall to be repaired before winter", day="20 February 2025"))
+    written = datetime(2025, 2, 5, 10, tzinfo=UTC).timestamp()
+    os.utime(tmp_path / "dumps" / "a.txt", (written, written))
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, T0)
+        entry = store.newest()[0].entry
+    assert entry.published.timestamp() <= written
+
+
+def test_a_date_on_the_day_of_the_pass_is_not_in_its_future(tmp_path):
+    cfg = make(tmp_path, a=POST.format(title="Harbour wall to be repaired before winter", day="1 March 2025"))
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, T0)  # 09:00 on 1 March: noon would be in the future
+        entry = store.newest()[0].entry
+    assert entry.date_source == "inferred" and entry.published <= T0
+
+
+def test_titles_with_the_same_slug_get_distinct_slugs_and_ids(tmp_path):
+    cfg = make(tmp_path, a="Tom & Jerry return to the harbour festival\n\nThe cartoon cat and mouse open the "
+                           "festival parade on 3 February 2025, with a brass band.\n\n"
+                           "Continue reading Tom & Jerry return to the harbour festival\n\n"
+                           "Tom Jerry return to the harbour festival\n\nA fisherman named Tom Jerry, who sailed "
+                           "away in 1990, came home for the regatta on 2 February 2025.\n")
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, T0)
+        entries = [s.entry for s in store.newest()]
+    assert sorted(e.slug for e in entries) == ["tom-jerry-return-to-the-harbour-festival",
+                                               "tom-jerry-return-to-the-harbour-festival-2"]
+    assert len({e.id for e in entries}) == 2
+    assert (tmp_path / "out" / "posts" / "tom-jerry-return-to-the-harbour-festival-2.html").exists()
+
+
+def test_a_post_shown_twice_on_a_page_is_one_entry(tmp_path):
+    post = POST.format(title="Harbour wall to be repaired before winter", day="3 February 2025")
+    cfg = make(tmp_path, a=post + "\n" + post)
+    with Store(cfg.state.path) as store:
+        report = run_once(cfg, store, T0)
+        assert report.new == 1 and store.count() == 1
+
+
+def test_a_better_date_does_not_move_updated(tmp_path):
+    undated = "Volunteers repaint the lifeboat station\n\nVolunteers repainted the old lifeboat station over the weekend.\n"
+    cfg = make(tmp_path, a=undated)
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, T0)
+        before = store.newest()[0].entry
+        (tmp_path / "dumps" / "b.txt").write_text(
+            undated + "\n" + POST.format(title="Harbour wall to be repaired before winter", day="3 February 2025"))
+        run_once(cfg, store, datetime(2025, 3, 9, tzinfo=UTC))
+        after = next(s.entry for s in store.newest() if s.entry.key == before.key)
+    assert after.date_source == "inferred" and after.published < before.published
+    assert after.updated == before.updated and after.id == before.id
+
+
+def test_changing_the_marker_reads_the_dumps_again(project):
+    root, cfg = project
+    run_cli("-c", str(cfg), "--now", NOW, check=True)
+    cfg.write_text(cfg.read_text().replace("[input]\n", '[input]\nmarker = "Read more"\n'))
+    proc = run_cli("-c", str(cfg), "--now", NOW, check=True)
+    assert "2 dump(s) read" in proc.stdout
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path):
+    site = tmp_path / "site"
+    (site / "seeds").mkdir(parents=True)
+    (site / "seeds" / "a.txt").write_text(POST.format(title="Harbour wall to be repaired before winter",
+                                                      day="3 February 2025"))
+    (site / "feeds.toml").write_text('[input]\npaths = ["seeds/*.txt"]\n[output]\ndir = "public"\n'
+                                     '[state]\npath = "db/feeds.sqlite3"\n')
+    elsewhere = tmp_path / "cron-home"
+    elsewhere.mkdir()
+    run_cli("-c", str(site / "feeds.toml"), "--now", NOW, cwd=elsewhere, check=True)
+    assert (site / "public" / "atom.xml").exists() and (site / "db" / "feeds.sqlite3").exists()
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_an_input_path_that_matches_nothing_is_reported(tmp_path):
+    (tmp_path / "feeds.toml").write_text('[input]\npaths = ["dumsp/*.txt"]\n')
+    proc = run_cli("-c", str(tmp_path / "feeds.toml"), "--now", NOW, cwd=tmp_path)
+    assert proc.returncode == 1 and "dumsp/*.txt: no file matches this path" in proc.stderr
