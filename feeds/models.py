@@ -62,12 +62,20 @@ class Entry:
     id: str  # minted once, never recomputed
     slug: str
     title: str
-    content_html: str
+    source_html: str | None  # the body as HTML when a dump gave HTML; None: made from `text`
     summary: str
-    text: str  # the body as plain text (paragraphs separated by blank lines)
+    text: str  # the body as plain text: paragraphs separated by blank lines, bullets after "• "
     truncated: bool
     published: datetime
     updated: datetime
     date_source: DateSource
     first_seen: datetime
     source: str  # "<dump>:<line>" of the copy the entry's text comes from
+
+    @property
+    def content_html(self) -> str:
+        """The body as HTML: as the dump gave it, or paragraphs and lists made from the text."""
+        if self.source_html is not None:
+            return self.source_html
+        from feeds.normalise import body_html, blocks_from_text
+        return body_html(blocks_from_text(self.text))

@@ -30,9 +30,9 @@ def identity(title: str) -> str:
 
 def slugify(title: str) -> str:
     """An ASCII slug: letters and digits joined by hyphens, cut at a word boundary."""
-    text = unicodedata.normalize("NFKD", identity(title))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    words = re.findall(r"[a-z0-9]+", text.encode("ascii", "ignore").decode().replace("'", ""))
+    # NFKD splits accents off their letters; encoding to ASCII then drops them (é -> e)
+    text = unicodedata.normalize("NFKD", identity(title)).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", text.replace("'", ""))
     slug = ""
     for w in words:
         if len(slug) + len(w) + 1 > SLUG_CHARS:
@@ -56,9 +56,22 @@ def mint_id(domain: str, first_seen: datetime, slug: str) -> str:
     return f"tag:{domain},{first_seen.date().isoformat()}:{slug}"
 
 
+BULLET = "• "
+
+
 def body_text(blocks: Sequence[Block]) -> str:
-    """The body as plain text: one paragraph or bullet per line group."""
-    return "\n\n".join(("• " + b.text) if b.kind == "bullet" else b.text for b in blocks)
+    """The body as plain text: paragraphs separated by blank lines, bullets after "• ".
+
+    Lossless: blocks_from_text() gives the blocks back (a paragraph never starts with
+    "• ", which the reader takes for a bullet, and no block holds a line break).
+    """
+    return "\n\n".join((BULLET + b.text) if b.kind == "bullet" else b.text for b in blocks)
+
+
+def blocks_from_text(text: str) -> list[Block]:
+    """The blocks body_text() was made from (line numbers are not kept)."""
+    return [Block(0, part[len(BULLET):], "bullet") if part.startswith(BULLET) else Block(0, part)
+            for part in text.split("\n\n") if part]
 
 
 def body_html(blocks: Sequence[Block]) -> str:

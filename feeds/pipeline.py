@@ -292,7 +292,7 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
 def _entry(post: Post, key: str, slug: str, id_: str, text: str, published: datetime,
            updated: datetime, source: str, first_seen: datetime, dump: str) -> Entry:
     return Entry(key=key, id=id_, slug=slug, title=" ".join(post.title.split()),
-                 content_html=body_html(post.body), summary=summarise(b.text for b in post.body),
+                 source_html=None, summary=summarise(b.text for b in post.body),
                  text=text, truncated=post.truncated, published=published, updated=updated,
                  date_source=source,  # type: ignore[arg-type]
                  first_seen=first_seen, source=f"{dump}:{post.start_line}")

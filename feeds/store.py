@@ -36,7 +36,7 @@ MIGRATIONS: list[str] = [
         id TEXT NOT NULL UNIQUE,        -- minted once, never recomputed
         slug TEXT NOT NULL UNIQUE,
         title TEXT NOT NULL,
-        content_html TEXT NOT NULL,     -- the body; a cut post's link is added when published
+        source_html TEXT,               -- the body as an HTML dump gave it; NULL: made from text
         summary TEXT NOT NULL,
         text TEXT NOT NULL,
         truncated INTEGER NOT NULL,
@@ -179,7 +179,7 @@ class Store:
     def _row_to_entry(self, row: sqlite3.Row) -> StoredEntry:
         entry = Entry(
             key=row["key"], id=row["id"], slug=row["slug"], title=row["title"],
-            content_html=row["content_html"], summary=row["summary"], text=row["text"],
+            source_html=row["source_html"], summary=row["summary"], text=row["text"],
             truncated=bool(row["truncated"]), published=from_iso(row["published"]),
             updated=from_iso(row["updated"]), date_source=row["date_source"],
             first_seen=from_iso(row["first_seen"]),
@@ -203,7 +203,7 @@ class Store:
                                (slug, slug + "-[0-9]*"))
         return {r[0] for r in rows}
 
-    _PUT_COLUMNS = ("key", "id", "slug", "title", "content_html", "summary", "text", "truncated", "published",
+    _PUT_COLUMNS = ("key", "id", "slug", "title", "source_html", "summary", "text", "truncated", "published",
                     "updated", "date_source", "first_seen", "url", "source", "text_hash", "month")
     _PUT_SQL = (f"INSERT INTO entries ({', '.join(_PUT_COLUMNS)}) VALUES ({', '.join('?' * len(_PUT_COLUMNS))}) "
                 "ON CONFLICT (key) DO UPDATE SET "
@@ -214,7 +214,7 @@ class Store:
         """Insert or update an entry. Its key, id, slug and first-seen time never change."""
         e = entry
         self.db.execute(self._PUT_SQL, (
-            e.key, e.id, e.slug, e.title, e.content_html, e.summary, e.text, int(e.truncated), iso(e.published),
+            e.key, e.id, e.slug, e.title, e.source_html, e.summary, e.text, int(e.truncated), iso(e.published),
             iso(e.updated), e.date_source, iso(e.first_seen), url, e.source, text_hash, month))
 
     def replace_sightings(self, dump: str, rows: Sequence[tuple[str, int, int, int, bool]]) -> None:

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feeds.models import Block
-from feeds.normalise import body_html, identity, slugify, summarise, unique_slug
+from feeds.normalise import blocks_from_text, body_html, body_text, identity, slugify, summarise, unique_slug
 
 
 def test_identity_folds_quotes_space_case_and_compatibility_forms():
@@ -60,3 +60,10 @@ def test_summary_example():
     text = "word " * 100
     s = summarise([text], 50)
     assert s == ("word " * 10).strip() + "…"
+
+
+@given(st.lists(st.tuples(st.text(st.characters(blacklist_characters="\n\r"), min_size=1).map(str.strip).filter(bool),
+                          st.sampled_from(["para", "bullet"])), max_size=8))
+def test_text_gives_back_its_blocks(parts):
+    blocks = [Block(0, t, k) for t, k in parts if not (k == "para" and t.startswith("•"))]
+    assert [(b.text, b.kind) for b in blocks_from_text(body_text(blocks))] == [(b.text, b.kind) for b in blocks]

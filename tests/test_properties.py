@@ -27,7 +27,7 @@ titles = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1).map(
 
 def entry(title: str) -> Entry:
     return Entry(key=title.casefold(), id="tag:example.org,2025-02-03:x", slug="x", title=title,
-                 content_html="<p>body</p>", summary=title, text="body", truncated=False, published=WHEN,
+                 source_html=None, summary=title, text="body", truncated=False, published=WHEN,
                  updated=WHEN, date_source="inferred", first_seen=WHEN, source="d:1")
 
 
