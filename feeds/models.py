@@ -77,5 +77,5 @@ class Entry:
         """The body as HTML: as the dump gave it, or paragraphs and lists made from the text."""
         if self.source_html is not None:
             return self.source_html
-        from feeds.normalise import body_html, blocks_from_text
+        from feeds.normalise import blocks_from_text, body_html
         return body_html(blocks_from_text(self.text))

@@ -21,7 +21,7 @@ from feeds.config import Config
 from feeds.dumps.text import read_text
 from feeds.errors import DumpError
 from feeds.models import DATE_SOURCE_RANK, Entry, Post
-from feeds.normalise import body_html, body_text, identity, mint_id, slugify, summarise, text_hash, unique_slug
+from feeds.normalise import body_text, identity, mint_id, slugify, summarise, text_hash, unique_slug
 from feeds.publish import FEED_FILES, Publisher, write_if_changed
 from feeds.segment import segment
 from feeds.store import DumpRecord, Store, StoredEntry
