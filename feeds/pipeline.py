@@ -87,7 +87,7 @@ def discover(patterns: Iterable[str], report: Report | None = None) -> list[str]
                    if os.path.isfile(m)]
         if not matches:
             problem = f"{pattern}: no file matches this path (input.paths)"
-            log.warning("%s", problem)
+            log.debug("%s", problem)  # the report names it: the CLI prints every skipped item
             if report is not None:
                 report.skipped.append(problem)
         found.update(os.path.normpath(m) for m in matches)
@@ -128,7 +128,7 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
             parsed, _warnings = parse_dump(path, data, datetime.fromtimestamp(st.st_mtime, now.tzinfo),
                                           config, now, record)
         except DumpError as exc:
-            log.warning("skipped %s", exc)
+            log.debug("skipped %s", exc)  # the report names it: the CLI prints every skipped item
             report.skipped.append(str(exc))
             store.record_dump(dataclasses.replace(record, status="skipped", error=exc.reason), now)
             continue
