@@ -22,7 +22,7 @@ def inspect_paths(cfg: Config, paths: Sequence[str], now: datetime) -> tuple[lis
         try:
             data = Path(path).read_bytes()
             mtime = datetime.fromtimestamp(os.stat(path).st_mtime, now.tzinfo)
-            parsed.append(parse_dump(path, data, mtime, cfg, now)[0])
+            parsed.append(parse_dump(path, data, mtime, cfg, now))
         except OSError as exc:
             errors.append(f"{path}: cannot be read: {exc.strerror}")
         except DumpError as exc:

@@ -115,7 +115,3 @@ def summarise(paragraphs: Iterable[str], limit: int = SUMMARY_CHARS) -> str:
     space = cut.rfind(" ")
     cut = cut[:space] if space > limit // 2 else text[:limit]
     return cut.rstrip(" ,;:–—-") + "…"
-
-
-def text_hash(title: str, text: str) -> str:
-    return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()

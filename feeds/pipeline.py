@@ -21,7 +21,7 @@ from feeds.config import Config
 from feeds.dumps.text import read_text
 from feeds.errors import DumpError
 from feeds.models import DATE_SOURCE_RANK, Entry, Post
-from feeds.normalise import body_text, identity, mint_id, slugify, summarise, text_hash, unique_slug
+from feeds.normalise import body_text, identity, mint_id, slugify, summarise, unique_slug
 from feeds.publish import FEED_FILES, Publisher, write_if_changed
 from feeds.segment import segment
 from feeds.store import DumpRecord, Store, StoredEntry
@@ -125,8 +125,7 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
             continue
         record = DumpRecord(path, st.st_size, st.st_mtime_ns, sha, "ok", 0, None)
         try:
-            parsed, _warnings = parse_dump(path, data, datetime.fromtimestamp(st.st_mtime, now.tzinfo),
-                                          config, now, record)
+            parsed = parse_dump(path, data, datetime.fromtimestamp(st.st_mtime, now.tzinfo), config, now, record)
         except DumpError as exc:
             log.debug("skipped %s", exc)  # the report names it: the CLI prints every skipped item
             report.skipped.append(str(exc))
@@ -138,7 +137,7 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
 
 
 def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: datetime,
-               record: DumpRecord | None = None) -> tuple[_Parsed, list[str]]:
+               record: DumpRecord | None = None) -> _Parsed:
     """One dump's bytes → its posts and the dates they mention. Raises DumpError."""
     dump = read_text(path, data=data, mtime=mtime)
     seg = segment(path, dump.blocks, config.input.marker, config.input.chrome)
@@ -154,8 +153,7 @@ def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: dat
     latest = min(mtime, now)
     mentions = tuple(tuple(dates.post_mentions([p.title, *(b.text for b in p.body)])) for p in seg.posts)
     record = record or DumpRecord(path, len(data), 0, dump.sha256, "ok", 0, None)
-    return _Parsed(path, dataclasses.replace(record, posts=len(seg.posts)), seg.posts, mentions, latest), \
-        list(dump.warnings)
+    return _Parsed(path, dataclasses.replace(record, posts=len(seg.posts)), seg.posts, mentions, latest)
 
 
 def _unchanged(old: DumpRecord, report: Report) -> None:
@@ -276,11 +274,10 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
                                                 updated=max(entry.updated, published))
                 url = post.url or old.url
                 report.updated += 1 if key not in changed else 0
-            digest = text_hash(entry.title, entry.text)
             month = entry.published.astimezone(tz).strftime("%Y-%m")
             months.add(month)
-            store.put(entry, url, digest, month)
-            current[key] = StoredEntry(entry, url, digest)
+            store.put(entry, url, month)
+            current[key] = StoredEntry(entry, url)
             changed.add(key)
         store.replace_sightings(d.path, [(key, p.position, p.start_line, p.end_line, p.truncated)
                                          for p, key in zip(d.posts, keys, strict=True)])

@@ -46,7 +46,6 @@ MIGRATIONS: list[str] = [
         first_seen TEXT NOT NULL,
         url TEXT,                       -- the original URL, when a dump gives one
         source TEXT NOT NULL,           -- dump:line of the copy the text comes from
-        text_hash TEXT NOT NULL,
         month TEXT NOT NULL             -- YYYY-MM of published in the site's zone: the archive page
     );
     CREATE INDEX entries_newest ON entries (published DESC, key);
@@ -103,7 +102,6 @@ class StoredEntry:
 
     entry: Entry
     url: str | None
-    text_hash: str
 
 
 class Store:
@@ -188,7 +186,7 @@ class Store:
             updated=from_iso(row["updated"]), date_source=row["date_source"],
             first_seen=from_iso(row["first_seen"]),
             source=row["source"])
-        return StoredEntry(entry, row["url"], row["text_hash"])
+        return StoredEntry(entry, row["url"])
 
     def get_many(self, keys: Sequence[str]) -> dict[str, StoredEntry]:
         out: dict[str, StoredEntry] = {}
@@ -208,18 +206,18 @@ class Store:
         return {r[0] for r in rows}
 
     _PUT_COLUMNS = ("key", "id", "slug", "title", "source_html", "summary", "text", "truncated", "published",
-                    "updated", "date_source", "first_seen", "url", "source", "text_hash", "month")
+                    "updated", "date_source", "first_seen", "url", "source", "month")
     _PUT_SQL = (f"INSERT INTO entries ({', '.join(_PUT_COLUMNS)}) VALUES ({', '.join('?' * len(_PUT_COLUMNS))}) "
                 "ON CONFLICT (key) DO UPDATE SET "
                 + ", ".join(f"{c} = excluded.{c}" for c in _PUT_COLUMNS
                             if c not in ("key", "id", "slug", "first_seen")))
 
-    def put(self, entry: Entry, url: str | None, text_hash: str, month: str) -> None:
+    def put(self, entry: Entry, url: str | None, month: str) -> None:
         """Insert or update an entry. Its key, id, slug and first-seen time never change."""
         e = entry
         self.db.execute(self._PUT_SQL, (
             e.key, e.id, e.slug, e.title, e.source_html, e.summary, e.text, int(e.truncated), iso(e.published),
-            iso(e.updated), e.date_source, iso(e.first_seen), url, e.source, text_hash, month))
+            iso(e.updated), e.date_source, iso(e.first_seen), url, e.source, month))
 
     def replace_sightings(self, dump: str, rows: Sequence[tuple[str, int, int, int, bool]]) -> None:
         """Where each post of a dump was seen: (key, position, start line, end line, cut)."""
