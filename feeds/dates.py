@@ -56,15 +56,20 @@ _AFTER = re.compile(r"\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b(?!\s*(?:%|per\b|mil
 _WD_BEFORE = re.compile(rf"\b(?P<wd>{_WD})\.?,?\s+$", re.IGNORECASE)
 _ISO = re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mon>[01]\d)-(?P<day>[0-3]\d)\b")
 _ISO_HINT = re.compile(r"-[01]\d-")
+_RELATIVE_YEAR = re.compile(r",?\s+(last|this|next)\s+year\b", re.IGNORECASE)
+_SHIFT = {"last": -1, "this": 0, "next": 1}
 
-#: What it costs (in days of lag) to reject every date a post mentions.
+#: What it costs (in days of lag) to take one date a post mentions for a future event.
 REJECT_COST = 4
 #: A top post dated this much after the next is taken to announce a future event.
 HISTORY_GAP = timedelta(days=120)
 
 
-class Mention(tuple[int, int, int | None, int | None]):
-    """(month, day, year or None, weekday or None) as written in the text."""
+class Mention(tuple[int, int, int | None, int | None, int | None]):
+    """(month, day, year or None, weekday or None, year shift or None) as written.
+
+    The shift is -1, 0 or 1 for a date followed by "last year", "this year" or "next year".
+    """
 
     @property
     def month(self) -> int:
@@ -81,6 +86,10 @@ class Mention(tuple[int, int, int | None, int | None]):
     @property
     def weekday(self) -> int | None:
         return self[3]
+
+    @property
+    def shift(self) -> int | None:
+        return self[4]
 
 
 def find_mentions(text: str) -> list[Mention]:
@@ -99,18 +108,26 @@ def find_mentions(text: str) -> list[Mention]:
             year = _YEAR_AFTER.match(text, m.end())
             wd = before.group("wd")
             found.append(Mention((month, int(before.group("day")), int(year.group("year")) if year else None,
-                                  WEEKDAYS[wd.lower()] if wd else None)))
+                                  WEEKDAYS[wd.lower()] if wd else None,
+                                  None if year else _shift(text, m.end()))))
             continue
         after = _AFTER.match(text, m.end())
         if after:  # February 16[, 2025]
             wd_m = _WD_BEFORE.search(text, max(0, m.start() - 12), m.start())
             found.append(Mention((month, int(after.group("day")),
                                   int(after.group("year")) if after.group("year") else None,
-                                  WEEKDAYS[wd_m.group("wd").lower()] if wd_m else None)))
+                                  WEEKDAYS[wd_m.group("wd").lower()] if wd_m else None,
+                                  None if after.group("year") else _shift(text, after.end()))))
     if _ISO_HINT.search(text):
-        found.extend(Mention((int(m.group("mon")), int(m.group("day")), int(m.group("year")), None))
+        found.extend(Mention((int(m.group("mon")), int(m.group("day")), int(m.group("year")), None, None))
                      for m in _ISO.finditer(text))
     return [f for f in found if 1 <= f.day <= 31 and 1 <= f.month <= 12]
+
+
+def _shift(text: str, at: int) -> int | None:
+    """-1, 0 or 1 when "last year", "this year" or "next year" follows a date at `at`."""
+    rel = _RELATIVE_YEAR.match(text, at)
+    return _SHIFT[rel.group(1).lower()] if rel else None
 
 
 def _valid(y: int, m: int, d: int) -> date | None:
@@ -124,6 +141,8 @@ def resolve(mention: Mention, reference: date) -> date | None:
     """The date a mention means, its year (if missing) taken nearest the reference."""
     if mention.year is not None:
         return _valid(mention.year, mention.month, mention.day)
+    if mention.shift is not None:  # "February 23 last year"
+        return _valid(reference.year + mention.shift, mention.month, mention.day)
     options = [d for y in (reference.year - 1, reference.year, reference.year + 1)
                if (d := _valid(y, mention.month, mention.day))]
     if mention.weekday is not None:
@@ -170,13 +189,20 @@ def choose(cands: Sequence[Sequence[date]], fixed: Sequence[bool] = ()) -> list[
     """Publication dates (or None) for posts in newest-first order, from their candidates.
 
     A mentioned date is a lower bound: a post is published after the events it reports,
-    and after every post below it. So a post's date is the latest accepted candidate at
-    or below it on the page (a running maximum from the bottom). Each post accepts one
-    of its candidates or none; the choice minimises, over the page, each post's lag
-    behind its own accepted candidate plus REJECT_COST for each post whose candidates
-    are all rejected. An announced future event, accepted, would push every post above
-    it later: it costs more than rejecting it. History lags far behind: rejected too.
-    A post whose date is `fixed` (settled by an earlier pass) keeps it exactly.
+    and after every post below it. So a post's date is the latest candidate it accepts,
+    or the date of the post below it if that is later (a running maximum from the
+    bottom of the page). Each post accepts one of its candidates or none; the choice
+    minimises, over the page, for each post:
+
+    * accepting c: the lag of its date behind c, plus REJECT_COST for each of its
+      candidates after its date (taken for announced future events: a post cannot
+      quietly drop a later date it reports);
+    * accepting none: REJECT_COST for each candidate after its date, at least once.
+      Candidates before its date (history) cost nothing more, whatever the date.
+
+    An announced future event, accepted, would push every post above it later: that
+    costs more than rejecting it. A post whose date is `fixed` (settled by an earlier
+    pass) keeps it exactly. Posts that accept nothing get None (fill() places them).
     Dynamic programming from the bottom over (post, running maximum).
     """
     n = len(cands)
@@ -188,20 +214,24 @@ def choose(cands: Sequence[Sequence[date]], fixed: Sequence[bool] = ()) -> list[
         new: dict[date | None, tuple[int, int]] = {}
         back: dict[date | None, tuple[date | None, date | None]] = {}
         for m, (cost, neg) in states.items():
-            # (new running max, its cost, the pick): rejecting every candidate, or accepting one
+            # (new running max, its cost, the pick): accepting none, or accepting one
             options: list[tuple[date | None, tuple[int, int], date | None]] = []
-            if not is_fixed[i]:
-                options.append((m, (cost + (REJECT_COST if cands[i] else 0), neg), None))
+            if not is_fixed[i] and cands[i]:
+                later = len(cands[i]) if m is None else sum(1 for x in cands[i] if x > m)
+                options.append((m, (cost + REJECT_COST * max(later, 1), neg), None))
+            elif not cands[i]:
+                options.append((m, (cost, neg), None))
             for c in cands[i]:
                 if is_fixed[i] and m is not None and m > c:
                     continue  # a settled date cannot be pushed later
                 top = c if m is None or c > m else m
-                options.append((top, (cost + (top - c).days, neg - c.toordinal()), c))
+                later = sum(1 for x in cands[i] if x > top)
+                options.append((top, (cost + (top - c).days + REJECT_COST * later, neg - c.toordinal()), c))
             for target, option_cost, pick in options:
                 if target not in new or option_cost < new[target]:
                     new[target] = option_cost
                     back[target] = (m, pick)
-        if not new:  # only fixed dates that the posts below contradict: keep what is below
+        if not new:  # a settled date that the posts below contradict: keep what is below
             new, back = dict(states), {m: (m, None) for m in states}
         states = new
         steps.append(back)
@@ -209,8 +239,7 @@ def choose(cands: Sequence[Sequence[date]], fixed: Sequence[bool] = ()) -> list[
     out: list[date | None] = []
     for back in reversed(steps):  # from the top post down
         prev, pick = back[m]
-        # A post that accepted none of its dates is only bounded: fill() places it.
-        out.append(m if pick is not None else None)
+        out.append(m if pick is not None else None)  # a post that accepted nothing: fill() places it
         m = prev
     # A top post dated far after the next announces a future event.
     if len(out) > 1 and out[0] and out[1] and out[0] - out[1] > HISTORY_GAP and not is_fixed[0]:

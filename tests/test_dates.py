@@ -70,3 +70,24 @@ def test_page_times_keep_order_within_a_day():
 def test_merge_orders_joins_overlapping_pages():
     assert dates.merge_orders([["a", "b", "c"], ["b", "c", "d", "e"]]) == ["a", "b", "c", "d", "e"]
     assert dates.merge_orders([["x", "y"], ["p", "q"]]) == ["x", "y", "p", "q"]
+
+
+def test_a_post_does_not_drop_a_later_date_it_reports():
+    d = date.fromisoformat
+    # a republished wire story dated the 10th, under a post that mentions the 8th
+    got = dates.choose([[d("2025-02-08")], [d("2025-02-10"), d("2025-02-08")], [d("2025-02-06")]])
+    assert got[1] == d("2025-02-10") and got[0] == d("2025-02-10")
+
+
+def test_an_announcement_with_few_posts_above_it_is_still_rejected():
+    d = date.fromisoformat
+    cands = [[d("2025-01-28")], [d("2025-01-26")], [d("2025-02-01"), d("2025-01-11")], [d("2025-01-21")]]
+    got = dates.choose(cands)
+    assert got[2] is None and got[0] == d("2025-01-28")
+
+
+def test_relative_year_words():
+    m = dates.find_mentions("recorded in Brazzaville on February 23 last year, one day after")[0]
+    assert m.shift == -1 and dates.resolve(m, date(2025, 1, 10)) == date(2024, 2, 23)
+    m = dates.find_mentions("the parade on 3 September this year")[0]
+    assert dates.resolve(m, date(2025, 1, 21)) == date(2025, 9, 3)
