@@ -2,21 +2,20 @@
 
 Pure functions: the clock and the dump's time come in as arguments.
 
-Inference, for the posts of one listing page (newest first):
+Inference, for the posts of one or more overlapping listing pages (newest first):
 
 1. Every day-level date each post mentions is a candidate ("16 February 2025",
-   "Saturday February 15, 2025", "Feb. 10", "January 26"). A date without a year
-   takes the year that puts it nearest the dates with years in the same post (or,
-   failing those, in the whole page) and that agrees with its weekday, if given.
-2. Dates after the dump was written are impossible. Of the rest, one candidate per
-   post is chosen so that the dates never increase down the page, with as many posts
-   dated as possible and, among those choices, each date as late as possible (a post
-   is published after the events it reports). A date that would break the page order
-   is an announced future event or history, and is not chosen. A chosen date far
-   older than every other on the page (history, on a post near the bottom) is dropped.
-3. Posts left without a date sit between dated neighbours: they get a date
-   interpolated between those, or their only neighbour's; a page with no dates at all
-   gets none (the caller falls back to the time the post was first seen).
+   "Saturday February 15, 2025", "Feb. 10", "February 23 last year"). A date without
+   a year takes the year nearest the dated mentions of its post (or, failing those,
+   of the page), agreeing with its weekday if given, or the year "last year", "this
+   year" or "next year" names. Dates after the dump was written are dropped.
+2. A mentioned date is a lower bound: a post comes out after what it reports and
+   after the posts below it. choose() picks, per post, one candidate to accept or
+   none, minimising the lag of each post behind the date it accepts plus a cost for
+   each mention later than its date (an announced future event). History lies before
+   a post's date and is simply not accepted.
+3. Posts that accept no date are placed between their dated neighbours (fill());
+   posts with nothing to go on are left to the caller (the time they were first seen).
 """
 
 from __future__ import annotations
@@ -33,12 +32,10 @@ WEEKDAYS = {d: i for i, names in enumerate(
     [("mon", "monday"), ("tue", "tues", "tuesday"), ("wed", "wednesday"), ("thu", "thur", "thurs", "thursday"),
      ("fri", "friday"), ("sat", "saturday"), ("sun", "sunday")]) for d in names}
 
-# Months are found by their capitalised names (as English prose writes them), then the
-# day, weekday and year are read around each with short anchored patterns: scanning
-# the whole text once with one simple pattern is what keeps ingest fast.
-# A pattern that starts with literal text is scanned for much faster than one that
-# starts with \b or a look-ahead: find the capitalised three-letter prefixes first,
-# then read the whole month name at each with an anchored pattern.
+# Months are found by their capitalised names, as English prose writes them: first
+# their three-letter prefixes (a pattern that starts with literal text scans far faster
+# than one that starts with \b or a look-ahead), then the whole name, and the day,
+# weekday and year around it, with short anchored patterns.
 _MONTH_PREFIX = re.compile("|".join(sorted({m[:3].capitalize() for m in MONTHS} | {m[:3].upper() for m in MONTHS})))
 _MONTH_WORD = re.compile(r"(?:" + "|".join(
     sorted({m.capitalize() for m in MONTHS} | {m.upper() for m in MONTHS if len(m) > 3},
@@ -268,15 +265,13 @@ def fill(chosen: Sequence[date | None]) -> list[date | None]:
     return out
 
 
-def infer(posts: Sequence[Sequence[Mention]], upper: date | Sequence[date],
+def infer(posts: Sequence[Sequence[Mention]], uppers: Sequence[date],
           known: Sequence[date | None] = ()) -> list[date | None]:
     """Publication dates for posts in newest-first order, each given as its date mentions.
 
-    `upper` is the latest possible date, for all posts or for each. `known[i]`, when
-    set, is a date settled earlier (a post already stored): it is kept and bounds its
-    neighbours.
+    `uppers[i]` is the latest date post i can have. `known[i]`, when set, is a date
+    settled earlier (a post already stored): it is kept and bounds its neighbours.
     """
-    uppers = [upper] * len(posts) if isinstance(upper, date) else list(upper)
     known = list(known) + [None] * (len(posts) - len(known))
     page_ref = _reference([m for ms in posts for m in ms], max(uppers, default=date.max))
     cands = [[k] if k is not None else candidates(ms, page_ref, u)
@@ -289,8 +284,8 @@ def merge_orders(pages: Sequence[Sequence[str]]) -> list[str]:
 
     Pages overlap where they share posts (page 1 ends with what page 2 begins with).
     A topological merge: a key comes after every key shown above it on any page; ties
-    go to the earlier page and position. Keys caught in a cycle (pages that disagree)
-    are placed in page order after the rest.
+    go to the earlier page and position. Where pages disagree (a cycle), the first
+    waiting key in page order goes next.
     """
     after: dict[str, set[str]] = {}
     rank: dict[str, tuple[int, int]] = {}

@@ -20,7 +20,6 @@ class Block:
     line: int  # 1-based line number in the dump
     text: str  # as in the dump (non-breaking spaces kept), without the bullet sign
     kind: BlockKind = "para"
-    blank_before: int = 0  # blank lines just before this one
     #: The text for matching: non-breaking spaces folded, whitespace collapsed.
     key: str = dataclasses.field(default="", compare=False)
 
@@ -36,7 +35,6 @@ class Dump:
     path: str
     blocks: tuple[Block, ...]
     sha256: str
-    mtime: datetime  # when the dump was written (aware); an upper bound for its dates
     warnings: tuple[str, ...] = ()
 
 
@@ -71,11 +69,3 @@ class Entry:
     date_source: DateSource
     first_seen: datetime
     source: str  # "<dump>:<line>" of the copy the entry's text comes from
-
-    @property
-    def content_html(self) -> str:
-        """The body as HTML: as the dump gave it, or paragraphs and lists made from the text."""
-        if self.source_html is not None:
-            return self.source_html
-        from feeds.normalise import blocks_from_text, body_html
-        return body_html(blocks_from_text(self.text))

@@ -139,7 +139,7 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
 def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: datetime,
                record: DumpRecord | None = None) -> _Parsed:
     """One dump's bytes → its posts and the dates they mention. Raises DumpError."""
-    dump = read_text(path, data=data, mtime=mtime)
+    dump = read_text(path, data=data)
     seg = segment(path, dump.blocks, config.input.marker, config.input.chrome)
     if not seg.posts:
         raise DumpError(path, "no posts found (no title followed by text, and no "

@@ -22,7 +22,7 @@ from feedgen.feed import FeedGenerator
 from feeds import __version__
 from feeds.config import Config
 from feeds.models import Entry
-from feeds.normalise import continue_link
+from feeds.normalise import blocks_from_text, body_html, continue_link
 
 FEED_FILES = ("atom.xml", "rss.xml")
 
@@ -87,11 +87,17 @@ class Publisher:
         d = self.local(dt)
         return f"{d.day} {d.strftime('%B')} {d.year}"
 
+    @staticmethod
+    def body(entry: Entry) -> str:
+        """The body as HTML: as the dump gave it, or paragraphs and lists made from the text."""
+        return entry.source_html if entry.source_html is not None else body_html(blocks_from_text(entry.text))
+
     def content(self, entry: Entry) -> str:
+        """The body for a feed: a cut post ends with a link to its page."""
         if entry.truncated:
-            return continue_link(entry.content_html, entry.title, self.config.url(self.page_path(entry)),
+            return continue_link(self.body(entry), entry.title, self.config.url(self.page_path(entry)),
                                  self.config.input.marker)
-        return entry.content_html
+        return self.body(entry)
 
     # -- feeds -------------------------------------------------------------------------
     def feed(self, entries: Sequence[tuple[Entry, str | None]], kind: str) -> bytes:
@@ -130,7 +136,7 @@ class Publisher:
 
     def post_page(self, entry: Entry, url: str | None) -> bytes:
         return self.render("post.html.j2", entry=entry, original_url=url,
-                           content=entry.content_html, page_url=self.config.url(self.page_path(entry)))
+                           content=self.body(entry), page_url=self.config.url(self.page_path(entry)))
 
     def index_page(self, newest: Sequence[Entry], months: Sequence[tuple[str, int]]) -> bytes:
         """The index: the newest posts with their summaries, then the archive by month."""

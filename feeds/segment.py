@@ -257,8 +257,8 @@ class _Segmenter:
         return spans
 
     # -- the page ----------------------------------------------------------------------
-    def run(self) -> tuple[list[tuple[int, int, bool, str | None]], list[Block]]:
-        """(title index, end index, truncated, title from the marker) for each post."""
+    def run(self) -> list[tuple[int, int, bool]]:
+        """(title index, end index, truncated) for each post, page order."""
         # First the posts the markers close: (stretch start, marker, title index or None, title).
         closed: list[tuple[int, int, int | None, str]] = []
         lo = 0
@@ -280,32 +280,31 @@ class _Segmenter:
         # Only the stretches between them are ever compared: their words weigh the words.
         self.stretch_blocks = [i for a, m, s, _ in closed for i in range(a, m if s is None else s)]
         self.stretch_blocks += range(lo, len(self.blocks))
-        found: list[tuple[int, int, bool, str | None]] = []
-        for a, m, s, title in closed:
+        found: list[tuple[int, int, bool]] = []
+        for a, m, s, _title in closed:
             if s is None:  # marker without a (findable) title: the last post of the stretch
                 spans = self.split_stretch(a, m)
                 if not spans:
                     self.notes.append(f"line {self.blocks[m].line}: marker with no post before it; ignored")
                     continue
-                found.extend((x, y, False, None) for x, y in spans[:-1])
-                found.append((spans[-1][0], m, True, title or None))
+                found.extend((x, y, False) for x, y in spans[:-1])
+                found.append((spans[-1][0], m, True))
             else:
-                found.extend((x, y, False, None) for x, y in self.split_stretch(a, s))
-                found.append((s, m, True, title))
-        found.extend((x, y, False, None) for x, y in self.split_stretch(lo, len(self.blocks)))
-        return found, self.chrome_blocks
+                found.extend((x, y, False) for x, y in self.split_stretch(a, s))
+                found.append((s, m, True))
+        found.extend((x, y, False) for x, y in self.split_stretch(lo, len(self.blocks)))
+        return found
 
 
 def segment(dump: str, blocks: Sequence[Block], marker: str = "Continue reading",
             chrome: Sequence[str] = DEFAULT_CHROME) -> Segmentation:
     """The posts of one dump, newest (topmost) first."""
     seg = _Segmenter(blocks, marker, chrome)
-    spans, chrome_blocks = seg.run()
     posts = []
-    for position, (s, e, truncated, _marker_title) in enumerate(spans):
+    for position, (s, e, truncated) in enumerate(seg.run()):
         title_block = seg.blocks[s]
         body = tuple(seg.blocks[s + 1:e])
         posts.append(Post(dump=dump, title=title_block.key, start_line=title_block.line,
                           end_line=body[-1].line if body else title_block.line,
                           truncated=truncated, body=body, position=position))
-    return Segmentation(tuple(posts), tuple(chrome_blocks), tuple(seg.notes))
+    return Segmentation(tuple(posts), tuple(seg.chrome_blocks), tuple(seg.notes))

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from feeds import config
+
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = sorted((REPO / "seeds").glob("*.txt"))
 NOW = "2025-03-01T09:00:00+00:00"
@@ -40,6 +42,21 @@ def run_cli(*args: str, cwd: Path | None = None, check: bool = False) -> subproc
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
     return proc
+
+
+def make_site(root: Path, dumps: dict[str, str | bytes]) -> config.Config:
+    """A config for in-process passes over root/dumps/*.txt, with these dumps written there."""
+    folder = root / "dumps"
+    folder.mkdir(exist_ok=True)
+    for name, content in dumps.items():
+        path = folder / f"{name}.txt"
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return config.parse({"site": {"title": "T", "url": "https://example.org/", "timezone": "Europe/London"},
+                         "input": {"paths": [str(folder / "*.txt")]}, "output": {"dir": str(root / "out")},
+                         "state": {"path": str(root / "state" / "feeds.sqlite3")}})
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
-from conftest import NOW, run_cli, write_config
+from conftest import NOW, make_site, run_cli, write_config
 
-from feeds import config
 from feeds.pipeline import run_once
 from feeds.store import Store
 
@@ -35,13 +34,6 @@ Continue reading Bridge to reopen after repairs on 3 February 2025
 def snapshot(out: Path) -> dict[str, tuple[bytes, int]]:
     return {str(p.relative_to(out)): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(out.rglob("*"))
             if p.is_file()}
-
-
-def cfg_for(root: Path, pattern: str = "*.txt") -> config.Config:
-    return config.parse({"site": {"title": "Test site", "url": "https://example.org/", "timezone": "UTC"},
-                         "input": {"paths": [str(root / "dumps" / pattern)]},
-                         "output": {"dir": str(root / "out")},
-                         "state": {"path": str(root / "state" / "feeds.sqlite3")}})
 
 
 def test_first_pass_then_nothing_new(project):
@@ -92,20 +84,16 @@ def test_broken_dump_is_named_and_skipped_and_nothing_is_lost(project):
 
 
 def test_a_good_dump_beside_a_broken_one_is_still_read(tmp_path):
-    (tmp_path / "dumps").mkdir()
-    (tmp_path / "dumps" / "a.txt").write_bytes(b"\xff\xfe\x00\x00garbage" * 50)
-    (tmp_path / "dumps" / "b.txt").write_text(WHOLE)
-    with Store(tmp_path / "state" / "feeds.sqlite3") as store:
-        report = run_once(cfg_for(tmp_path), store, T0)
+    cfg = make_site(tmp_path, {"a": b"\xff\xfe\x00\x00garbage" * 50, "b": WHOLE})
+    with Store(cfg.state.path) as store:
+        report = run_once(cfg, store, T0)
     assert report.new == 1 and len(report.skipped) == 1 and "a.txt" in report.skipped[0]
 
 
 def test_cut_copy_never_replaces_a_whole_one_and_updated_moves_only_on_change(tmp_path):
+    cfg = make_site(tmp_path, {"1": WHOLE})
     dumps = tmp_path / "dumps"
-    dumps.mkdir()
-    (dumps / "1.txt").write_text(WHOLE)
-    cfg = cfg_for(tmp_path)
-    with Store(tmp_path / "state" / "feeds.sqlite3") as store:
+    with Store(cfg.state.path) as store:
         run_once(cfg, store, T0)
         first = store.newest()[0].entry
         assert not first.truncated and first.date_source == "inferred"
@@ -121,11 +109,9 @@ def test_cut_copy_never_replaces_a_whole_one_and_updated_moves_only_on_change(tm
 
 
 def test_whole_copy_replaces_a_cut_one(tmp_path):
+    cfg = make_site(tmp_path, {"1": CUT})
     dumps = tmp_path / "dumps"
-    dumps.mkdir()
-    (dumps / "1.txt").write_text(CUT)
-    cfg = cfg_for(tmp_path)
-    with Store(tmp_path / "state" / "feeds.sqlite3") as store:
+    with Store(cfg.state.path) as store:
         run_once(cfg, store, T0)
         assert store.newest()[0].entry.truncated
         (dumps / "2.txt").write_text(WHOLE)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import NOW, run_cli
+from conftest import NOW, make_site, run_cli
 
 from feeds import config
 from feeds.pipeline import run_once
@@ -25,14 +25,8 @@ Work starts next month and will take eight weeks, the board's engineer said.
 """
 
 
-def make(root: Path, **files: str) -> config.Config:
-    dumps = root / "dumps"
-    dumps.mkdir(exist_ok=True)
-    for name, text in files.items():
-        (dumps / f"{name}.txt").write_text(text, encoding="utf-8")
-    return config.parse({"site": {"title": "T", "url": "https://example.org/", "timezone": "Europe/London"},
-                         "input": {"paths": [str(dumps / "*.txt")]}, "output": {"dir": str(root / "out")},
-                         "state": {"path": str(root / "state" / "db.sqlite3")}})
+def make(root: Path, **dumps: str) -> config.Config:
+    return make_site(root, dumps)
 
 
 def pages_linked_from_feed(out: Path) -> list[Path]:

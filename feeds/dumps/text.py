@@ -2,7 +2,7 @@
 
 A paragraph is one line of text. Dumps of the same site separate paragraphs by
 blank lines or by single newlines; treating every non-blank line as a block reads
-both the same way. Blank lines are only counted (``Block.blank_before``).
+both the same way.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds.errors import DumpError
@@ -53,20 +52,14 @@ def decode(data: bytes, path: str) -> tuple[str, list[str]]:
         return data.decode("cp1252", errors="replace"), [warning]
 
 
-def read_text(path: str | Path, data: bytes | None = None, mtime: datetime | None = None) -> Dump:
-    """Read one text dump. Raises DumpError when it cannot be used."""
-    p = Path(path)
+def read_text(path: str | Path, data: bytes | None = None) -> Dump:
+    """Read one text dump (its bytes, if already read). Raises DumpError when it cannot be used."""
     name = str(path)
     if data is None:
         try:
-            data = p.read_bytes()
+            data = Path(path).read_bytes()
         except OSError as exc:
             raise DumpError(name, f"cannot be read: {exc.strerror or exc}") from None
-    if mtime is None:
-        try:
-            mtime = datetime.fromtimestamp(p.stat().st_mtime, UTC)
-        except OSError:
-            mtime = datetime.now(UTC)
     text, warnings = decode(data, name)
     cleaned = strip_xml_forbidden(text)
     if len(cleaned) != len(text):
@@ -75,18 +68,16 @@ def read_text(path: str | Path, data: bytes | None = None, mtime: datetime | Non
     if not blocks:
         raise DumpError(name, "the file is empty (only whitespace)")
     return Dump(path=name, blocks=tuple(blocks), sha256=hashlib.sha256(data).hexdigest(),
-                mtime=mtime, warnings=tuple(warnings))
+                warnings=tuple(warnings))
 
 
 def parse_blocks(text: str) -> list[Block]:
     """Text to blocks. Line numbers are 1-based and count every line break style."""
     blocks: list[Block] = []
-    blank = 0
     bullet_match = _BULLET.match
     for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
         line = raw.strip()  # str.strip() also strips U+00A0
         if not line:
-            blank += 1
             continue
         bullet = bullet_match(raw) if line[0] in "•-*" else None
         if bullet:
@@ -94,6 +85,5 @@ def parse_blocks(text: str) -> list[Block]:
         # The matching key: the text itself unless it has spaces to fold (most lines do not).
         key = " ".join(line.replace("\u00a0", " ").split()) if ("\u00a0" in line or "  " in line or "\t" in line) \
             else line
-        blocks.append(Block(number, line, "bullet" if bullet else "para", blank, key))
-        blank = 0
+        blocks.append(Block(number, line, "bullet" if bullet else "para", key))
     return blocks
