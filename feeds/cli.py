@@ -91,6 +91,23 @@ def build_parser() -> argparse.ArgumentParser:
                          help="one JSON object per post per line: dump, title, start_line, end_line, "
                               "truncated, slug, published, date_source, position")
 
+    dig = sub.add_parser(
+        "digest", parents=[common], help="render, preview or send the weekly digest email",
+        description="Render the weekly digest of an ISO week (default: the latest week whose digest is due) "
+                    "into the archive, out/digests/<week>.html. A week that was mailed shows what was mailed; "
+                    "another past week lists the posts published in it. Nothing is sent unless --send.",
+        epilog="examples:\n  python -m feeds digest --period 2025-W07 --preview\n"
+               "  python -m feeds digest --send          deliver the digest due now (what a pass does)",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    dig.add_argument("--period", metavar="YYYY-Www", help="the ISO week, in the site's time zone, e.g. 2025-W07")
+    mode = dig.add_mutually_exclusive_group()
+    mode.add_argument("--preview", action="store_true",
+                      help="also write the email as HTML, text and .eml under out/preview/ and print their "
+                           "paths and sizes")
+    mode.add_argument("--send", action="store_true",
+                      help="compose the digest due now (once per week) and deliver it through the ledger: "
+                           "SMTP when [mail] host is set, else .eml files in the outbox")
+
     serve = sub.add_parser("serve", parents=[common], help="serve out/ on 127.0.0.1:8000 to preview it",
                            description="Serve the output folder over HTTP so a browser or a feed reader "
                                        "can subscribe to http://127.0.0.1:8000/atom.xml.")
@@ -122,9 +139,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = args.command or "run"
         if command == "inspect":
             return cmd_inspect(cfg, args.paths, now, as_json=args.json)
+        clock = (lambda: now) if args.now else (lambda: datetime.now(UTC))
         if command == "serve":
             return cmd_serve(cfg, args.bind, args.port)
-        return cmd_run(cfg, now, rebuild=getattr(args, "rebuild", False), quiet=args.quiet)
+        if command == "digest":
+            return cmd_digest(cfg, now, clock, period=args.period, preview=args.preview, send=args.send,
+                              quiet=args.quiet)
+        return cmd_run(cfg, now, clock, rebuild=getattr(args, "rebuild", False), quiet=args.quiet)
     except ConfigError as exc:
         print(f"feeds: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -156,18 +177,66 @@ def _progress():
     return show
 
 
-def cmd_run(cfg: config_mod.Config, now: datetime, *, rebuild: bool, quiet: bool) -> int:
+def _locked_store(cfg: config_mod.Config):
+    from contextlib import ExitStack
+
     from feeds.lock import exclusive
-    from feeds.pipeline import run_once
     from feeds.store import Store
 
-    lock_path = cfg.state.path.with_name(cfg.state.path.name + ".lock")
-    with exclusive(lock_path), Store(cfg.state.path) as store:
-        report = run_once(cfg, store, now, rebuild=rebuild, progress=_progress())
+    stack = ExitStack()
+    stack.enter_context(exclusive(cfg.state.path.with_name(cfg.state.path.name + ".lock")))
+    return stack, stack.enter_context(Store(cfg.state.path))
+
+
+def cmd_run(cfg: config_mod.Config, now: datetime, clock, *, rebuild: bool, quiet: bool) -> int:
+    from feeds.pipeline import run_once
+
+    stack, store = _locked_store(cfg)
+    with stack:
+        report = run_once(cfg, store, now, rebuild=rebuild, progress=_progress(), clock=clock)
     for line in report.skipped:
         print(f"feeds: skipped {line}", file=sys.stderr)
+    for line in report.problems:
+        print(f"feeds: {line}", file=sys.stderr)
     print(f"feeds: {report.summary()}", file=sys.stderr if quiet else sys.stdout)
-    return EXIT_SKIPPED if report.skipped else EXIT_OK
+    return EXIT_SKIPPED if report.skipped or report.problems else EXIT_OK
+
+
+def cmd_digest(cfg: config_mod.Config, now: datetime, clock, *, period: str | None, preview: bool, send: bool,
+               quiet: bool) -> int:
+    from feeds import digest
+    from feeds.pipeline import Report, digest_stage, publish_digests
+
+    stack, store = _locked_store(cfg)
+    with stack:
+        due = digest.due_period(now, cfg)
+        week = digest.parse_period(period) if period else due
+        if send:
+            row = store.digest(week)
+            if week != due and not (row is not None and row["kind"] == "mailed"):
+                raise digest.PeriodError(f"--send delivers the digest due now ({due}); {week} was never composed "
+                                         "for mailing. Render a past week without --send.")
+            report = Report()
+            digest_stage(store, cfg, now, clock, report, changed=False)
+            for line in report.problems:
+                print(f"feeds: {line}", file=sys.stderr)
+            print(f"feeds: {report.digest or 'nothing to send'}", file=sys.stderr if quiet else sys.stdout)
+            return EXIT_SKIPPED if report.problems else EXIT_OK
+        sel = digest.select(store, cfg, week, now)
+        if not sel.entries:
+            print(f"feeds: no posts for {week} ({digest.week_label(week, cfg.site.tz)}); nothing written")
+            return EXIT_OK
+        if store.digest(week) is None and sel.kind == "archived":
+            with store.transaction():
+                store.set_digest(week, "archived", sel.date, len(sel.entries))
+        publish_digests(store, cfg, now)
+        page = cfg.output.dir / "digests" / f"{week}.html"
+        what = {"mailed": "as mailed", "due": "due now, not yet mailed", "archived": "by publication date"}
+        print(f"{page}  {len(sel.entries)} post(s), {what[sel.kind]}")
+        if preview:
+            for path, size in digest.write_preview(cfg, sel):
+                print(f"{path}  {size / 1000:.1f} KB")
+    return EXIT_OK
 
 
 def cmd_inspect(cfg: config_mod.Config, paths: Sequence[str], now: datetime, *, as_json: bool) -> int:

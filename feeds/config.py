@@ -11,6 +11,7 @@ import dataclasses
 import os
 import re
 import tomllib
+from email.headerregistry import Address
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,17 +61,103 @@ class State:
     path: Path = Path("state/feeds.sqlite3")
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclasses.dataclass(frozen=True)
+class Digest:
+    """The weekly digest: when it is due, what goes in, who gets it."""
+
+    weekday: str = "monday"  # due on this day after the ISO week ends …
+    hour: int = 8  # … at this hour, in the site's time zone
+    window_days: int = 7  # leave out posts published more than this before the period (back-fill)
+    max_full: int = 20  # posts shown with their summaries; the rest as a list of links
+    sender: str = ""  # "Name <address>"; default: the site's title at digest@<domain>
+    recipients: tuple[str, ...] = ()
+    recipients_file: Path | None = None  # one address per line; '#' starts a comment
+    list_id: str = ""  # default: digest.<domain>
+    unsubscribe_url: str = ""  # https; {email} is replaced by the recipient's address
+    unsubscribe_mailto: str = ""  # mailto:; {email} likewise
+
+    @property
+    def weekday_number(self) -> int:
+        return WEEKDAYS.index(self.weekday)
+
+
+@dataclasses.dataclass(frozen=True)
+class Mail:
+    """Delivery: SMTP when `host` is set, else .eml files in the outbox."""
+
+    host: str = ""
+    port: int = 0  # 0: 587 for starttls, 465 for tls, 25 for none
+    security: str = "starttls"  # starttls, tls or none
+    username: str = ""
+    password_env: str = "FEEDS_SMTP_PASSWORD"  # the password is read from this variable, never the file
+    timeout: int = 30
+    attempts: int = 4  # per recipient per pass, for temporary failures (4xx, no connection)
+    backoff: float = 2.0  # seconds before the second attempt, doubled for each one after
+    outbox: Path | None = None  # default: <output.dir>/outbox
+
+    @property
+    def smtp_port(self) -> int:
+        return self.port or {"starttls": 587, "tls": 465, "none": 25}[self.security]
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
     site: Site = Site()
     input: Input = Input()
     output: Output = Output()
     state: State = State()
+    digest: Digest = Digest()
+    mail: Mail = Mail()
     source: str = "defaults"  # the file the values came from
+
+    @property
+    def sender(self) -> Address:
+        """The digest's From address."""
+        if self.digest.sender:
+            return parse_address(self.digest.sender)
+        return Address(display_name=self.site.title, username="digest", domain=self.site.domain)
+
+    @property
+    def list_id(self) -> str:
+        return self.digest.list_id or f"digest.{self.site.domain}"
+
+    @property
+    def unsubscribe_mailto(self) -> str:
+        """The mailto: unsubscribe link: as configured, else a mail to the sender."""
+        return self.digest.unsubscribe_mailto or f"mailto:{self.sender.addr_spec}?subject=unsubscribe"
+
+    @property
+    def outbox(self) -> Path:
+        return self.mail.outbox or self.output.dir / "outbox"
 
     def url(self, path: str) -> str:
         """An absolute URL for a path under out/."""
         return self.site.base_url + path.lstrip("/")
+
+
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+
+
+def parse_address(text: str) -> Address:
+    """An email address, bare or as "Name <address>"; ValueError saying what is wrong.
+
+    Only ASCII addresses with a dotted domain are taken: that is what every SMTP
+    server accepts without the SMTPUTF8 extension.
+    """
+    if any(c in text for c in "\r\n\0"):
+        raise ValueError("a line break in an address")
+    match = re.fullmatch(r"\s*(?:(.*?)\s*<([^<>]*)>|([^<>\s]*))\s*", text)
+    if not match:
+        raise ValueError("not an address")
+    name, addr = (match.group(1) or "").strip().strip('"'), match.group(2) or match.group(3) or ""
+    if not _ADDRESS.fullmatch(addr) or ".." in addr or addr.startswith(".") or ".@" in addr:
+        raise ValueError(f"{addr!r} is not an address like name@example.org")
+    user, domain = addr.rsplit("@", 1)
+    return Address(display_name=" ".join(name.split()), username=user, domain=domain.lower())
 
 
 def _check_url(key: str, value: str, source: str, *, empty_ok: bool) -> str:
@@ -136,7 +223,7 @@ def load(path: str | Path | None = None) -> Config:
 
 def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = None) -> Config:
     """Validate a configuration's data; relative paths are taken from `base` if given."""
-    known = {"site", "input", "output", "state"}
+    known = {"site", "input", "output", "state", "digest", "mail"}
     for key in data:
         if key not in known:
             raise ConfigError(key, data[key], f"one of the tables [{'], ['.join(sorted(known))}]", source)
@@ -220,6 +307,94 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
     out = _section(data, "output", Output, source, {"dir": path, "max_entries": positive_int,
                                                     "templates": templates})
     state = _section(data, "state", State, source, {"path": path})
+
+    def weekday(key: str, value: Any) -> str:
+        value = text(key, value).strip().lower()
+        if value not in WEEKDAYS:
+            raise ConfigError(key, value, f"a day of the week: {', '.join(WEEKDAYS)}", source)
+        return value
+
+    def ranged(low: int, high: int | None, what: str):
+        def check(key: str, value: Any) -> int:
+            if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None
+                                                                                        and value > high):
+                raise ConfigError(key, value, what, source)
+            return value
+        return check
+
+    def seconds(key: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600:
+            raise ConfigError(key, value, "a number of seconds from 0 to 3600", source)
+        return float(value)
+
+    def address(key: str, value: Any) -> str:
+        value = text(key, value)
+        try:
+            parse_address(value)
+        except ValueError as exc:
+            raise ConfigError(key, value, f"an email address, 'name@example.org' or 'Name <name@example.org>' "
+                                          f"({exc})", source) from None
+        return value
+
+    def addresses(key: str, value: Any) -> tuple[str, ...]:
+        if isinstance(value, list) and not value:
+            return ()
+        items = strings(key, value)
+        for i, item in enumerate(items):
+            address(f"{key}[{i}]", item)
+        return items
+
+    def unsubscribe_url(key: str, value: Any) -> str:
+        value = text(key, value)
+        if not value.startswith("https://") or not urlsplit(value).netloc:
+            raise ConfigError(key, value, "an https:// URL (RFC 8058 one-click unsubscribe needs https); "
+                                          "{email} in it is replaced by the recipient's address", source)
+        return value
+
+    def mailto(key: str, value: Any) -> str:
+        value = text(key, value)
+        if not re.fullmatch(r"mailto:[^@\s]+@[^@\s]+", value):
+            raise ConfigError(key, value, "a mailto: URL such as 'mailto:unsubscribe@example.org'", source)
+        return value
+
+    def list_id(key: str, value: Any) -> str:
+        value = text(key, value)
+        if not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", value):
+            raise ConfigError(key, value, "a dotted name such as 'digest.example.org' (RFC 2919)", source)
+        return value
+
+    def choice(*options: str):
+        def check(key: str, value: Any) -> str:
+            value = text(key, value)
+            if value not in options:
+                raise ConfigError(key, value, f"one of {', '.join(options)}", source)
+            return value
+        return check
+
+    def host(key: str, value: Any) -> str:
+        value = text(key, value).strip()
+        if value and not re.fullmatch(r"[A-Za-z0-9.:\[\]-]+", value):
+            raise ConfigError(key, value, "a host name such as 'smtp.example.org'", source)
+        return value
+
+    def env_name(key: str, value: Any) -> str:
+        value = text(key, value)
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ConfigError(key, value, "the name of an environment variable, such as FEEDS_SMTP_PASSWORD "
+                                          "(the password itself never goes in this file)", source)
+        return value
+
+    digest = _section(data, "digest", Digest, source, {
+        "weekday": weekday, "hour": ranged(0, 23, "an hour from 0 to 23"),
+        "window_days": ranged(0, 3660, "a whole number of days, 0 or more"),
+        "max_full": ranged(1, 500, "a whole number from 1 to 500"),
+        "sender": address, "recipients": addresses, "recipients_file": path, "list_id": list_id,
+        "unsubscribe_url": unsubscribe_url, "unsubscribe_mailto": mailto})
+    mail = _section(data, "mail", Mail, source, {
+        "host": host, "port": ranged(0, 65535, "a port number (0: the usual one for mail.security)"),
+        "security": choice("starttls", "tls", "none"), "username": text, "password_env": env_name,
+        "timeout": ranged(1, 600, "a number of seconds from 1 to 600"),
+        "attempts": ranged(1, 20, "a whole number from 1 to 20"), "backoff": seconds, "outbox": path})
     try:
         inside = state.path.resolve().is_relative_to(out.dir.resolve())
     except OSError:
@@ -227,4 +402,4 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
     if inside:
         raise ConfigError("state.path", str(state.path),
                           f"a path outside output.dir ({out.dir}): out/ is published, the state is not", source)
-    return Config(site=site, input=inp, output=out, state=state, source=source)
+    return Config(site=site, input=inp, output=out, state=state, digest=digest, mail=mail, source=source)

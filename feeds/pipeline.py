@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from feeds import __version__, dates
+from feeds import __version__, dates, digest, mail
 from feeds.config import Config
+from feeds.digest import Renderer
 from feeds.dumps.text import read_text
 from feeds.errors import DumpError
 from feeds.models import DATE_SOURCE_RANK, Entry, Post
 from feeds.normalise import body_text, identity, mint_id, slugify, summarise, unique_slug
-from feeds.publish import FEED_FILES, Publisher, write_if_changed
+from feeds.publish import FEED_FILES, DigestItem, Publisher, write_if_changed
 from feeds.segment import segment
 from feeds.store import DumpRecord, Store, StoredEntry
 
@@ -43,6 +44,8 @@ class Report:
     updated: int = 0
     files_written: list[str] = dataclasses.field(default_factory=list)
     entries_total: int = 0
+    digest: str = ""  # what the digest stage did, if anything
+    problems: list[str] = dataclasses.field(default_factory=list)  # deliveries that did not go through
 
     @property
     def nothing_new(self) -> bool:
@@ -52,10 +55,11 @@ class Report:
         skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
         head = (f"{self.dumps_read} dump(s) read, {self.dumps_unchanged} unchanged{skipped}; "
                 f"{self.posts_found} post(s) found")
+        digest = f"; {self.digest}" if self.digest else ""
         if self.nothing_new:
-            return f"{head}; nothing new ({self.entries_total} entries stored)"
+            return f"{head}; nothing new ({self.entries_total} entries stored){digest}"
         return (f"{head}; {self.new} new, {self.updated} updated entries "
-                f"({self.entries_total} stored); {len(self.files_written)} file(s) written")
+                f"({self.entries_total} stored); {len(self.files_written)} file(s) written{digest}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -381,9 +385,68 @@ def _remove_stale_archive(folder: Path, months: set[str]) -> None:
 
 # -- the pass -----------------------------------------------------------------------------
 
+# -- stage 5: the digest ------------------------------------------------------------------
+
+def publish_digests(store: Store, config: Config, now: datetime, renderer: Renderer | None = None) -> list[str]:
+    """The digests' archive: a page per digest with posts, their index and their Atom feed."""
+    out = config.output.dir
+    renderer = renderer or Renderer(config)
+    pub = Publisher(config)
+    written: list[str] = []
+    items: list[DigestItem] = []
+    tz = config.site.tz
+    for row in store.digests(with_empty=True):
+        period = row["period"]
+        sel = digest.select(store, config, period, now)
+        if sel.kind == "archived" and len(sel.entries) != row["posts"]:
+            with store.transaction():
+                store.set_digest(period, "archived", sel.date, len(sel.entries))
+        page = out / "digests" / f"{period}.html"
+        if not sel.entries:
+            page.unlink(missing_ok=True)
+            continue
+        if write_if_changed(page, renderer.render(sel, web=True).html.encode("utf-8")):
+            written.append(str(page))
+        path = f"digests/{period}.html"
+        items.append(DigestItem(period=period, start=digest.bounds(period, tz)[0].date(),
+                                week=digest.week_label(period, tz), title=renderer.subject(period), path=path,
+                                url=config.url(path), date=sel.date, posts=len(sel.entries),
+                                content=renderer.feed_content(sel)))
+    for name, data, durable in (("digests/index.html", pub.digests_index(items), False),
+                                ("digests/atom.xml", pub.digests_feed(items), True)):
+        if write_if_changed(out / name, data, durable=durable):
+            written.append(str(out / name))
+    return written
+
+
+def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock, report: Report, *,
+                 changed: bool) -> None:
+    """Compose the digest if one is due, publish the archive, deliver what is pending."""
+    addresses, problems = mail.recipients(config)
+    report.problems += problems
+    composed = digest.compose_due(store, config, now, [a.addr_spec for a in addresses])
+    renderer = Renderer(config)
+    if composed or changed or not (config.output.dir / "digests" / "index.html").exists():
+        report.files_written += publish_digests(store, config, now, renderer)
+    delivery = mail.deliver(store, config, clock, renderer=renderer)
+    report.problems += delivery.problems
+    parts = []
+    if composed is not None:
+        n = len(composed.entries)
+        parts.append(f"digest {composed.period}: " + (f"{n} post(s) for {len(addresses)} recipient(s)" if n
+                                                       else "no new posts, no email"))
+    if delivery.sent:
+        parts.append(f"{delivery.sent} email(s) " + ("sent" if delivery.via == "smtp" else
+                                                      f"written to {config.outbox}"))
+    if delivery.failed or delivery.deferred or delivery.unknown:
+        parts.append(f"{len(delivery.failed)} refused, {len(delivery.deferred)} to retry, "
+                     f"{len(delivery.unknown)} uncertain")
+    report.digest = ", ".join(parts)
+
+
 def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = False,
-             progress: Progress | None = None) -> Report:
-    """One full pass. `now` is the pass's clock (aware)."""
+             progress: Progress | None = None, clock: mail.Clock | None = None) -> Report:
+    """One full pass. `now` is the pass's clock (aware); `clock` times the ledger (default: now)."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     report = Report()
@@ -413,6 +476,8 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     ingested = time.perf_counter()
     report.files_written = publish(store, config, rebuild=rebuild)
     report.entries_total = store.count()
+    digest_stage(store, config, now, clock or (lambda: now), report,
+                 changed=bool(report.files_written) or rebuild)
     log.info("timings: read and segment %.2f s, date and store %.2f s, publish %.2f s (%d files)",
              ingested - started - storing, storing, time.perf_counter() - ingested, len(report.files_written))
     return report

@@ -9,10 +9,11 @@ same folder renamed into place.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,21 @@ from feeds.models import Entry
 from feeds.normalise import blocks_from_text, body_html, continue_link
 
 FEED_FILES = ("atom.xml", "rss.xml")
+
+
+@dataclasses.dataclass(frozen=True)
+class DigestItem:
+    """A past digest, for the digests' index and feed."""
+
+    period: str  # 2025-W07
+    start: date  # its Monday
+    week: str  # "10–16 February 2025"
+    title: str  # the email's subject
+    path: str  # digests/2025-W07.html
+    url: str
+    date: datetime
+    posts: int
+    content: str  # HTML: the list of its posts, for the feed
 
 
 def write_if_changed(path: Path, data: bytes, *, durable: bool = False) -> bool:
@@ -129,6 +145,29 @@ class Publisher:
         fg.ttl(60)
         return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
 
+    def digests_feed(self, digests: Sequence[DigestItem]) -> bytes:
+        """The Atom feed of past digests (digests/atom.xml), newest first."""
+        site = self.site
+        fg = FeedGenerator()
+        fg.id(self.config.url("digests/"))
+        fg.title(f"{site.title}: weekly digests")
+        fg.subtitle(f"Every week's new posts of {site.title}, as sent to the mailing list")
+        fg.author({"name": site.author or site.title})
+        fg.link(href=self.config.url("digests/atom.xml"), rel="self", type="application/atom+xml")
+        fg.link(href=self.config.url("digests/index.html"), rel="alternate", type="text/html")
+        fg.language(site.language)
+        fg.generator("feeds", version=__version__)
+        fg.updated(self.local(max((d.date for d in digests), default=datetime(1970, 1, 1, tzinfo=UTC))))
+        for d in digests:
+            fe = fg.add_entry(order="append")
+            fe.id(f"tag:{site.domain},{d.start.isoformat()}:digest/{d.period}")
+            fe.title(d.title)
+            fe.link(href=d.url, rel="alternate", type="text/html")
+            fe.published(self.local(d.date))
+            fe.updated(self.local(d.date))
+            fe.content(d.content, type="html")
+        return fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+
     # -- pages -------------------------------------------------------------------------
     def render(self, template: str, **context: object) -> bytes:
         base = {"site": self.site, "config": self.config, "url": self.config.url}
@@ -148,6 +187,9 @@ class Publisher:
         items = [{"title": r["title"], "summary": r["summary"], "slug": r["slug"],
                   "published": datetime.fromisoformat(r["published"])} for r in rows]
         return self.render("archive.html.j2", month=self.month_name(month), entries=items)
+
+    def digests_index(self, digests: Sequence[DigestItem]) -> bytes:
+        return self.render("digests.html.j2", digests=digests)
 
     @staticmethod
     def month_name(month: str) -> str:

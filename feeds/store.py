@@ -71,6 +71,38 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (kind, value)
     );
     """,
+    # 2: the weekly digest: what each digest lists, and the delivery ledger
+    """
+    CREATE TABLE digests (
+        period TEXT PRIMARY KEY,        -- ISO week in the site's zone: 2025-W07
+        kind TEXT NOT NULL CHECK (kind IN ('mailed', 'archived')),
+        -- mailed: composed when due, its posts fixed in digest_entries, delivered via the ledger;
+        -- archived: a past week rendered on request, its posts chosen by publication date
+        date TEXT NOT NULL,             -- the digest's date (its Date header): when the week's digest was due
+        composed TEXT,                  -- mailed: when it was composed; the next lists posts first seen since
+        posts INTEGER NOT NULL          -- how many posts it lists (0: nothing new, no email)
+    );
+    CREATE TABLE digest_entries (
+        period TEXT NOT NULL REFERENCES digests (period),
+        key TEXT NOT NULL UNIQUE,       -- a post is announced in one digest at most
+        position INTEGER NOT NULL,      -- 0 for the newest
+        PRIMARY KEY (period, key)
+    );
+    CREATE TABLE deliveries (
+        period TEXT NOT NULL REFERENCES digests (period),
+        recipient TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'unknown')),
+        -- sending: handed to the server, its answer not yet recorded; found so after a crash it
+        -- becomes unknown, and is not sent again (a missed digest rather than a duplicate)
+        message_id TEXT NOT NULL,
+        via TEXT,                       -- smtp or outbox, once an attempt began
+        attempts INTEGER NOT NULL DEFAULT 0,
+        reply TEXT,                     -- the server's last answer, or what went wrong
+        sent_at TEXT,
+        updated TEXT NOT NULL,
+        PRIMARY KEY (period, recipient)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -268,6 +300,72 @@ class Store:
 
     def clear_pending(self) -> None:
         self.db.execute("DELETE FROM pending")
+
+    # -- digests ---------------------------------------------------------------------
+    def digest(self, period: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM digests WHERE period = ?", (period,)).fetchone()
+
+    def digests(self, *, with_empty: bool = False) -> list[sqlite3.Row]:
+        """Every digest (with posts, unless asked), newest period first."""
+        where = "" if with_empty else " WHERE posts > 0"
+        return self.db.execute(f"SELECT * FROM digests{where} ORDER BY period DESC").fetchall()
+
+    def last_mailed(self) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM digests WHERE kind = 'mailed' ORDER BY period DESC LIMIT 1").fetchone()
+
+    def set_digest(self, period: str, kind: str, date: datetime, posts: int,
+                   composed: datetime | None = None) -> None:
+        self.db.execute("INSERT INTO digests (period, kind, date, composed, posts) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (period) DO UPDATE SET kind = excluded.kind, date = excluded.date, "
+                        "composed = excluded.composed, posts = excluded.posts",
+                        (period, kind, iso(date), iso(composed) if composed else None, posts))
+
+    def add_digest_entries(self, period: str, keys: Sequence[str]) -> None:
+        """Fix the posts a mailed digest lists; a post already in a digest raises IntegrityError."""
+        self.db.executemany("INSERT INTO digest_entries (period, key, position) VALUES (?, ?, ?)",
+                            [(period, k, i) for i, k in enumerate(keys)])
+
+    def digest_keys(self, period: str) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT key FROM digest_entries WHERE period = ? ORDER BY position", (period,))]
+
+    def candidates(self, *, published_from: datetime, published_before: datetime | None = None,
+                   first_seen_from: datetime | None = None) -> list[StoredEntry]:
+        """Entries not yet in any digest, published in the range (and first seen since), newest first."""
+        sql = ("SELECT * FROM entries WHERE published >= ? AND key NOT IN (SELECT key FROM digest_entries)")
+        args: list[str] = [iso(published_from)]
+        if published_before is not None:
+            sql += " AND published < ?"
+            args.append(iso(published_before))
+        if first_seen_from is not None:
+            sql += " AND first_seen >= ?"
+            args.append(iso(first_seen_from))
+        return [self._row_to_entry(r) for r in self.db.execute(sql + " ORDER BY published DESC, key", args)]
+
+    # -- the delivery ledger -----------------------------------------------------------
+    def add_deliveries(self, period: str, rows: Sequence[tuple[str, str]], now: datetime) -> None:
+        """(recipient, Message-ID) pairs to deliver; a recipient already in the ledger is kept as is."""
+        self.db.executemany("INSERT OR IGNORE INTO deliveries (period, recipient, status, message_id, updated) "
+                            "VALUES (?, ?, 'pending', ?, ?)", [(period, r, m, iso(now)) for r, m in rows])
+
+    def deliveries(self, period: str | None = None, status: str | None = None) -> list[sqlite3.Row]:
+        sql, args = "SELECT * FROM deliveries WHERE 1", []
+        if period is not None:
+            sql += " AND period = ?"
+            args.append(period)
+        if status is not None:
+            sql += " AND status = ?"
+            args.append(status)
+        return self.db.execute(sql + " ORDER BY period, rowid", args).fetchall()
+
+    def mark(self, period: str, recipient: str, status: str, now: datetime, *, reply: str | None = None,
+             via: str | None = None, attempt: bool = False) -> None:
+        """Move a delivery to `status`, committed at once (it is the ledger: it must survive a crash)."""
+        self.db.execute(
+            "UPDATE deliveries SET status = ?, reply = coalesce(?, reply), via = coalesce(?, via), "
+            "attempts = attempts + ?, updated = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END "
+            "WHERE period = ? AND recipient = ?",
+            (status, reply, via, int(attempt), iso(now), status, iso(now), period, recipient))
 
     # -- meta ------------------------------------------------------------------------
     def meta(self, name: str) -> str | None:

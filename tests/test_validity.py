@@ -332,9 +332,11 @@ def test_output_does_not_depend_on_the_build_time(tmp_path: Path) -> None:
 
 
 def test_other_now_changes_only_the_tag_dates(tmp_path: Path) -> None:
-    base = tree_bytes(build(tmp_path / "base", NOW))
+    # The weekly digest depends on --now by design (which week is due, what was new then),
+    # so its archive is left out here; tests/test_digest.py checks it is reproducible.
+    base = {k: v for k, v in tree_bytes(build(tmp_path / "base", NOW)).items() if not k.startswith("digests/")}
     other_out = build(tmp_path / "other", OTHER_NOW)
-    other = tree_bytes(other_out)
+    other = {k: v for k, v in tree_bytes(other_out).items() if not k.startswith("digests/")}
 
     # The feed's <updated> is the newest entry's, not the build time.
     updated = etree.parse(str(other_out / "atom.xml")).getroot().findtext(f"{{{ATOM_NS}}}updated")

@@ -1,0 +1,329 @@
+"""The weekly digest: which week is due, which posts it lists, and the email it becomes.
+
+The only Jinja2 environment for mail, and the only module that imports css_inline.
+
+Periods are ISO weeks in the site's time zone ("2025-W07": Monday 10 February 00:00
+to Monday 17 February 00:00, Europe/London). A week's digest is due at the
+configured weekday and hour after it ends (default: the Monday right after, 08:00).
+
+What a digest lists (the rule the README documents):
+
+- A digest composed to be mailed lists every stored post that is in no earlier
+  digest, first seen since the previous mailed digest, and published no earlier than
+  ``window_days`` before the start of its week (or, when weeks were missed, before
+  the end of the previous mailed digest's week). So the posts of a large back-fill,
+  all first seen at once, do not flood the first digest: only the recent ones are
+  listed. Its posts are then fixed (`digest_entries`): a post is announced once, and
+  an edit does not announce it again.
+- A past week rendered for the archive (``digest --period``) lists the posts
+  published in that week that no mailed digest announced.
+
+Everything here is pure but for reading the store; `now` is passed in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import css_inline
+import jinja2
+from markupsafe import escape
+
+from feeds.config import Config
+from feeds.errors import FeedsError
+from feeds.models import Entry
+from feeds.store import Store, StoredEntry, from_iso
+
+#: The HTML part must stay under this after CSS is inlined (Gmail clips at about 102 KB).
+MAX_HTML_BYTES = 90_000
+
+class PeriodError(FeedsError):
+    pass
+
+
+# -- periods ------------------------------------------------------------------------------
+
+def parse_period(text: str) -> str:
+    """'2025-W07' (also '2025-w7') → '2025-W07'; PeriodError saying what is expected."""
+    match = re.fullmatch(r"(\d{4})-[Ww](\d{1,2})", text.strip())
+    if match:
+        year, week = int(match[1]), int(match[2])
+        try:
+            date.fromisocalendar(year, week, 1)
+            return f"{year}-W{week:02d}"
+        except ValueError:
+            pass
+    raise PeriodError(f"--period {text!r} is not an ISO week; write it like 2025-W07 (weeks 01 to 52, or 53 "
+                      "in long years)")
+
+
+def period_of(moment: datetime, tz: ZoneInfo) -> str:
+    year, week, _ = moment.astimezone(tz).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def bounds(period: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The week's start and end (exclusive): Mondays at 00:00 in the site's zone."""
+    year, week = int(period[:4]), int(period[6:])
+    monday = date.fromisocalendar(year, week, 1)
+    return (datetime.combine(monday, time(0), tzinfo=tz),
+            datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz))
+
+
+def shift(period: str, weeks: int, tz: ZoneInfo) -> str:
+    start, _ = bounds(period, tz)
+    return period_of(datetime.combine(start.date() + timedelta(weeks=weeks), time(12), tzinfo=tz), tz)
+
+
+def due_time(period: str, config: Config) -> datetime:
+    """When the week's digest is due: the first configured weekday and hour after it ends."""
+    tz = config.site.tz
+    _, end = bounds(period, tz)  # a Monday
+    day = end.date() + timedelta(days=config.digest.weekday_number)
+    return datetime.combine(day, time(config.digest.hour), tzinfo=tz)
+
+
+def due_period(now: datetime, config: Config) -> str:
+    """The latest week whose digest is due at `now`."""
+    tz = config.site.tz
+    previous = shift(period_of(now, tz), -1, tz)
+    return previous if due_time(previous, config) <= now else shift(previous, -1, tz)
+
+
+def week_label(period: str, tz: ZoneInfo) -> str:
+    """'10–16 February 2025'; '24 February – 2 March 2025'; '29 December 2025 – 4 January 2026'."""
+    start, end = bounds(period, tz)
+    first, last = start.date(), end.date() - timedelta(days=1)
+    if first.year != last.year:
+        return f"{first.day} {first:%B} {first.year} – {last.day} {last:%B} {last.year}"
+    if first.month != last.month:
+        return f"{first.day} {first:%B} – {last.day} {last:%B} {last.year}"
+    return f"{first.day}–{last.day} {last:%B} {last.year}"
+
+
+# -- what a digest lists ------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    period: str
+    kind: str  # 'mailed' (fixed), 'due' (would be mailed now), 'archived' (by publication date)
+    date: datetime  # the digest's date: when the week's digest was due (not the clock: same input, same bytes)
+    entries: tuple[StoredEntry, ...]
+
+
+def select_new(store: Store, config: Config, period: str, now: datetime) -> list[StoredEntry]:
+    """The posts a digest composed now for `period` would list (see the module's rule)."""
+    tz = config.site.tz
+    start, _ = bounds(period, tz)
+    last = store.last_mailed()
+    since = start
+    first_seen_from = None
+    if last is not None and last["period"] < period:
+        since = min(start, bounds(last["period"], tz)[1])
+        first_seen_from = from_iso(last["composed"])
+    window = timedelta(days=config.digest.window_days)
+    return store.candidates(published_from=since - window, first_seen_from=first_seen_from)
+
+
+def select(store: Store, config: Config, period: str, now: datetime) -> Selection:
+    """What the digest of `period` lists: as mailed, as it would be mailed now, or by publication date."""
+    row = store.digest(period)
+    if row is not None and row["kind"] == "mailed":
+        keys = store.digest_keys(period)
+        found = store.get_many(keys)
+        return Selection(period, "mailed", from_iso(row["date"]), tuple(found[k] for k in keys if k in found))
+    due = due_time(period, config)
+    if due > now:
+        raise PeriodError(f"the week {period} is not over yet: its digest is due {due:%A %d %B %Y %H:%M} "
+                          f"({config.site.timezone}); the latest week due is {due_period(now, config)}")
+    last = store.last_mailed()
+    if row is None and period == due_period(now, config) and (last is None or last["period"] < period):
+        return Selection(period, "due", due, tuple(select_new(store, config, period, now)))
+    start, end = bounds(period, config.site.tz)
+    return Selection(period, "archived", due, tuple(store.candidates(published_from=start, published_before=end)))
+
+
+def compose_due(store: Store, config: Config, now: datetime, recipients: Sequence[str]) -> Selection | None:
+    """Compose the digest due at `now`, unless it was composed already: fix its posts and
+    put (period, recipient) rows in the ledger, all in one transaction. None if not due."""
+    period = due_period(now, config)
+    last = store.last_mailed()
+    if last is not None and last["period"] >= period:
+        return None
+    entries = select_new(store, config, period, now)
+    keys = [s.entry.key for s in entries]
+    with store.transaction():
+        store.set_digest(period, "mailed", due_time(period, config), len(keys), composed=now)
+        store.add_digest_entries(period, keys)
+        if keys:  # no posts, no email
+            store.add_deliveries(period, [(r, message_id(period, r, config)) for r in recipients], now)
+    return Selection(period, "mailed", due_time(period, config), tuple(entries))
+
+
+# -- rendering ----------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Rendered:
+    subject: str
+    html: str  # CSS inlined
+    text: str
+    full: int  # posts shown with their summaries
+    listed: int  # posts shown as links only (the rest were left to the web page)
+
+
+class Renderer:
+    """Renders digests from templates/digest.html.j2 and digest.txt.j2."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.tz = config.site.tz
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(config.output.templates)),
+            autoescape=jinja2.select_autoescape(("html", "html.j2"), default_for_string=False, default=False),
+            undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+        self.inliner = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True,
+                                             load_remote_stylesheets=False)
+
+    def subject(self, period: str) -> str:
+        return header_text(f"{self.config.site.title} — week of {week_label(period, self.tz)}")
+
+    def _items(self, entries: Sequence[StoredEntry]) -> list[dict[str, str]]:
+        items = []
+        for s in entries:
+            e: Entry = s.entry
+            local = e.published.astimezone(self.tz)
+            items.append({"title": e.title, "summary": e.summary, "url": s.url or self.config.url(
+                f"posts/{e.slug}.html"), "date": f"{local.day} {local:%B} {local.year}",
+                "iso": local.isoformat(timespec="seconds")})
+        return items
+
+    def _context(self, sel: Selection, recipient: str | None, web: bool) -> dict[str, object]:
+        cfg, d = self.config, self.config.digest
+        email = quote(recipient or "", safe="@")
+        return {
+            "site": cfg.site, "period": sel.period, "subject": self.subject(sel.period),
+            "week": week_label(sel.period, self.tz), "count": len(sel.entries), "web": web,
+            "archive_url": cfg.url(f"digests/{sel.period}.html"), "digests_url": cfg.url("digests/index.html"),
+            "digests_feed": cfg.url("digests/atom.xml"), "home_url": cfg.url("index.html"),
+            "feed_url": cfg.url("atom.xml"),
+            "unsubscribe_url": d.unsubscribe_url.replace("{email}", email),
+            "unsubscribe_mailto": cfg.unsubscribe_mailto.replace("{email}", email),
+            "preheader": preheader(sel),
+        }
+
+    def render(self, sel: Selection, recipient: str | None = None, *, web: bool = False) -> Rendered:
+        """The digest as HTML (CSS inlined, under MAX_HTML_BYTES) and as text.
+
+        Up to `max_full` posts are shown with their summaries, the rest as a list of
+        links; when the HTML is still too large, fewer are shown in full, then the
+        list is cut and ends with a link to the web page, which lists them all.
+        """
+        items = self._items(sel.entries)
+        context = self._context(sel, recipient, web)
+        full = len(items) if web else min(self.config.digest.max_full, len(items))
+        listed = len(items) - full
+        while True:
+            html = self._html(context, items, full, listed)
+            if len(html.encode("utf-8")) <= MAX_HTML_BYTES or web or (full == 0 and listed == 0):
+                break
+            if full > 0:
+                step = max(1, full // 4)
+                full, listed = full - step, listed + step
+            else:
+                listed = max(0, listed - max(1, listed // 4))
+        text = self.env.get_template("digest.txt.j2").render(
+            **context, full=items[:full], more=items[full:full + listed], left=len(items) - full - listed)
+        return Rendered(context["subject"], html, _tidy_text(text), full, listed)  # type: ignore[arg-type]
+
+    def feed_content(self, sel: Selection) -> str:
+        """A digest for a feed reader: its posts as a list of links."""
+        items = "".join(f'<li><a href="{escape(i["url"])}">{escape(i["title"])}</a> · {escape(i["date"])}</li>'
+                        for i in self._items(sel.entries))
+        return f"<p>{len(sel.entries)} new post{'s' if len(sel.entries) != 1 else ''}:</p><ul>{items}</ul>"
+
+    def _html(self, context: dict[str, object], items: list[dict[str, str]], full: int, listed: int) -> str:
+        raw = self.env.get_template("digest.html.j2").render(
+            **context, full=items[:full], more=items[full:full + listed], left=len(items) - full - listed)
+        return self.inliner.inline(raw)
+
+
+def preheader(sel: Selection, limit: int = 140) -> str:
+    """The line a mail client shows after the subject: the count and the first titles."""
+    count = len(sel.entries)
+    text = f"{count} new post{'s' if count != 1 else ''}: " + " · ".join(s.entry.title for s in sel.entries[:5])
+    return text if len(text) <= limit else text[:limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _tidy_text(text: str) -> str:
+    """No leading blank lines, at most one blank line in a row, one newline at the end."""
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+
+
+def header_text(text: str) -> str:
+    """Text made safe for a header: every line break and control character becomes a space."""
+    return " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", text).split())
+
+
+# -- the message --------------------------------------------------------------------------
+
+def message_id(period: str, recipient: str, config: Config) -> str:
+    """The same for the same (period, recipient); the address itself is not shown."""
+    digest = hashlib.sha256(f"{config.list_id}\n{period}\n{recipient.lower()}".encode()).hexdigest()[:24]
+    return f"<digest.{period}.{digest}@{config.site.domain}>"
+
+
+def build_message(config: Config, rendered: Rendered, period: str, recipient: Address, when: datetime,
+                  msg_id: str) -> EmailMessage:
+    """multipart/alternative: the text part first, then the HTML. Deterministic bytes."""
+    from email.utils import format_datetime
+
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = config.sender
+    msg["To"] = recipient
+    msg["Subject"] = rendered.subject
+    msg["Date"] = format_datetime(when.astimezone(config.site.tz))
+    msg["Message-ID"] = msg_id
+    msg["List-Id"] = f"{header_text(config.site.title)} digest <{config.list_id}>"
+    email = quote(recipient.addr_spec, safe="@")
+    links = [u.replace("{email}", email) for u in (config.unsubscribe_mailto, config.digest.unsubscribe_url) if u]
+    msg["List-Unsubscribe"] = ", ".join(f"<{u}>" for u in links)
+    if config.digest.unsubscribe_url:
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["MIME-Version"] = "1.0"
+    msg.set_content(rendered.text, cte="quoted-printable")
+    msg.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    # A fixed boundary (from the content) instead of a random one: same input, same bytes.
+    msg.set_boundary("=_" + hashlib.sha256(msg_id.encode() + rendered.html.encode()).hexdigest()[:32])
+    return msg
+
+
+#: The recipient a preview is addressed to.
+PREVIEW_RECIPIENT = "reader@example.org"
+
+
+def write_preview(config: Config, sel: Selection) -> list[tuple[Path, int]]:
+    """The email as out/preview/<period>.html, .txt and .eml: (path, size in bytes) of each."""
+    from feeds.config import parse_address
+    from feeds.publish import write_if_changed
+
+    rendered = Renderer(config).render(sel, PREVIEW_RECIPIENT)
+    msg = build_message(config, rendered, sel.period, parse_address(PREVIEW_RECIPIENT), sel.date,
+                        message_id(sel.period, PREVIEW_RECIPIENT, config))
+    folder = config.output.dir / "preview"
+    files = []
+    for suffix, data in ((".html", rendered.html.encode("utf-8")), (".txt", rendered.text.encode("utf-8")),
+                         (".eml", msg.as_bytes())):
+        path = folder / f"{sel.period}{suffix}"
+        write_if_changed(path, data)
+        files.append((path, len(data)))
+    return files

@@ -1,0 +1,297 @@
+"""Delivering a digest: over SMTP, or as .eml files in the outbox, through the ledger.
+
+The ledger (table `deliveries`) holds one row per (period, recipient). Each step is
+committed before the next one starts:
+
+    pending ──(MAIL FROM and RCPT TO accepted)──▶ sending ──(250 after DATA)──▶ sent
+       ▲  └──(5xx)──▶ failed                          ├──(4xx / 5xx reply)──▶ pending / failed
+       └──(4xx, no connection: retried with backoff; left pending for the next pass)
+                                                      └──(no reply: the connection dropped,
+                                                         or the process died)──▶ unknown
+
+A row is `sending` only while the message is being handed over. If the process dies
+then, nobody knows whether the server took the message. feeds errs on the side of
+not sending twice: such a row becomes `unknown`, is reported, and is not sent again
+(the recipient may miss that digest; nobody gets it twice). Written to the outbox
+instead, a message is simply written again: the file is the same either way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import smtplib
+import ssl
+import time
+from collections.abc import Callable
+from datetime import datetime
+from email.headerregistry import Address
+from pathlib import Path
+
+from feeds.config import Config, parse_address
+from feeds.digest import Renderer, Selection, build_message, select
+from feeds.errors import ConfigError, FeedsError
+from feeds.publish import write_if_changed
+from feeds.store import Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclasses.dataclass
+class Delivery:
+    """What delivering did, for the summary line and the exit status."""
+
+    via: str = ""
+    sent: int = 0
+    deferred: list[str] = dataclasses.field(default_factory=list)  # "period recipient: reply"
+    failed: list[str] = dataclasses.field(default_factory=list)
+    unknown: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        return ([f"digest not delivered (will retry next pass): {d}" for d in self.deferred]
+                + [f"digest refused: {f}" for f in self.failed]
+                + [f"digest may or may not have been delivered (not sent again): {u}" for u in self.unknown])
+
+
+def recipients(config: Config) -> tuple[list[Address], list[str]]:
+    """The configured recipients, each once, and the problems with the file's lines."""
+    found: dict[str, Address] = {}
+    problems: list[str] = []
+    for text in config.digest.recipients:  # checked when the config was loaded
+        addr = parse_address(text)
+        found.setdefault(addr.addr_spec.lower(), addr)
+    path = config.digest.recipients_file
+    if path is not None:
+        try:
+            lines = path.read_text(encoding="utf-8-sig").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError("digest.recipients_file", str(path),
+                              f"a readable UTF-8 file with one address per line ({exc})", config.source) from None
+        for number, line in enumerate(lines, 1):
+            text = line.split("#", 1)[0].strip()
+            if not text:
+                continue
+            try:
+                addr = parse_address(text)
+            except ValueError as exc:
+                problems.append(f"{path}:{number}: {exc}; skipped")
+                continue
+            found.setdefault(addr.addr_spec.lower(), addr)
+    return list(found.values()), problems
+
+
+# -- transports ---------------------------------------------------------------------------
+
+class Reply(Exception):
+    """The server answered no: `code` 4xx (try again later) or 5xx (give up)."""
+
+    def __init__(self, code: int, text: str):
+        self.code, self.text = code, text
+        super().__init__(f"{code} {text}")
+
+    @property
+    def temporary(self) -> bool:
+        return 400 <= self.code < 500
+
+
+class NoReply(Exception):
+    """The connection failed or dropped: no answer from the server."""
+
+
+class Ambiguous(Exception):
+    """The message was handed over but no answer came: it may have been delivered."""
+
+
+class Outbox:
+    """Writes each message to <outbox>/<period>/<recipient>.eml."""
+
+    name = "outbox"
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def path(self, period: str, recipient: str) -> Path:
+        return self.folder / period / (re.sub(r"[^A-Za-z0-9@._+-]", "_", recipient) + ".eml")
+
+    def send(self, period: str, sender: str, recipient: str, data: bytes, handing_over: Callable[[], None]) -> str:
+        handing_over()
+        path = self.path(period, recipient)
+        write_if_changed(path, data, durable=True)
+        return f"written to {path}"
+
+    def close(self) -> None:
+        pass
+
+
+class Smtp:
+    """One SMTP connection, opened when first needed, reopened after it drops."""
+
+    name = "smtp"
+
+    def __init__(self, config: Config):
+        self.mail = config.mail
+        self.source = config.source
+        self.password = ""
+        if self.mail.username:
+            self.password = os.environ.get(self.mail.password_env, "")
+            if not self.password:
+                raise ConfigError("mail.password_env", self.mail.password_env,
+                                  f"an environment variable holding the SMTP password of {self.mail.username!r}; "
+                                  f"it is not set: export {self.mail.password_env}=…", self.source)
+        self.conn: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        m = self.mail
+        context = ssl.create_default_context()
+        try:
+            if m.security == "tls":
+                conn: smtplib.SMTP = smtplib.SMTP_SSL(m.host, m.smtp_port, timeout=m.timeout, context=context)
+            else:
+                conn = smtplib.SMTP(m.host, m.smtp_port, timeout=m.timeout)
+                if m.security == "starttls":
+                    conn.starttls(context=context)
+            conn.ehlo_or_helo_if_needed()
+            if m.username:
+                conn.login(m.username, self.password)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise FeedsError(f"SMTP login to {m.host} as {m.username!r} refused ({exc.smtp_code} "
+                             f"{_text(exc.smtp_error)}): check mail.username and ${m.password_env}") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise ConfigError("mail.security", m.security, f"what {m.host} supports ({exc}); try 'tls' on port "
+                                                            "465, or 'none' for a local relay", self.source) from None
+        except smtplib.SMTPResponseException as exc:
+            raise Reply(exc.smtp_code, _text(exc.smtp_error)) from None
+        except (OSError, smtplib.SMTPException) as exc:  # refused, unreachable, TLS, timeout, dropped
+            raise NoReply(f"cannot talk to {m.host}:{m.smtp_port}: {exc}") from None
+        return conn
+
+    def send(self, period: str, sender: str, recipient: str, data: bytes, handing_over: Callable[[], None]) -> str:
+        if self.conn is None:
+            self.conn = self._connect()
+        conn = self.conn
+        try:
+            for step, arg, ok in (("mail", sender, (250,)), ("rcpt", recipient, (250, 251))):
+                code, text = getattr(conn, step)(arg)
+                if code not in ok:
+                    conn.rset()
+                    raise Reply(code, _text(text))
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            self.close()
+            raise NoReply(f"connection lost before the hand-off: {exc}") from None
+        handing_over()
+        try:
+            code, text = conn.data(data)
+        except smtplib.SMTPResponseException as exc:  # DATA itself refused: nothing was handed over
+            self._reset()
+            raise Reply(exc.smtp_code, _text(exc.smtp_error)) from None
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            self.close()
+            raise Ambiguous(f"connection lost during the hand-off: {exc}") from None
+        if code != 250:
+            self._reset()
+            raise Reply(code, _text(text))
+        return f"{code} {_text(text)}"
+
+    def _reset(self) -> None:
+        try:
+            assert self.conn is not None
+            self.conn.rset()
+        except (OSError, smtplib.SMTPException):
+            self.close()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (OSError, smtplib.SMTPException):
+                self.conn.close()
+            self.conn = None
+
+
+def _text(value: bytes | str) -> str:
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    return " ".join(text.split())
+
+
+# -- delivering through the ledger -------------------------------------------------------
+
+def deliver(store: Store, config: Config, clock: Clock, *, renderer: Renderer | None = None,
+            sleep: Callable[[float], None] = time.sleep) -> Delivery:
+    """Deliver every pending (period, recipient) of the ledger; see the module's docstring."""
+    report = Delivery()
+    for row in store.deliveries(status="sending"):  # left by a process that died mid-hand-off
+        if row["via"] == "outbox":
+            store.mark(row["period"], row["recipient"], "pending", clock())
+        else:
+            reply = "the process stopped during the SMTP hand-off; not sent again, to never send twice"
+            store.mark(row["period"], row["recipient"], "unknown", clock(), reply=reply)
+            report.unknown.append(f"{row['period']} {row['recipient']}: {reply}")
+    pending = store.deliveries(status="pending")
+    if not pending:
+        return report
+    transport: Outbox | Smtp = Smtp(config) if config.mail.host else Outbox(config.outbox)
+    report.via = transport.name
+    renderer = renderer or Renderer(config)
+    sender = config.sender.addr_spec
+    selections: dict[str, Selection] = {}
+    try:
+        for i, row in enumerate(pending):
+            period, recipient = row["period"], row["recipient"]
+            if period not in selections:
+                selections[period] = select(store, config, period, clock())
+            sel = selections[period]
+            msg = build_message(config, renderer.render(sel, recipient), period, parse_address(recipient),
+                                sel.date, row["message_id"])
+            outcome, reply = _deliver_one(store, transport, period, sender, recipient, msg.as_bytes(), clock,
+                                          config.mail.attempts, config.mail.backoff, sleep)
+            if outcome == "sent":
+                report.sent += 1
+                continue
+            getattr(report, outcome).append(f"{period} {recipient}: {reply}")
+            if outcome == "deferred" and reply.startswith("no reply:"):
+                # The server cannot be reached: the rest stay pending, for the next pass.
+                report.deferred += [f"{r['period']} {r['recipient']}: not tried, the server could not be reached"
+                                    for r in pending[i + 1:]]
+                break
+    finally:
+        transport.close()
+    return report
+
+
+def _deliver_one(store: Store, transport: Outbox | Smtp, period: str, sender: str, recipient: str, data: bytes,
+                 clock: Clock, attempts: int, backoff: float, sleep: Callable[[float], None]) -> tuple[str, str]:
+    """One message, tried up to `attempts` times: ('sent' | 'deferred' | 'failed' | 'unknown', reply)."""
+
+    def handing_over() -> None:
+        store.mark(period, recipient, "sending", clock(), via=transport.name)
+
+    reply = ""
+    for attempt in range(1, attempts + 1):
+        store.mark(period, recipient, "pending", clock(), attempt=True)
+        try:
+            reply = transport.send(period, sender, recipient, data, handing_over)
+        except Reply as exc:
+            reply = str(exc)
+            store.mark(period, recipient, "pending" if exc.temporary else "failed", clock(), reply=reply)
+            log.info("digest %s to %s: %s (attempt %d of %d)", period, recipient, reply, attempt, attempts)
+            if not exc.temporary:
+                return "failed", reply
+        except NoReply as exc:
+            reply = f"no reply: {exc}"
+            store.mark(period, recipient, "pending", clock(), reply=reply)
+            log.info("digest %s to %s: %s (attempt %d of %d)", period, recipient, reply, attempt, attempts)
+        except Ambiguous as exc:
+            store.mark(period, recipient, "unknown", clock(), reply=str(exc))
+            return "unknown", str(exc)
+        else:
+            store.mark(period, recipient, "sent", clock(), reply=reply)
+            log.info("digest %s to %s: %s", period, recipient, reply)
+            return "sent", reply
+        if attempt < attempts:
+            sleep(backoff * 2 ** (attempt - 1))
+    return "deferred", reply
