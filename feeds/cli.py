@@ -267,7 +267,11 @@ def cmd_serve(cfg: config_mod.Config, bind: str, port: int) -> int:
     if not (directory / "index.html").exists():
         print(f"feeds: {directory}/ has nothing to serve yet; run 'python -m feeds' first", file=sys.stderr)
         return EXIT_CONFIG
-    handler = functools.partial(_QuietHandler, directory=str(directory))
+    try:  # the outbox holds subscribers' addresses: never serve it
+        private = cfg.outbox.resolve().relative_to(directory.resolve()).as_posix()
+    except ValueError:
+        private = None
+    handler = functools.partial(_QuietHandler, directory=str(directory), private=private)
     with http.server.ThreadingHTTPServer((bind, port), handler) as httpd:
         base = f"http://{bind}:{httpd.server_address[1]}/"
         print(f"Serving {directory}/ at {base} (Ctrl-C to stop). Subscribe a feed reader to {base}atom.xml")
@@ -283,6 +287,17 @@ def cmd_serve(cfg: config_mod.Config, bind: str, port: int) -> int:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
                       ".xml": "application/xml; charset=utf-8", ".html": "text/html; charset=utf-8"}
+
+    def __init__(self, *args: object, private: str | None = None, **kwargs: object) -> None:
+        self.private = private
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def send_head(self):  # noqa: ANN201 (the base class leaves it untyped)
+        path = self.translate_path(self.path)
+        if self.private and Path(path).resolve().is_relative_to(Path(self.directory).resolve() / self.private):
+            self.send_error(404, "Not found")
+            return None
+        return super().send_head()
 
     def log_message(self, format: str, *args: object) -> None:
         log.info("%s %s", self.address_string(), format % args)

@@ -118,7 +118,8 @@ class Config:
         """The digest's From address."""
         if self.digest.sender:
             return parse_address(self.digest.sender)
-        return Address(display_name=self.site.title, username="digest", domain=self.site.domain)
+        return Address(display_name=" ".join(re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", self.site.title).split()),
+                       username="digest", domain=self.site.domain)
 
     @property
     def list_id(self) -> str:

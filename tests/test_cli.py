@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import feedparser
@@ -10,7 +11,7 @@ import pytest
 from conftest import NOW, REPO, SEEDS, run_cli
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["inspect"], ["serve"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["inspect"], ["serve"], ["digest"]])
 def test_every_command_has_help(command):
     proc = run_cli(*command, "--help", check=True)
     assert "usage: python -m feeds" in proc.stdout and len(proc.stdout) > 200
@@ -70,6 +71,14 @@ def test_serve_lets_a_reader_fetch_the_feed(project):
             assert parsed.bozo == 0 and len(parsed.entries) == 38
             with urllib.request.urlopen(base, timeout=10) as resp:
                 assert b'rel="alternate" type="application/atom+xml"' in resp.read()
+            # The outbox (subscribers' addresses) is under out/ by default, but never served.
+            (root / "out" / "outbox" / "2025-W07").mkdir(parents=True)
+            (root / "out" / "outbox" / "2025-W07" / "a@example.org.eml").write_text("To: a@example.org\n")
+            for path in ("outbox/2025-W07/a@example.org.eml", "outbox/", "outbox/../outbox/2025-W07/"):
+                with pytest.raises(urllib.error.HTTPError) as refused:
+                    urllib.request.urlopen(base + path, timeout=10)
+                assert refused.value.code == 404
+                refused.value.close()
         finally:
             server.terminate()
             server.wait(timeout=10)

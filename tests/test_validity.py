@@ -274,7 +274,8 @@ def _vnu_jar() -> Path | None:
     return VNU_JAR_DEFAULT if VNU_JAR_DEFAULT.is_file() else None
 
 
-def test_html_pages_pass_nu_html_checker(out: Path) -> None:
+def _nu_check(pages: list[Path], root: Path) -> None:
+    """Run the Nu HTML Checker on `pages`; fail with every error it reports (or skip, saying why)."""
     java = shutil.which("java")
     if java is None:
         pytest.skip("Nu HTML Checker not run: no `java` on PATH (Debian: apt-get install default-jre-headless)")
@@ -282,8 +283,6 @@ def test_html_pages_pass_nu_html_checker(out: Path) -> None:
     if jar is None:
         pytest.skip(f"Nu HTML Checker not run: no vnu.jar at $VNU_JAR or {VNU_JAR_DEFAULT}; install it with "
                     "`npm install --ignore-scripts --no-audit --no-fund --no-save --prefix tests/.vnu vnu-jar`")
-    pages = [out / "index.html", *sorted((out / "posts").glob("*.html")), *sorted((out / "archive").glob("*.html"))]
-    assert len(pages) == 1 + EXPECTED_ENTRIES + 2, "index, the post pages, archive pages of Jan. and Feb. 2025"
     proc = subprocess.run([java, "-jar", str(jar), "--errors-only", "--format", "json", *map(str, pages)],
                           capture_output=True, text=True, timeout=600)
     try:
@@ -292,12 +291,33 @@ def test_html_pages_pass_nu_html_checker(out: Path) -> None:
         pytest.fail(f"vnu.jar gave no JSON report (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     messages = report.get("messages", [])
     text = "\n".join(
-        f"{Path(urlsplit(m.get('url', '')).path).relative_to(out) if m.get('url') else '?'}"
+        f"{Path(urlsplit(m.get('url', '')).path).relative_to(root) if m.get('url') else '?'}"
         f":{m.get('lastLine', '?')}:{m.get('firstColumn', m.get('lastColumn', '?'))}: "
         f"{m.get('type')}{'/' + m['subType'] if m.get('subType') else ''}: {m.get('message')}"
         for m in messages)
     assert not messages, f"Nu HTML Checker reports:\n{text}"
     assert proc.returncode == 0, f"vnu.jar exited {proc.returncode}:\n{proc.stderr}"
+
+
+def test_html_pages_pass_nu_html_checker(out: Path) -> None:
+    pages = [out / "index.html", *sorted((out / "posts").glob("*.html")), *sorted((out / "archive").glob("*.html"))]
+    assert len(pages) == 1 + EXPECTED_ENTRIES + 2, "index, the post pages, archive pages of Jan. and Feb. 2025"
+    _nu_check(pages, out)
+
+
+def test_digest_email_and_archive_pass_nu_html_checker(out: Path) -> None:
+    """The email of a seeds week (mailed when the build's pass found it due) and of a past
+    week rendered by publication date, their web pages, and the digests' index."""
+    cfg = out.parent / "feeds.toml"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for week in ("2025-W08", "2025-W06"):
+        proc = subprocess.run([sys.executable, "-m", "feeds", "-c", str(cfg), "--now", NOW, "digest", "--period",
+                               week, "--preview"], env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+    pages = [out / "preview" / "2025-W08.html", out / "preview" / "2025-W06.html",
+             out / "digests" / "2025-W08.html", out / "digests" / "2025-W06.html", out / "digests" / "index.html"]
+    assert all(p.is_file() for p in pages), [p for p in pages if not p.is_file()]
+    _nu_check(pages, out)
 
 
 # -- reproducibility: nothing depends on the build time ---------------------------------------------

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Screenshot a digest email in headless Chromium at phone and desktop widths.
+
+    python tests/screenshot_digest.py --period 2025-W07 [-c feeds.toml] [--now ISO-8601]
+
+Renders the week with `python -m feeds digest --period WEEK --preview` (which writes
+out/preview/WEEK.html), then saves out/screenshots/WEEK-375.png and WEEK-600.png:
+what a reader sees on a phone and in a desktop mail client's reading pane. Look at them.
+Needs Debian's `chromium` (or $CHROMIUM naming another Chromium or Chrome binary).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from feeds import config as config_mod  # noqa: E402
+
+WIDTHS = (375, 600)
+
+
+def chromium() -> str | None:
+    for name in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def screenshot(browser: str, page: Path, png: Path, width: int, height: int) -> None:
+    png.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as profile:  # a fresh profile: no state between runs
+        proc = subprocess.run(
+            [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+             "--no-first-run", "--disable-extensions", f"--user-data-dir={profile}",
+             f"--window-size={width},{height}", f"--screenshot={png}", page.resolve().as_uri()],
+            capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0 or not png.is_file():
+        raise SystemExit(f"chromium could not screenshot {page} (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--period", required=True, help="the ISO week, e.g. 2025-W07")
+    parser.add_argument("-c", "--config", default=None, help="feeds configuration (default ./feeds.toml)")
+    parser.add_argument("--now", default=None, help="passed on to feeds (fix the clock)")
+    parser.add_argument("--height", type=int, default=3000, help="the window's height in px (default 3000)")
+    args = parser.parse_args(argv)
+
+    browser = chromium()
+    if browser is None:
+        print("no chromium on PATH: apt-get install chromium (or set $CHROMIUM)", file=sys.stderr)
+        return 2
+    cfg = config_mod.load(args.config)
+    command = [sys.executable, "-m", "feeds", *(["-c", args.config] if args.config else []),
+               *(["--now", args.now] if args.now else []), "digest", "--period", args.period, "--preview"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))}
+    proc = subprocess.run(command, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(proc.stderr, end="", file=sys.stderr)
+        return proc.returncode
+    page = cfg.output.dir / "preview" / f"{args.period}.html"
+    if not page.is_file():
+        print(proc.stdout, end="")
+        return 1
+    for width in WIDTHS:
+        png = cfg.output.dir / "screenshots" / f"{args.period}-{width}.png"
+        screenshot(browser, page, png, width, args.height)
+        print(f"{png}  {width} px wide")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

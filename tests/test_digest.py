@@ -1,0 +1,252 @@
+"""The weekly digest: periods, what it lists, how it renders, the message, the archive."""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+from datetime import UTC, datetime, timedelta
+from email import policy
+from pathlib import Path
+
+import feedparser
+import pytest
+from bs4 import BeautifulSoup
+from conftest import make_site, run_cli, write_config
+
+from feeds import config, digest, pipeline
+from feeds.config import parse_address
+from feeds.models import Entry
+from feeds.store import Store, StoredEntry
+
+LONDON = config.parse({"site": {"timezone": "Europe/London", "title": "T", "url": "https://example.org/"}})
+
+
+# -- periods ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, period", [("2025-W07", "2025-W07"), ("2025-w7", "2025-W07"),
+                                          (" 2020-W53 ", "2020-W53")])
+def test_parse_period(text, period):
+    assert digest.parse_period(text) == period
+
+
+@pytest.mark.parametrize("text", ["2025-07", "2025-W54", "2025-W53", "W07", "2025-W00", ""])
+def test_parse_period_says_what_is_expected(text):
+    with pytest.raises(digest.PeriodError, match="like 2025-W07"):
+        digest.parse_period(text)
+
+
+def test_week_bounds_follow_local_midnight_across_a_dst_change():
+    tz = LONDON.site.tz
+    start, end = digest.bounds("2025-W13", tz)  # 24–30 March 2025; clocks go forward on the 30th
+    assert start == datetime(2025, 3, 24, 0, tzinfo=UTC)
+    assert end == datetime(2025, 3, 30, 23, tzinfo=UTC)  # Monday 31 March 00:00 BST
+    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(days=7, hours=-1)  # a 167-hour week
+    assert digest.period_of(datetime(2025, 3, 30, 22, 59, tzinfo=UTC), tz) == "2025-W13"
+    assert digest.period_of(datetime(2025, 3, 30, 23, 0, tzinfo=UTC), tz) == "2025-W14"
+
+
+def test_due_at_the_configured_local_hour_after_the_week():
+    tz = LONDON.site.tz
+    # Default: Monday 08:00 local. In summer that is 07:00 UTC.
+    assert digest.due_time("2025-W13", LONDON) == datetime(2025, 3, 31, 8, tzinfo=tz)
+    assert digest.due_period(datetime(2025, 3, 31, 6, 59, tzinfo=UTC), LONDON) == "2025-W12"
+    assert digest.due_period(datetime(2025, 3, 31, 7, 0, tzinfo=UTC), LONDON) == "2025-W13"
+    friday = dataclasses.replace(LONDON, digest=dataclasses.replace(LONDON.digest, weekday="friday", hour=17))
+    assert digest.due_time("2025-W07", friday) == datetime(2025, 2, 21, 17, tzinfo=tz)
+    assert digest.due_period(datetime(2025, 2, 21, 16, 0, tzinfo=UTC), friday) == "2025-W06"
+    assert digest.due_period(datetime(2025, 2, 21, 17, 0, tzinfo=UTC), friday) == "2025-W07"
+
+
+@pytest.mark.parametrize("period, label", [
+    ("2025-W07", "10–16 February 2025"),
+    ("2025-W09", "24 February – 2 March 2025"),
+    ("2025-W01", "30 December 2024 – 5 January 2025"),
+])
+def test_week_label(period, label):
+    assert digest.week_label(period, LONDON.site.tz) == label
+
+
+# -- what a digest lists ------------------------------------------------------------------
+
+def _dump(*titles: str) -> str:
+    """A listing page of cut posts, each closed by the marker line."""
+    return "\n\n".join(f"{t}\n\nThe opening paragraph of the post, long enough to read as prose here.\n\n"
+                       f"Continue reading {t}" for t in titles)
+
+
+def _pass(cfg, when: str) -> pipeline.Report:
+    with Store(cfg.state.path) as store:
+        return pipeline.run_once(cfg, store, datetime.fromisoformat(when))
+
+
+def test_back_fill_is_left_out_and_each_post_is_announced_once(tmp_path):
+    cfg = make_site(tmp_path, {"a": _dump("Harvest festival draws record crowds", "New railway line opens in the north")})
+    _pass(cfg, "2025-02-17T09:00:00+00:00")  # first seen now, dated (first-seen) now: in the window
+    with Store(cfg.state.path) as store:
+        mailed = store.digest("2025-W07")
+        assert mailed["kind"] == "mailed" and mailed["posts"] == 2
+        # Make one of them an old post, as a back-fill brings: published a year ago.
+        store.db.execute("UPDATE entries SET published = '2024-02-01T12:00:00+00:00'")
+    (tmp_path / "dumps" / "b.txt").write_text(_dump("Fresh news of the week for the digest",
+                                                     "Harvest festival draws record crowds"), encoding="utf-8")
+    _pass(cfg, "2025-02-24T09:00:00+00:00")
+    with Store(cfg.state.path) as store:
+        keys = store.digest_keys("2025-W08")
+        assert keys == ["fresh news of the week for the digest"]  # not re-announced, not the old one
+
+
+def test_window_keeps_last_week_out_of_a_first_digest(tmp_path):
+    cfg = make_site(tmp_path, {"a": _dump("A post from the week before the week")})
+    with Store(cfg.state.path) as store:
+        pipeline.run_once(cfg, store, datetime(2025, 2, 24, 9, tzinfo=UTC))
+        store.db.execute("UPDATE entries SET published = ?", ("2025-02-02T12:00:00+00:00",))  # 15 days before W08
+        store.db.execute("DELETE FROM digest_entries")
+        store.db.execute("DELETE FROM digests")
+        assert digest.select_new(store, cfg, "2025-W08", datetime(2025, 2, 24, 9, tzinfo=UTC)) == []
+        store.db.execute("UPDATE entries SET published = ?", ("2025-02-11T12:00:00+00:00",))  # within 7 days
+        assert len(digest.select_new(store, cfg, "2025-W08", datetime(2025, 2, 24, 9, tzinfo=UTC))) == 1
+
+
+def test_a_missed_week_is_caught_up_once_without_losing_posts(tmp_path):
+    cfg = make_site(tmp_path, {"a": _dump("The first post of the site ever seen")})
+    # No back-fill window: only the rule's anchor on the previous digest keeps week 6's post.
+    cfg = dataclasses.replace(cfg, digest=dataclasses.replace(cfg.digest, window_days=0))
+    _pass(cfg, "2025-02-03T09:00:00+00:00")  # the digest of W05
+    (tmp_path / "dumps" / "b.txt").write_text(_dump("A post first seen in week six"), encoding="utf-8")
+    _pass(cfg, "2025-02-05T09:00:00+00:00")
+    # Down from before W06's slot (10 February 08:00) until after W07's (17 February 08:00).
+    (tmp_path / "dumps" / "c.txt").write_text(_dump("A post first seen in week eight"), encoding="utf-8")
+    _pass(cfg, "2025-02-19T09:00:00+00:00")
+    _pass(cfg, "2025-02-19T10:00:00+00:00")
+    with Store(cfg.state.path) as store:
+        periods = [r["period"] for r in store.digests(with_empty=True)]
+        assert periods == ["2025-W07", "2025-W05"]  # one catch-up digest, not one per missed week
+        assert store.digest_keys("2025-W07") == ["a post first seen in week eight", "a post first seen in week six"]
+
+
+# -- rendering ----------------------------------------------------------------------------
+
+def _entry(i: int, title: str | None = None) -> StoredEntry:
+    when = datetime(2025, 2, 16, 12, tzinfo=UTC) - timedelta(minutes=i)
+    title = title or f"Post number {i} of a long week, with a title of a usual length"
+    return StoredEntry(Entry(
+        key=title.casefold(), id=f"tag:example.org,2025-02-16:p{i}", slug=f"post-{i}", title=title,
+        source_html=None, summary=("A summary of about three hundred characters, as feeds makes them. " * 5)[:300],
+        text="t", truncated=False, published=when, updated=when, date_source="inferred", first_seen=when,
+        source="d:1"), None)
+
+
+def _selection(entries) -> digest.Selection:
+    return digest.Selection("2025-W07", "mailed", datetime(2025, 2, 17, 8, tzinfo=UTC), tuple(entries))
+
+
+def test_a_week_of_100_posts_stays_under_90_kb_and_lists_the_rest():
+    rendered = digest.Renderer(LONDON).render(_selection(_entry(i) for i in range(100)), "a@example.org")
+    size = len(rendered.html.encode("utf-8"))
+    assert size < digest.MAX_HTML_BYTES, size
+    assert rendered.full == 20 and rendered.listed == 80
+    soup = BeautifulSoup(rendered.html, "html.parser")
+    assert len(soup.select("td.item")) == 20 and len(soup.select("td.rest li")) == 80
+    assert "And 80 more" in soup.get_text()
+    assert "And 80 more:" in rendered.text
+
+
+def test_a_huge_week_shrinks_to_fit_and_links_to_the_web_page():
+    big = dataclasses.replace(LONDON, digest=dataclasses.replace(LONDON.digest, max_full=500))
+    rendered = digest.Renderer(big).render(_selection(_entry(i) for i in range(600)), "a@example.org")
+    assert len(rendered.html.encode("utf-8")) <= digest.MAX_HTML_BYTES
+    assert rendered.full < 500 and rendered.full + rendered.listed < 600
+    assert "See all 600 posts of the week on the web" in rendered.html
+    assert "http://127.0.0.1:8000/digests/2025-W07.html" in rendered.text
+
+
+def test_titles_and_summaries_are_escaped_exactly_once():
+    title = 'Tom & Jerry <script>alert("x")</script> “quoted”'
+    rendered = digest.Renderer(LONDON).render(_selection([_entry(0, title)]), "a@example.org")
+    assert "Tom &amp; Jerry &lt;script&gt;" in rendered.html and "&amp;amp;" not in rendered.html
+    assert "<script>" not in rendered.html
+    soup = BeautifulSoup(rendered.html, "html.parser")
+    assert soup.select_one("td.item h2 a").get_text() == title
+    assert title in rendered.text  # text is text
+
+
+def test_no_text_from_a_dump_reaches_a_header():
+    cfg = config.parse({"site": {"title": "Site\u2028Bcc: everyone@example.org\u2029X-Evil: 1",
+                                 "timezone": "Europe/London"}})  # what the config lets through
+    entry = _entry(0, "A title\rBcc: victim@example.org\nSubject: spam")
+    rendered = digest.Renderer(cfg).render(_selection([entry]), "a@example.org")
+    msg = digest.build_message(cfg, rendered, "2025-W07", parse_address("a@example.org"),
+                               datetime(2025, 2, 17, 8, tzinfo=UTC), "<x@example.org>")
+    parsed = email.message_from_bytes(msg.as_bytes(), policy=policy.default)
+    assert sorted(parsed.keys()) == sorted(["From", "To", "Subject", "Date", "Message-ID", "List-Id",
+                                            "List-Unsubscribe", "MIME-Version", "Content-Type"])
+    assert parsed["Subject"] == "Site Bcc: everyone@example.org X-Evil: 1 — week of 10–16 February 2025"
+    assert "Bcc" not in parsed and "X-Evil" not in parsed
+
+
+def test_the_message_is_the_same_bytes_every_time():
+    sel = _selection(_entry(i) for i in range(5))
+    make = lambda: digest.build_message(  # noqa: E731
+        LONDON, digest.Renderer(LONDON).render(sel, "a@example.org"), "2025-W07", parse_address("a@example.org"),
+        sel.date, digest.message_id("2025-W07", "a@example.org", LONDON)).as_bytes()
+    assert make() == make()
+    assert digest.message_id("2025-W07", "a@example.org", LONDON) != digest.message_id("2025-W07", "b@example.org",
+                                                                                        LONDON)
+    assert "a@example.org" not in digest.message_id("2025-W07", "a@example.org", LONDON)
+
+
+# -- the archive and the command ----------------------------------------------------------
+
+def test_digest_command_builds_the_archive_of_the_seeds_weeks(project):
+    root, cfg = project
+    assert run_cli("-c", str(cfg), "--now", "2026-11-23T09:00:00+00:00").returncode == 0
+    for week, posts in (("2025-W07", 5), ("2025-W06", 16)):
+        proc = run_cli("-c", str(cfg), "--now", "2026-11-23T09:00:00+00:00", "digest", "--period", week)
+        assert proc.returncode == 0, proc.stderr
+        assert f"{week}.html  {posts} post(s), by publication date" in proc.stdout
+    out = root / "out" / "digests"
+    page = BeautifulSoup((out / "2025-W07.html").read_text(encoding="utf-8"), "html.parser")
+    assert page.h1.get_text() == "Week of 10–16 February 2025" and len(page.select("td.item")) == 5
+    assert page.select_one("link[rel=canonical]")["href"] == "http://127.0.0.1:8000/digests/2025-W07.html"
+    index = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert [a["href"] for a in index.select("main li a")] == ["http://127.0.0.1:8000/digests/2025-W07.html",
+                                                              "http://127.0.0.1:8000/digests/2025-W06.html"]
+    feed = feedparser.parse((out / "atom.xml").read_bytes())
+    assert feed.bozo == 0 and feed.version == "atom10"
+    assert [e.title for e in feed.entries] == ["Friends of Socialist China — week of 10–16 February 2025",
+                                               "Friends of Socialist China — week of 3–9 February 2025"]
+    assert feed.entries[0].link == "http://127.0.0.1:8000/digests/2025-W07.html"
+    # Rendering again changes nothing; a week not over yet is refused with the reason.
+    before = {p: p.read_bytes() for p in out.iterdir()}
+    assert run_cli("-c", str(cfg), "--now", "2026-11-23T09:00:00+00:00", "digest", "--period", "2025-W07")\
+        .returncode == 0
+    assert {p: p.read_bytes() for p in out.iterdir()} == before
+    early = run_cli("-c", str(cfg), "--now", "2026-11-23T09:00:00+00:00", "digest", "--period", "2026-W48")
+    assert early.returncode == 2 and "not over yet" in early.stderr and "latest week due is 2026-W47" in early.stderr
+
+
+def test_preview_writes_html_text_and_eml_and_prints_sizes(project):
+    root, cfg = project
+    assert run_cli("-c", str(cfg), "--now", "2026-11-23T09:00:00+00:00").returncode == 0
+    proc = run_cli("-c", str(cfg), "--now", "2026-11-23T09:00:00+00:00", "digest", "--period", "2025-W06",
+                   "--preview")
+    assert proc.returncode == 0, proc.stderr
+    preview = root / "out" / "preview"
+    for suffix in (".html", ".txt", ".eml"):
+        path = preview / f"2025-W06{suffix}"
+        assert f"{path}  {path.stat().st_size / 1000:.1f} KB" in proc.stdout
+    msg = email.message_from_bytes((preview / "2025-W06.eml").read_bytes(), policy=policy.default)
+    assert msg["Subject"] == "Friends of Socialist China — week of 3–9 February 2025"
+    assert (preview / "2025-W06.html").stat().st_size < digest.MAX_HTML_BYTES
+
+
+def test_a_pass_at_the_due_time_mails_and_archives_the_digest_once(tmp_path: Path):
+    seeds_cfg = write_config(tmp_path, [str(Path(__file__).resolve().parent.parent / "seeds" / "*.txt")],
+                             '[digest]\nrecipients = ["reader@example.org"]\n')
+    proc = run_cli("-c", str(seeds_cfg), "--now", "2025-02-17T09:00:00+00:00")
+    assert proc.returncode == 0, proc.stderr
+    assert "digest 2025-W07: 21 post(s) for 1 recipient(s), 1 email(s) written to" in proc.stdout
+    assert (tmp_path / "out" / "digests" / "2025-W07.html").is_file()
+    assert (tmp_path / "out" / "outbox" / "2025-W07" / "reader@example.org.eml").is_file()
+    again = run_cli("-c", str(seeds_cfg), "--now", "2025-02-17T09:30:00+00:00")
+    assert "digest" not in again.stdout

@@ -1,0 +1,286 @@
+"""Delivering the digest to a real SMTP server (aiosmtpd on 127.0.0.1), through the ledger.
+
+Each test runs the real CLI as a subprocess against the seeds. With --now on Monday
+17 February 2025 09:00 (London), the digest of 2025-W07 (10–16 February) is due.
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from bs4 import BeautifulSoup
+from conftest import REPO, SEEDS, write_config
+
+DUE = "2025-02-17T09:00:00+00:00"
+RECIPIENTS = ["ana@example.org", "ben@example.net", "chloe@example.com", "dev@example.org"]
+SUBJECT = "Friends of Socialist China — week of 10–16 February 2025"
+
+
+class Server:
+    """An aiosmtpd handler that keeps what it receives; it can refuse or interrupt on purpose."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.rcpt_replies: dict[str, list[str]] = {}  # recipient → replies to give, in turn, before accepting
+        self.kill_after: str | None = None  # recipient: take its message, then SIGKILL the client
+        self.victim: int | None = None
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd's name)
+        with self.lock:
+            replies = self.rcpt_replies.get(address)
+            if replies:
+                return replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        with self.lock:
+            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        if self.kill_after in envelope.rcpt_tos and self.victim:
+            os.kill(self.victim, signal.SIGKILL)  # after the server took it, before the client hears 250
+        return "250 Message accepted for delivery"
+
+    def received(self, recipient: str) -> list[EmailMessage]:
+        return [email.message_from_bytes(data, policy=policy.default)  # type: ignore[misc]
+                for _, tos, data in self.messages if recipient in tos]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    handler = Server()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    handler.port = port  # type: ignore[attr-defined]
+    yield handler
+    controller.stop()
+
+
+def site(root: Path, port: int | None, recipients: list[str] = RECIPIENTS, extra: str = "") -> Path:
+    seeds = root / "seeds"
+    seeds.mkdir(exist_ok=True)
+    for s in SEEDS:
+        (seeds / s.name).write_bytes(s.read_bytes())
+    listed = ", ".join(f'"{r}"' for r in recipients)
+    digest = (f'[digest]\nrecipients = [{listed}]\nsender = "FoSC digest <digest@example.org>"\n'
+              'unsubscribe_url = "https://example.org/unsubscribe?email={email}"\n'
+              'unsubscribe_mailto = "mailto:leave@example.org?subject=unsubscribe%20{email}"\n')
+    mail = (f'[mail]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\nattempts = 3\nbackoff = 0.05\n'
+            'timeout = 10\n' if port else "")
+    return write_config(root, [str(seeds / "*.txt")], digest + mail + extra)
+
+
+def feeds(cfg: Path, *args: str, now: str = DUE) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TZ": "UTC", "LC_ALL": "C.UTF-8"}
+    return subprocess.run([sys.executable, "-m", "feeds", "-c", str(cfg), "--now", now, *args], cwd=cfg.parent,
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def ledger(root: Path) -> dict[str, sqlite3.Row]:
+    db = sqlite3.connect(root / "state" / "feeds.sqlite3")
+    db.row_factory = sqlite3.Row
+    rows = {r["recipient"]: r for r in db.execute("SELECT * FROM deliveries")}
+    db.close()
+    return rows
+
+
+def test_digest_sent_once_with_every_header_both_parts_and_working_links(tmp_path, smtp):
+    cfg = site(tmp_path, smtp.port)
+    proc = feeds(cfg)
+    assert proc.returncode == 0, proc.stderr
+    assert "digest 2025-W07:" in proc.stdout and "4 email(s) sent" in proc.stdout
+
+    rows = ledger(tmp_path)
+    ids = set()
+    for r in RECIPIENTS:
+        [msg] = smtp.received(r)
+        assert msg["From"] == "FoSC digest <digest@example.org>" and msg["To"] == r
+        assert msg["Subject"] == SUBJECT
+        assert msg["Date"] == "Mon, 17 Feb 2025 08:00:00 +0000"  # when the week's digest was due
+        assert msg["Message-ID"] == rows[r]["message_id"]
+        ids.add(msg["Message-ID"])
+        assert msg["List-Id"] == "Friends of Socialist China digest <digest.socialistchina.org>"
+        assert msg["List-Unsubscribe"].strip() == (f"<mailto:leave@example.org?subject=unsubscribe%20{r}>, "
+                                           f"<https://example.org/unsubscribe?email={r}>")
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert msg.get_content_type() == "multipart/alternative"
+        text_part, html_part = msg.iter_parts()
+        assert text_part.get_content_type() == "text/plain" and html_part.get_content_type() == "text/html"
+        text, html = (p.get_content().replace("\r\n", "\n") for p in (text_part, html_part))  # CRLF on the wire
+
+        # The text part stands on its own: it opens with the subject, no preheader, no blank screen.
+        assert text.startswith(SUBJECT + "\n")
+        assert "new posts:" not in text.split("\n\n")[0]  # the preheader's wording
+        soup = BeautifulSoup(html, "html.parser")
+        titles = [a.get_text() for a in soup.select("td.item h2 a")]
+        assert titles and all(t in " ".join(text.split()) for t in titles)  # wrapped at 72 columns
+        # Every link is absolute, and every link to this site resolves to a file under out/.
+        hrefs = [a["href"] for a in soup.find_all("a")]
+        assert all(h.startswith(("http://", "https://", "mailto:")) for h in hrefs), hrefs
+        for h in hrefs:
+            if h.startswith("http://127.0.0.1:8000/"):
+                assert (tmp_path / "out" / h.removeprefix("http://127.0.0.1:8000/")).is_file(), h
+            if "posts/" in h:
+                assert h in text  # the text part names the same URLs
+        assert "http://127.0.0.1:8000/digests/2025-W07.html" in hrefs  # view in browser
+        assert f"https://example.org/unsubscribe?email={r}" in hrefs  # footer
+        assert "<style" not in html.split("</head>")[1]  # styles are inlined …
+        assert soup.select_one("td.item")["style"]  # … into style attributes
+        assert soup.select_one("div.preheader").get_text().startswith("21 new posts: ")
+        assert rows[r]["status"] == "sent" and rows[r]["sent_at"] and rows[r]["attempts"] == 1
+    assert len(ids) == len(RECIPIENTS)
+
+    # A second and third pass in the same week send nothing more.
+    for later in ("2025-02-17T10:00:00+00:00", "2025-02-21T18:00:00+00:00"):
+        again = feeds(cfg, now=later)
+        assert again.returncode == 0, again.stderr
+    assert len(smtp.messages) == len(RECIPIENTS)
+    # So does asking explicitly.
+    assert feeds(cfg, "digest", "--send", now="2025-02-18T09:00:00+00:00").returncode == 0
+    assert len(smtp.messages) == len(RECIPIENTS)
+
+
+def test_message_id_is_the_same_for_the_same_period_and_recipient(tmp_path, smtp):
+    one, two = tmp_path / "one", tmp_path / "two"
+    for root in (one, two):
+        root.mkdir()
+        assert feeds(site(root, smtp.port, RECIPIENTS[:2])).returncode == 0
+    first, second = smtp.messages[:2], smtp.messages[2:]
+    assert [m[2] for m in first] == [m[2] for m in second]  # the same bytes, Message-ID included
+
+
+def test_temporary_failure_is_retried_and_each_recipient_gets_one(tmp_path, smtp):
+    smtp.rcpt_replies[RECIPIENTS[2]] = ["451 4.3.0 Try again later"]
+    cfg = site(tmp_path, smtp.port)
+    proc = feeds(cfg)
+    assert proc.returncode == 0, proc.stderr
+    for r in RECIPIENTS:
+        assert len(smtp.received(r)) == 1, r
+    rows = ledger(tmp_path)
+    assert rows[RECIPIENTS[2]]["attempts"] == 2 and rows[RECIPIENTS[2]]["status"] == "sent"
+    assert rows[RECIPIENTS[0]]["attempts"] == 1
+
+
+def test_temporary_failures_beyond_the_attempts_wait_for_the_next_pass(tmp_path, smtp):
+    smtp.rcpt_replies[RECIPIENTS[1]] = ["451 4.3.0 Busy"] * 3
+    cfg = site(tmp_path, smtp.port)
+    proc = feeds(cfg)
+    assert proc.returncode == 1
+    assert f"{RECIPIENTS[1]}: 451 4.3.0 Busy" in proc.stderr and "will retry next pass" in proc.stderr
+    assert ledger(tmp_path)[RECIPIENTS[1]]["status"] == "pending"
+    assert [len(smtp.received(r)) for r in RECIPIENTS] == [1, 0, 1, 1]
+    assert feeds(cfg, now="2025-02-17T10:00:00+00:00").returncode == 0
+    assert [len(smtp.received(r)) for r in RECIPIENTS] == [1, 1, 1, 1]
+
+
+def test_permanent_failure_is_recorded_and_the_rest_are_sent(tmp_path, smtp):
+    smtp.rcpt_replies[RECIPIENTS[1]] = ["550 5.1.1 No such user"] * 5
+    cfg = site(tmp_path, smtp.port)
+    proc = feeds(cfg)
+    assert proc.returncode == 1
+    assert f"digest refused: 2025-W07 {RECIPIENTS[1]}: 550 5.1.1 No such user" in proc.stderr
+    rows = ledger(tmp_path)
+    assert rows[RECIPIENTS[1]]["status"] == "failed" and rows[RECIPIENTS[1]]["reply"] == "550 5.1.1 No such user"
+    assert rows[RECIPIENTS[1]]["attempts"] == 1  # a 5xx is not retried
+    assert [len(smtp.received(r)) for r in RECIPIENTS] == [1, 0, 1, 1]
+    # Not retried by later passes either.
+    assert feeds(cfg, now="2025-02-17T10:00:00+00:00").returncode == 0
+    assert len(smtp.messages) == 3
+
+
+def test_killed_after_the_hand_off_does_not_send_again(tmp_path, smtp):
+    cfg = site(tmp_path, smtp.port)
+    smtp.kill_after = RECIPIENTS[1]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TZ": "UTC", "LC_ALL": "C.UTF-8"}
+    proc = subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), "--now", DUE], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    smtp.victim = proc.pid
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert [len(smtp.received(r)) for r in RECIPIENTS] == [1, 1, 0, 0]
+    assert ledger(tmp_path)[RECIPIENTS[1]]["status"] == "sending"
+
+    smtp.kill_after = None
+    restart = feeds(cfg, now="2025-02-17T09:05:00+00:00")
+    assert restart.returncode == 1  # says that one delivery is uncertain
+    assert f"may or may not have been delivered (not sent again): 2025-W07 {RECIPIENTS[1]}" in restart.stderr
+    assert [len(smtp.received(r)) for r in RECIPIENTS] == [1, 1, 1, 1]  # the rest resumed, no one twice
+    rows = ledger(tmp_path)
+    assert rows[RECIPIENTS[1]]["status"] == "unknown"
+    assert {rows[r]["status"] for r in (RECIPIENTS[0], *RECIPIENTS[2:])} == {"sent"}
+    assert feeds(cfg, now="2025-02-18T09:00:00+00:00").returncode == 0  # reported once, not forever
+    assert len(smtp.messages) == 4
+
+
+def test_server_down_leaves_the_digest_pending_until_it_is_back(tmp_path):
+    port = free_port()  # nothing listens there
+    cfg = site(tmp_path, port)
+    proc = feeds(cfg)
+    assert proc.returncode == 1
+    assert "will retry next pass" in proc.stderr and "Connection refused" in proc.stderr
+    assert {r["status"] for r in ledger(tmp_path).values()} == {"pending"}
+
+    handler = Server()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert feeds(cfg, now="2025-02-17T11:00:00+00:00").returncode == 0
+    finally:
+        controller.stop()
+    assert [len(handler.received(r)) for r in RECIPIENTS] == [1, 1, 1, 1]
+
+
+def test_without_smtp_the_messages_go_to_the_outbox(tmp_path):
+    cfg = site(tmp_path, None, RECIPIENTS[:2])
+    proc = feeds(cfg)
+    assert proc.returncode == 0, proc.stderr
+    box = tmp_path / "out" / "outbox" / "2025-W07"
+    files = sorted(box.glob("*.eml"))
+    assert [f.name for f in files] == sorted(f"{r}.eml" for r in RECIPIENTS[:2])
+    msg = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert msg["Subject"] == SUBJECT and msg.get_content_type() == "multipart/alternative"
+    before = {f: f.stat().st_mtime_ns for f in files}
+    assert feeds(cfg, now="2025-02-17T10:00:00+00:00").returncode == 0
+    assert {f: f.stat().st_mtime_ns for f in files} == before
+    assert {r["status"] for r in ledger(tmp_path).values()} == {"sent"}
+
+
+def test_bad_addresses_in_the_recipients_file_are_reported_and_skipped(tmp_path, smtp):
+    listing = tmp_path / "recipients.txt"
+    listing.write_text("# the list\nana@example.org\nnot an address\nben@example.net  # Ben\n"
+                       "eve@example.org\\r\\nBcc: all@example.org\nANA@example.org\n", encoding="utf-8")
+    cfg = site(tmp_path, smtp.port, [], extra="")
+    cfg.write_text(cfg.read_text().replace("recipients = []", f'recipients_file = "{listing}"'))
+    proc = feeds(cfg)
+    assert proc.returncode == 1
+    assert f"{listing}:3:" in proc.stderr and f"{listing}:5:" in proc.stderr and "skipped" in proc.stderr
+    assert sorted(to for _, tos, _ in smtp.messages for to in tos) == ["ana@example.org", "ben@example.net"]
+
+
+def test_no_new_posts_no_email(tmp_path, smtp):
+    cfg = site(tmp_path, smtp.port)
+    # Seeds read for the first time in 2026: every post is older than the week by far more
+    # than the back-fill window, so the first digest lists nothing and is not sent.
+    proc = feeds(cfg, now="2026-03-02T09:00:00+00:00")
+    assert proc.returncode == 0, proc.stderr
+    assert "digest 2026-W09: no new posts, no email" in proc.stdout
+    assert smtp.messages == [] and ledger(tmp_path) == {}
