@@ -235,7 +235,9 @@ def cmd_digest(cfg: config_mod.Config, now: datetime, clock, *, period: str | No
         print(f"{page}  {len(sel.entries)} post(s), {what[sel.kind]}")
         if preview:
             for path, size in digest.write_preview(cfg, sel):
-                print(f"{path}  {size / 1000:.1f} KB")
+                note = (f"  (after CSS inlining; the limit is {digest.MAX_HTML_BYTES // 1000} KB)"
+                        if path.suffix == ".html" else "")
+                print(f"{path}  {size / 1000:.1f} KB{note}")
     return EXIT_OK
 
 

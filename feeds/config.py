@@ -97,6 +97,7 @@ class Mail:
     attempts: int = 4  # per recipient per pass, for temporary failures (4xx, no connection)
     backoff: float = 2.0  # seconds before the second attempt, doubled for each one after
     outbox: Path | None = None  # default: <output.dir>/outbox
+    cafile: Path | None = None  # PEM certificates to trust besides the system's (a relay with its own CA)
 
     @property
     def smtp_port(self) -> int:
@@ -288,6 +289,12 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
             return items
         return tuple(v if os.path.isabs(os.path.expanduser(v)) else str(base / v) for v in items)
 
+    def existing_file(key: str, value: Any) -> Path:
+        p = path(key, value)
+        if not p.is_file():
+            raise ConfigError(key, value, f"an existing file; {p} is not one", source)
+        return p
+
     def templates(key: str, value: Any) -> Path:
         p = path(key, value)
         if not (p / "post.html.j2").is_file():
@@ -395,7 +402,8 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
         "host": host, "port": ranged(0, 65535, "a port number (0: the usual one for mail.security)"),
         "security": choice("starttls", "tls", "none"), "username": text, "password_env": env_name,
         "timeout": ranged(1, 600, "a number of seconds from 1 to 600"),
-        "attempts": ranged(1, 20, "a whole number from 1 to 20"), "backoff": seconds, "outbox": path})
+        "attempts": ranged(1, 20, "a whole number from 1 to 20"), "backoff": seconds, "outbox": path,
+        "cafile": existing_file})
     try:
         inside = state.path.resolve().is_relative_to(out.dir.resolve())
     except OSError:

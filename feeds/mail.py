@@ -148,22 +148,31 @@ class Smtp:
     def _connect(self) -> smtplib.SMTP:
         m = self.mail
         context = ssl.create_default_context()
+        if m.cafile is not None:
+            context.load_verify_locations(cafile=str(m.cafile))
         try:
             if m.security == "tls":
                 conn: smtplib.SMTP = smtplib.SMTP_SSL(m.host, m.smtp_port, timeout=m.timeout, context=context)
             else:
                 conn = smtplib.SMTP(m.host, m.smtp_port, timeout=m.timeout)
-                if m.security == "starttls":
+            if m.security == "starttls":
+                try:
                     conn.starttls(context=context)
+                except smtplib.SMTPNotSupportedError:
+                    raise ConfigError("mail.security", m.security, f"what {m.host} offers: it has no STARTTLS; "
+                                      "use 'tls' (port 465) if it speaks TLS from the start, or 'none' for a "
+                                      "local relay", self.source) from None
             conn.ehlo_or_helo_if_needed()
             if m.username:
-                conn.login(m.username, self.password)
+                try:
+                    conn.login(m.username, self.password)
+                except smtplib.SMTPNotSupportedError:
+                    raise ConfigError("mail.username", m.username, f"empty: {m.host} offers no login on this "
+                                      "connection (or it needs mail.security 'starttls' or 'tls' first)",
+                                      self.source) from None
         except smtplib.SMTPAuthenticationError as exc:
             raise FeedsError(f"SMTP login to {m.host} as {m.username!r} refused ({exc.smtp_code} "
                              f"{_text(exc.smtp_error)}): check mail.username and ${m.password_env}") from None
-        except smtplib.SMTPNotSupportedError as exc:
-            raise ConfigError("mail.security", m.security, f"what {m.host} supports ({exc}); try 'tls' on port "
-                                                            "465, or 'none' for a local relay", self.source) from None
         except smtplib.SMTPResponseException as exc:
             raise Reply(exc.smtp_code, _text(exc.smtp_error)) from None
         except (OSError, smtplib.SMTPException) as exc:  # refused, unreachable, TLS, timeout, dropped

@@ -68,9 +68,9 @@ def test_week_label(period, label):
 
 # -- what a digest lists ------------------------------------------------------------------
 
-def _dump(*titles: str) -> str:
+def _dump(*titles: str, more: str = "") -> str:
     """A listing page of cut posts, each closed by the marker line."""
-    return "\n\n".join(f"{t}\n\nThe opening paragraph of the post, long enough to read as prose here.\n\n"
+    return "\n\n".join(f"{t}\n\nThe opening paragraph of the post, long enough to read as prose here.{more}\n\n"
                        f"Continue reading {t}" for t in titles)
 
 
@@ -79,20 +79,23 @@ def _pass(cfg, when: str) -> pipeline.Report:
         return pipeline.run_once(cfg, store, datetime.fromisoformat(when))
 
 
-def test_back_fill_is_left_out_and_each_post_is_announced_once(tmp_path):
+def test_each_post_is_announced_once_and_an_edit_is_not_announced_again(tmp_path):
     cfg = make_site(tmp_path, {"a": _dump("Harvest festival draws record crowds", "New railway line opens in the north")})
     _pass(cfg, "2025-02-17T09:00:00+00:00")  # first seen now, dated (first-seen) now: in the window
     with Store(cfg.state.path) as store:
         mailed = store.digest("2025-W07")
         assert mailed["kind"] == "mailed" and mailed["posts"] == 2
-        # Make one of them an old post, as a back-fill brings: published a year ago.
-        store.db.execute("UPDATE entries SET published = '2024-02-01T12:00:00+00:00'")
+        assert store.digest_keys("2025-W07") == ["harvest festival draws record crowds",
+                                                 "new railway line opens in the north"]
+    # A week later: one new post, and the other post again, edited (a longer opening).
     (tmp_path / "dumps" / "b.txt").write_text(_dump("Fresh news of the week for the digest",
-                                                     "Harvest festival draws record crowds"), encoding="utf-8")
-    _pass(cfg, "2025-02-24T09:00:00+00:00")
+                                                     "New railway line opens in the north",
+                                                     more=" Now with a second sentence."), encoding="utf-8")
+    report = _pass(cfg, "2025-02-24T09:00:00+00:00")
+    assert report.updated == 1
     with Store(cfg.state.path) as store:
         keys = store.digest_keys("2025-W08")
-        assert keys == ["fresh news of the week for the digest"]  # not re-announced, not the old one
+        assert keys == ["fresh news of the week for the digest"]  # the edit is not announced again
 
 
 def test_window_keeps_last_week_out_of_a_first_digest(tmp_path):
@@ -245,7 +248,13 @@ def test_a_pass_at_the_due_time_mails_and_archives_the_digest_once(tmp_path: Pat
                              '[digest]\nrecipients = ["reader@example.org"]\n')
     proc = run_cli("-c", str(seeds_cfg), "--now", "2025-02-17T09:00:00+00:00")
     assert proc.returncode == 0, proc.stderr
+    # 21 of the 38 posts: the other 17 (back-fill) were published before 3 February, more than
+    # window_days before the week began.
     assert "digest 2025-W07: 21 post(s) for 1 recipient(s), 1 email(s) written to" in proc.stdout
+    with Store(tmp_path / "state" / "feeds.sqlite3") as store:
+        recent = {r[0] for r in store.db.execute("SELECT key FROM entries WHERE published >= ?",
+                                                 ("2025-02-03T00:00:00+00:00",))}
+        assert set(store.digest_keys("2025-W07")) == recent and len(recent) == 21
     assert (tmp_path / "out" / "digests" / "2025-W07.html").is_file()
     assert (tmp_path / "out" / "outbox" / "2025-W07" / "reader@example.org.eml").is_file()
     again = run_cli("-c", str(seeds_cfg), "--now", "2025-02-17T09:30:00+00:00")

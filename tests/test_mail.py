@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import email
 import os
+import shutil
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import threading
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from bs4 import BeautifulSoup
 from conftest import REPO, SEEDS, write_config
 
@@ -284,3 +287,52 @@ def test_no_new_posts_no_email(tmp_path, smtp):
     assert proc.returncode == 0, proc.stderr
     assert "digest 2026-W09: no new posts, no email" in proc.stdout
     assert smtp.messages == [] and ledger(tmp_path) == {}
+
+
+# -- TLS and login ------------------------------------------------------------------------
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl on PATH to make a test certificate")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def _authenticator(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"digest", b"s3cret")
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")  # it is TLS: see below
+def test_tls_and_login_with_the_password_from_the_environment(tmp_path, security):
+    cert, key = _certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    handler, port = Server(), free_port()
+    tls = ({"tls_context": context, "require_starttls": True} if security == "starttls"
+           else {"ssl_context": context, "server_hostname": "127.0.0.1", "auth_require_tls": False})
+    # (aiosmtpd only knows of TLS it started itself: with implicit TLS it must be told AUTH is fine)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=_authenticator,
+                            auth_required=True, **tls)
+    controller.start()
+    try:
+        cfg = site(tmp_path, port, RECIPIENTS[:2])
+        cfg.write_text(cfg.read_text().replace('security = "none"', f'security = "{security}"\nusername = "digest"\n'
+                                               f'password_env = "TEST_SMTP_PASSWORD"\ncafile = "{cert}"'))
+        missing = feeds(cfg)
+        assert missing.returncode == 2 and "export TEST_SMTP_PASSWORD=" in missing.stderr
+        os.environ["TEST_SMTP_PASSWORD"] = "wrong"
+        wrong = feeds(cfg)
+        assert wrong.returncode == 2 and "SMTP login to 127.0.0.1 as 'digest' refused (535" in wrong.stderr
+        assert handler.messages == [] and {r["status"] for r in ledger(tmp_path).values()} == {"pending"}
+        os.environ["TEST_SMTP_PASSWORD"] = "s3cret"
+        right = feeds(cfg)
+        assert right.returncode == 0, right.stderr
+        assert [len(handler.received(r)) for r in RECIPIENTS[:2]] == [1, 1]
+    finally:
+        os.environ.pop("TEST_SMTP_PASSWORD", None)
+        controller.stop()
