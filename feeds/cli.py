@@ -226,13 +226,17 @@ def cmd_digest(cfg: config_mod.Config, now: datetime, clock, *, period: str | No
         if not sel.entries:
             print(f"feeds: no posts for {week} ({digest.week_label(week, cfg.site.tz)}); nothing written")
             return EXIT_OK
-        if store.digest(week) is None and sel.kind == "archived":
-            with store.transaction():
-                store.set_digest(week, "archived", sel.date, len(sel.entries))
-        publish_digests(store, cfg, now)
-        page = cfg.output.dir / "digests" / f"{week}.html"
-        what = {"mailed": "as mailed", "due": "due now, not yet mailed", "archived": "by publication date"}
-        print(f"{page}  {len(sel.entries)} post(s), {what[sel.kind]}")
+        if sel.kind == "due":
+            print(f"{week}: {len(sel.entries)} post(s), due now and not yet mailed: the next pass (or "
+                  "digest --send) mails it and puts it in out/digests/")
+        else:
+            if store.digest(week) is None:
+                with store.transaction():
+                    store.set_digest(week, "archived", sel.date, len(sel.entries))
+            publish_digests(store, cfg, now)
+            page = cfg.output.dir / "digests" / f"{week}.html"
+            what = "as mailed" if sel.kind == "mailed" else "by publication date"
+            print(f"{page}  {len(sel.entries)} post(s), {what}")
         if preview:
             for path, size in digest.write_preview(cfg, sel):
                 note = (f"  (after CSS inlining; the limit is {digest.MAX_HTML_BYTES // 1000} KB)"

@@ -31,6 +31,7 @@ from datetime import date, datetime, time, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
+from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -39,9 +40,10 @@ import css_inline
 import jinja2
 from markupsafe import escape
 
-from feeds.config import Config
+from feeds.config import Config, parse_address
 from feeds.errors import FeedsError
 from feeds.models import Entry
+from feeds.publish import write_if_changed
 from feeds.store import Store, StoredEntry, from_iso
 
 #: The HTML part must stay under this after CSS is inlined (Gmail clips at about 102 KB).
@@ -285,8 +287,6 @@ def message_id(period: str, recipient: str, config: Config) -> str:
 def build_message(config: Config, rendered: Rendered, period: str, recipient: Address, when: datetime,
                   msg_id: str) -> EmailMessage:
     """multipart/alternative: the text part first, then the HTML. Deterministic bytes."""
-    from email.utils import format_datetime
-
     msg = EmailMessage(policy=SMTP)
     msg["From"] = config.sender
     msg["To"] = recipient
@@ -313,9 +313,6 @@ PREVIEW_RECIPIENT = "reader@example.org"
 
 def write_preview(config: Config, sel: Selection) -> list[tuple[Path, int]]:
     """The email as out/preview/<period>.html, .txt and .eml: (path, size in bytes) of each."""
-    from feeds.config import parse_address
-    from feeds.publish import write_if_changed
-
     rendered = Renderer(config).render(sel, PREVIEW_RECIPIENT)
     msg = build_message(config, rendered, sel.period, parse_address(PREVIEW_RECIPIENT), sel.date,
                         message_id(sel.period, PREVIEW_RECIPIENT, config))

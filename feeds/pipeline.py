@@ -425,10 +425,9 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
     addresses, problems = mail.recipients(config)
     report.problems += problems
     composed = digest.compose_due(store, config, now, [a.addr_spec for a in addresses])
-    renderer = Renderer(config)
     if composed or changed or not (config.output.dir / "digests" / "index.html").exists():
-        report.files_written += publish_digests(store, config, now, renderer)
-    delivery = mail.deliver(store, config, clock, renderer=renderer)
+        report.files_written += publish_digests(store, config, now)  # before the emails that link to it
+    delivery = mail.deliver(store, config, clock)
     report.problems += delivery.problems
     parts = []
     if composed is not None:

@@ -259,3 +259,19 @@ def test_a_pass_at_the_due_time_mails_and_archives_the_digest_once(tmp_path: Pat
     assert (tmp_path / "out" / "outbox" / "2025-W07" / "reader@example.org.eml").is_file()
     again = run_cli("-c", str(seeds_cfg), "--now", "2025-02-17T09:30:00+00:00")
     assert "digest" not in again.stdout
+
+
+def test_the_digest_due_now_can_be_previewed_before_it_is_mailed(project):
+    root, cfg = project
+    assert run_cli("-c", str(cfg), "--now", "2025-02-17T08:30:00+00:00").returncode == 0
+    with Store(root / "state" / "feeds.sqlite3") as store:  # as if the pass had not reached the digest
+        for table in ("deliveries", "digest_entries", "digests"):
+            store.db.execute(f"DELETE FROM {table}")
+    (root / "out" / "digests" / "2025-W07.html").unlink()
+    proc = run_cli("-c", str(cfg), "--now", "2025-02-17T08:30:00+00:00", "digest", "--preview")
+    assert proc.returncode == 0, proc.stderr
+    assert "2025-W07: 21 post(s), due now and not yet mailed" in proc.stdout
+    assert (root / "out" / "preview" / "2025-W07.eml").is_file()
+    assert not (root / "out" / "digests" / "2025-W07.html").exists()  # the archive holds what was mailed
+    with Store(root / "state" / "feeds.sqlite3") as store:
+        assert store.digest("2025-W07") is None
