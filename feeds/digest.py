@@ -227,12 +227,12 @@ class Renderer:
         """The digest as HTML (CSS inlined, under MAX_HTML_BYTES) and as text.
 
         Up to `max_full` posts are shown with their summaries, the rest as a list of
-        links; when the HTML is still too large, fewer are shown in full, then the
-        list is cut and ends with a link to the web page, which lists them all.
+        links. An email whose HTML is still too large shows fewer in full, then cuts the
+        list and ends with a link to the web page, which has no size limit and lists them all.
         """
         items = self._items(sel.entries)
         context = self._context(sel, recipient, web)
-        full = len(items) if web else min(self.config.digest.max_full, len(items))
+        full = min(self.config.digest.max_full, len(items))
         listed = len(items) - full
         while True:
             html = self._html(context, items, full, listed)

@@ -161,6 +161,10 @@ def test_a_huge_week_shrinks_to_fit_and_links_to_the_web_page():
     assert rendered.full < 500 and rendered.full + rendered.listed < 600
     assert "See all 600 posts of the week on the web" in rendered.html
     assert "http://127.0.0.1:8000/digests/2025-W07.html" in rendered.text
+    page = digest.Renderer(big).render(_selection(_entry(i) for i in range(600)), web=True)
+    soup = BeautifulSoup(page.html, "html.parser")
+    assert len(soup.select("td.item")) + len(soup.select("td.rest li")) == 600  # the web copy lists them all
+    assert "See all" not in page.html and "View in browser" not in page.html
 
 
 def test_titles_and_summaries_are_escaped_exactly_once():
