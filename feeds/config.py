@@ -247,11 +247,21 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
                               source) from None
         return value
 
-    def language(key: str, value: Any) -> str:
-        value = text(key, value)
-        if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
-            raise ConfigError(key, value, "a language tag such as 'en' or 'en-GB'", source)
-        return value
+    def matching(pattern: str, expected: str, *, empty_ok: bool = False):
+        """A single-line string that matches `pattern` whole."""
+        def check(key: str, value: Any) -> str:
+            value = text(key, value).strip()
+            if not (empty_ok and not value) and not re.fullmatch(pattern, value):
+                raise ConfigError(key, value, expected, source)
+            return value
+        return check
+
+    language = matching(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", "a language tag such as 'en' or 'en-GB'")
+    mailto = matching(r"mailto:[^@\s]+@[^@\s]+", "a mailto: URL such as 'mailto:unsubscribe@example.org'")
+    list_id = matching(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", "a dotted name such as 'digest.example.org' (RFC 2919)")
+    host = matching(r"[A-Za-z0-9.:\[\]-]+", "a host name such as 'smtp.example.org'", empty_ok=True)
+    env_name = matching(r"[A-Za-z_][A-Za-z0-9_]*", "the name of an environment variable, such as "
+                        "FEEDS_SMTP_PASSWORD (the password itself never goes in this file)")
 
     def strings(key: str, value: Any) -> tuple[str, ...]:
         if isinstance(value, str):
@@ -359,18 +369,6 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
                                           "{email} in it is replaced by the recipient's address", source)
         return value
 
-    def mailto(key: str, value: Any) -> str:
-        value = text(key, value)
-        if not re.fullmatch(r"mailto:[^@\s]+@[^@\s]+", value):
-            raise ConfigError(key, value, "a mailto: URL such as 'mailto:unsubscribe@example.org'", source)
-        return value
-
-    def list_id(key: str, value: Any) -> str:
-        value = text(key, value)
-        if not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", value):
-            raise ConfigError(key, value, "a dotted name such as 'digest.example.org' (RFC 2919)", source)
-        return value
-
     def choice(*options: str):
         def check(key: str, value: Any) -> str:
             value = text(key, value)
@@ -378,19 +376,6 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
                 raise ConfigError(key, value, f"one of {', '.join(options)}", source)
             return value
         return check
-
-    def host(key: str, value: Any) -> str:
-        value = text(key, value).strip()
-        if value and not re.fullmatch(r"[A-Za-z0-9.:\[\]-]+", value):
-            raise ConfigError(key, value, "a host name such as 'smtp.example.org'", source)
-        return value
-
-    def env_name(key: str, value: Any) -> str:
-        value = text(key, value)
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-            raise ConfigError(key, value, "the name of an environment variable, such as FEEDS_SMTP_PASSWORD "
-                                          "(the password itself never goes in this file)", source)
-        return value
 
     digest = _section(data, "digest", Digest, source, {
         "weekday": weekday, "hour": ranged(0, 23, "an hour from 0 to 23"),

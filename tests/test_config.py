@@ -34,6 +34,17 @@ def test_repository_config_is_valid():
     ({"site": {"title": "  "}}, "site.title", "non-empty title"),
     ({"site": {"author": "a\u0001b"}}, "site.author", "without control characters"),
     ({"output": {"templates": "/nonexistent"}}, "output.templates", "page templates"),
+    ({"digest": {"weekday": "mon"}}, "digest.weekday", "a day of the week: monday"),
+    ({"digest": {"hour": 24}}, "digest.hour", "an hour from 0 to 23"),
+    ({"digest": {"recipients": ["ana@example.org", "ben at example.org"]}}, "digest.recipients[1]",
+     "an email address"),
+    ({"digest": {"sender": "Digest <digest@example.org"}}, "digest.sender", "an email address"),
+    ({"digest": {"unsubscribe_url": "http://example.org/u"}}, "digest.unsubscribe_url", "RFC 8058"),
+    ({"digest": {"unsubscribe_mailto": "leave@example.org"}}, "digest.unsubscribe_mailto", "a mailto: URL"),
+    ({"mail": {"security": "ssl"}}, "mail.security", "one of starttls, tls, none"),
+    ({"mail": {"password_env": "s3cret pass"}}, "mail.password_env", "never goes in this file"),
+    ({"mail": {"cafile": "/nonexistent.pem"}}, "mail.cafile", "an existing file"),
+    ({"mail": {"port": 70000}}, "mail.port", "a port number"),
 ])
 def test_bad_values_name_key_value_and_expectation(data, key, hint):
     with pytest.raises(ConfigError) as err:
@@ -61,3 +72,11 @@ def test_cli_broken_toml(tmp_path):
     cfg.write_text('[site\n')
     proc = run_cli("-c", str(cfg), cwd=tmp_path)
     assert proc.returncode == 2 and "valid TOML" in proc.stderr
+
+
+def test_digest_and_mail_defaults():
+    cfg = config.parse({"site": {"title": "A Site", "url": "https://example.org/"}})
+    assert str(cfg.sender) == "A Site <digest@example.org>" and cfg.list_id == "digest.example.org"
+    assert cfg.unsubscribe_mailto == "mailto:digest@example.org?subject=unsubscribe"
+    assert cfg.outbox == cfg.output.dir / "outbox" and cfg.mail.smtp_port == 587
+    assert config.parse({"mail": {"security": "tls"}}).mail.smtp_port == 465
