@@ -336,3 +336,21 @@ def test_tls_and_login_with_the_password_from_the_environment(tmp_path, security
     finally:
         os.environ.pop("TEST_SMTP_PASSWORD", None)
         controller.stop()
+
+
+def test_digest_send_composes_and_delivers_the_due_digest(tmp_path, smtp):
+    cfg = site(tmp_path, smtp.port, RECIPIENTS[:2])
+    assert feeds(cfg, now="2025-02-17T07:00:00+00:00").returncode == 0  # W06's digest: due since the 10th
+    assert len(smtp.messages) == 2
+    (tmp_path / "seeds" / "later.txt").write_text(
+        "A post that arrived on Monday morning\n\nIts opening paragraph, in a dump saved after the pass.\n\n"
+        "Continue reading A post that arrived on Monday morning\n", encoding="utf-8")
+    assert feeds(cfg, "run", now="2025-02-17T07:30:00+00:00").returncode == 0  # stores it; W07 not due yet
+    assert len(smtp.messages) == 2
+    proc = feeds(cfg, "digest", "--send", now="2025-02-17T08:05:00+00:00")
+    assert proc.returncode == 0, proc.stderr
+    assert "digest 2025-W07: 1 post(s) for 2 recipient(s), 2 email(s) sent" in proc.stdout
+    msg = smtp.received(RECIPIENTS[0])[-1]
+    assert msg["Subject"] == SUBJECT and "A post that arrived on Monday morning" in msg.get_body(("plain",)).get_content()
+    assert feeds(cfg, "digest", "--send", now="2025-02-17T08:10:00+00:00").returncode == 0
+    assert len(smtp.messages) == 4
