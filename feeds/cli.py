@@ -223,20 +223,20 @@ def cmd_digest(cfg: config_mod.Config, now: datetime, clock, *, period: str | No
             print(f"feeds: {report.digest or 'nothing to send'}", file=sys.stderr if quiet else sys.stdout)
             return EXIT_SKIPPED if report.problems else EXIT_OK
         sel = digest.select(store, cfg, week, now)
-        if not sel.entries:
+        if not sel.posts:
             print(f"feeds: no posts for {week} ({digest.week_label(week, cfg.site.tz)}); nothing written")
             return EXIT_OK
         if sel.kind == "due":
-            print(f"{week}: {len(sel.entries)} post(s), due now and not yet mailed: the next pass (or "
+            print(f"{week}: {len(sel.posts)} post(s), due now and not yet mailed: the next pass (or "
                   "digest --send) mails it and puts it in out/digests/")
         else:
             if store.digest(week) is None:
                 with store.transaction():
-                    store.set_digest(week, "archived", sel.date, len(sel.entries))
+                    store.set_digest(week, "archived", sel.date, len(sel.posts))
             publish_digests(store, cfg, now)
             page = cfg.output.dir / "digests" / f"{week}.html"
             what = "as mailed" if sel.kind == "mailed" else "by publication date"
-            print(f"{page}  {len(sel.entries)} post(s), {what}")
+            print(f"{page}  {len(sel.posts)} post(s), {what}")
         if preview:
             for path, size in digest.write_preview(cfg, sel):
                 note = (f"  (after CSS inlining; the limit is {digest.MAX_HTML_BYTES // 1000} KB)"

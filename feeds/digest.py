@@ -42,9 +42,9 @@ from markupsafe import escape
 
 from feeds.config import Config, parse_address
 from feeds.errors import FeedsError
-from feeds.models import Entry
+from feeds.models import DigestPost
 from feeds.publish import write_if_changed
-from feeds.store import Store, StoredEntry, from_iso
+from feeds.store import Store, from_iso
 
 #: The HTML part must stay under this after CSS is inlined (Gmail clips at about 102 KB).
 MAX_HTML_BYTES = 90_000
@@ -120,10 +120,10 @@ class Selection:
     period: str
     kind: str  # 'mailed' (fixed), 'due' (would be mailed now), 'archived' (by publication date)
     date: datetime  # the digest's date: when the week's digest was due (not the clock: same input, same bytes)
-    entries: tuple[StoredEntry, ...]
+    posts: tuple[DigestPost, ...]
 
 
-def select_new(store: Store, config: Config, period: str, now: datetime) -> list[StoredEntry]:
+def select_new(store: Store, config: Config, period: str, now: datetime) -> list[DigestPost]:
     """The posts a digest composed now for `period` would list (see the module's rule)."""
     tz = config.site.tz
     start, _ = bounds(period, tz)
@@ -141,9 +141,7 @@ def select(store: Store, config: Config, period: str, now: datetime) -> Selectio
     """What the digest of `period` lists: as mailed, as it would be mailed now, or by publication date."""
     row = store.digest(period)
     if row is not None and row["kind"] == "mailed":
-        keys = store.digest_keys(period)
-        found = store.get_many(keys)
-        return Selection(period, "mailed", from_iso(row["date"]), tuple(found[k] for k in keys if k in found))
+        return Selection(period, "mailed", from_iso(row["date"]), tuple(store.digest_posts(period)))
     due = due_time(period, config)
     if due > now:
         raise PeriodError(f"the week {period} is not over yet: its digest is due {due:%A %d %B %Y %H:%M} "
@@ -162,14 +160,14 @@ def compose_due(store: Store, config: Config, now: datetime, recipients: Sequenc
     last = store.last_mailed()
     if last is not None and last["period"] >= period:
         return None
-    entries = select_new(store, config, period, now)
-    keys = [s.entry.key for s in entries]
+    posts = select_new(store, config, period, now)
+    keys = [p.key for p in posts]
     with store.transaction():
         store.set_digest(period, "mailed", due_time(period, config), len(keys), composed=now)
         store.add_digest_entries(period, keys)
         if keys:  # no posts, no email
             store.add_deliveries(period, [(r, message_id(period, r, config)) for r in recipients], now)
-    return Selection(period, "mailed", due_time(period, config), tuple(entries))
+    return Selection(period, "mailed", due_time(period, config), tuple(posts))
 
 
 # -- rendering ----------------------------------------------------------------------------
@@ -199,13 +197,12 @@ class Renderer:
     def subject(self, period: str) -> str:
         return header_text(f"{self.config.site.title} — week of {week_label(period, self.tz)}")
 
-    def _items(self, entries: Sequence[StoredEntry]) -> list[dict[str, str]]:
+    def _items(self, posts: Sequence[DigestPost]) -> list[dict[str, str]]:
         items = []
-        for s in entries:
-            e: Entry = s.entry
-            local = e.published.astimezone(self.tz)
-            items.append({"title": e.title, "summary": e.summary, "url": s.url or self.config.url(
-                f"posts/{e.slug}.html"), "date": f"{local.day} {local:%B} {local.year}",
+        for p in posts:
+            local = p.published.astimezone(self.tz)
+            items.append({"title": p.title, "summary": p.summary, "url": p.url or self.config.url(
+                f"posts/{p.slug}.html"), "date": f"{local.day} {local:%B} {local.year}",
                 "iso": local.isoformat(timespec="seconds")})
         return items
 
@@ -214,7 +211,7 @@ class Renderer:
         email = quote(recipient or "", safe="@")
         return {
             "site": cfg.site, "period": sel.period, "subject": self.subject(sel.period),
-            "week": week_label(sel.period, self.tz), "count": len(sel.entries), "web": web,
+            "week": week_label(sel.period, self.tz), "count": len(sel.posts), "web": web,
             "archive_url": cfg.url(f"digests/{sel.period}.html"), "digests_url": cfg.url("digests/index.html"),
             "digests_feed": cfg.url("digests/atom.xml"), "home_url": cfg.url("index.html"),
             "feed_url": cfg.url("atom.xml"),
@@ -230,7 +227,7 @@ class Renderer:
         links. An email whose HTML is still too large shows fewer in full, then cuts the
         list and ends with a link to the web page, which has no size limit and lists them all.
         """
-        items = self._items(sel.entries)
+        items = self._items(sel.posts)
         context = self._context(sel, recipient, web)
         full = min(self.config.digest.max_full, len(items))
         listed = len(items) - full
@@ -250,8 +247,8 @@ class Renderer:
     def feed_content(self, sel: Selection) -> str:
         """A digest for a feed reader: its posts as a list of links."""
         items = "".join(f'<li><a href="{escape(i["url"])}">{escape(i["title"])}</a> · {escape(i["date"])}</li>'
-                        for i in self._items(sel.entries))
-        return f"<p>{len(sel.entries)} new post{'s' if len(sel.entries) != 1 else ''}:</p><ul>{items}</ul>"
+                        for i in self._items(sel.posts))
+        return f"<p>{len(sel.posts)} new post{'s' if len(sel.posts) != 1 else ''}:</p><ul>{items}</ul>"
 
     def _html(self, context: dict[str, object], items: list[dict[str, str]], full: int, listed: int) -> str:
         raw = self.env.get_template("digest.html.j2").render(
@@ -261,8 +258,8 @@ class Renderer:
 
 def preheader(sel: Selection, limit: int = 140) -> str:
     """The line a mail client shows after the subject: the count and the first titles."""
-    count = len(sel.entries)
-    text = f"{count} new post{'s' if count != 1 else ''}: " + " · ".join(s.entry.title for s in sel.entries[:5])
+    count = len(sel.posts)
+    text = f"{count} new post{'s' if count != 1 else ''}: " + " · ".join(p.title for p in sel.posts[:5])
     return text if len(text) <= limit else text[:limit - 1].rsplit(" ", 1)[0] + "…"
 
 

@@ -69,3 +69,15 @@ class Entry:
     date_source: DateSource
     first_seen: datetime
     source: str  # "<dump>:<line>" of the copy the entry's text comes from
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DigestPost:
+    """What a digest shows of a post: no body."""
+
+    key: str
+    title: str
+    summary: str
+    slug: str
+    published: datetime
+    url: str | None  # the original URL, when a dump gave one

@@ -395,22 +395,27 @@ def publish_digests(store: Store, config: Config, now: datetime, renderer: Rende
     written: list[str] = []
     items: list[DigestItem] = []
     tz = config.site.tz
+    stamp = fingerprint(config)
     for row in store.digests(with_empty=True):
         period = row["period"]
         sel = digest.select(store, config, period, now)
-        if sel.kind == "archived" and len(sel.entries) != row["posts"]:
+        if sel.kind == "archived" and len(sel.posts) != row["posts"]:
             with store.transaction():
-                store.set_digest(period, "archived", sel.date, len(sel.entries))
+                store.set_digest(period, "archived", sel.date, len(sel.posts))
         page = out / "digests" / f"{period}.html"
-        if not sel.entries:
+        if not sel.posts:
             page.unlink(missing_ok=True)
             continue
-        if write_if_changed(page, renderer.render(sel, web=True).html.encode("utf-8")):
-            written.append(str(page))
+        # Render a page only when what it shows changed: a large week costs a lot to inline.
+        shown = hashlib.sha256(f"{stamp}\n{sel!r}".encode()).hexdigest()
+        if not page.exists() or store.meta(f"digest_page:{period}") != shown:
+            if write_if_changed(page, renderer.render(sel, web=True).html.encode("utf-8")):
+                written.append(str(page))
+            store.set_meta(f"digest_page:{period}", shown)
         path = f"digests/{period}.html"
         items.append(DigestItem(period=period, start=digest.bounds(period, tz)[0].date(),
                                 week=digest.week_label(period, tz), title=renderer.subject(period), path=path,
-                                url=config.url(path), date=sel.date, posts=len(sel.entries),
+                                url=config.url(path), date=sel.date, posts=len(sel.posts),
                                 content=renderer.feed_content(sel)))
     for name, data, durable in (("digests/index.html", pub.digests_index(items), False),
                                 ("digests/atom.xml", pub.digests_feed(items), True)):
@@ -431,7 +436,7 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
     report.problems += delivery.problems
     parts = []
     if composed is not None:
-        n = len(composed.entries)
+        n = len(composed.posts)
         parts.append(f"digest {composed.period}: " + (f"{n} post(s) for {len(addresses)} recipient(s)" if n
                                                        else "no new posts, no email"))
     if delivery.sent:

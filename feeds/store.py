@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds.errors import StateError
-from feeds.models import Entry
+from feeds.models import DigestPost, Entry
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -329,10 +329,15 @@ class Store:
         return [r[0] for r in self.db.execute(
             "SELECT key FROM digest_entries WHERE period = ? ORDER BY position", (period,))]
 
+    _DIGEST_POST = "SELECT key, title, summary, slug, published, url FROM entries"
+
+    def _digest_post(self, row: sqlite3.Row) -> DigestPost:
+        return DigestPost(row[0], row[1], row[2], row[3], from_iso(row[4]), row[5])
+
     def candidates(self, *, published_from: datetime, published_before: datetime | None = None,
-                   first_seen_from: datetime | None = None) -> list[StoredEntry]:
-        """Entries not yet in any digest, published in the range (and first seen since), newest first."""
-        sql = ("SELECT * FROM entries WHERE published >= ? AND key NOT IN (SELECT key FROM digest_entries)")
+                   first_seen_from: datetime | None = None) -> list[DigestPost]:
+        """Posts in no digest yet, published in the range (and first seen since), newest first."""
+        sql = self._DIGEST_POST + " WHERE published >= ? AND key NOT IN (SELECT key FROM digest_entries)"
         args: list[str] = [iso(published_from)]
         if published_before is not None:
             sql += " AND published < ?"
@@ -340,7 +345,13 @@ class Store:
         if first_seen_from is not None:
             sql += " AND first_seen >= ?"
             args.append(iso(first_seen_from))
-        return [self._row_to_entry(r) for r in self.db.execute(sql + " ORDER BY published DESC, key", args)]
+        return [self._digest_post(r) for r in self.db.execute(sql + " ORDER BY published DESC, key", args)]
+
+    def digest_posts(self, period: str) -> list[DigestPost]:
+        """The posts a mailed digest lists, in its order."""
+        return [self._digest_post(r) for r in self.db.execute(
+            "SELECT e.key, e.title, e.summary, e.slug, e.published, e.url FROM digest_entries d "
+            "JOIN entries e ON e.key = d.key WHERE d.period = ? ORDER BY d.position", (period,))]
 
     # -- the delivery ledger -----------------------------------------------------------
     def add_deliveries(self, period: str, rows: Sequence[tuple[str, str]], now: datetime) -> None:

@@ -15,8 +15,8 @@ from conftest import make_site, run_cli, write_config
 
 from feeds import config, digest, pipeline
 from feeds.config import parse_address
-from feeds.models import Entry
-from feeds.store import Store, StoredEntry
+from feeds.models import DigestPost
+from feeds.store import Store
 
 LONDON = config.parse({"site": {"timezone": "Europe/London", "title": "T", "url": "https://example.org/"}})
 
@@ -129,14 +129,11 @@ def test_a_missed_week_is_caught_up_once_without_losing_posts(tmp_path):
 
 # -- rendering ----------------------------------------------------------------------------
 
-def _entry(i: int, title: str | None = None) -> StoredEntry:
-    when = datetime(2025, 2, 16, 12, tzinfo=UTC) - timedelta(minutes=i)
+def _entry(i: int, title: str | None = None) -> DigestPost:
     title = title or f"Post number {i} of a long week, with a title of a usual length"
-    return StoredEntry(Entry(
-        key=title.casefold(), id=f"tag:example.org,2025-02-16:p{i}", slug=f"post-{i}", title=title,
-        source_html=None, summary=("A summary of about three hundred characters, as feeds makes them. " * 5)[:300],
-        text="t", truncated=False, published=when, updated=when, date_source="inferred", first_seen=when,
-        source="d:1"), None)
+    return DigestPost(key=title.casefold(), title=title, slug=f"post-{i}",
+                      summary=("A summary of about three hundred characters, as feeds makes them. " * 5)[:300],
+                      published=datetime(2025, 2, 16, 12, tzinfo=UTC) - timedelta(minutes=i), url=None)
 
 
 def _selection(entries) -> digest.Selection:
@@ -279,3 +276,18 @@ def test_the_digest_due_now_can_be_previewed_before_it_is_mailed(project):
     assert not (root / "out" / "digests" / "2025-W07.html").exists()  # the archive holds what was mailed
     with Store(root / "state" / "feeds.sqlite3") as store:
         assert store.digest("2025-W07") is None
+
+
+def test_a_digest_page_is_rendered_again_only_when_what_it_shows_changed(tmp_path):
+    cfg = make_site(tmp_path, {"a": _dump("Harvest festival draws record crowds")})
+    now = datetime(2025, 2, 17, 9, tzinfo=UTC)
+    _pass(cfg, now.isoformat())
+    page = tmp_path / "out" / "digests" / "2025-W07.html"
+    with Store(cfg.state.path) as store:
+        assert pipeline.publish_digests(store, cfg, now) == []  # nothing it shows changed
+        store.db.execute("UPDATE entries SET summary = 'An edited summary of the festival.'")
+        assert str(page) in pipeline.publish_digests(store, cfg, now)
+    assert "An edited summary of the festival." in page.read_text(encoding="utf-8")
+    page.unlink()
+    with Store(cfg.state.path) as store:
+        assert str(page) in pipeline.publish_digests(store, cfg, now)  # a deleted page comes back
