@@ -1,0 +1,55 @@
+"""`python -m feeds serve`: out/ over HTTP, to preview it or subscribe a feed reader to it."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import logging
+import sys
+from pathlib import Path
+
+from feeds.config import Config
+
+log = logging.getLogger(__name__)
+
+
+def serve(cfg: Config, bind: str, port: int) -> int:
+    """Serve the output folder until Ctrl-C; never the outbox."""
+    directory = cfg.output.dir
+    if not (directory / "index.html").exists():
+        print(f"feeds: {directory}/ has nothing to serve yet; run 'python -m feeds' first", file=sys.stderr)
+        return 2
+    try:  # the outbox holds subscribers' addresses: never serve it
+        private = cfg.outbox.resolve().relative_to(directory.resolve()).as_posix()
+    except ValueError:
+        private = None
+    handler = functools.partial(_QuietHandler, directory=str(directory), private=private)
+    with http.server.ThreadingHTTPServer((bind, port), handler) as httpd:
+        base = f"http://{bind}:{httpd.server_address[1]}/"
+        print(f"Serving {directory}/ at {base} (Ctrl-C to stop). Subscribe a feed reader to {base}atom.xml")
+        if cfg.site.base_url != base:
+            print(f"note: links in the feeds point to site.base_url = {cfg.site.base_url}")
+        try:
+            httpd.serve_forever()
+        except KeyboardInterrupt:
+            print("stopped")
+    return 0
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".xml": "application/xml; charset=utf-8", ".html": "text/html; charset=utf-8"}
+
+    def __init__(self, *args: object, private: str | None = None, **kwargs: object) -> None:
+        self.private = private
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def send_head(self):  # noqa: ANN201 (the base class leaves it untyped)
+        path = self.translate_path(self.path)
+        if self.private and Path(path).resolve().is_relative_to(Path(self.directory).resolve() / self.private):
+            self.send_error(404, "Not found")
+            return None
+        return super().send_head()
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.info("%s %s", self.address_string(), format % args)
