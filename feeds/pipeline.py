@@ -44,6 +44,8 @@ class Report:
     updated: int = 0
     files_written: list[str] = dataclasses.field(default_factory=list)
     entries_total: int = 0
+    waiting: int = 0  # dumps that changed while being read, left for the next pass
+    stopped: bool = False  # asked to stop (SIGTERM, Ctrl-C): what was read but not stored is read again next time
     digest: str = ""  # what the digest stage did, if anything
     problems: list[str] = dataclasses.field(default_factory=list)  # deliveries that did not go through
 
@@ -53,6 +55,7 @@ class Report:
 
     def summary(self) -> str:
         skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
+        skipped += f", {self.waiting} still being written" if self.waiting else ""
         head = (f"{self.dumps_read} dump(s) read, {self.dumps_unchanged} unchanged{skipped}; "
                 f"{self.posts_found} post(s) found")
         digest = f"; {self.digest}" if self.digest else ""
@@ -119,8 +122,13 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
             continue
         try:
             data = Path(path).read_bytes()
+            after = os.stat(path)
         except OSError as exc:
             report.skipped.append(f"{path}: cannot be read: {exc.strerror}")
+            continue
+        if len(data) != st.st_size or (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
+            log.info("%s is being written (it changed while it was read); left for the next pass", path)
+            report.waiting += 1
             continue
         sha = hashlib.sha256(data).hexdigest()
         if old and old.sha256 == sha:
@@ -244,50 +252,49 @@ def _fuller(new_truncated: bool, new_text: str, old: StoredEntry) -> bool:
 
 def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
                when: dict[str, tuple[datetime, str]], report: Report) -> None:
-    """Upsert one dump's posts in one transaction, marking what changed as pending."""
+    """Upsert one dump's posts, marking what changed as pending (inside the batch's transaction)."""
     changed: set[str] = set()
     months: set[str] = set()
     tz = config.site.tz
     keys = [identity(p.title) for p in d.posts]
-    with store.transaction():
-        current = store.get_many(keys)  # entries as they stand, updated as this dump goes
-        for post, key in zip(d.posts, keys, strict=True):
-            published, source = when[key]
-            text = body_text(post.body)
-            old = current.get(key)
-            if old is None:
-                base = slugify(post.title)
-                slug = unique_slug(base, store.slugs_like(base))
-                entry = _entry(post, key, slug, mint_id(config.site.domain, now, slug), text,
-                               published, published, source, now, d.path)
-                url = post.url
-                report.new += 1
-            else:
-                entry = old.entry
-                replace_text = _fuller(post.truncated, text, old)
-                better_date = DATE_SOURCE_RANK[source] > DATE_SOURCE_RANK[entry.date_source]
-                if not (replace_text or better_date):
-                    continue
-                if replace_text:
-                    entry = _entry(post, key, entry.slug, entry.id, text, entry.published,
-                                   max(now, entry.published), entry.date_source, entry.first_seen, d.path)
-                if better_date:
-                    months.add(entry.published.astimezone(tz).strftime("%Y-%m"))
-                    entry = dataclasses.replace(entry, published=published,
-                                                date_source=source,  # type: ignore[arg-type]
-                                                updated=max(entry.updated, published))
-                url = post.url or old.url
-                report.updated += 1 if key not in changed else 0
-            month = entry.published.astimezone(tz).strftime("%Y-%m")
-            months.add(month)
-            store.put(entry, url, month)
-            current[key] = StoredEntry(entry, url)
-            changed.add(key)
-        store.replace_sightings(d.path, [(key, p.position, p.start_line, p.end_line, p.truncated)
-                                         for p, key in zip(d.posts, keys, strict=True)])
-        store.record_dump(d.record, now)
-        store.add_pending("entry", changed)
-        store.add_pending("month", months)
+    current = store.get_many(keys)  # entries as they stand, updated as this dump goes
+    for post, key in zip(d.posts, keys, strict=True):
+        published, source = when[key]
+        text = body_text(post.body)
+        old = current.get(key)
+        if old is None:
+            base = slugify(post.title)
+            slug = unique_slug(base, store.slugs_like(base))
+            entry = _entry(post, key, slug, mint_id(config.site.domain, now, slug), text,
+                           published, published, source, now, d.path)
+            url = post.url
+            report.new += 1
+        else:
+            entry = old.entry
+            replace_text = _fuller(post.truncated, text, old)
+            better_date = DATE_SOURCE_RANK[source] > DATE_SOURCE_RANK[entry.date_source]
+            if not (replace_text or better_date):
+                continue
+            if replace_text:
+                entry = _entry(post, key, entry.slug, entry.id, text, entry.published,
+                               max(now, entry.published), entry.date_source, entry.first_seen, d.path)
+            if better_date:
+                months.add(entry.published.astimezone(tz).strftime("%Y-%m"))
+                entry = dataclasses.replace(entry, published=published,
+                                            date_source=source,  # type: ignore[arg-type]
+                                            updated=max(entry.updated, published))
+            url = post.url or old.url
+            report.updated += 1 if key not in changed else 0
+        month = entry.published.astimezone(tz).strftime("%Y-%m")
+        months.add(month)
+        store.put(entry, url, month)
+        current[key] = StoredEntry(entry, url)
+        changed.add(key)
+    store.replace_sightings(d.path, [(key, p.position, p.start_line, p.end_line, p.truncated)
+                                     for p, key in zip(d.posts, keys, strict=True)])
+    store.record_dump(d.record, now)
+    store.add_pending("entry", changed)
+    store.add_pending("month", months)
 
 
 def _entry(post: Post, key: str, slug: str, id_: str, text: str, published: datetime,
@@ -449,8 +456,14 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
 
 
 def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = False,
-             progress: Progress | None = None, clock: mail.Clock | None = None) -> Report:
-    """One full pass. `now` is the pass's clock (aware); `clock` times the ledger (default: now)."""
+             progress: Progress | None = None, clock: mail.Clock | None = None,
+             should_stop: Callable[[], bool] = lambda: False) -> Report:
+    """One full pass. `now` is the pass's clock (aware); `clock` times the ledger (default: now).
+
+    `should_stop` is asked between dumps: when it says yes, the pass stops at that safe
+    point, leaving what it read but did not store (and what it stored but did not
+    publish) to the next pass.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     report = Report()
@@ -460,15 +473,22 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     storing = 0.0
 
     def ingest() -> None:
+        """Date and store a batch in one transaction: a batch is dated as a whole, so a pass
+        killed half-way through one leaves none of it, and the next pass reads it again."""
         nonlocal storing
         t = time.perf_counter()
-        when = infer_dates(batch, store, config, now)
-        for d in batch:
-            store_dump(d, store, config, now, when, report)
+        with store.transaction():
+            when = infer_dates(batch, store, config, now)
+            for d in batch:
+                store_dump(d, store, config, now, when, report)
         batch.clear()
         storing += time.perf_counter() - t
 
     for parsed in read_changed(discover(config.input.paths, report), store, config, now, report, progress):
+        if should_stop():
+            report.stopped = True  # the batch read so far is dropped: the next pass reads it again
+            log.info("stopping as asked: the dumps not yet stored are left for the next pass")
+            return report
         batch.append(parsed)
         size += parsed.record.size
         if size >= BATCH_BYTES:
