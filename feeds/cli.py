@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from feeds import __version__
@@ -23,17 +26,23 @@ Turn dumps of a website's pages into Atom and RSS feeds and a page per post.
 
 With no command, runs one pass: reads the dumps named in feeds.toml (default
 seeds/*.txt) that are new or changed, stores their posts in SQLite (default
-state/feeds.sqlite3) and writes what changed under out/: atom.xml, rss.xml,
-index.html and posts/<slug>.html. Safe to run from cron.
+state/feeds.sqlite3), writes what changed under out/ (atom.xml, rss.xml,
+index.html, posts/<slug>.html) and, when the week's digest is due, mails it
+(or writes it to out/outbox/) and archives it under out/digests/. Safe to run
+from cron: one pass at a time, and a digest is never sent twice.
 """
 
 EPILOG = """\
-exit status: 0 done; 1 done, but some dumps were skipped or an input path matched
-nothing (named on stderr); 2 bad configuration or usage; 70 an unexpected error (a
-bug: the traceback is printed); 75 another pass holds the lock; 130 interrupted.
+exit status: 0 done (or stopped at a safe point by SIGTERM or Ctrl-C); 1 done, but
+a dump was skipped, an input path matched nothing, a recipient was skipped or a
+digest did not reach someone (each named on stderr); 2 bad configuration or usage;
+70 an unexpected error (a bug: the traceback is printed); 75 another pass holds the
+lock (try again later; nothing was touched); 130 stopped at once by a second Ctrl-C.
 
 examples:
-  python -m feeds                      one pass over seeds/ into out/
+  python -m feeds                      one pass over seeds/ into out/ (cron: every few minutes)
+  python -m feeds loop                 passes on a schedule, as a service
+  python -m feeds status               the last pass, the next digest, undelivered recipients
   python -m feeds inspect seeds/*.txt  show the posts found, touch nothing
   python -m feeds serve                preview out/ at http://127.0.0.1:8000/
 """
@@ -64,6 +73,8 @@ def _common_options(top: bool) -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="count", default=default(0), help="say more (-vv for debugging)")
     common.add_argument("-q", "--quiet", action="store_true", default=default(False),
                         help="only errors, and the summary line")
+    common.add_argument("--log-file", metavar="FILE", default=default(None),
+                        help="also write the log, with times, to FILE (warnings and errors still go to stderr)")
     return common
 
 
@@ -106,6 +117,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help="compose the digest due now (once per week) and deliver it through the ledger: "
                            "SMTP when [mail] host is set, else .eml files in the outbox")
 
+    sub.add_parser("loop", parents=[common], help="run passes on a schedule until stopped",
+                   description="Run a pass now, then every [loop] interval minutes (default 15) and at the "
+                               "weekly digest slot, until SIGTERM or Ctrl-C (the pass in progress stops at a safe "
+                               "point; exit status 0). A slot missed while feeds was not running is caught up "
+                               "once, at start. One summary line per pass.")
+    status = sub.add_parser("status", parents=[common], help="the last pass, the next digest, the ledger",
+                            description="Show the last pass (when, what it did, its problems), the digest due "
+                                        "next, how many dumps, entries and digests are stored, and the "
+                                        "recipients a digest did not reach. Reads the state; changes nothing.")
+    status.add_argument("--json", action="store_true", help="the same as one JSON object")
+
     serve = sub.add_parser("serve", parents=[common], help="serve out/ on 127.0.0.1:8000 to preview it",
                            description="Serve the output folder over HTTP so a browser or a feed reader "
                                        "can subscribe to http://127.0.0.1:8000/atom.xml.")
@@ -114,21 +136,58 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(verbose: int, quiet: bool) -> None:
+def _setup_logging(verbose: int, quiet: bool, log_file: str | None = None) -> None:
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if verbose < 2
                                            else "%(levelname)s %(name)s: %(message)s"))
+    handlers: list[logging.Handler] = [handler]
+    if log_file:
+        handler.setLevel(max(level, logging.WARNING))
+        to_file = logging.FileHandler(log_file, encoding="utf-8")
+        to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        to_file.setLevel(logging.DEBUG if verbose >= 2 else logging.INFO)
+        handlers.append(to_file)
+        level = min(level, to_file.level)
     root = logging.getLogger("feeds")
-    root.handlers[:] = [handler]
+    for old in root.handlers:
+        old.close()
+    root.handlers[:] = handlers
     root.setLevel(level)
     root.propagate = False
+
+
+class _Stop:
+    """SIGTERM and Ctrl-C ask the pass to stop at its next safe point; a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def __enter__(self) -> threading.Event:
+        self.previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+        return self.event
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        self.event.set()
+        log.warning("%s: stopping at the next safe point (send it again to stop at once)",
+                    signal.Signals(signum).name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup_logging(args.verbose, args.quiet)
+    try:
+        _setup_logging(args.verbose, args.quiet, args.log_file)
+    except OSError as exc:
+        print(f"feeds: --log-file {args.log_file}: {exc.strerror}; name a file in a folder you can write to",
+              file=sys.stderr)
+        return EXIT_CONFIG
     try:
         cfg = config_mod.load(args.config)
         now = args.now or datetime.now(UTC)
@@ -140,10 +199,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         clock = (lambda: now) if args.now else (lambda: datetime.now(UTC))
         if command == "serve":
             return cmd_serve(cfg, args.bind, args.port)
+        if command == "status":
+            return cmd_status(cfg, now, as_json=args.json)
+        if command == "loop":
+            return cmd_loop(cfg, args.now, quiet=args.quiet)
         if command == "digest":
             return cmd_digest(cfg, now, clock, period=args.period, preview=args.preview, send=args.send,
                               quiet=args.quiet)
-        return cmd_run(cfg, now, clock, rebuild=getattr(args, "rebuild", False), quiet=args.quiet)
+        with _Stop() as stop:
+            return cmd_run(cfg, now, clock, rebuild=getattr(args, "rebuild", False), quiet=args.quiet, stop=stop)
     except ConfigError as exc:
         print(f"feeds: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -162,16 +226,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _progress():
-    """A one-line progress display on a terminal, for passes over many dumps."""
+    """A progress bar on a terminal, for passes over many dumps (a back-fill)."""
     if not sys.stderr.isatty():
         return None
+    from tqdm import tqdm
+
+    bar: list[tqdm] = []
 
     def show(n: int, total: int, path: str) -> None:
-        if total >= 20 and (n == total or n % max(total // 100, 1) == 0):
-            sys.stderr.write(f"\rreading dumps: {n}/{total} ({100 * n // total}%)")
-            if n == total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+        if total < 20:
+            return
+        if not bar:
+            bar.append(tqdm(total=total, unit="dump", desc="reading dumps", file=sys.stderr, leave=False))
+        bar[0].update(n - bar[0].n)
+        if n == total:
+            bar[0].close()
     return show
 
 
@@ -186,18 +255,65 @@ def _locked_store(cfg: config_mod.Config):
     return stack, stack.enter_context(Store(cfg.state.path))
 
 
-def cmd_run(cfg: config_mod.Config, now: datetime, clock, *, rebuild: bool, quiet: bool) -> int:
-    from feeds.pipeline import run_once
+def cmd_run(cfg: config_mod.Config, now: datetime, clock, *, rebuild: bool, quiet: bool,
+            stop: threading.Event | None = None) -> int:
+    from feeds.pipeline import BATCH_BYTES, run_once
 
+    # FEEDS_BATCH_BYTES: a smaller batch, for tests that kill passes half-way through many batches.
+    batch_bytes = int(os.environ.get("FEEDS_BATCH_BYTES") or BATCH_BYTES)
     stack, store = _locked_store(cfg)
     with stack:
-        report = run_once(cfg, store, now, rebuild=rebuild, progress=_progress(), clock=clock)
+        report = run_once(cfg, store, now, rebuild=rebuild, progress=_progress(), clock=clock,
+                          should_stop=stop.is_set if stop else lambda: False, batch_bytes=batch_bytes)
     for line in report.skipped:
         print(f"feeds: skipped {line}", file=sys.stderr)
     for line in report.problems:
         print(f"feeds: {line}", file=sys.stderr)
-    print(f"feeds: {report.summary()}", file=sys.stderr if quiet else sys.stdout)
+    summary = report.summary()
+    log.info("pass done: %s", summary)  # for --log-file
+    print(f"feeds: {summary}", file=sys.stderr if quiet else sys.stdout, flush=True)
     return EXIT_SKIPPED if report.skipped or report.problems else EXIT_OK
+
+
+def cmd_loop(cfg: config_mod.Config, fixed: datetime | None, *, quiet: bool) -> int:
+    """Passes on a schedule until SIGTERM or Ctrl-C. With --now, the clock starts there and runs on."""
+    import time
+
+    from feeds.scheduler import Loop
+
+    if fixed is not None:
+        if fixed.tzinfo is None:
+            fixed = fixed.replace(tzinfo=cfg.site.tz)
+        start = time.monotonic()
+
+        def clock() -> datetime:
+            return fixed + timedelta(seconds=time.monotonic() - start)
+    else:
+        def clock() -> datetime:
+            return datetime.now(UTC)
+
+    with _Stop() as stop:
+        def one_pass(why: str) -> None:
+            log.info("pass (%s)", why)
+            try:
+                cmd_run(cfg, clock(), clock, rebuild=False, quiet=quiet, stop=stop)
+            except LockedError as exc:
+                log.warning("%s", exc)
+
+        print(f"feeds: loop started: a pass every {cfg.loop.interval} minute(s) and at the digest slot; "
+              "SIGTERM or Ctrl-C stops it", flush=True)
+        loop = Loop(cfg, one_pass, clock=clock, sleep=stop.wait, stop=stop)
+        loop.run()
+    print(f"feeds: loop stopped after {loop.passes} pass(es), {loop.failures} failed", flush=True)
+    return EXIT_OK
+
+
+def cmd_status(cfg: config_mod.Config, now: datetime, *, as_json: bool) -> int:
+    from feeds.status import gather, render
+
+    info = gather(cfg, now)
+    print(json.dumps(info, ensure_ascii=False, indent=2) if as_json else render(info))
+    return EXIT_OK
 
 
 def cmd_digest(cfg: config_mod.Config, now: datetime, clock, *, period: str | None, preview: bool, send: bool,

@@ -105,6 +105,13 @@ class Mail:
 
 
 @dataclasses.dataclass(frozen=True)
+class Loop:
+    """`python -m feeds loop`: a pass every `interval` minutes, and at the digest's slot."""
+
+    interval: int = 15
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     site: Site = Site()
     input: Input = Input()
@@ -112,6 +119,7 @@ class Config:
     state: State = State()
     digest: Digest = Digest()
     mail: Mail = Mail()
+    loop: Loop = Loop()
     source: str = "defaults"  # the file the values came from
 
     @property
@@ -225,7 +233,7 @@ def load(path: str | Path | None = None) -> Config:
 
 def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = None) -> Config:
     """Validate a configuration's data; relative paths are taken from `base` if given."""
-    known = {"site", "input", "output", "state", "digest", "mail"}
+    known = {"site", "input", "output", "state", "digest", "mail", "loop"}
     for key in data:
         if key not in known:
             raise ConfigError(key, data[key], f"one of the tables [{'], ['.join(sorted(known))}]", source)
@@ -396,4 +404,7 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
     if inside:
         raise ConfigError("state.path", str(state.path),
                           f"a path outside output.dir ({out.dir}): out/ is published, the state is not", source)
-    return Config(site=site, input=inp, output=out, state=state, digest=digest, mail=mail, source=source)
+    loop = _section(data, "loop", Loop, source, {"interval": ranged(1, 7 * 24 * 60, "a number of minutes from 1 "
+                                                                                  "to 10080 (a week)")})
+    return Config(site=site, input=inp, output=out, state=state, digest=digest, mail=mail, loop=loop,
+                  source=source)

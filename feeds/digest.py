@@ -102,6 +102,17 @@ def due_period(now: datetime, config: Config) -> str:
     return previous if due_time(previous, config) <= now else shift(previous, -1, tz)
 
 
+def next_due(now: datetime, config: Config) -> datetime:
+    """The next digest slot strictly after `now`."""
+    tz = config.site.tz
+    this = period_of(now, tz)
+    for period in (shift(this, -1, tz), this):
+        due = due_time(period, config)
+        if due > now:
+            return due
+    return due_time(shift(this, 1, tz), config)  # not reached with a slot within the week after
+
+
 def week_label(period: str, tz: ZoneInfo) -> str:
     """'10–16 February 2025'; '24 February – 2 March 2025'; '29 December 2025 – 4 January 2026'."""
     start, end = bounds(period, tz)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import glob
 import hashlib
+import json
 import logging
 import os
 import time
@@ -25,7 +26,7 @@ from feeds.models import DATE_SOURCE_RANK, Entry, Post
 from feeds.normalise import body_text, identity, mint_id, slugify, summarise, unique_slug
 from feeds.publish import FEED_FILES, DigestItem, Publisher, write_if_changed
 from feeds.segment import segment
-from feeds.store import DumpRecord, Store, StoredEntry
+from feeds.store import DumpRecord, Store, StoredEntry, iso
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ class Report:
         return not (self.new or self.updated or self.files_written)
 
     def summary(self) -> str:
+        if self.stopped:
+            return (f"stopped at a safe point as asked: {self.dumps_read} dump(s) read; what was not stored "
+                    "or published is left for the next pass")
         skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
         skipped += f", {self.waiting} still being written" if self.waiting else ""
         head = (f"{self.dumps_read} dump(s) read, {self.dumps_unchanged} unchanged{skipped}; "
@@ -455,9 +459,20 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
     report.digest = ", ".join(parts)
 
 
+def sweep_temporary_files(*folders: Path) -> int:
+    """Remove the temporary files a killed pass left (write_if_changed's `.<name>.<random>.tmp`)."""
+    removed = 0
+    for folder in folders:
+        if folder.is_dir():
+            for tmp in folder.rglob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
 def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = False,
              progress: Progress | None = None, clock: mail.Clock | None = None,
-             should_stop: Callable[[], bool] = lambda: False) -> Report:
+             should_stop: Callable[[], bool] = lambda: False, batch_bytes: int = BATCH_BYTES) -> Report:
     """One full pass. `now` is the pass's clock (aware); `clock` times the ledger (default: now).
 
     `should_stop` is asked between dumps: when it says yes, the pass stops at that safe
@@ -466,6 +481,10 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
+    if store.meta("pass_started"):  # the last pass did not end: it may have left temporary files
+        removed = sweep_temporary_files(config.output.dir, config.outbox)
+        log.info("the last pass did not finish; removed %d temporary file(s) it left", removed)
+    store.set_meta("pass_started", iso(now))
     report = Report()
     batch: list[_Parsed] = []
     size = 0
@@ -488,10 +507,11 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
         if should_stop():
             report.stopped = True  # the batch read so far is dropped: the next pass reads it again
             log.info("stopping as asked: the dumps not yet stored are left for the next pass")
+            _finish(store, now, report)
             return report
         batch.append(parsed)
         size += parsed.record.size
-        if size >= BATCH_BYTES:
+        if size >= batch_bytes:
             ingest()
             size = 0
     if batch:
@@ -500,8 +520,19 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     ingested = time.perf_counter()
     report.files_written = publish(store, config, rebuild=rebuild)
     report.entries_total = store.count()
+    published = time.perf_counter()
     digest_stage(store, config, now, clock or (lambda: now), report,
                  changed=bool(report.files_written) or rebuild)
-    log.info("timings: read and segment %.2f s, date and store %.2f s, publish %.2f s (%d files)",
-             ingested - started - storing, storing, time.perf_counter() - ingested, len(report.files_written))
+    log.info("timings: read and segment %.2f s, date and store %.2f s, publish %.2f s (%d files), digest %.2f s",
+             ingested - started - storing, storing, published - ingested, len(report.files_written),
+             time.perf_counter() - published)
+    _finish(store, now, report)
     return report
+
+
+def _finish(store: Store, now: datetime, report: Report) -> None:
+    """Record the pass for `status`; it ended (no temporary files to look for next time)."""
+    with store.transaction():
+        store.set_meta("last_pass", json.dumps({"time": iso(now), "summary": report.summary(),
+                                                "skipped": report.skipped, "problems": report.problems}))
+        store.delete_meta("pass_started")

@@ -383,6 +383,9 @@ class Store:
         row = self.db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         return row[0] if row else None
 
+    def delete_meta(self, name: str) -> None:
+        self.db.execute("DELETE FROM meta WHERE name = ?", (name,))
+
     def set_meta(self, name: str, value: str) -> None:
         self.db.execute("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
                         "SET value = excluded.value", (name, value))

@@ -1,0 +1,81 @@
+"""`python -m feeds loop`: the same pass as `python -m feeds`, on a `schedule` loop.
+
+A pass runs at start (so a digest slot missed while the process was down is caught
+up, once: the ledger in SQLite knows which digests were composed), then every
+`[loop] interval` minutes (a `schedule` job) and at each weekly digest slot. The
+slot is not a `schedule` job: `schedule` works in the machine's naive local time,
+so the slot is computed from the calendar in the site's time zone
+(`digest.next_due`), which stays right across daylight-saving changes. Between
+jobs the loop sleeps until the next one (never longer than MAX_NAP, so that a
+wall clock that jumps is noticed soon).
+
+Each pass takes the lock, so a loop and a cron job never run at once; a pass that
+finds the lock taken is skipped. An exception in a pass is logged with its
+traceback and the loop goes on. The loop stops when `stop` is set (SIGTERM,
+Ctrl-C): a pass in progress stops at its next safe point.
+
+Nothing here reads the clock or sleeps by itself: `clock` and `sleep` are passed in.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+import schedule
+
+from feeds import digest
+from feeds.config import Config
+
+log = logging.getLogger(__name__)
+
+#: The longest sleep, in seconds: the loop looks at the clock at least this often.
+MAX_NAP = 300.0
+
+Clock = Callable[[], datetime]
+#: Sleeps up to the given seconds; returns True if woken because the loop must stop.
+Sleep = Callable[[float], bool]
+Pass = Callable[[str], None]  # runs one pass; its argument says why ("start", "interval", "digest slot")
+
+
+class Loop:
+    def __init__(self, config: Config, run_pass: Pass, *, clock: Clock, sleep: Sleep,
+                 stop: threading.Event | None = None):
+        self.config = config
+        self.run_pass = run_pass
+        self.clock = clock
+        self.sleep = sleep
+        self.stop = stop or threading.Event()
+        self.scheduler = schedule.Scheduler()
+        self.scheduler.every(config.loop.interval).minutes.do(self._job, "interval")
+        self.passes = 0
+        self.failures = 0
+
+    def _job(self, why: str) -> None:
+        """One pass, whatever it raises: `schedule` would stop at an exception."""
+        self.passes += 1
+        try:
+            self.run_pass(why)
+        except Exception:
+            self.failures += 1
+            log.exception("the pass (%s) failed; the loop goes on and tries again at the next job", why)
+
+    def run(self) -> None:
+        self._job("start")
+        slot = digest.next_due(self.clock(), self.config)
+        while not self.stop.is_set():
+            now = self.clock()
+            idle = self.scheduler.idle_seconds
+            wait = min(MAX_NAP, (slot - now).total_seconds(), idle if idle is not None else MAX_NAP)
+            if wait > 0 and self.sleep(wait):
+                break
+            now = self.clock()
+            if now >= slot:
+                self._job("digest slot")
+                slot = digest.next_due(now, self.config)
+            elif (slot - now).total_seconds() > 8 * 24 * 3600:
+                slot = digest.next_due(now, self.config)  # the clock went back: aim again
+            if not self.stop.is_set():
+                self.scheduler.run_pending()

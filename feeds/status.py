@@ -1,0 +1,90 @@
+"""`python -m feeds status`: what the person running feeds wants to know, from the state alone."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from feeds import digest
+from feeds.config import Config
+from feeds.store import Store, from_iso
+
+
+def gather(config: Config, now: datetime) -> dict[str, Any]:
+    """Everything `status` shows, as plain data. Reads the state; never creates or changes it."""
+    info: dict[str, Any] = {"state": str(config.state.path), "time_zone": config.site.timezone}
+    if not config.state.path.exists():
+        info["missing"] = True
+        return info
+    tz = config.site.tz
+    with Store(config.state.path) as store:
+        last = store.meta("last_pass")
+        info["last_pass"] = json.loads(last) if last else None
+        due = digest.due_period(now, config)
+        mailed = store.last_mailed()
+        if mailed is None or mailed["period"] < due:
+            info["next_digest"] = {"period": due, "week": digest.week_label(due, tz),
+                                   "due": digest.due_time(due, config).isoformat(), "overdue": True}
+        else:
+            following = digest.shift(due, 1, tz)
+            info["next_digest"] = {"period": following, "week": digest.week_label(following, tz),
+                                   "due": digest.due_time(following, config).isoformat(), "overdue": False}
+        info["last_digest"] = None
+        if mailed is not None:
+            counts: dict[str, int] = {}
+            for row in store.deliveries(mailed["period"]):
+                counts[row["status"]] = counts.get(row["status"], 0) + 1
+            info["last_digest"] = {"period": mailed["period"], "posts": mailed["posts"],
+                                   "composed": mailed["composed"], "deliveries": counts}
+        db = store.db
+        info["counts"] = {
+            "dumps": db.execute("SELECT count(*) FROM dumps WHERE status = 'ok'").fetchone()[0],
+            "dumps_skipped": db.execute("SELECT count(*) FROM dumps WHERE status = 'skipped'").fetchone()[0],
+            "entries": store.count(),
+            "digests_mailed": db.execute("SELECT count(*) FROM digests WHERE kind = 'mailed' AND posts > 0")
+                                .fetchone()[0],
+            "digests_archived": db.execute("SELECT count(*) FROM digests WHERE kind = 'archived'").fetchone()[0],
+        }
+        info["undelivered"] = [
+            {"period": r["period"], "recipient": r["recipient"], "status": r["status"], "reply": r["reply"],
+             "attempts": r["attempts"]}
+            for status in ("failed", "unknown", "pending", "sending") for r in store.deliveries(status=status)]
+    return info
+
+
+def render(info: dict[str, Any]) -> str:
+    """`gather`'s data for a person."""
+    if info.get("missing"):
+        return f"no state yet at {info['state']}: run `python -m feeds` first"
+    lines = [f"state:        {info['state']}"]
+    last = info["last_pass"]
+    if last:
+        lines.append(f"last pass:    {_local(last['time'], info)}: {last['summary']}")
+        lines += [f"              skipped {s}" for s in last["skipped"]]
+        lines += [f"              {p}" for p in last["problems"]]
+    else:
+        lines.append("last pass:    none recorded")
+    nd = info["next_digest"]
+    when = _local(nd["due"], info)
+    lines.append(f"next digest:  {nd['period']} (week of {nd['week']}), "
+                 + (f"due since {when}: the next pass sends it" if nd["overdue"] else f"due {when}"))
+    ld = info["last_digest"]
+    if ld:
+        sent = ", ".join(f"{n} {s}" for s, n in sorted(ld["deliveries"].items())) or "no email (no posts or "\
+                                                                                     "no recipients)"
+        lines.append(f"last digest:  {ld['period']}: {ld['posts']} post(s); {sent}")
+    c = info["counts"]
+    lines.append(f"stored:       {c['dumps']} dump(s) ({c['dumps_skipped']} skipped), {c['entries']} entries, "
+                 f"{c['digests_mailed']} digest(s) mailed, {c['digests_archived']} past week(s) archived")
+    for u in info["undelivered"]:
+        lines.append(f"not sent:     {u['period']} {u['recipient']}: {u['status']} after {u['attempts']} "
+                     f"attempt(s){': ' + u['reply'] if u['reply'] else ''}")
+    return "\n".join(lines)
+
+
+def _local(text: str, info: dict[str, Any]) -> str:
+    from zoneinfo import ZoneInfo
+
+    moment = from_iso(text).astimezone(ZoneInfo(info["time_zone"]))
+    return f"{moment:%a %d %b %Y %H:%M} {info['time_zone']}"
