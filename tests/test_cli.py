@@ -82,3 +82,49 @@ def test_serve_lets_a_reader_fetch_the_feed(project):
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def test_loop_command_runs_a_pass_then_stops_cleanly_on_sigterm(project):
+    import signal
+
+    root, cfg = project
+    env = {**__import__("os").environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), "--now", NOW, "loop"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as loop:
+        assert "loop started" in loop.stdout.readline()
+        first = loop.stdout.readline()
+        assert first.startswith("feeds: 2 dump(s) read") and "38 new" in first
+        loop.send_signal(signal.SIGTERM)
+        out, err = loop.communicate(timeout=30)
+    assert loop.returncode == 0, err
+    assert "loop stopped after 1 pass(es), 0 failed" in out and "SIGTERM: stopping" in err
+    again = run_cli("-c", str(cfg), "--now", NOW)  # the lock was released
+    assert again.returncode == 0 and "nothing new" in again.stdout
+
+
+def test_status_shows_the_last_pass_and_the_next_digest(project):
+    root, cfg = project
+    none = run_cli("-c", str(cfg), "status")
+    assert none.returncode == 0 and "no state yet" in none.stdout and not (root / "state").exists()
+    run_cli("-c", str(cfg), "--now", "2025-02-17T09:00:00+00:00", check=True)
+    proc = run_cli("-c", str(cfg), "--now", "2025-02-18T09:00:00+00:00", "status", check=True)
+    assert "last pass:    Mon 17 Feb 2025 09:00 Europe/London: 2 dump(s) read" in proc.stdout
+    assert "next digest:  2025-W08 (week of 17–23 February 2025), due Mon 24 Feb 2025 08:00" in proc.stdout
+    assert "last digest:  2025-W07: 21 post(s)" in proc.stdout
+    assert "stored:       2 dump(s) (0 skipped), 38 entries, 1 digest(s) mailed" in proc.stdout
+    data = json.loads(run_cli("-c", str(cfg), "--now", "2025-02-24T09:00:00+00:00", "status", "--json",
+                              check=True).stdout)
+    assert data["next_digest"] == {"period": "2025-W08", "week": "17–23 February 2025",
+                                   "due": "2025-02-24T08:00:00+00:00", "overdue": True}
+    assert data["counts"]["entries"] == 38 and data["undelivered"] == []
+
+
+def test_log_file_gets_the_summary_with_a_time(project):
+    root, cfg = project
+    log = root / "feeds.log"
+    proc = run_cli("-c", str(cfg), "--now", NOW, "--log-file", str(log), check=True)
+    assert "38 new" in proc.stdout and proc.stderr == ""
+    text = log.read_text(encoding="utf-8")
+    assert "INFO feeds: pass done: 2 dump(s) read" in text and text[:4].isdigit()
+    bad = run_cli("-c", str(cfg), "--log-file", str(root / "no" / "such" / "dir" / "x.log"))
+    assert bad.returncode == 2 and "--log-file" in bad.stderr

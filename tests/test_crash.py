@@ -1,0 +1,214 @@
+"""Crash safety: a real `python -m feeds` killed with SIGKILL at random moments of passes over a
+large input. After every kill, every file in out/ parses and the store passes
+`PRAGMA integrity_check`; when a pass completes, out/ is byte for byte what an
+uninterrupted pass writes. And two passes started at once: exactly one does the work.
+
+FEEDS_KILL_ROUNDS sets the number of kills (default 200), shared among as many
+workers as there are cores.
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from email import policy
+from pathlib import Path
+
+import feedparser
+import pytest
+from bs4 import BeautifulSoup
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "bench"))
+from bench import build_corpus  # noqa: E402
+
+NOW = "2025-02-24T09:00:00+00:00"  # the digest of 2025-W08 is due: it is mailed (to the outbox) too
+ROUNDS = int(os.environ.get("FEEDS_KILL_ROUNDS", "200"))
+BATCH = "300000"  # bytes: a pass stores the 40 dumps in about 15 batches, so kills land between them
+
+
+def _config(root: Path, corpus: Path) -> Path:
+    cfg = root / "feeds.toml"
+    cfg.write_text(f'[site]\ntitle = "Crash"\nurl = "https://example.org/"\ntimezone = "Europe/London"\n'
+                   f'[input]\npaths = ["{corpus}/*.txt"]\n[digest]\nrecipients = ["a@example.org", '
+                   f'"b@example.org"]\n[output]\ndir = "{root / "out"}"\n'
+                   f'[state]\npath = "{root / "state" / "feeds.sqlite3"}"\n', encoding="utf-8")
+    return cfg
+
+
+def _command(cfg: Path) -> list[str]:
+    return [sys.executable, "-m", "feeds", "-c", str(cfg), "--now", NOW, "-q"]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO), "FEEDS_BATCH_BYTES": BATCH}
+
+
+def _tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+class Checker:
+    """Checks the files that changed since it last looked (an unchanged file was checked then)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[Path, tuple[int, int]] = {}
+        self.checked = 0
+
+    def out(self, out: Path) -> None:
+        for path in out.rglob("*"):
+            if not path.is_file() or path.name.endswith(".tmp"):  # a killed write's leftover: swept next pass
+                continue
+            stamp = (path.stat().st_mtime_ns, path.stat().st_size)
+            if self.seen.get(path) == stamp:
+                continue
+            self.seen[path] = stamp
+            self.checked += 1
+            data = path.read_bytes()
+            if path.suffix == ".xml":
+                parsed = feedparser.parse(data)
+                assert parsed.bozo == 0, (path, parsed.get("bozo_exception"))
+                assert parsed.version == ("rss20" if path.name == "rss.xml" else "atom10"), path
+            elif path.suffix == ".html":
+                text = data.decode("utf-8")
+                assert text.rstrip().endswith("</html>"), f"{path} is cut short"
+                assert BeautifulSoup(text, "html.parser").find("body") is not None, path
+            elif path.suffix == ".eml":
+                msg = email.message_from_bytes(data, policy=policy.default)
+                assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"], path
+            else:
+                raise AssertionError(f"unexpected file {path}")
+
+    @staticmethod
+    def store(db: Path) -> None:
+        if not db.exists():
+            return
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if con.execute("PRAGMA user_version").fetchone()[0] == 0:
+                assert not tables  # killed before the schema was made: it is made whole or not at all
+            else:
+                assert {"entries", "dumps", "digests", "deliveries"} <= tables
+        finally:
+            con.close()
+
+
+def _worker(root: Path, corpus: Path, reference: dict[str, bytes], rounds: int, seed: int,
+            results: dict[str, object]) -> None:
+    rng = random.Random(seed)
+    cfg = _config(root, corpus)
+    out, db = root / "out", root / "state" / "feeds.sqlite3"
+    checker = Checker()
+    kills = completed = 0
+    try:
+        for _ in range(rounds):
+            proc = subprocess.Popen(_command(cfg), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            try:
+                proc.wait(timeout=rng.uniform(0.05, 1.4))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                kills += 1
+            else:  # the pass finished before the kill: its output must be the uninterrupted one
+                assert proc.returncode == 0, proc.stderr.read().decode()  # type: ignore[union-attr]
+                assert _tree(out) == reference, "a completed pass after kills differs from an uninterrupted one"
+                completed += 1
+                shutil.rmtree(out, ignore_errors=True)
+                shutil.rmtree(root / "state", ignore_errors=True)
+                checker.seen.clear()
+            finally:
+                if proc.stderr:
+                    proc.stderr.close()
+            checker.out(out)
+            checker.store(db)
+        # Finish: a normal pass completes whatever the last kill interrupted.
+        done = subprocess.run(_command(cfg), env=_env(), capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        checker.out(out)
+        checker.store(db)
+        assert _tree(out) == reference
+        results[f"worker {seed}"] = (kills, completed, checker.checked)
+    except BaseException as exc:  # reported by the test
+        results[f"worker {seed}"] = exc
+
+
+def test_sigkill_at_random_points_loses_nothing_and_breaks_nothing(tmp_path):
+    corpus = tmp_path / "corpus"
+    build_corpus(corpus, 40, seed=7, rebuild=True)
+    ref_root = tmp_path / "reference"
+    ref_root.mkdir()
+    ref = subprocess.run(_command(_config(ref_root, corpus)), env=_env(), capture_output=True, text=True,
+                         timeout=300)
+    assert ref.returncode == 0, ref.stderr
+    reference = _tree(ref_root / "out")
+    assert len([n for n in reference if n.startswith("posts/")]) == 800
+    assert sorted(n for n in reference if n.startswith("outbox/")) == [
+        "outbox/2025-W08/a@example.org.eml", "outbox/2025-W08/b@example.org.eml"]
+
+    workers = max(1, min(4, os.cpu_count() or 1))
+    results: dict[str, object] = {}
+    threads = []
+    for w in range(workers):
+        root = tmp_path / f"run{w}"
+        root.mkdir()
+        share = ROUNDS // workers + (1 if w < ROUNDS % workers else 0)
+        threads.append(threading.Thread(target=_worker, args=(root, corpus, reference, share, w, results)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    failures = {k: v for k, v in results.items() if isinstance(v, BaseException)}
+    if failures:
+        raise next(iter(failures.values()))
+    kills = sum(v[0] for v in results.values())  # type: ignore[index]
+    completed = sum(v[1] for v in results.values())  # type: ignore[index]
+    print(f"\n{kills} kills, {completed} passes completed between them, over {workers} worker(s)")
+    assert kills >= ROUNDS * 0.6 and completed >= 1
+    for w in range(workers):
+        assert not list((tmp_path / f"run{w}" / "out").rglob("*.tmp")), "temporary files left behind"
+
+
+def test_two_passes_started_at_once_one_does_the_work(tmp_path):
+    corpus = tmp_path / "corpus"
+    build_corpus(corpus, 40, seed=3, rebuild=True)
+    cfg = _config(tmp_path, corpus)
+    procs = [subprocess.Popen(_command(cfg), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes == [0, 75], outputs
+    loser = outputs[[p.returncode for p in procs].index(75)]
+    assert "another feeds pass is running" in loser[1] and loser[0] == ""
+    con = sqlite3.connect(tmp_path / "state" / "feeds.sqlite3")
+    assert con.execute("SELECT count(*) FROM entries").fetchone()[0] == 800
+    con.close()
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_sigterm_or_ctrl_c_stops_a_pass_at_a_safe_point(tmp_path, signal_name):
+    import signal as signals
+
+    corpus = tmp_path / "corpus"
+    build_corpus(corpus, 40, seed=5, rebuild=True)
+    cfg = _config(tmp_path, corpus)
+    proc = subprocess.Popen(_command(cfg)[:-1], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.6)  # into the pass
+    proc.send_signal(getattr(signals, signal_name))
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert "stopping at the next safe point" in stderr
+    Checker.store(tmp_path / "state" / "feeds.sqlite3")
+    again = subprocess.run(_command(cfg)[:-1], env=_env(), capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr  # the lock was released; the next pass completes the work
+    con = sqlite3.connect(tmp_path / "state" / "feeds.sqlite3")
+    assert con.execute("SELECT count(*) FROM entries").fetchone()[0] == 800
+    con.close()
