@@ -237,7 +237,12 @@ def _progress():
         if total < 20:
             return
         if not bar:
-            bar.append(tqdm(total=total, unit="dump", desc="reading dumps", file=sys.stderr, leave=False))
+            try:  # a terminal that reports no width (some ptys) would get no bar at all
+                width = os.get_terminal_size(sys.stderr.fileno()).columns or 80
+            except OSError:
+                width = 80
+            bar.append(tqdm(total=total, unit="dump", desc="reading dumps", file=sys.stderr, leave=False,
+                            ncols=min(width, 100)))
         bar[0].update(n - bar[0].n)
         if n == total:
             bar[0].close()

@@ -152,3 +152,67 @@ def test_an_input_path_that_matches_nothing_is_reported(tmp_path):
     (tmp_path / "feeds.toml").write_text('[input]\npaths = ["dumsp/*.txt"]\n')
     proc = run_cli("-c", str(tmp_path / "feeds.toml"), "--now", NOW, cwd=tmp_path)
     assert proc.returncode == 1 and "dumsp/*.txt: no file matches this path" in proc.stderr
+
+
+def test_a_dump_still_being_written_is_left_for_the_next_pass(tmp_path, monkeypatch):
+    page = ("A post that is being saved\n\nIts opening paragraph, long enough to read as prose in a dump.\n\n"
+            "Continue reading A post that is being saved\n")
+    cfg = make_site(tmp_path, {"growing": page[:60]})
+    dump = tmp_path / "dumps" / "growing.txt"
+    real_read = Path.read_bytes
+
+    def read_while_a_writer_appends(self: Path) -> bytes:  # the writer is not done when we read
+        data = real_read(self)
+        if self == dump and len(data) < len(page.encode()):
+            with open(self, "a", encoding="utf-8") as fh:
+                fh.write(page[60:])
+        return data
+
+    monkeypatch.setattr(Path, "read_bytes", read_while_a_writer_appends)
+    with Store(cfg.state.path) as store:
+        first = run_once(cfg, store, datetime(2025, 2, 17, 9, tzinfo=UTC))
+        assert first.waiting == 1 and first.dumps_read == 0 and store.count() == 0
+        assert "1 still being written" in first.summary() and not first.skipped
+        second = run_once(cfg, store, datetime(2025, 2, 17, 9, 5, tzinfo=UTC))
+        assert second.dumps_read == 1 and second.new == 1
+        [entry] = store.newest()
+        assert entry.entry.title == "A post that is being saved" and entry.entry.truncated
+
+
+def test_a_progress_bar_only_on_a_terminal(tmp_path):
+    import pty
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    sys.path.insert(0, str(REPO / "bench"))
+    from bench import build_corpus
+
+    build_corpus(tmp_path / "corpus", 25, seed=2, rebuild=True)
+    cfg = tmp_path / "feeds.toml"
+    cfg.write_text(f'[input]\npaths = ["{tmp_path}/corpus/*.txt"]\n[output]\ndir = "{tmp_path}/out"\n'
+                   f'[state]\npath = "{tmp_path}/state/s.sqlite3"\n', encoding="utf-8")
+    controller, terminal = pty.openpty()
+    import fcntl
+    import struct
+    import termios
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a 100-column terminal
+    proc = subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), "--now", NOW],
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL,
+                            stderr=terminal)
+    os.close(terminal)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        seen += chunk
+    proc.wait(timeout=120)
+    os.close(controller)
+    assert proc.returncode == 0 and b"reading dumps" in seen and b"/25 [" in seen
+    piped = run_cli("-c", str(cfg), "--now", NOW, "run", "--rebuild")
+    assert "reading dumps" not in piped.stderr  # not when stderr is a file or a pipe
