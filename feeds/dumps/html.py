@@ -1,0 +1,490 @@
+"""Read a saved HTML page (a blog's listing or a single post) into posts, with beautifulsoup4.
+
+Built on the conventions blog engines share, not on one theme:
+
+- a post is an `<article>`, an hAtom `.hentry`/`.h-entry`, a `.post`/`.type-post`, or a
+  schema.org `BlogPosting`/`Article`; comments, related-post and share widgets, sidebars
+  and navigation are not posts;
+- its title is the `.entry-title` (or `[itemprop=headline]`, `.post-title`, a heading with
+  a link); on a single post's page a title above the post (`h1.page-title`) counts too;
+- its URL is the title's link on a listing, the page's `rel=canonical` on a post's page;
+- its date is, in this order, `<time datetime>`, microformats `abbr.published[title]`,
+  `[itemprop=datePublished]`, `article:published_time`, JSON-LD `datePublished`, and a
+  date written in the post's byline or text (English, German, French, Spanish, Italian,
+  Dutch or Portuguese month names);
+- its author is the byline's name (`.byline-author`, `.fn`, `[itemprop=author]`,
+  a visible `rel=author` link);
+- its categories are the `rel=tag`/`rel=category` links, `.cat-links`, Blogger labels;
+- it is cut when the listing shows a "more" link ("Continue reading", "Read more",
+  "Weiterlesen", …) or an excerpt ending in "[…]".
+
+The parser is Python's `html.parser`: `lxml` nests sibling posts under unclosed tags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Iterable, Iterator
+from datetime import date
+from urllib.parse import urldefrag, urljoin
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+from feeds.errors import DumpError
+
+PARSER = "html.parser"
+
+_POST = ("article, .hentry, .h-entry, .type-post, div.post, li.post, [itemtype*='schema.org/BlogPosting'], "
+         "[itemtype*='schema.org/Article'], [itemtype*='schema.org/NewsArticle']")
+#: Class or id words of things that are not posts, nor part of one: comments, widgets, chrome.
+_NOT_POST_WORDS = {"respond", "related", "sidebar", "widget-area", "secondary", "navigation", "nav-links",
+                   "post-navigation", "breadcrumb", "breadcrumbs", "sharing", "share", "social", "likes",
+                   "author-info", "author-bio", "wpadminbar", "site-header", "site-footer", "masthead",
+                   "colophon", "nav-previous", "nav-next", "post-edit-link", "edit-link"}
+_NOT_POST_PARTS = ("comment", "sharedaddy", "relatedposts", "related-posts", "addtoany", "share-", "sharing-",
+                   "social-", "jetpack-likes", "like-post", "sidebar")
+_TITLE = (".entry-title, [itemprop=headline], .post-title, .p-name, .article-title, h1.title, h2.title, "
+          "h3.title")
+_BODY = (".entry-content, .e-content, .post-content, .post-body, .entry-body, [itemprop=articleBody], "
+         ".article-content, .entry-summary, .post-summary, .p-summary, .entry")
+_SUMMARY_CLASSES = {"entry-summary", "post-summary", "p-summary"}
+_DATE_CLASSES = re.compile(r"(^|[-_ ])(published|dt-published|entry-date|post-date|publishdate|date-published|"
+                           r"posted-on|entry-published|updated|date)([-_ ]|$)", re.I)
+_MORE = re.compile(r"^\s*(continue reading|read more|read the rest|more\b|weiterlesen|mehr\b|lire la suite|"
+                   r"la suite|leer m[aá]s|seguir leyendo|continua a leggere|leggi tutto|lees verder|"
+                   r"ler mais|continuar lendo)", re.I)
+_ELLIPSIS_END = re.compile(r"(\[\s*(\.\.\.|…)\s*\]|\[\s*more\s*\])\s*$", re.I)
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
+_BLOCK = {"p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+          "pre", "table", "thead", "tbody", "tr", "td", "th", "figure", "figcaption", "section", "article",
+          "header", "footer", "aside", "nav", "br", "hr", "address", "main", "details", "summary", "form",
+          "fieldset", "caption"}
+
+_MONTHS = {}
+for _names in (
+        "january february march april may june july august september october november december",
+        "jan feb mar apr may jun jul aug sep oct nov dec",
+        "januar februar märz april mai juni juli august september oktober november dezember",
+        "jänner feber maerz",
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+        "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
+        "januari februari maart april mei juni juli augustus september oktober november december",
+        "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro"):
+    words = _names.split()
+    if len(words) == 12:
+        _MONTHS.update({w: i + 1 for i, w in enumerate(words)})
+_MONTHS.update({"jänner": 1, "feber": 2, "maerz": 3, "sept": 9})
+_MONTH = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
+_TEXT_DATES = [  # (pattern, groups as day, month, year)
+    (re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\.?\s*(?:de\s+)?(?P<m>{_MONTH})\.?,?\s*(?:de\s+)?(?P<y>\d{{4}})\b",
+                re.I), None),
+    (re.compile(rf"\b(?P<m>{_MONTH})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b", re.I), None),
+    (re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b"), None),
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class HtmlPost:
+    title: str
+    url: str | None  # absolute
+    published: str | None  # as the page gives it: a machine-readable value, or the ISO date a text means
+    author: str | None
+    categories: tuple[str, ...]
+    body: str  # cleaned HTML, every URL absolute (see feeds.clean)
+    body_element: Tag | None = dataclasses.field(repr=False, compare=False, default=None)
+    truncated: bool = False
+    line: int = 1  # where the post starts in the file
+
+
+@dataclasses.dataclass(frozen=True)
+class HtmlPage:
+    kind: str  # "listing" or "post"
+    url: str | None  # the page's own URL (canonical), if it says
+    posts: tuple[HtmlPost, ...]
+
+
+def text_of(el: Tag | NavigableString | None) -> str:
+    """Visible text, whitespace (U+00A0 too) collapsed to single spaces; screen-reader labels left out."""
+    if el is None:
+        return ""
+    if isinstance(el, NavigableString):
+        return " ".join(str(el).split())
+    parts = []
+    for s in el.find_all(string=True):
+        if isinstance(s, Comment) or any(p.name in ("script", "style", "noscript", "template") or _hidden_label(p)
+                                         for p in s.parents if isinstance(p, Tag) and p is not el.parent):
+            continue
+        parts.append(str(s))
+    return " ".join("".join(parts).split())
+
+
+def _hidden_label(tag: Tag) -> bool:
+    return "screen-reader-text" in (tag.get("class") or []) or "sr-only" in (tag.get("class") or [])
+
+
+def _classes(tag: Tag) -> str:
+    return " ".join([*(tag.get("class") or []), _attr(tag, "id")])
+
+
+def _attr(tag: Tag, name: str) -> str:
+    """An attribute as one string ('' when absent)."""
+    value = tag.get(name)
+    if value is None:
+        return ""
+    return " ".join(value) if isinstance(value, list) else str(value)
+
+
+def _not_post(tag: Tag) -> bool:
+    for word in _classes(tag).lower().split():
+        if word in _NOT_POST_WORDS or any(part in word for part in _NOT_POST_PARTS):
+            return True
+    return False
+
+
+def _excluded(tag: Tag, stop: Tag | None = None) -> bool:
+    """Inside (or itself) a comment, widget, sidebar or navigation, below `stop`."""
+    for t in (tag, *tag.parents):
+        if t is stop or not isinstance(t, Tag) or t.name in ("body", "html", "[document]"):
+            return False
+        if t.name in ("aside", "nav") or _not_post(t):
+            return True
+    return False
+
+
+def _inline_hidden(tag: Tag) -> bool:
+    return any(isinstance(t, Tag) and re.search(r"display\s*:\s*none", _attr(t, "style"), re.I)
+               for t in (tag, *tag.parents))
+
+
+def _within(scope: Tag, selector: str) -> Iterator[Tag]:
+    for tag in scope.select(selector):
+        if not _excluded(tag, stop=scope):
+            yield tag
+
+
+# -- the page -----------------------------------------------------------------------------
+
+def read_html(path: str, data: bytes) -> HtmlPage:
+    """A saved page's posts. Raises DumpError when it has none."""
+    soup = BeautifulSoup(data, PARSER)
+    if soup.find("html") is None and soup.find("body") is None and not soup.find(True):
+        raise DumpError(path, "not an HTML page")
+    base = _base_url(soup)
+    canonical = _link(soup, "canonical", base) or _meta(soup, "og:url")
+    ld = list(_json_ld(soup))
+    candidates = _candidates(soup)
+    is_post = _is_single(soup, candidates, canonical)
+    posts: list[HtmlPost] = []
+    if is_post:
+        container = candidates[0] if candidates else next(iter(_post_elements(soup)), None)
+        post = _single(soup, container, canonical or base, ld)
+        if post:
+            posts.append(post)
+    else:
+        for c in candidates:
+            post = _listed(c, canonical or base)
+            if post:
+                posts.append(post)
+    if not posts:
+        raise DumpError(path, "no posts found in this HTML page (no article, .hentry or .post with a title)")
+    return HtmlPage("post" if is_post else "listing", canonical, tuple(posts))
+
+
+def _base_url(soup: BeautifulSoup) -> str | None:
+    canonical = _link(soup, "canonical", None) or _meta(soup, "og:url")
+    base = soup.find("base", href=True)
+    if isinstance(base, Tag):
+        return urljoin(canonical or "", str(base["href"]))
+    return canonical
+
+
+def _link(soup: BeautifulSoup, rel: str, base: str | None) -> str | None:
+    for link in soup.find_all("link", href=True):
+        if rel in [r.lower() for r in (link.get("rel") or [])]:
+            return urljoin(base or "", str(link["href"]).strip())
+    return None
+
+
+def _meta(soup: BeautifulSoup, name: str) -> str | None:
+    tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
+    value = tag.get("content") if isinstance(tag, Tag) else None
+    return str(value).strip() if value else None
+
+
+def _json_ld(soup: BeautifulSoup) -> Iterator[dict]:
+    for script in soup.find_all("script", type="application/ld+json"):
+        try:
+            data = json.loads(script.string or "")
+        except ValueError:
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, dict):
+                if "@graph" in item and isinstance(item["@graph"], list):
+                    stack += item["@graph"]
+                types = item.get("@type")
+                types = types if isinstance(types, list) else [types]
+                if any(t in ("BlogPosting", "Article", "NewsArticle", "Posting") for t in types):
+                    yield item
+
+
+def _post_elements(soup: BeautifulSoup) -> list[Tag]:
+    """The outermost post elements, in page order."""
+    found = [t for t in soup.select(_POST) if not _excluded(t)]
+    chosen = set(map(id, found))
+    return [t for t in found if not any(id(p) in chosen for p in t.parents)]
+
+
+def _candidates(soup: BeautifulSoup) -> list[Tag]:
+    """The outermost post elements that have a title: the posts of a listing."""
+    return [t for t in _post_elements(soup) if _title_element(t) is not None]
+
+
+def _is_single(soup: BeautifulSoup, candidates: list[Tag], canonical: str | None) -> bool:
+    body = soup.find("body")
+    classes = set(body.get("class") or []) if isinstance(body, Tag) else set()
+    if classes & {"home", "blog", "archive", "category", "tag", "search", "paged"}:
+        return False
+    if classes & {"single", "single-post", "singular"} or _meta(soup, "og:type") == "article":
+        return len(candidates) <= 1 or True
+    if len(candidates) > 1:
+        return False
+    if not candidates:
+        return True
+    link = _title_link(candidates[0])
+    return link is None or (canonical is not None and _same_url(link, canonical))
+
+
+def _same_url(a: str, b: str) -> bool:
+    return urldefrag(a)[0].rstrip("/") == urldefrag(b)[0].rstrip("/")
+
+
+# -- one post -----------------------------------------------------------------------------
+
+def _title_element(scope: Tag) -> Tag | None:
+    for tag in _within(scope, _TITLE):
+        if text_of(tag):
+            return tag
+    for tag in _within(scope, "h1, h2, h3"):
+        if tag.find("a", href=True) and text_of(tag):
+            return tag
+    return None
+
+
+def _title_link(container: Tag) -> str | None:
+    title = _title_element(container)
+    if title is None:
+        return None
+    a = title if title.name == "a" else title.find("a", href=True) or title.find_parent("a", href=True)
+    if isinstance(a, Tag) and a.get("href"):
+        return str(a["href"]).strip()
+    bookmark = container.find("a", rel="bookmark", href=True)
+    return str(bookmark["href"]).strip() if isinstance(bookmark, Tag) else None
+
+
+def _listed(container: Tag, base: str | None) -> HtmlPost | None:
+    title_el = _title_element(container)
+    if title_el is None:
+        return None
+    href = _title_link(container)
+    found = _body_element(container, title_el)
+    body_el = _without_furniture(found, whole_post=found is container) if found is not None else None
+    return HtmlPost(
+        title=text_of(title_el), url=urljoin(base or "", href) if href else None,
+        published=_published(container), author=_author(container), categories=_categories(container),
+        body=str(body_el) if body_el else "", body_element=body_el,
+        truncated=_truncated(container, found), line=container.sourceline or 1)
+
+
+def _single(soup: BeautifulSoup, container: Tag | None, url: str | None, ld: list[dict]) -> HtmlPost | None:
+    main = container or soup.find("main") or soup.find("body") or soup
+    title_el = _title_element(container) if container is not None else None
+    title = text_of(title_el) if title_el is not None else ""
+    if not title:
+        title_el = next((t for t in soup.select("h1.page-title, h1.post-title, h1") if not _excluded(t)
+                         and not re.search(r"site-title|logo|brand", _classes(t), re.I)), None)
+        title = text_of(title_el) if title_el is not None else ""
+    if not title:
+        title = next((str(i.get("headline")) for i in ld if i.get("headline")), "") or _meta(soup, "og:title") or ""
+        title = " ".join(title.split())
+    if not title:
+        return None
+    # Byline, date and categories may sit above the post, beside its title: look from the
+    # element that holds both.
+    scope = _common_ancestor(title_el, container) if title_el is not None and container is not None else main
+    published = _published(main) or (_published(scope) if scope is not main else None) \
+        or _meta(soup, "article:published_time") \
+        or next((str(i["datePublished"]) for i in ld if i.get("datePublished")), None)
+    author = _author(main) or (_author(scope) if scope is not main else None) or _ld_author(ld) \
+        or _meta(soup, "author")
+    categories = _categories(main) or (_categories(scope) if scope is not main else ())
+    body_el = _body_element(main, title_el)
+    body_el = _without_furniture(body_el, whole_post=body_el is main) if body_el is not None else None
+    return HtmlPost(title=title, url=url, published=published, author=author, categories=categories,
+                    body=str(body_el) if body_el else "", body_element=body_el, truncated=False,
+                    line=(container or main).sourceline or 1)
+
+
+def _without_furniture(body: Tag, whole_post: bool) -> Tag:
+    """A copy of a body element without widgets, comments, scripts and forms; for a post
+    element with no content element of its own, also without its title, header and footer."""
+    copy = BeautifulSoup(str(body), PARSER).find(body.name) or body
+    assert isinstance(copy, Tag)
+    doomed = copy.find_all(["script", "style", "noscript", "template", "form", "aside", "nav"])
+    if whole_post:
+        doomed += copy.find_all(["header", "footer"]) + copy.select(_TITLE)
+    doomed += [t for t in copy.find_all(True) if _not_post(t)]
+    for tag in doomed:
+        if not tag.decomposed:
+            tag.decompose()
+    return copy
+
+
+def _common_ancestor(a: Tag, b: Tag) -> Tag:
+    chain = [a, *a.parents]
+    ids = {id(t) for t in chain}
+    for t in (b, *b.parents):
+        if id(t) in ids and isinstance(t, Tag):
+            return t
+    return b
+
+
+def _ld_author(ld: list[dict]) -> str | None:
+    for item in ld:
+        author = item.get("author")
+        author = author[0] if isinstance(author, list) and author else author
+        name = author.get("name") if isinstance(author, dict) else author
+        if isinstance(name, str) and name.strip():
+            return " ".join(name.split())
+    return None
+
+
+def _body_element(container: Tag, title_el: Tag | None) -> Tag | None:
+    for tag in _within(container, _BODY):
+        if title_el is not None and (tag is title_el or title_el in tag.descendants and tag.name != "div"):
+            continue
+        return tag
+    return container
+
+
+# -- fields -------------------------------------------------------------------------------
+
+def _published(scope: Tag) -> str | None:
+    """The post's publication date as the page gives it."""
+    times = [t for t in _within(scope, "time[datetime]") if _ISO.match(str(t["datetime"]).strip())]
+    preferred = [t for t in times if _DATE_CLASSES.search(_classes(t)) and "updated" not in _classes(t)]
+    for t in preferred or times:
+        return str(t["datetime"]).strip()
+    for abbr in _within(scope, "abbr.published[title], abbr.dt-published[title]"):
+        if _ISO.match(str(abbr["title"]).strip()):
+            return str(abbr["title"]).strip()
+    for tag in _within(scope, "[itemprop=datePublished]"):
+        value = str(tag.get("content") or tag.get("datetime") or "").strip()
+        if _ISO.match(value):
+            return value
+        day = parse_text_date(text_of(tag))
+        if day:
+            return day.isoformat()
+    for tag in _within(scope, "[class]"):
+        if _DATE_CLASSES.search(" ".join(tag.get("class") or [])) and tag.name not in ("article", "body"):
+            day = parse_text_date(text_of(tag))
+            if day:
+                return day.isoformat()
+    return None
+
+
+def parse_text_date(text: str) -> date | None:
+    """The first calendar date written in `text`, in one of the month-name languages above."""
+    for pattern, _ in _TEXT_DATES:
+        m = pattern.search(text)
+        if not m:
+            continue
+        month = m["m"]
+        number = int(month) if month.isdigit() else _MONTHS.get(month.lower().rstrip("."))
+        try:
+            return date(int(m["y"]), number or 0, int(m["d"]))
+        except (ValueError, TypeError):
+            continue
+    return None
+
+
+_BYLINE = re.compile(r"^\s*(posted|written|published|publiziert|geschrieben|verfasst|publié|escrito|publicado|"
+                     r"scritto|pubblicato|geplaatst)?\s*(by|von|par|por|da|door)\s+", re.I)
+
+
+def _author(scope: Tag) -> str | None:
+    for selector in (".byline-author", "[itemprop=author] [itemprop=name]", "[itemprop=author]", ".author .fn",
+                     ".vcard .fn", ".fn", ".p-author", ".entry-author", "a[rel~=author]", ".author", ".byline"):
+        for tag in _within(scope, selector):
+            if _inline_hidden(tag):
+                continue
+            name = text_of(tag)
+            if selector in (".byline-author", ".byline", ".author", ".entry-author"):
+                name = _BYLINE.sub("", name).split(",")[0].strip()
+            if name and len(name) <= 80 and not re.match(r"(view|all) (all )?posts", name, re.I):
+                return name
+    return None
+
+
+def _categories(scope: Tag) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for tag in _within(scope, "a[rel], .cat-links a, .tags-links a, .post-categories a, a.label, .entry-terms a, "
+                              "[itemprop=keywords] a"):
+        rel = [r.lower() for r in (tag.get("rel") or [])]
+        if tag.name == "a" and tag.get("rel") and not {"tag", "category"} & set(rel):
+            continue
+        name = text_of(tag)
+        if name and name not in seen:
+            seen[name] = None
+    return tuple(seen)
+
+
+def _truncated(container: Tag, body: Tag | None) -> bool:
+    own = _title_link(container)
+    for a in _within(container, "a"):
+        classes = " ".join(a.get("class") or [])
+        if "more-link" in classes or "read-more" in classes or "more" == classes:
+            return True
+        href = _attr(a, "href").strip()
+        if _MORE.match(text_of(a)) and own and href and _same_url(urljoin(own, href), own):
+            return True
+    if body is not None and set(body.get("class") or []) & _SUMMARY_CLASSES:
+        return True
+    return bool(body is not None and _ELLIPSIS_END.search(text_of(body)))
+
+
+# -- text, for tests and for the stored plain text ----------------------------------------
+
+def block_texts(el: Tag) -> list[str]:
+    """The text of an element as a browser lays it out: one string per block, inline runs joined."""
+    blocks: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        text = " ".join("".join(current).split())
+        if text:
+            blocks.append(text)
+        current.clear()
+
+    def walk(node: Iterable) -> None:
+        for child in node:
+            if isinstance(child, Comment):
+                continue
+            if isinstance(child, NavigableString):
+                current.append(str(child))
+            elif isinstance(child, Tag):
+                if child.name in ("script", "style", "noscript", "template"):
+                    continue
+                if child.name in _BLOCK:
+                    flush()
+                    walk(child.children)
+                    flush()
+                else:
+                    walk(child.children)
+    walk([el])
+    flush()
+    return blocks
