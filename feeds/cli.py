@@ -97,8 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
                                          "state nor out/.")
     inspect.add_argument("paths", nargs="+", metavar="PATH", help="dump files")
     inspect.add_argument("--json", action="store_true",
-                         help="one JSON object per post per line: dump, title, start_line, end_line, "
-                              "truncated, slug, published, date_source, position")
+                         help="one JSON object per post per line: dump, title, url, published, date_source, "
+                              "author, categories, truncated, start_line, end_line, slug, position")
 
     dig = sub.add_parser(
         "digest", parents=[common], help="render, preview or send the weekly digest email",

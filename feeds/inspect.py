@@ -42,6 +42,7 @@ def inspect_paths(cfg: Config, paths: Sequence[str], now: datetime) -> tuple[lis
                 "end_line": p.end_line, "truncated": p.truncated, "slug": slugs[key],
                 "published": published.astimezone(cfg.site.tz).isoformat(timespec="seconds"),
                 "date_source": source, "key": key, "paragraphs": len(p.body),
-                "words": sum(len(b.text.split()) for b in p.body),
+                "words": sum(len(b.text.split()) for b in p.body), "url": p.url, "author": p.author,
+                "categories": list(p.categories),
             })
     return rows, errors

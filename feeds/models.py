@@ -50,6 +50,10 @@ class Post:
     body: tuple[Block, ...]
     position: int  # 0 for the newest (topmost) post of its page
     url: str | None = None  # the post's original URL, when a dump gives it (HTML dumps)
+    published: datetime | None = None  # the date the dump gives (HTML dumps): date_source "explicit"
+    author: str | None = None
+    categories: tuple[str, ...] = ()
+    html: str | None = None  # the body as cleaned HTML (HTML dumps); None: made from the blocks
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -69,6 +73,8 @@ class Entry:
     date_source: DateSource
     first_seen: datetime
     source: str  # "<dump>:<line>" of the copy the entry's text comes from
+    author: str | None = None  # as an HTML dump names it; None: the site's author
+    categories: tuple[str, ...] = ()  # categories and tags, as an HTML dump lists them
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -15,14 +15,18 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from feeds import __version__, dates, digest, mail
+from feeds.clean import clean_html
 from feeds.config import Config
 from feeds.digest import Renderer
+from feeds.dumps.html import block_texts, read_html
 from feeds.dumps.text import read_text
 from feeds.errors import DumpError
-from feeds.models import DATE_SOURCE_RANK, Entry, Post
+from feeds.models import DATE_SOURCE_RANK, Block, Entry, Post
 from feeds.normalise import body_text, identity, mint_id, slugify, summarise, unique_slug
 from feeds.publish import FEED_FILES, DigestItem, Publisher, write_if_changed
 from feeds.segment import segment
@@ -152,24 +156,62 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
         yield parsed
 
 
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+
+
 def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: datetime,
                record: DumpRecord | None = None) -> _Parsed:
     """One dump's bytes → its posts and the dates they mention. Raises DumpError."""
-    dump = read_text(path, data=data)
-    seg = segment(path, dump.blocks, config.input.marker, config.input.chrome)
-    if not seg.posts:
-        raise DumpError(path, "no posts found (no title followed by text, and no "
-                              f"'{config.input.marker} <title>' lines)")
-    for w in dump.warnings:
-        log.warning("%s", w)
-    for note in seg.notes:
-        log.info("%s: %s", path, note)
-    if seg.chrome:
-        log.debug("%s: left out as site chrome: lines %s", path, ", ".join(str(b.line) for b in seg.chrome))
     latest = min(mtime, now)
-    mentions = tuple(tuple(dates.post_mentions([p.title, *(b.text for b in p.body)])) for p in seg.posts)
-    record = record or DumpRecord(path, len(data), 0, dump.sha256, "ok", 0, None)
-    return _Parsed(path, dataclasses.replace(record, posts=len(seg.posts)), seg.posts, mentions, latest)
+    if path.lower().endswith(HTML_SUFFIXES):
+        posts: tuple[Post, ...] = html_posts(path, data, config, latest)
+    else:
+        dump = read_text(path, data=data)
+        seg = segment(path, dump.blocks, config.input.marker, config.input.chrome)
+        if not seg.posts:
+            raise DumpError(path, "no posts found (no title followed by text, and no "
+                                  f"'{config.input.marker} <title>' lines)")
+        for w in dump.warnings:
+            log.warning("%s", w)
+        for note in seg.notes:
+            log.info("%s: %s", path, note)
+        if seg.chrome:
+            log.debug("%s: left out as site chrome: lines %s", path, ", ".join(str(b.line) for b in seg.chrome))
+        posts = seg.posts
+    mentions = tuple(tuple(dates.post_mentions([p.title, *(b.text for b in p.body)])) for p in posts)
+    record = record or DumpRecord(path, len(data), 0, hashlib.sha256(data).hexdigest(), "ok", 0, None)
+    return _Parsed(path, dataclasses.replace(record, posts=len(posts)), posts, mentions, latest)
+
+
+def html_posts(path: str, data: bytes, config: Config, latest: datetime) -> tuple[Post, ...]:
+    """The posts of a saved HTML page, their bodies cleaned and their dates read."""
+    page = read_html(path, data)
+    tz = config.site.tz
+    posts = []
+    for i, hp in enumerate(page.posts):
+        texts = block_texts(hp.body_element) if hp.body_element is not None else []
+        posts.append(Post(
+            dump=path, title=hp.title, start_line=hp.line, end_line=hp.line, truncated=hp.truncated,
+            body=tuple(Block(hp.line, t) for t in texts), position=i, url=hp.url,
+            published=explicit_time(hp.published, tz, latest, i), author=hp.author, categories=hp.categories,
+            html=clean_html(hp.body, hp.url or page.url) if hp.body else ""))
+    return tuple(posts)
+
+
+def explicit_time(value: str | None, tz: ZoneInfo, latest: datetime, rank: int) -> datetime | None:
+    """A date an HTML page gives, as an aware time: a time without a zone is in the site's;
+    a date alone is at noon (minus the post's rank in minutes, to keep the page's order),
+    never after the dump was written."""
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            day = datetime.fromisoformat(value).date()
+            return min(datetime.combine(day, dt_time(12), tzinfo=tz) - timedelta(minutes=rank), latest)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
 def _unchanged(old: DumpRecord, report: Report) -> None:
@@ -199,17 +241,25 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
         for k in keys:
             latest_of[k] = min(latest_of.get(k, d.latest), d.latest)
     stored = store.get_many(list(mentions))
+    explicit: dict[str, datetime] = {}  # dates an HTML dump gives
+    for d, keys in zip(parsed, pages, strict=True):
+        for p, k in zip(d.posts, keys, strict=True):
+            if p.published is not None:
+                explicit.setdefault(k, p.published)
     out: dict[str, tuple[datetime, str]] = {}
     tz = config.site.tz
     for group in _linked(pages):
         order = dates.merge_orders(group)
-        known = [stored[k].entry.published.astimezone(tz).date()
+        known = [explicit[k].astimezone(tz).date() if k in explicit
+                 else stored[k].entry.published.astimezone(tz).date()
                  if k in stored and stored[k].entry.date_source != "first-seen" else None for k in order]
         latest = [latest_of[k] for k in order]
         days = dates.infer([mentions[k] for k in order], [t.astimezone(tz).date() for t in latest], known)
         times = dates.at_page_time(days, tz, latest)
         for rank, (k, t) in enumerate(zip(order, times, strict=True)):
-            if t is None:  # nothing to go on: when it was first seen (its dump written), in page order
+            if k in explicit:
+                out[k] = (explicit[k], "explicit")
+            elif t is None:  # nothing to go on: when it was first seen (its dump written), in page order
                 out[k] = (latest_of[k] - timedelta(seconds=rank), "first-seen")
             else:
                 out[k] = (t, "inferred")
@@ -277,11 +327,19 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
             entry = old.entry
             replace_text = _fuller(post.truncated, text, old)
             better_date = DATE_SOURCE_RANK[source] > DATE_SOURCE_RANK[entry.date_source]
-            if not (replace_text or better_date):
+            # An HTML copy names the post's URL, author and categories: they are kept.
+            more: dict[str, object] = {k: v for k, v in (("author", post.author), ("categories", post.categories))
+                    if v and v != getattr(entry, k)}
+            new_url = post.url is not None and post.url != old.url
+            if not (replace_text or better_date or more or new_url):
                 continue
             if replace_text:
                 entry = _entry(post, key, entry.slug, entry.id, text, entry.published,
                                max(now, entry.published), entry.date_source, entry.first_seen, d.path)
+                more = {"author": post.author or old.entry.author,
+                        "categories": post.categories or old.entry.categories, **more}
+            if more:
+                entry = dataclasses.replace(entry, **more)  # type: ignore[arg-type]
             if better_date:
                 months.add(entry.published.astimezone(tz).strftime("%Y-%m"))
                 entry = dataclasses.replace(entry, published=published,
@@ -304,10 +362,11 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
 def _entry(post: Post, key: str, slug: str, id_: str, text: str, published: datetime,
            updated: datetime, source: str, first_seen: datetime, dump: str) -> Entry:
     return Entry(key=key, id=id_, slug=slug, title=" ".join(post.title.split()),
-                 source_html=None, summary=summarise(b.text for b in post.body),
+                 source_html=post.html, summary=summarise(b.text for b in post.body),
                  text=text, truncated=post.truncated, published=published, updated=updated,
                  date_source=source,  # type: ignore[arg-type]
-                 first_seen=first_seen, source=f"{dump}:{post.start_line}")
+                 first_seen=first_seen, source=f"{dump}:{post.start_line}", author=post.author,
+                 categories=post.categories)
 
 
 # -- stage 4: publish ---------------------------------------------------------------------

@@ -108,10 +108,10 @@ class Publisher:
         """The body as HTML: as the dump gave it, or paragraphs and lists made from the text."""
         return entry.source_html if entry.source_html is not None else body_html(blocks_from_text(entry.text))
 
-    def content(self, entry: Entry) -> str:
-        """The body for a feed: a cut post ends with a link to its page."""
+    def content(self, entry: Entry, url: str | None = None) -> str:
+        """The body for a feed: a cut post ends with a link to where it is whole (or to its page)."""
         if entry.truncated:
-            return continue_link(self.body(entry), entry.title, self.config.url(self.page_path(entry)),
+            return continue_link(self.body(entry), entry.title, url or self.config.url(self.page_path(entry)),
                                  self.config.input.marker)
         return self.body(entry)
 
@@ -131,6 +131,9 @@ class Publisher:
         fg.generator("feeds", version=__version__)
         newest = max((e.updated for e, _ in entries), default=datetime(1970, 1, 1, tzinfo=UTC))
         fg.updated(self.local(newest))
+        authors = kind == "rss.xml" and any(e.author for e, _ in entries)
+        if authors:  # RSS's <author> wants an email address: a name goes in <dc:creator>
+            fg.load_extension("dc", atom=False, rss=True)
         for entry, url in entries:
             fe = fg.add_entry(order="append")
             fe.id(entry.id)
@@ -138,8 +141,14 @@ class Publisher:
             fe.link(href=self.link(entry, url), rel="alternate", type="text/html")
             fe.published(self.local(entry.published))
             fe.updated(self.local(entry.updated))
+            if entry.author and kind == "atom.xml":
+                fe.author({"name": entry.author})
+            elif entry.author and authors:
+                fe.dc.dc_creator(entry.author)
+            for name in entry.categories:
+                fe.category(term=name)
             fe.summary(entry.summary)
-            fe.content(self.content(entry), type="html")  # after summary(): keeps type="html"
+            fe.content(self.content(entry, url), type="html")  # after summary(): keeps type="html"
         if kind == "atom.xml":
             return fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
         fg.ttl(60)

@@ -8,6 +8,7 @@ stored as ISO 8601 in UTC so that they sort as text.
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -102,6 +103,11 @@ MIGRATIONS: list[str] = [
         updated TEXT NOT NULL,
         PRIMARY KEY (period, recipient)
     );
+    """,
+    # 3: what HTML dumps tell of a post
+    """
+    ALTER TABLE entries ADD COLUMN author TEXT;
+    ALTER TABLE entries ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';  -- a JSON list of names
     """,
 ]
 
@@ -217,7 +223,7 @@ class Store:
             truncated=bool(row["truncated"]), published=from_iso(row["published"]),
             updated=from_iso(row["updated"]), date_source=row["date_source"],
             first_seen=from_iso(row["first_seen"]),
-            source=row["source"])
+            source=row["source"], author=row["author"], categories=tuple(json.loads(row["categories"])))
         return StoredEntry(entry, row["url"])
 
     def get_many(self, keys: Sequence[str]) -> dict[str, StoredEntry]:
@@ -238,7 +244,7 @@ class Store:
         return {r[0] for r in rows}
 
     _PUT_COLUMNS = ("key", "id", "slug", "title", "source_html", "summary", "text", "truncated", "published",
-                    "updated", "date_source", "first_seen", "url", "source", "month")
+                    "updated", "date_source", "first_seen", "url", "source", "month", "author", "categories")
     _PUT_SQL = (f"INSERT INTO entries ({', '.join(_PUT_COLUMNS)}) VALUES ({', '.join('?' * len(_PUT_COLUMNS))}) "
                 "ON CONFLICT (key) DO UPDATE SET "
                 + ", ".join(f"{c} = excluded.{c}" for c in _PUT_COLUMNS
@@ -249,7 +255,8 @@ class Store:
         e = entry
         self.db.execute(self._PUT_SQL, (
             e.key, e.id, e.slug, e.title, e.source_html, e.summary, e.text, int(e.truncated), iso(e.published),
-            iso(e.updated), e.date_source, iso(e.first_seen), url, e.source, month))
+            iso(e.updated), e.date_source, iso(e.first_seen), url, e.source, month, e.author,
+            json.dumps(list(e.categories), ensure_ascii=False)))
 
     def replace_sightings(self, dump: str, rows: Sequence[tuple[str, int, int, int, bool]]) -> None:
         """Where each post of a dump was seen: (key, position, start line, end line, cut)."""

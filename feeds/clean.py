@@ -1,0 +1,74 @@
+"""Make a post's body HTML safe and self-contained for feeds and mail. The only module that
+imports nh3 (the Ammonia sanitiser): it removes scripts, styles, event handlers and anything
+not on its allow-list; before that, this module turns embeds into links, resolves lazy-loaded
+images, drops tracking pixels and makes every URL absolute against the page's URL.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+import nh3
+from bs4 import BeautifulSoup, Tag
+
+_LAZY = ("data-src", "data-lazy-src", "data-original", "data-orig-file", "data-medium-file", "data-large-file")
+_URL_ATTRS = {"a": "href", "img": "src", "source": "src", "video": "src", "audio": "src", "area": "href",
+              "q": "cite", "blockquote": "cite", "del": "cite", "ins": "cite"}
+_TAGS = set(nh3.ALLOWED_TAGS) - {"header", "footer", "nav", "aside", "article", "map", "area"}
+_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"},
+               "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan", "scope"}, "time": {"datetime"},
+               "abbr": {"title"}, "ol": {"start"}, "blockquote": {"cite"}, "q": {"cite"}}
+
+
+def clean_html(html: str, base: str | None) -> str:
+    """Body HTML for a feed or an email: sanitised, embeds as links, every URL absolute."""
+    soup = BeautifulSoup(html, "html.parser")
+    for frame in soup.find_all(["iframe", "embed", "object", "video", "audio"]):
+        src = _first(frame, ("src", "data-src", "data")) or _first(frame.find("source"), ("src",))
+        if src:
+            link = soup.new_tag("a", href=_absolute(src, base))
+            link.string = f"Embedded content: {_absolute(src, base)}"
+            para = soup.new_tag("p")
+            para.append(link)
+            frame.replace_with(para)
+        else:
+            frame.decompose()
+    for img in soup.find_all("img"):
+        lazy = _first(img, _LAZY)
+        src = str(img.get("src") or "")
+        if lazy and (not src or str(src).startswith("data:") or "placeholder" in str(src) or "blank" in str(src)):
+            img["src"] = lazy
+        if not img.get("src") and img.get("srcset"):
+            img["src"] = str(img["srcset"]).split(",")[0].split()[0]
+        if _pixel(img):
+            img.decompose()
+    for tag in soup.find_all(True):
+        attr = _URL_ATTRS.get(tag.name)
+        if attr and tag.get(attr):
+            tag[attr] = _absolute(str(tag[attr]), base)
+    return nh3.clean(str(soup), tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
+                     link_rel="noopener noreferrer", strip_comments=True).strip()
+
+
+def _first(tag: Tag | None, names: tuple[str, ...]) -> str | None:
+    if not isinstance(tag, Tag):
+        return None
+    for name in names:
+        value = tag.get(name)
+        if value:
+            return str(value).strip()
+    return None
+
+
+def _absolute(url: str, base: str | None) -> str:
+    url = url.strip()
+    if url.startswith("#") or not base:
+        return urljoin(base or "", url) if base else url
+    return urljoin(base, url)
+
+
+def _pixel(img: Tag) -> bool:
+    """A tracking pixel: an image of one pixel or less."""
+    sizes = [str(img.get(a) or "") for a in ("width", "height")]
+    return all(re.fullmatch(r"[01](px)?", s.strip()) for s in sizes) and any(sizes)

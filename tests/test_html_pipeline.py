@@ -1,0 +1,106 @@
+"""HTML dumps through a whole pass: with the seeds, into valid feeds with clean content."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import feedparser
+import pytest
+from bs4 import BeautifulSoup
+from conftest import REPO, SEEDS, run_cli, write_config
+
+HTML = sorted((REPO / "tests" / "html").glob("*.html"))
+NOW = "2025-03-01T09:00:00+00:00"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("html")
+    (root / "dumps").mkdir()
+    for f in [*SEEDS, *HTML]:
+        shutil.copy(f, root / "dumps" / f.name)
+    cfg = write_config(root, [str(root / "dumps" / "*.txt"), str(root / "dumps" / "*.html")])
+    cfg.write_text(cfg.read_text().replace("[output]\n", "[output]\nmax_entries = 200\n"), encoding="utf-8")
+    proc = run_cli("-c", str(cfg), "--now", NOW)
+    assert proc.returncode == 0, proc.stderr
+    return root
+
+
+def _expected() -> dict[str, dict]:
+    posts = {}
+    for f in HTML:
+        for p in json.loads(f.with_suffix(".expected.json").read_text(encoding="utf-8"))["posts"]:
+            posts[p["title"]] = p
+    return posts
+
+
+@pytest.mark.parametrize("name", ["atom.xml", "rss.xml"])
+def test_feeds_are_valid_and_content_is_clean(built, name):
+    parsed = feedparser.parse((built / "out" / name).read_bytes())
+    assert parsed.bozo == 0 and len(parsed.entries) == 38 + len(_expected())
+    for e in parsed.entries:
+        html = e.content[0].value if "content" in e else e.summary
+        soup = BeautifulSoup(html, "html.parser")
+        assert not soup.find(["script", "iframe", "style", "object", "embed"]), e.title
+        assert not any(t.has_attr(a) and a.startswith("on") for t in soup.find_all(True) for a in t.attrs), e.title
+        for tag in soup.find_all(["a", "img"]):
+            url = tag.get("href") or tag.get("src")
+            if url:
+                assert url.startswith(("http://", "https://", "mailto:")), (e.title, url)
+
+
+def test_html_posts_keep_their_url_date_author_and_categories(built):
+    parsed = feedparser.parse((built / "out" / "atom.xml").read_bytes())
+    by_title = {e.title: e for e in parsed.entries}
+    for title, want in _expected().items():
+        e = by_title[title]
+        assert e.link == want["url"]
+        assert e.get("author") == want["author"]
+        assert [t.term for t in e.get("tags", [])] == want["categories"]
+        if want["published"] and len(want["published"]) > 10:
+            assert e.published_parsed is not None
+            from datetime import datetime
+            assert datetime.fromisoformat(e.published) == datetime.fromisoformat(want["published"])
+        elif want["published"]:
+            assert e.published.startswith(want["published"])
+
+
+def test_youtube_embeds_become_links(built):
+    parsed = feedparser.parse((built / "out" / "atom.xml").read_bytes())
+    demo = [e for e in parsed.entries if "echte-demokratie" in e.link]
+    bodies = " ".join(e.content[0].value for e in demo)
+    assert "Embedded content: " in bodies and "<iframe" not in bodies
+
+
+def test_a_post_in_a_text_dump_and_an_html_dump_is_one_entry(tmp_path):
+    html = REPO / "tests" / "html" / "listing-echte-demokratie-blog.html"
+    (tmp_path / "dumps").mkdir()
+    shutil.copy(html, tmp_path / "dumps" / html.name)
+    # The listing shows only the opening of this post; a text dump of the site has it whole.
+    whole = "\n\n".join(["Sei doch nicht so negativ!", *[f"Absatz {i}: Ein ganzer Text, der hier vollständig "
+                                                          "steht und weiter geht als der Auszug." for i in range(8)]])
+    (tmp_path / "dumps" / "text.txt").write_text(whole + "\n", encoding="utf-8")
+    cfg = write_config(tmp_path, [str(tmp_path / "dumps" / "*.txt"), str(tmp_path / "dumps" / "*.html")])
+    proc = run_cli("-c", str(cfg), "--now", NOW)
+    assert proc.returncode == 0, proc.stderr
+    entries = feedparser.parse((tmp_path / "out" / "atom.xml").read_bytes()).entries
+    same = [e for e in entries if e.title == "Sei doch nicht so negativ!"]
+    assert len(same) == 1
+    e = same[0]
+    assert e.link == "http://www.echte-demokratie-jetzt.de/2013/07/sei-doch-nicht-so-negativ/"
+    assert e.author == "uriebe" and [t.term for t in e.tags] == ["Allgemein"]
+    assert e.published.startswith("2013-07-23")
+    assert "Absatz 7" in e.content[0].value  # the fuller body: the whole text, not the excerpt
+
+
+def test_inspect_json_on_an_html_page():
+    page = REPO / "tests" / "html" / "listing-googleblog-home.html"
+    proc = run_cli("inspect", "--json", "--now", NOW, str(page), check=True)
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(rows) == 10
+    first = rows[0]
+    assert first["title"] == "Transparency Report: Making the web a safer place"
+    assert first["url"] == "http://googleblog.blogspot.com/2013/06/transparency-report-making-web-safer.html"
+    assert first["author"] == "Lucas Ballard" and first["categories"] == [] and first["truncated"] is False
+    assert first["published"].startswith("2013-06-25") and first["date_source"] == "explicit"
