@@ -140,12 +140,12 @@ def select_new(store: Store, config: Config, period: str, now: datetime) -> list
     start, _ = bounds(period, tz)
     last = store.last_mailed()
     since = start
-    first_seen_from = None
+    stored_after = None
     if last is not None and last["period"] < period:
         since = min(start, bounds(last["period"], tz)[1])
-        first_seen_from = from_iso(last["composed"])
+        stored_after = last["seen_upto"]  # first seen since the previous digest, whatever the clock says
     window = timedelta(days=config.digest.window_days)
-    return store.candidates(published_from=since - window, first_seen_from=first_seen_from)
+    return store.candidates(published_from=since - window, stored_after=stored_after)
 
 
 def select(store: Store, config: Config, period: str, now: datetime) -> Selection:
@@ -174,7 +174,8 @@ def compose_due(store: Store, config: Config, now: datetime, recipients: Sequenc
     posts = select_new(store, config, period, now)
     keys = [p.key for p in posts]
     with store.transaction():
-        store.set_digest(period, "mailed", due_time(period, config), len(keys), composed=now)
+        store.set_digest(period, "mailed", due_time(period, config), len(keys), composed=now,
+                         seen_upto=store.last_entry())
         store.add_digest_entries(period, keys)
         if keys:  # no posts, no email
             store.add_deliveries(period, [(r, message_id(period, r, config)) for r in recipients], now)

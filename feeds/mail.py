@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
 import smtplib
 import ssl
 import time
@@ -29,6 +28,7 @@ from collections.abc import Callable
 from datetime import datetime
 from email.headerregistry import Address
 from pathlib import Path
+from urllib.parse import quote
 
 from feeds.config import Config, parse_address
 from feeds.digest import Renderer, Selection, build_message, select
@@ -99,8 +99,9 @@ class Reply(Exception):
         return 400 <= self.code < 500
 
 
-class NoReply(Exception):
-    """The connection failed or dropped: no answer from the server."""
+class Unavailable(Exception):
+    """The server cannot take mail now, for anyone: no connection, or it refused the connection
+    or the sender (MAIL FROM). Not a recipient's failure: the rest wait for the next pass."""
 
 
 class Ambiguous(Exception):
@@ -116,7 +117,8 @@ class Outbox:
         self.folder = folder
 
     def path(self, period: str, recipient: str) -> Path:
-        return self.folder / period / (re.sub(r"[^A-Za-z0-9@._+-]", "_", recipient) + ".eml")
+        """One file per address: characters a file name should not hold are %-escaped (one to one)."""
+        return self.folder / period / (quote(recipient, safe="@.+-_") + ".eml")
 
     def send(self, period: str, sender: str, recipient: str, data: bytes, handing_over: Callable[[], None]) -> str:
         handing_over()
@@ -174,9 +176,10 @@ class Smtp:
             raise FeedsError(f"SMTP login to {m.host} as {m.username!r} refused ({exc.smtp_code} "
                              f"{_text(exc.smtp_error)}): check mail.username and ${m.password_env}") from None
         except smtplib.SMTPResponseException as exc:
-            raise Reply(exc.smtp_code, _text(exc.smtp_error)) from None
+            raise Unavailable(f"{m.host}:{m.smtp_port} refused the connection: {exc.smtp_code} "
+                              f"{_text(exc.smtp_error)}") from None
         except (OSError, smtplib.SMTPException) as exc:  # refused, unreachable, TLS, timeout, dropped
-            raise NoReply(f"cannot talk to {m.host}:{m.smtp_port}: {exc}") from None
+            raise Unavailable(f"cannot talk to {m.host}:{m.smtp_port}: {exc}") from None
         return conn
 
     def send(self, period: str, sender: str, recipient: str, data: bytes, handing_over: Callable[[], None]) -> str:
@@ -184,14 +187,17 @@ class Smtp:
             self.conn = self._connect()
         conn = self.conn
         try:
-            for step, arg, ok in (("mail", sender, (250,)), ("rcpt", recipient, (250, 251))):
-                code, text = getattr(conn, step)(arg)
-                if code not in ok:
-                    conn.rset()
-                    raise Reply(code, _text(text))
+            code, text = conn.mail(sender)
+            if code != 250:
+                self._reset()
+                raise Unavailable(f"{self.mail.host} refused the sender {sender}: {code} {_text(text)}")
+            code, text = conn.rcpt(recipient)
+            if code not in (250, 251):
+                self._reset()
+                raise Reply(code, _text(text))
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self.close()
-            raise NoReply(f"connection lost before the hand-off: {exc}") from None
+            raise Unavailable(f"connection lost before the hand-off: {exc}") from None
         handing_over()
         try:
             code, text = conn.data(data)
@@ -230,8 +236,14 @@ def _text(value: bytes | str) -> str:
 # -- delivering through the ledger -------------------------------------------------------
 
 def deliver(store: Store, config: Config, clock: Clock, *, renderer: Renderer | None = None,
-            sleep: Callable[[float], None] = time.sleep) -> Delivery:
-    """Deliver every pending (period, recipient) of the ledger; see the module's docstring."""
+            sleep: Callable[[float], None] = time.sleep, should_stop: Callable[[], bool] = lambda: False,
+            recipients_now: set[str] | None = None) -> Delivery:
+    """Deliver every pending (period, recipient) of the ledger; see the module's docstring.
+
+    A recipient no longer configured (`recipients_now`) is not sent the digests still pending
+    for them (an unsubscribe takes effect at once). When the server cannot take mail, the rest
+    stay pending for the next pass; so do they when `should_stop` says so.
+    """
     report = Delivery()
     for row in store.deliveries(status="sending"):  # left by a process that died mid-hand-off
         if row["via"] == "outbox":
@@ -241,6 +253,11 @@ def deliver(store: Store, config: Config, clock: Clock, *, renderer: Renderer | 
             store.mark(row["period"], row["recipient"], "unknown", clock(), reply=reply)
             report.unknown.append(f"{row['period']} {row['recipient']}: {reply}")
     pending = store.deliveries(status="pending")
+    if recipients_now is not None:
+        for row in [r for r in pending if r["recipient"].lower() not in recipients_now]:
+            store.mark(row["period"], row["recipient"], "cancelled", clock(),
+                       reply="no longer among the recipients; not sent")
+        pending = [r for r in pending if r["recipient"].lower() in recipients_now]
     if not pending:
         return report
     transport: Outbox | Smtp = Smtp(config) if config.mail.host else Outbox(config.outbox)
@@ -250,6 +267,10 @@ def deliver(store: Store, config: Config, clock: Clock, *, renderer: Renderer | 
     selections: dict[str, Selection] = {}
     try:
         for i, row in enumerate(pending):
+            if should_stop():
+                report.deferred += [f"{r['period']} {r['recipient']}: not tried, feeds was asked to stop"
+                                    for r in pending[i:]]
+                break
             period, recipient = row["period"], row["recipient"]
             if period not in selections:
                 selections[period] = select(store, config, period, clock())
@@ -261,12 +282,13 @@ def deliver(store: Store, config: Config, clock: Clock, *, renderer: Renderer | 
             if outcome == "sent":
                 report.sent += 1
                 continue
-            getattr(report, outcome).append(f"{period} {recipient}: {reply}")
-            if outcome == "deferred" and reply.startswith("no reply:"):
-                # The server cannot be reached: the rest stay pending, for the next pass.
-                report.deferred += [f"{r['period']} {r['recipient']}: not tried, the server could not be reached"
-                                    for r in pending[i + 1:]]
+            if outcome == "unavailable":
+                # The server cannot take mail: this one and the rest stay pending, for the next pass.
+                report.deferred += [f"{period} {recipient}: {reply}"] + [
+                    f"{r['period']} {r['recipient']}: not tried, the server could not take mail"
+                    for r in pending[i + 1:]]
                 break
+            getattr(report, outcome).append(f"{period} {recipient}: {reply}")
     finally:
         transport.close()
     return report
@@ -274,7 +296,9 @@ def deliver(store: Store, config: Config, clock: Clock, *, renderer: Renderer | 
 
 def _deliver_one(store: Store, transport: Outbox | Smtp, period: str, sender: str, recipient: str, data: bytes,
                  clock: Clock, attempts: int, backoff: float, sleep: Callable[[float], None]) -> tuple[str, str]:
-    """One message, tried up to `attempts` times: ('sent' | 'deferred' | 'failed' | 'unknown', reply)."""
+    """One message, tried up to `attempts` times: (outcome, the last reply). The outcome is 'sent',
+    'deferred' (4xx each time), 'failed' (5xx), 'unknown' (no answer to the hand-off) or
+    'unavailable' (the server could not take mail at all)."""
 
     def handing_over() -> None:
         store.mark(period, recipient, "sending", clock(), via=transport.name)
@@ -290,10 +314,12 @@ def _deliver_one(store: Store, transport: Outbox | Smtp, period: str, sender: st
             log.info("digest %s to %s: %s (attempt %d of %d)", period, recipient, reply, attempt, attempts)
             if not exc.temporary:
                 return "failed", reply
-        except NoReply as exc:
-            reply = f"no reply: {exc}"
+        except Unavailable as exc:
+            reply = str(exc)
             store.mark(period, recipient, "pending", clock(), reply=reply)
             log.info("digest %s to %s: %s (attempt %d of %d)", period, recipient, reply, attempt, attempts)
+            if attempt == attempts:
+                return "unavailable", reply
         except Ambiguous as exc:
             store.mark(period, recipient, "unknown", clock(), reply=str(exc))
             return "unknown", str(exc)

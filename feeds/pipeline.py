@@ -468,7 +468,11 @@ def publish_digests(store: Store, config: Config, now: datetime, renderer: Rende
     stamp = fingerprint(config)
     for row in store.digests(with_empty=True):
         period = row["period"]
-        sel = digest.select(store, config, period, now)
+        try:
+            sel = digest.select(store, config, period, now)
+        except digest.PeriodError:  # a week not over by this clock (it went back): next time
+            log.info("digest %s left as it is: %s is before its week's end", period, now.isoformat())
+            continue
         if sel.kind == "archived" and len(sel.posts) != row["posts"]:
             with store.transaction():
                 store.set_digest(period, "archived", sel.date, len(sel.posts))
@@ -495,14 +499,26 @@ def publish_digests(store: Store, config: Config, now: datetime, renderer: Rende
 
 
 def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock, report: Report, *,
-                 changed: bool) -> None:
-    """Compose the digest if one is due, publish the archive, deliver what is pending."""
+                 changed: bool, should_stop: Callable[[], bool] = lambda: False) -> None:
+    """Compose the digest if one is due, publish the archive, deliver what is pending.
+
+    The ledger's writes are synced to disk before the next step (synchronous=FULL): a
+    digest marked sent must stay marked after a power cut, or it would be sent again.
+    """
     addresses, problems = mail.recipients(config)
     report.problems += problems
-    composed = digest.compose_due(store, config, now, [a.addr_spec for a in addresses])
-    if composed or changed or not (config.output.dir / "digests" / "index.html").exists():
-        report.files_written += publish_digests(store, config, now)  # before the emails that link to it
-    delivery = mail.deliver(store, config, clock)
+    composed = None
+    with store.durable():
+        if config.digest.recipients_file is not None and not addresses:
+            # A recipients file that is empty (or being rewritten) must not use up a digest.
+            report.problems.append(f"digest not composed: {config.digest.recipients_file} lists no valid "
+                                   "address; it waits for the next pass")
+        else:
+            composed = digest.compose_due(store, config, now, [a.addr_spec for a in addresses])
+        if composed or changed or not (config.output.dir / "digests" / "index.html").exists():
+            report.files_written += publish_digests(store, config, now)  # before the emails that link to it
+        delivery = mail.deliver(store, config, clock, should_stop=should_stop,
+                                recipients_now={a.addr_spec.lower() for a in addresses})
     report.problems += delivery.problems
     parts = []
     if composed is not None:
@@ -581,7 +597,7 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     report.entries_total = store.count()
     published = time.perf_counter()
     digest_stage(store, config, now, clock or (lambda: now), report,
-                 changed=bool(report.files_written) or rebuild)
+                 changed=bool(report.files_written) or rebuild, should_stop=should_stop)
     log.info("timings: read and segment %.2f s, date and store %.2f s, publish %.2f s (%d files), digest %.2f s",
              ingested - started - storing, storing, published - ingested, len(report.files_written),
              time.perf_counter() - published)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -19,10 +20,9 @@ def serve(cfg: Config, bind: str, port: int) -> int:
     if not (directory / "index.html").exists():
         print(f"feeds: {directory}/ has nothing to serve yet; run 'python -m feeds' first", file=sys.stderr)
         return 2
-    try:  # the outbox holds subscribers' addresses: never serve it
-        private = cfg.outbox.resolve().relative_to(directory.resolve()).as_posix()
-    except ValueError:
-        private = None
+    # The outbox holds subscribers' addresses: never serve it, whether it is under out/ as
+    # written, or (through a symbolic link) where it really is.
+    private = [os.path.abspath(cfg.outbox), str(cfg.outbox.resolve())]
     handler = functools.partial(_QuietHandler, directory=str(directory), private=private)
     with http.server.ThreadingHTTPServer((bind, port), handler) as httpd:
         base = f"http://{bind}:{httpd.server_address[1]}/"
@@ -40,15 +40,16 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
                       ".xml": "application/xml; charset=utf-8", ".html": "text/html; charset=utf-8"}
 
-    def __init__(self, *args: object, private: str | None = None, **kwargs: object) -> None:
-        self.private = private
+    def __init__(self, *args: object, private: list[str] | None = None, **kwargs: object) -> None:
+        self.private = [Path(p) for p in private or []]
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def send_head(self):  # noqa: ANN201 (the base class leaves it untyped)
-        path = self.translate_path(self.path)
-        if self.private and Path(path).resolve().is_relative_to(Path(self.directory).resolve() / self.private):
-            self.send_error(404, "Not found")
-            return None
+        path = self.translate_path(self.path)  # normalised, below the directory, links not followed
+        for candidate in (Path(os.path.abspath(path)), Path(path).resolve()):
+            if any(candidate == p or candidate.is_relative_to(p) for p in self.private):
+                self.send_error(404, "Not found")
+                return None
         return super().send_head()
 
     def log_message(self, format: str, *args: object) -> None:

@@ -80,7 +80,9 @@ MIGRATIONS: list[str] = [
         -- mailed: composed when due, its posts fixed in digest_entries, delivered via the ledger;
         -- archived: a past week rendered on request, its posts chosen by publication date
         date TEXT NOT NULL,             -- the digest's date (its Date header): when the week's digest was due
-        composed TEXT,                  -- mailed: when it was composed; the next lists posts first seen since
+        composed TEXT,                  -- mailed: when it was composed
+        seen_upto INTEGER,              -- mailed: the last entry (rowid) stored then; the next digest
+                                        -- lists entries stored after it (not by clock: clocks go back)
         posts INTEGER NOT NULL          -- how many posts it lists (0: nothing new, no email)
     );
     CREATE TABLE digest_entries (
@@ -92,7 +94,7 @@ MIGRATIONS: list[str] = [
     CREATE TABLE deliveries (
         period TEXT NOT NULL REFERENCES digests (period),
         recipient TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'unknown')),
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'unknown', 'cancelled')),
         -- sending: handed to the server, its answer not yet recorded; found so after a crash it
         -- becomes unknown, and is not sent again (a missed digest rather than a duplicate)
         message_id TEXT NOT NULL,
@@ -186,6 +188,15 @@ class Store:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
             raise
+
+    @contextmanager
+    def durable(self) -> Iterator[None]:
+        """Every commit inside is synced to disk before it returns (the ledger's writes)."""
+        self.db.execute("PRAGMA synchronous=FULL")
+        try:
+            yield
+        finally:
+            self.db.execute("PRAGMA synchronous=NORMAL")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -321,11 +332,15 @@ class Store:
         return self.db.execute("SELECT * FROM digests WHERE kind = 'mailed' ORDER BY period DESC LIMIT 1").fetchone()
 
     def set_digest(self, period: str, kind: str, date: datetime, posts: int,
-                   composed: datetime | None = None) -> None:
-        self.db.execute("INSERT INTO digests (period, kind, date, composed, posts) VALUES (?, ?, ?, ?, ?) "
-                        "ON CONFLICT (period) DO UPDATE SET kind = excluded.kind, date = excluded.date, "
-                        "composed = excluded.composed, posts = excluded.posts",
-                        (period, kind, iso(date), iso(composed) if composed else None, posts))
+                   composed: datetime | None = None, seen_upto: int | None = None) -> None:
+        self.db.execute("INSERT INTO digests (period, kind, date, composed, seen_upto, posts) "
+                        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (period) DO UPDATE SET kind = excluded.kind, date = excluded.date, "
+                        "composed = excluded.composed, seen_upto = excluded.seen_upto, posts = excluded.posts",
+                        (period, kind, iso(date), iso(composed) if composed else None, seen_upto, posts))
+
+    def last_entry(self) -> int:
+        """The rowid of the newest stored entry (rowids only grow: entries are never deleted)."""
+        return self.db.execute("SELECT coalesce(max(rowid), 0) FROM entries").fetchone()[0]
 
     def add_digest_entries(self, period: str, keys: Sequence[str]) -> None:
         """Fix the posts a mailed digest lists; a post already in a digest raises IntegrityError."""
@@ -342,16 +357,16 @@ class Store:
         return DigestPost(row[0], row[1], row[2], row[3], from_iso(row[4]), row[5])
 
     def candidates(self, *, published_from: datetime, published_before: datetime | None = None,
-                   first_seen_from: datetime | None = None) -> list[DigestPost]:
-        """Posts in no digest yet, published in the range (and first seen since), newest first."""
+                   stored_after: int | None = None) -> list[DigestPost]:
+        """Posts in no digest yet, published in the range (and stored after that rowid), newest first."""
         sql = self._DIGEST_POST + " WHERE published >= ? AND key NOT IN (SELECT key FROM digest_entries)"
         args: list[str] = [iso(published_from)]
         if published_before is not None:
             sql += " AND published < ?"
             args.append(iso(published_before))
-        if first_seen_from is not None:
-            sql += " AND first_seen >= ?"
-            args.append(iso(first_seen_from))
+        if stored_after is not None:
+            sql += " AND rowid > ?"
+            args.append(stored_after)  # type: ignore[arg-type]
         return [self._digest_post(r) for r in self.db.execute(sql + " ORDER BY published DESC, key", args)]
 
     def digest_posts(self, period: str) -> list[DigestPost]:
