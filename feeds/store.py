@@ -334,8 +334,9 @@ class Store:
     def set_digest(self, period: str, kind: str, date: datetime, posts: int,
                    composed: datetime | None = None, seen_upto: int | None = None) -> None:
         self.db.execute("INSERT INTO digests (period, kind, date, composed, seen_upto, posts) "
-                        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (period) DO UPDATE SET kind = excluded.kind, date = excluded.date, "
-                        "composed = excluded.composed, seen_upto = excluded.seen_upto, posts = excluded.posts",
+                        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (period) DO UPDATE SET kind = excluded.kind, "
+                        "date = excluded.date, composed = excluded.composed, seen_upto = excluded.seen_upto, "
+                        "posts = excluded.posts",
                         (period, kind, iso(date), iso(composed) if composed else None, seen_upto, posts))
 
     def last_entry(self) -> int:
