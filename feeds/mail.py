@@ -1,11 +1,14 @@
 """Delivering a digest: over SMTP, or as .eml files in the outbox, through the ledger.
 
 The ledger (table `deliveries`) holds one row per (period, recipient). Each step is
-committed before the next one starts:
+committed, and synced to disk, before the next one starts:
 
     pending ──(MAIL FROM and RCPT TO accepted)──▶ sending ──(250 after DATA)──▶ sent
-       ▲  └──(5xx)──▶ failed                          ├──(4xx / 5xx reply)──▶ pending / failed
-       └──(4xx, no connection: retried with backoff; left pending for the next pass)
+       │  └──(5xx to RCPT TO)──▶ failed                ├──(4xx / 5xx reply)──▶ pending / failed
+       │  └──(4xx to RCPT TO: retried with backoff, then left pending for the next pass)
+       │  └──(no connection, or the server refuses it or the sender: nobody's fault; this
+       │      recipient and the rest stay pending for the next pass)
+       └──(the address is no longer configured)──▶ cancelled
                                                       └──(no reply: the connection dropped,
                                                          or the process died)──▶ unknown
 

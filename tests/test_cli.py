@@ -74,7 +74,12 @@ def test_serve_lets_a_reader_fetch_the_feed(project):
             # The outbox (subscribers' addresses) is under out/ by default, but never served.
             (root / "out" / "outbox" / "2025-W07").mkdir(parents=True)
             (root / "out" / "outbox" / "2025-W07" / "a@example.org.eml").write_text("To: a@example.org\n")
-            for path in ("outbox/2025-W07/a@example.org.eml", "outbox/", "outbox/../outbox/2025-W07/"):
+            # Also when out/outbox is a symbolic link to the real outbox elsewhere.
+            (root / "elsewhere").mkdir()
+            (root / "elsewhere" / "b@example.org.eml").write_text("To: b@example.org\n")
+            (root / "out" / "outbox" / "2025-W08").symlink_to(root / "elsewhere")
+            for path in ("outbox/2025-W07/a@example.org.eml", "outbox/", "outbox/../outbox/2025-W07/",
+                         "outbox/2025-W08/b@example.org.eml", "%6Futbox/2025-W07/a@example.org.eml"):
                 with pytest.raises(urllib.error.HTTPError) as refused:
                     urllib.request.urlopen(base + path, timeout=10)
                 assert refused.value.code == 404

@@ -291,3 +291,14 @@ def test_a_digest_page_is_rendered_again_only_when_what_it_shows_changed(tmp_pat
     page.unlink()
     with Store(cfg.state.path) as store:
         assert str(page) in pipeline.publish_digests(store, cfg, now)  # a deleted page comes back
+
+
+
+def test_a_clock_stepped_back_after_a_digest_loses_no_post(tmp_path):
+    cfg = make_site(tmp_path, {"a": _dump("Harvest festival draws record crowds")})
+    _pass(cfg, "2025-02-17T09:00:00+00:00")  # W07 composed at 09:00
+    (tmp_path / "dumps" / "b.txt").write_text(_dump("New railway line opens in the north"), encoding="utf-8")
+    _pass(cfg, "2025-02-17T08:30:00+00:00")  # NTP stepped the clock back: first seen "before" the digest
+    _pass(cfg, "2025-02-24T09:00:00+00:00")
+    with Store(cfg.state.path) as store:
+        assert store.digest_keys("2025-W08") == ["new railway line opens in the north"]

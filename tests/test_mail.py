@@ -39,7 +39,15 @@ class Server:
         self.rcpt_replies: dict[str, list[str]] = {}  # recipient → replies to give, in turn, before accepting
         self.kill_after: str | None = None  # recipient: take its message, then SIGKILL the client
         self.victim: int | None = None
+        self.mail_replies: list[str] = []  # replies to MAIL FROM, in turn, before accepting
         self.lock = threading.Lock()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+        with self.lock:
+            if self.mail_replies:
+                return self.mail_replies.pop(0)
+        envelope.mail_from = address
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd's name)
         with self.lock:
@@ -354,3 +362,72 @@ def test_digest_send_composes_and_delivers_the_due_digest(tmp_path, smtp):
     assert msg["Subject"] == SUBJECT and "A post that arrived on Monday morning" in msg.get_body(("plain",)).get_content()
     assert feeds(cfg, "digest", "--send", now="2025-02-17T08:10:00+00:00").returncode == 0
     assert len(smtp.messages) == 4
+
+
+
+def test_a_server_refusing_the_sender_fails_nobody(tmp_path, smtp):
+    smtp.mail_replies = ["530 5.7.0 Authentication required"] * 3  # every attempt of the first pass
+    cfg = site(tmp_path, smtp.port)
+    proc = feeds(cfg)
+    assert proc.returncode == 1 and "refused the sender" in proc.stderr and "530 5.7.0" in proc.stderr
+    assert {r["status"] for r in ledger(tmp_path).values()} == {"pending"}  # nobody failed
+    assert smtp.messages == []
+    fixed = feeds(cfg, now="2025-02-17T10:00:00+00:00")
+    assert fixed.returncode == 0, fixed.stderr
+    assert [len(smtp.received(r)) for r in RECIPIENTS] == [1, 1, 1, 1]
+
+
+def test_a_server_that_will_not_talk_is_not_hammered(tmp_path):
+    port, greetings = free_port(), []
+    listener = socket.create_server(("127.0.0.1", port))
+
+    def busy() -> None:  # an SMTP server answering every connection "421 busy"
+        listener.settimeout(20)
+        try:
+            while True:
+                conn, _ = listener.accept()
+                greetings.append(1)
+                conn.sendall(b"421 4.3.2 Too busy, try later\r\n")
+                conn.close()
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=busy, daemon=True)
+    thread.start()
+    try:
+        proc = feeds(site(tmp_path, port))
+    finally:
+        listener.close()
+    assert proc.returncode == 1 and "421 4.3.2 Too busy" in proc.stderr
+    assert len(greetings) == 3  # the attempts of the first recipient, not three for each of the four
+    assert {r["status"] for r in ledger(tmp_path).values()} == {"pending"}
+
+
+def test_an_address_removed_before_delivery_is_not_sent_the_pending_digest(tmp_path, smtp):
+    port = free_port()  # down at first
+    cfg = site(tmp_path, port)
+    assert feeds(cfg).returncode == 1
+    cfg.write_text(cfg.read_text().replace(f'"{RECIPIENTS[1]}", ', "").replace(f"port = {port}", f"port = {smtp.port}"))
+    assert feeds(cfg, now="2025-02-17T10:00:00+00:00").returncode == 0
+    assert [len(smtp.received(r)) for r in RECIPIENTS] == [1, 0, 1, 1]
+    assert ledger(tmp_path)[RECIPIENTS[1]]["status"] == "cancelled"
+
+
+def test_an_empty_recipients_file_does_not_use_up_the_digest(tmp_path):
+    listing = tmp_path / "recipients.txt"
+    listing.write_text("# being rewritten\n", encoding="utf-8")
+    cfg = site(tmp_path, None, [])
+    cfg.write_text(cfg.read_text().replace("recipients = []", f'recipients_file = "{listing}"'))
+    first = feeds(cfg)
+    assert first.returncode == 1 and "digest not composed" in first.stderr
+    listing.write_text("ana@example.org\n", encoding="utf-8")
+    second = feeds(cfg, now="2025-02-17T10:00:00+00:00")
+    assert "digest 2025-W07: 21 post(s) for 1 recipient(s)" in second.stdout
+    assert (tmp_path / "out" / "outbox" / "2025-W07" / "ana@example.org.eml").is_file()
+
+
+def test_outbox_file_names_are_one_per_address(tmp_path):
+    cfg = site(tmp_path, None, ["a'b@example.org", "a_b@example.org", "a/b@example.org"])
+    assert feeds(cfg).returncode == 0
+    names = sorted(p.name for p in (tmp_path / "out" / "outbox" / "2025-W07").iterdir())
+    assert names == ["a%27b@example.org.eml", "a%2Fb@example.org.eml", "a_b@example.org.eml"]
