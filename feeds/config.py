@@ -54,6 +54,8 @@ class Output:
     dir: Path = Path("out")
     max_entries: int = 50
     templates: Path = Path(__file__).resolve().parent.parent / "templates"
+    hub: str = ""  # a WebSub hub: rel="hub" links in Atom, RSS and JSON Feed
+    category_feeds: bool = False  # also out/categories/<slug>/atom.xml for each category
 
 
 @dataclasses.dataclass(frozen=True)
@@ -330,8 +332,17 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
         "title": title, "url": url, "base_url": base_url, "author": text, "language": language,
         "timezone": timezone, "description": text})
     inp = _section(data, "input", Input, source, {"paths": glob_paths, "marker": marker, "chrome": chrome})
+    def boolean(key: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ConfigError(key, value, "true or false", source)
+        return value
+
+    def hub(key: str, value: Any) -> str:
+        return _check_url(key, text(key, value), source, empty_ok=True)
+
     out = _section(data, "output", Output, source, {"dir": path, "max_entries": positive_int,
-                                                    "templates": templates})
+                                                    "templates": templates, "hub": hub,
+                                                    "category_feeds": boolean})
     state = _section(data, "state", State, source, {"path": path})
 
     def weekday(key: str, value: Any) -> str:

@@ -28,7 +28,7 @@ from feeds.dumps.text import read_text
 from feeds.errors import DumpError
 from feeds.models import DATE_SOURCE_RANK, Block, Entry, Post
 from feeds.normalise import body_text, identity, mint_id, slugify, summarise, unique_slug
-from feeds.publish import FEED_FILES, DigestItem, Publisher, write_if_changed
+from feeds.publish import FEED_FILES, STYLESHEET, DigestItem, Publisher, write_if_changed
 from feeds.segment import segment
 from feeds.store import DumpRecord, Store, StoredEntry, iso
 
@@ -423,14 +423,38 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
         if full or month in months:
             put(f"archive/{month}.html", pub.archive_page(month, store.month_rows(month)))
     _remove_stale_archive(out / "archive", {m for m, _ in all_months})
+    put(STYLESHEET, (Path(config.output.templates) / STYLESHEET).read_bytes())
     feed_entries = [(s.entry, s.url) for s in newest]
     for name in FEED_FILES:
         put(name, pub.feed(feed_entries, name), durable=True)
+    if config.output.category_feeds:
+        for name, data in category_feeds(store, config, pub):
+            put(name, data, durable=True)
     put("index.html", pub.index_page([s.entry for s in newest], all_months), durable=True)
     with store.transaction():
         store.clear_pending()
         store.set_meta("publish_fingerprint", stamp)
     return written
+
+
+def category_feeds(store: Store, config: Config, pub: Publisher) -> Iterator[tuple[str, bytes]]:
+    """categories/<slug>/atom.xml for every category: its newest entries. Slugs are unique,
+    given in the order of the categories' names; a category gone leaves its folder empty."""
+    taken: set[str] = set()
+    wanted = set()
+    for category in store.categories():
+        slug = unique_slug(slugify(category), taken)
+        taken.add(slug)
+        name = f"categories/{slug}/atom.xml"
+        wanted.add(slug)
+        entries = [(s.entry, s.url) for s in store.newest_in(category, config.output.max_entries)]
+        yield name, pub.feed(entries, name, topic=category)
+    folder = config.output.dir / "categories"
+    if folder.is_dir():
+        for old in folder.glob("*/atom.xml"):
+            if old.parent.name not in wanted:
+                old.unlink()
+                log.info("removed %s: no entries in that category any more", old)
 
 
 def _regroup_months(store: Store, config: Config) -> None:

@@ -10,6 +10,7 @@ same folder renamed into place.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -19,13 +20,17 @@ from typing import Any
 
 import jinja2
 from feedgen.feed import FeedGenerator
+from lxml import etree
+from markupsafe import escape
 
 from feeds import __version__
 from feeds.config import Config
 from feeds.models import Entry
 from feeds.normalise import blocks_from_text, body_html, continue_link
 
-FEED_FILES = ("atom.xml", "rss.xml")
+FEED_FILES = ("atom.xml", "rss.xml", "feed.json")
+STYLESHEET = "feed.xsl"  # out/feed.xsl: what a browser shows for a feed
+ATOM = "http://www.w3.org/2005/Atom"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +74,13 @@ def write_if_changed(path: Path, data: bytes, *, durable: bool = False) -> bool:
         Path(tmp).unlink(missing_ok=True)
         raise
     return True
+
+
+def _styled(data: bytes, stylesheet: str) -> bytes:
+    """A feed that a browser shows as a page (out/feed.xsl) instead of as raw XML. The link is
+    relative: a browser applies a stylesheet only from the feed's own origin."""
+    declaration, rest = data.split(b"\n", 1)
+    return declaration + f'\n<?xml-stylesheet type="text/xsl" href="{escape(stylesheet)}"?>\n'.encode() + rest
 
 
 class Publisher:
@@ -116,16 +128,24 @@ class Publisher:
         return self.body(entry)
 
     # -- feeds -------------------------------------------------------------------------
-    def feed(self, entries: Sequence[tuple[Entry, str | None]], kind: str) -> bytes:
-        """The Atom ('atom.xml') or RSS ('rss.xml') feed of `entries`, newest first."""
+    def feed(self, entries: Sequence[tuple[Entry, str | None]], name: str, *, topic: str | None = None) -> bytes:
+        """The feed of `entries` (newest first) published at `name` (a path under out/ ending in
+        atom.xml, rss.xml or feed.json); `topic` names a category feed's category."""
+        kind = name.rsplit("/", 1)[-1]
+        stylesheet = "../" * name.count("/") + STYLESHEET  # relative: it works wherever out/ is served
         site = self.site
+        title = f"{site.title}: {topic}" if topic else site.title
+        if kind == "feed.json":
+            return self.json_feed(entries, name, title)
         fg = FeedGenerator()
-        fg.id(site.url or site.base_url)
-        fg.title(site.title)
+        fg.id(self.config.url(name.rsplit("/", 1)[0] + "/") if topic else site.url or site.base_url)
+        fg.title(title)
         fg.subtitle(site.description or site.title)
         fg.author({"name": site.author or site.title})
-        fg.link(href=self.config.url(kind), rel="self",
+        fg.link(href=self.config.url(name), rel="self",
                 type="application/atom+xml" if kind == "atom.xml" else "application/rss+xml")
+        if self.config.output.hub and kind == "atom.xml":
+            fg.link(href=self.config.output.hub, rel="hub")
         fg.link(href=site.base_url, rel="alternate", type="text/html")
         fg.language(site.language)
         fg.generator("feeds", version=__version__)
@@ -145,14 +165,53 @@ class Publisher:
                 fe.author({"name": entry.author})
             elif entry.author and authors:
                 fe.dc.dc_creator(entry.author)
-            for name in entry.categories:
-                fe.category(term=name)
+            for category in entry.categories:
+                fe.category(term=category)
             fe.summary(entry.summary)
             fe.content(self.content(entry, url), type="html")  # after summary(): keeps type="html"
         if kind == "atom.xml":
-            return fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+            return _styled(fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True), stylesheet)
         fg.ttl(60)
-        return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+        data = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+        return _styled(self._rss_hub(data) if self.config.output.hub else data, stylesheet)
+
+    def _rss_hub(self, data: bytes) -> bytes:
+        """WebSub's hub link in RSS, which feedgen leaves out: <atom:link rel="hub"> in the channel."""
+        parser = etree.XMLParser(remove_blank_text=True)
+        root = etree.fromstring(data, parser)
+        channel = root.find("channel")
+        assert channel is not None
+        link = etree.Element(f"{{{ATOM}}}link", nsmap={"atom": ATOM})
+        link.set("href", self.config.output.hub)
+        link.set("rel", "hub")
+        self_link = channel.find(f"{{{ATOM}}}link")
+        channel.insert(list(channel).index(self_link) + 1 if self_link is not None else 0, link)
+        return etree.tostring(root.getroottree(), pretty_print=True, xml_declaration=True, encoding="UTF-8")
+
+    def json_feed(self, entries: Sequence[tuple[Entry, str | None]], name: str, title: str) -> bytes:
+        """JSON Feed 1.1 (https://jsonfeed.org/version/1.1) of the same entries as Atom and RSS."""
+        site = self.site
+        feed: dict[str, object] = {
+            "version": "https://jsonfeed.org/version/1.1", "title": title,
+            "home_page_url": site.base_url, "feed_url": self.config.url(name),
+            "description": site.description or site.title, "language": site.language,
+            "authors": [{"name": site.author or site.title}],
+        }
+        if self.config.output.hub:
+            feed["hubs"] = [{"type": "WebSub", "url": self.config.output.hub}]
+        items = []
+        for entry, url in entries:
+            item: dict[str, object] = {
+                "id": entry.id, "url": self.link(entry, url), "title": entry.title,
+                "content_html": self.content(entry, url), "summary": entry.summary,
+                "date_published": self.local_iso(entry.published), "date_modified": self.local_iso(entry.updated)}
+            if entry.author:
+                item["authors"] = [{"name": entry.author}]
+            if entry.categories:
+                item["tags"] = list(entry.categories)
+            items.append(item)
+        feed["items"] = items
+        return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
     def digests_feed(self, digests: Sequence[DigestItem]) -> bytes:
         """The Atom feed of past digests (digests/atom.xml), newest first."""

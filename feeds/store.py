@@ -282,6 +282,18 @@ class Store:
         rows = self.db.execute(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())
         return [self._row_to_entry(r) for r in rows]
 
+    def categories(self) -> list[str]:
+        """Every category some entry has, sorted by name."""
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT c.value FROM entries, json_each(entries.categories) AS c ORDER BY c.value")]
+
+    def newest_in(self, category: str, limit: int) -> list[StoredEntry]:
+        """The newest entries of one category."""
+        rows = self.db.execute(
+            "SELECT entries.* FROM entries WHERE EXISTS (SELECT 1 FROM json_each(entries.categories) AS c "
+            "WHERE c.value = ?) ORDER BY published DESC, key LIMIT ?", (category, limit))
+        return [self._row_to_entry(r) for r in rows]
+
     def months(self) -> list[tuple[str, int]]:
         """(YYYY-MM, number of entries) for every month with entries, newest first."""
         return [tuple(r) for r in self.db.execute(

@@ -104,3 +104,64 @@ def test_inspect_json_on_an_html_page():
     assert first["url"] == "http://googleblog.blogspot.com/2013/06/transparency-report-making-web-safer.html"
     assert first["author"] == "Lucas Ballard" and first["categories"] == [] and first["truncated"] is False
     assert first["published"].startswith("2013-06-25") and first["date_source"] == "explicit"
+
+
+# -- JSON Feed 1.1, field by field (https://jsonfeed.org/version/1.1) ----------------------
+
+TOP = {"version", "title", "home_page_url", "feed_url", "description", "user_comment", "next_url", "icon",
+       "favicon", "authors", "language", "expired", "hubs", "items"}
+ITEM = {"id", "url", "external_url", "title", "content_html", "content_text", "summary", "image", "banner_image",
+        "date_published", "date_modified", "authors", "tags", "language", "attachments"}
+
+
+def _rfc3339(value: str) -> bool:
+    import re
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", value))
+
+
+def test_json_feed_is_valid_json_feed_1_1(built):
+    feed = json.loads((built / "out" / "feed.json").read_text(encoding="utf-8"))
+    assert feed["version"] == "https://jsonfeed.org/version/1.1" and isinstance(feed["title"], str)
+    assert set(feed) <= TOP | {k for k in feed if k.startswith("_")}
+    assert feed["feed_url"] == "http://127.0.0.1:8000/feed.json" and feed["home_page_url"].startswith("http")
+    assert all(isinstance(a, dict) and a.get("name") for a in feed["authors"])
+    atom = feedparser.parse((built / "out" / "atom.xml").read_bytes())
+    assert [i["id"] for i in feed["items"]] == [e.id for e in atom.entries]  # the same entries, same order
+    for item in feed["items"]:
+        assert set(item) <= ITEM, set(item) - ITEM
+        assert isinstance(item["id"], str) and item["id"]
+        assert "content_html" in item or "content_text" in item
+        assert item["url"].startswith(("http://", "https://"))
+        assert _rfc3339(item["date_published"]) and _rfc3339(item["date_modified"])
+        assert all(isinstance(t, str) and t for t in item.get("tags", []))
+        assert all(a.get("name") for a in item.get("authors", []))
+        soup = BeautifulSoup(item["content_html"], "html.parser")
+        assert not soup.find(["script", "iframe"])
+        assert all((t.get("href") or t.get("src") or "http").startswith(("http", "mailto:"))
+                   for t in soup.find_all(["a", "img"]))
+    lemire = next(i for i in feed["items"] if "simdjson" in i["title"])
+    assert lemire["authors"] == [{"name": "Daniel Lemire"}] and "tags" not in lemire
+
+
+def test_category_feeds_and_websub_hub(tmp_path):
+    (tmp_path / "dumps").mkdir()
+    for f in HTML:
+        shutil.copy(f, tmp_path / "dumps" / f.name)
+    cfg = write_config(tmp_path, [str(tmp_path / "dumps" / "*.html")],
+                       "")
+    cfg.write_text(cfg.read_text().replace("[output]\n", '[output]\ncategory_feeds = true\n'
+                                           'hub = "https://hub.example.org/"\n'), encoding="utf-8")
+    proc = run_cli("-c", str(cfg), "--now", NOW)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "out"
+    news = feedparser.parse((out / "categories" / "news" / "atom.xml").read_bytes())
+    assert news.bozo == 0 and news.feed.title.endswith(": News")
+    assert sorted(e.title for e in news.entries) == sorted(t for t, p in _expected().items() if "News" in p["categories"])
+    assert news.feed.links[0].href == "http://127.0.0.1:8000/categories/news/atom.xml"
+    assert len(list((out / "categories").glob("*/atom.xml"))) == len({c for p in _expected().values()
+                                                                     for c in p["categories"]})
+    for name in ("atom.xml", "rss.xml"):
+        parsed = feedparser.parse((out / name).read_bytes())
+        assert parsed.bozo == 0
+        assert any(link.get("rel") == "hub" and link.href == "https://hub.example.org/" for link in parsed.feed.links), name
+    assert json.loads((out / "feed.json").read_text())["hubs"] == [{"type": "WebSub", "url": "https://hub.example.org/"}]
