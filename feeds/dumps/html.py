@@ -46,10 +46,10 @@ _NOT_POST_WORDS = {"respond", "related", "sidebar", "widget-area", "secondary", 
 _NOT_POST_PARTS = ("comment", "sharedaddy", "relatedposts", "related-posts", "addtoany", "share-", "sharing-",
                    "social-", "jetpack-likes", "like-post", "sidebar")
 _TITLE = (".entry-title, [itemprop=headline], .post-title, .p-name, .article-title, h1.title, h2.title, "
-          "h3.title")
+          "h3.title, .wp-block-post-title, .post-card-title, h1[class*=title], h2[class*=title], h3[class*=title]")
 _BODY = (".entry-content, .e-content, .post-content, .post-body, .entry-body, [itemprop=articleBody], "
-         ".article-content, .entry-summary, .post-summary, .p-summary, .entry")
-_SUMMARY_CLASSES = {"entry-summary", "post-summary", "p-summary"}
+         ".article-content, .wp-block-post-content, .entry-summary, .post-summary, .p-summary, "
+         ".wp-block-post-excerpt, .post-card-excerpt, .post-excerpt, .excerpt, .entry")
 _DATE_CLASSES = re.compile(r"(^|[-_ ])(published|dt-published|entry-date|post-date|publishdate|date-published|"
                            r"posted-on|entry-published|updated|date)([-_ ]|$)", re.I)
 _MORE = re.compile(r"^\s*(continue reading|read more|read the rest|more\b|weiterlesen|mehr\b|lire la suite|"
@@ -293,6 +293,8 @@ def _listed(container: Tag, base: str | None) -> HtmlPost | None:
     href = _title_link(container)
     found = _body_element(container, title_el)
     body_el = _without_furniture(found, whole_post=found is container) if found is not None else None
+    if body_el is not None and href:
+        _drop_more_links(body_el, urljoin(base or "", href))
     return HtmlPost(
         title=text_of(title_el), url=urljoin(base or "", href) if href else None,
         published=_published(container), author=_author(container), categories=_categories(container),
@@ -342,6 +344,16 @@ def _without_furniture(body: Tag, whole_post: bool) -> Tag:
         if not tag.decomposed:
             tag.decompose()
     return copy
+
+
+def _drop_more_links(body: Tag, own: str) -> None:
+    """A listing's "Read more" link goes: a feed adds its own link to where the post is whole."""
+    for a in body.find_all("a"):
+        href = _attr(a, "href").strip()
+        marked = re.search(r"more-link|read-more", " ".join(a.get("class") or []))
+        if marked or (_MORE.match(text_of(a)) and href and _same_url(urljoin(own, href), own)):
+            holder = a.parent if isinstance(a.parent, Tag) and text_of(a.parent) == text_of(a) else a
+            holder.decompose()
 
 
 def _common_ancestor(a: Tag, b: Tag) -> Tag:
@@ -418,7 +430,8 @@ _BYLINE = re.compile(r"^\s*(posted|written|published|publiziert|geschrieben|verf
 
 def _author(scope: Tag) -> str | None:
     for selector in (".byline-author", "[itemprop=author] [itemprop=name]", "[itemprop=author]", ".author .fn",
-                     ".vcard .fn", ".fn", ".p-author", ".entry-author", "a[rel~=author]", ".author", ".byline"):
+                     ".vcard .fn", ".fn", ".p-author", ".entry-author", ".wp-block-post-author__name",
+                     ".author-name", ".post-author", "a[rel~=author]", ".author", ".byline"):
         for tag in _within(scope, selector):
             if _inline_hidden(tag):
                 continue
@@ -433,7 +446,7 @@ def _author(scope: Tag) -> str | None:
 def _categories(scope: Tag) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for tag in _within(scope, "a[rel], .cat-links a, .tags-links a, .post-categories a, a.label, .entry-terms a, "
-                              "[itemprop=keywords] a"):
+                              "[itemprop=keywords] a, .post-card-primary-tag, .post-card-tags a"):
         rel = [r.lower() for r in (tag.get("rel") or [])]
         if tag.name == "a" and tag.get("rel") and not {"tag", "category"} & set(rel):
             continue
@@ -452,8 +465,8 @@ def _truncated(container: Tag, body: Tag | None) -> bool:
         href = _attr(a, "href").strip()
         if _MORE.match(text_of(a)) and own and href and _same_url(urljoin(own, href), own):
             return True
-    if body is not None and set(body.get("class") or []) & _SUMMARY_CLASSES:
-        return True
+    if body is not None and re.search(r"summary|excerpt", " ".join(body.get("class") or []), re.I):
+        return True  # a listing that shows an excerpt shows part of the post
     return bool(body is not None and _ELLIPSIS_END.search(text_of(body)))
 
 
