@@ -10,6 +10,7 @@ workers as there are cores.
 from __future__ import annotations
 
 import email
+import json
 import os
 import random
 import shutil
@@ -25,6 +26,7 @@ import feedparser
 import pytest
 from bs4 import BeautifulSoup
 from conftest import REPO
+from lxml import etree
 
 sys.path.insert(0, str(REPO / "bench"))
 from bench import build_corpus  # noqa: E402
@@ -80,6 +82,10 @@ class Checker:
                 text = data.decode("utf-8")
                 assert text.rstrip().endswith("</html>"), f"{path} is cut short"
                 assert BeautifulSoup(text, "html.parser").find("body") is not None, path
+            elif path.suffix == ".json":
+                assert json.loads(data)["version"] == "https://jsonfeed.org/version/1.1", path
+            elif path.suffix == ".xsl":
+                etree.fromstring(data)  # raises if cut short
             elif path.suffix == ".eml":
                 msg = email.message_from_bytes(data, policy=policy.default)
                 assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"], path
