@@ -47,8 +47,26 @@ def clean_html(html: str, base: str | None) -> str:
         attr = _URL_ATTRS.get(tag.name)
         if attr and tag.get(attr):
             tag[attr] = _absolute(str(tag[attr]), base)
-    return nh3.clean(str(soup), tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
-                     link_rel="noopener noreferrer", strip_comments=True).strip()
+    cleaned = nh3.clean(str(soup), tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
+                        link_rel="noopener noreferrer", strip_comments=True)
+    return _tidy(cleaned).strip()
+
+
+def _tidy(html: str) -> str:
+    """What a page around the body needs: links that go somewhere, images with a text
+    alternative, and headings that start below the post's title (h2) without skipping levels."""
+    soup = BeautifulSoup(html, "html.parser")
+    for a in soup.find_all("a"):
+        if not a.get("href"):  # an anchor, or a link whose URL was unsafe: its text stays
+            a.unwrap()
+    for img in soup.find_all("img"):
+        if img.get("alt") is None:
+            img["alt"] = ""
+    headings = soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"])
+    levels = sorted({int(h.name[1]) for h in headings})
+    for h in headings:
+        h.name = f"h{min(2 + levels.index(int(h.name[1])), 6)}"
+    return str(soup)
 
 
 def _first(tag: Tag | None, names: tuple[str, ...]) -> str | None:

@@ -165,3 +165,14 @@ def test_category_feeds_and_websub_hub(tmp_path):
         assert parsed.bozo == 0
         assert any(link.get("rel") == "hub" and link.href == "https://hub.example.org/" for link in parsed.feed.links), name
     assert json.loads((out / "feed.json").read_text())["hubs"] == [{"type": "WebSub", "url": "https://hub.example.org/"}]
+
+
+def test_pages_of_html_posts_pass_nu_html_checker(built):
+    from test_validity import _nu_check
+
+    out = built / "out"
+    expected = _expected()
+    pages = [p for p in sorted((out / "posts").glob("*.html"))
+             if any(BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser").h1.get_text() == t for t in expected)]
+    assert len(pages) == len(expected)
+    _nu_check(pages, out)
