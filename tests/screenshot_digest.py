@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Screenshot a digest email in headless Chromium at phone and desktop widths.
+"""Screenshot a digest email in headless Chromium at phone and desktop widths, or the feeds
+as a browser shows them.
 
     python tests/screenshot_digest.py --period 2025-W07 [-c feeds.toml] [--now ISO-8601]
+    python tests/screenshot_digest.py --feed [-c feeds.toml]   # out/screenshots/atom.xml.png, rss.xml.png
 
 Renders the week with `python -m feeds digest --period WEEK --preview` (which writes
 out/preview/WEEK.html), then saves out/screenshots/WEEK-375.png and WEEK-600.png:
@@ -34,13 +36,14 @@ def chromium() -> str | None:
     return None
 
 
-def screenshot(browser: str, page: Path, png: Path, width: int, height: int) -> None:
+def screenshot(browser: str, page: Path | str, png: Path, width: int, height: int) -> None:
     png.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as profile:  # a fresh profile: no state between runs
         proc = subprocess.run(
             [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
              "--no-first-run", "--disable-extensions", f"--user-data-dir={profile}",
-             f"--window-size={width},{height}", f"--screenshot={png}", page.resolve().as_uri()],
+             f"--window-size={width},{height}", f"--screenshot={png}",
+             page if isinstance(page, str) else page.resolve().as_uri()],
             capture_output=True, text=True, timeout=120)
     if proc.returncode != 0 or not png.is_file():
         raise SystemExit(f"chromium could not screenshot {page} (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
@@ -48,7 +51,9 @@ def screenshot(browser: str, page: Path, png: Path, width: int, height: int) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--period", required=True, help="the ISO week, e.g. 2025-W07")
+    parser.add_argument("--period", help="the ISO week, e.g. 2025-W07")
+    parser.add_argument("--feed", action="store_true",
+                        help="instead, serve out/ and screenshot atom.xml and rss.xml as a browser shows them")
     parser.add_argument("-c", "--config", default=None, help="feeds configuration (default ./feeds.toml)")
     parser.add_argument("--now", default=None, help="passed on to feeds (fix the clock)")
     parser.add_argument("--height", type=int, default=3000, help="the window's height in px (default 3000)")
@@ -59,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         print("no chromium on PATH: apt-get install chromium (or set $CHROMIUM)", file=sys.stderr)
         return 2
     cfg = config_mod.load(args.config)
+    if args.feed:
+        return screenshot_feeds(browser, cfg, args.config, args.height)
+    if not args.period:
+        parser.error("--period is needed (or --feed)")
     command = [sys.executable, "-m", "feeds", *(["-c", args.config] if args.config else []),
                *(["--now", args.now] if args.now else []), "digest", "--period", args.period, "--preview"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))}
@@ -74,6 +83,27 @@ def main(argv: list[str] | None = None) -> int:
         png = cfg.output.dir / "screenshots" / f"{args.period}-{width}.png"
         screenshot(browser, page, png, width, args.height)
         print(f"{png}  {width} px wide")
+    return 0
+
+
+def screenshot_feeds(browser: str, cfg, config: str | None, height: int) -> int:
+    """Serve out/ as `python -m feeds serve` does and screenshot the feeds in the browser."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen([sys.executable, "-m", "feeds", *(["-c", config] if config else []), "serve", "--port", "0"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
+        try:
+            line = server.stdout.readline() if server.stdout else ""
+            if " at " not in line:
+                print(f"feeds serve did not start: {line}", file=sys.stderr)
+                return 1
+            base = line.split(" at ")[1].split()[0]
+            for feed in ("atom.xml", "rss.xml"):
+                png = cfg.output.dir / "screenshots" / f"{feed}.png"
+                screenshot(browser, base + feed, png, 800, height)
+                print(f"{png}  800 px wide")
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
     return 0
 
 

@@ -46,3 +46,16 @@ def test_a_feed_opened_in_a_browser_is_a_readable_page(project, feed):
     assert "Panama: Trump’s testing ground for his new Monroe Doctrine" in dom.stdout
     assert dom.stdout.count("<h2>") == 38
     assert shot.returncode == 0 and png.stat().st_size > 20_000
+
+
+def test_the_screenshot_script_saves_the_feeds_under_out(project):
+    if chromium() is None:
+        pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
+    root, cfg = project
+    run_cli("-c", str(cfg), "--now", NOW, check=True)
+    proc = subprocess.run([sys.executable, str(REPO / "tests" / "screenshot_digest.py"), "--feed", "-c", str(cfg),
+                           "--height", "900"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    for feed in ("atom.xml", "rss.xml"):
+        png = root / "out" / "screenshots" / f"{feed}.png"
+        assert f"{png}  800 px wide" in proc.stdout and png.stat().st_size > 20_000
