@@ -25,7 +25,9 @@ def clean_html(html: str, base: str | None) -> str:
     """Body HTML for a feed or an email: sanitised, embeds as links, every URL absolute."""
     soup = BeautifulSoup(html, "html.parser")
     for frame in soup.find_all(["iframe", "embed", "object", "video", "audio"]):
-        src = _first(frame, ("src", "data-src", "data")) or _first(frame.find("source"), ("src",))
+        src = _first(frame, (*_LAZY, "src", "data")) or _first(frame.find("source"), ("src",))
+        if src and not re.match(r"(?i)https?:|//|/|[\w.-]+(/|$)", src):  # about:blank, javascript:, data:
+            src = None
         if src:
             link = soup.new_tag("a", href=_absolute(src, base))
             link.string = f"Embedded content: {_absolute(src, base)}"
@@ -36,8 +38,7 @@ def clean_html(html: str, base: str | None) -> str:
             frame.decompose()
     for img in soup.find_all("img"):
         lazy = _first(img, _LAZY)
-        src = str(img.get("src") or "")
-        if lazy and (not src or str(src).startswith("data:") or "placeholder" in str(src) or "blank" in str(src)):
+        if lazy:  # the real image; `src` is then a placeholder (a spacer, a 1x1 gif, a data: URL)
             img["src"] = lazy
         if not img.get("src") and img.get("srcset"):
             img["src"] = str(img["srcset"]).split(",")[0].split()[0]
@@ -80,10 +81,11 @@ def _first(tag: Tag | None, names: tuple[str, ...]) -> str | None:
 
 
 def _absolute(url: str, base: str | None) -> str:
-    url = url.strip()
-    if url.startswith("#") or not base:
-        return urljoin(base or "", url) if base else url
-    return urljoin(base, url)
+    """`url` made absolute against `base`; '' (dropped by the sanitiser) when it is malformed."""
+    try:
+        return urljoin(base or "", url.strip())
+    except ValueError:
+        return ""
 
 
 def _pixel(img: Tag) -> bool:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -164,7 +165,10 @@ def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: dat
     """One dump's bytes → its posts and the dates they mention. Raises DumpError."""
     latest = min(mtime, now)
     if path.lower().endswith(HTML_SUFFIXES):
-        posts: tuple[Post, ...] = html_posts(path, data, config, latest)
+        try:
+            posts: tuple[Post, ...] = html_posts(path, data, config, latest)
+        except (ValueError, RecursionError) as exc:  # markup or URLs no parser can make sense of
+            raise DumpError(path, f"cannot be read as an HTML page ({type(exc).__name__}: {exc})") from None
     else:
         dump = read_text(path, data=data)
         seg = segment(path, dump.blocks, config.input.marker, config.input.chrome)
@@ -185,7 +189,7 @@ def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: dat
 
 def html_posts(path: str, data: bytes, config: Config, latest: datetime) -> tuple[Post, ...]:
     """The posts of a saved HTML page, their bodies cleaned and their dates read."""
-    page = read_html(path, data)
+    page = read_html(path, data, config.site.url or None)
     tz = config.site.tz
     posts = []
     for i, hp in enumerate(page.posts):
@@ -194,21 +198,29 @@ def html_posts(path: str, data: bytes, config: Config, latest: datetime) -> tupl
             dump=path, title=hp.title, start_line=hp.line, end_line=hp.line, truncated=hp.truncated,
             body=tuple(Block(hp.line, t) for t in texts), position=i, url=hp.url,
             published=explicit_time(hp.published, tz, latest, i), author=hp.author, categories=hp.categories,
-            html=clean_html(hp.body, hp.url or page.url) if hp.body else ""))
+            html=clean_html(hp.body, page.base) if hp.body else ""))
     return tuple(posts)
+
+
+#: An ISO date and time as pages write them: "2024-03-12", "2024-03-12T10:00:00Z",
+#: Hugo's "2024-03-12 00:00:00 +0000 UTC".
+_ISO_TIME = re.compile(r"\s*(?P<date>\d{4}-\d{2}-\d{2})(?:[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?"
+                       r"\s*(?P<zone>Z|[+-]\d{2}:?\d{2})?")
 
 
 def explicit_time(value: str | None, tz: ZoneInfo, latest: datetime, rank: int) -> datetime | None:
     """A date an HTML page gives, as an aware time: a time without a zone is in the site's;
     a date alone is at noon (minus the post's rank in minutes, to keep the page's order),
     never after the dump was written."""
-    if not value:
+    match = _ISO_TIME.match(value or "")
+    if not match:
         return None
     try:
-        if len(value) == 10:
-            day = datetime.fromisoformat(value).date()
+        if not match["time"]:
+            day = datetime.fromisoformat(match["date"]).date()
             return min(datetime.combine(day, dt_time(12), tzinfo=tz) - timedelta(minutes=rank), latest)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        zone = (match["zone"] or "").replace("Z", "+00:00")
+        moment = datetime.fromisoformat(f"{match['date']}T{match['time']}{zone}")
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
@@ -325,7 +337,8 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
             report.new += 1
         else:
             entry = old.entry
-            replace_text = _fuller(post.truncated, text, old)
+            replace_text = _fuller(post.truncated, text, old) or (
+                post.html is not None and old.entry.source_html is None and text == old.entry.text)
             better_date = DATE_SOURCE_RANK[source] > DATE_SOURCE_RANK[entry.date_source]
             # An HTML copy names the post's URL, author and categories: they are kept.
             more: dict[str, object] = {k: v for k, v in (("author", post.author), ("categories", post.categories))
@@ -438,13 +451,17 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
 
 
 def category_feeds(store: Store, config: Config, pub: Publisher) -> Iterator[tuple[str, bytes]]:
-    """categories/<slug>/atom.xml for every category: its newest entries. Slugs are unique,
-    given in the order of the categories' names; a category gone leaves its folder empty."""
-    taken: set[str] = set()
+    """categories/<slug>/atom.xml for every category: its newest entries. A slug is given the
+    first time a category is seen and kept; a category gone leaves its folder empty."""
+    slugs = store.category_slugs()  # a category's slug, once given, is its feed's address for good
+    taken = set(slugs.values())
     wanted = set()
     for category in store.categories():
-        slug = unique_slug(slugify(category), taken)
-        taken.add(slug)
+        slug = slugs.get(category)
+        if slug is None:
+            slug = unique_slug(slugify(category), taken)
+            taken.add(slug)
+            store.set_category_slug(category, slug)
         name = f"categories/{slug}/atom.xml"
         wanted.add(slug)
         entries = [(s.entry, s.url) for s in store.newest_in(category, config.output.max_entries)]

@@ -110,6 +110,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE entries ADD COLUMN author TEXT;
     ALTER TABLE entries ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';  -- a JSON list of names
+    CREATE TABLE category_slugs (
+        name TEXT PRIMARY KEY,          -- a category as dumps name it
+        slug TEXT NOT NULL UNIQUE       -- its feed's folder, categories/<slug>/, never reused
+    );
     """,
 ]
 
@@ -293,6 +297,12 @@ class Store:
             "SELECT entries.* FROM entries WHERE EXISTS (SELECT 1 FROM json_each(entries.categories) AS c "
             "WHERE c.value = ?) ORDER BY published DESC, key LIMIT ?", (category, limit))
         return [self._row_to_entry(r) for r in rows]
+
+    def category_slugs(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self.db.execute("SELECT name, slug FROM category_slugs")}
+
+    def set_category_slug(self, name: str, slug: str) -> None:
+        self.db.execute("INSERT INTO category_slugs (name, slug) VALUES (?, ?)", (name, slug))
 
     def months(self) -> list[tuple[str, int]]:
         """(YYYY-MM, number of entries) for every month with entries, newest first."""

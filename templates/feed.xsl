@@ -6,7 +6,7 @@
   <xsl:output method="html" encoding="UTF-8" indent="yes" doctype-system="about:legacy-compat"/>
   <xsl:variable name="title" select="/atom:feed/atom:title | /rss/channel/title"/>
   <xsl:variable name="self" select="(/atom:feed/atom:link[@rel='self'] | /rss/channel/atom:link[@rel='self'])[1]/@href"/>
-  <xsl:variable name="home" select="(/atom:feed/atom:link[@rel='alternate'])[1]/@href | /rss/channel/link"/>
+  <xsl:variable name="home" select="(/atom:feed/atom:link[not(@rel) or @rel='alternate'])[1]/@href | /rss/channel/link"/>
   <xsl:template match="/">
     <html lang="en">
       <head>
@@ -33,7 +33,7 @@
           <h1><xsl:value-of select="$title"/></h1>
           <p><xsl:value-of select="/atom:feed/atom:subtitle | /rss/channel/description"/></p>
           <xsl:for-each select="/atom:feed/atom:entry">
-            <h2><a href="{atom:link[@rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a></h2>
+            <h2><a href="{atom:link[not(@rel) or @rel='alternate'][1]/@href}"><xsl:value-of select="atom:title"/></a></h2>
             <p class="meta"><xsl:value-of select="substring(atom:published, 1, 10)"/></p>
             <p><xsl:value-of select="atom:summary"/></p>
           </xsl:for-each>

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -45,6 +46,8 @@ def test_a_feed_opened_in_a_browser_is_a_readable_page(project, feed):
     assert "<h1>Friends of Socialist China</h1>" in dom.stdout
     assert "Panama: Trump’s testing ground for his new Monroe Doctrine" in dom.stdout
     assert dom.stdout.count("<h2>") == 38
+    links = re.findall(r'<h2><a href="([^"]*)"', dom.stdout)
+    assert len(links) == 38 and all(h.startswith("http://127.0.0.1:8000/posts/") for h in links), links[:3]
     assert shot.returncode == 0 and png.stat().st_size > 20_000
 
 

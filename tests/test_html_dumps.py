@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from feeds.clean import clean_html
 from feeds.dumps.html import block_texts, read_html
+from feeds.errors import DumpError
 
 CASES = sorted((Path(__file__).parent / "html").glob("*.html"))
 
@@ -34,3 +36,80 @@ def test_page_gives_exactly_the_expected_posts(page: Path) -> None:
 
 def test_cases_are_there() -> None:
     assert len(CASES) == 10
+
+
+# -- pages that once went wrong (from a review) ---------------------------------------------
+
+def _page(body: str, head: str = "", body_class: str = "blog") -> bytes:
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8">{head}</head>'
+            f'<body class="{body_class}">{body}</body></html>').encode()
+
+
+def _card(title: str, href: str, extra: str = "") -> str:
+    return (f'<article class="post hentry"><h2 class="entry-title"><a href="{href}">{title}</a></h2>'
+            f'<time class="published" datetime="2024-03-12T10:00:00+00:00">12 March</time>'
+            f'<div class="entry-content"><p>Body of {title}.</p>{extra}</div></article>')
+
+
+def test_a_malformed_link_is_dropped_not_fatal():
+    page = read_html("p.html", _page(_card("Bad URL post", "http://[::1/") + _card("Fine", "https://x.example/f")))
+    assert [(p.title, p.url) for p in page.posts] == [("Bad URL post", None), ("Fine", "https://x.example/f")]
+    assert clean_html('<p><a href="http://[::1/">x</a><img src="http://[::1/a.png"></p>', "https://x.example/")
+
+
+def test_only_web_urls_become_post_links():
+    page = read_html("p.html", _page(_card("Trap", "javascript:alert(document.domain)") + _card("Data", "data:text/html,x")))
+    assert [p.url for p in page.posts] == [None, None]
+    single = read_html("s.html", _page(_card("One", "#"), head='<link rel="canonical" href="javascript:alert(1)">',
+                                       body_class="single"))
+    assert single.kind == "post" and single.posts[0].url is None
+
+
+def test_relative_links_resolve_against_base_then_canonical_then_the_site():
+    cards = _card("One", "/2024/03/one/") + _card("Two", "two.html")
+    assert [p.url for p in read_html("p.html", _page(cards), "https://site.example/blog/").posts] == \
+        ["https://site.example/2024/03/one/", "https://site.example/blog/two.html"]
+    assert [p.url for p in read_html("p.html", _page(cards)).posts] == [None, None]  # nothing to resolve against
+    based = _page(cards, head='<base href="https://mirror.example/">'
+                              '<link rel="canonical" href="https://site.example/blog/">')
+    assert [p.url for p in read_html("p.html", based).posts] == ["https://mirror.example/2024/03/one/",
+                                                                  "https://mirror.example/two.html"]
+
+
+def test_a_page_with_nothing_that_marks_posts_is_not_guessed_at():
+    listing = _page('<h1>My site</h1><ul class="post-list"><li><span>Jan 5, 2024</span><h3><a href="/a">A</a></h3>'
+                    '</li><li><h3><a href="/b">B</a></h3></li></ul>', body_class="")
+    with pytest.raises(DumpError, match="no posts found"):
+        read_html("home.html", listing)
+
+
+def test_a_stray_byte_does_not_turn_a_utf8_page_into_cp1252():
+    data = _page(_card("Café crème — naïve", "https://u.example/p")).replace(b"Body of", b"Body \x93of")
+    [post] = read_html("p.html", data).posts
+    assert post.title == "Café crème — naïve"
+
+
+def test_lazy_images_and_embeds_resolve():
+    html = clean_html('<p><img src="https://x.example/lazy-images/images/1x1.trans.gif" '
+                      'data-lazy-src="/real.jpg"><iframe src="about:blank" '
+                      'data-lazy-src="https://www.youtube.com/embed/abc"></iframe></p>', "https://x.example/")
+    assert 'src="https://x.example/real.jpg"' in html and "1x1" not in html
+    assert "Embedded content: https://www.youtube.com/embed/abc" in html and "about:blank" not in html
+
+
+def test_an_excerpt_that_is_only_a_more_link_leaves_an_empty_body():
+    card = ('<article class="post hentry"><h2 class="entry-title"><a href="https://e.example/a">Photo post</a></h2>'
+            '<div class="entry-summary"><a class="more-link" href="https://e.example/a">Read more</a></div></article>')
+    [post] = read_html("p.html", _page(card + _card("Other", "https://e.example/b"))).posts[:1]
+    assert post.truncated and "<>" not in clean_html(post.body, None) and "Read more" not in post.body
+
+
+def test_hugo_style_dates_are_read():
+    from datetime import UTC, datetime
+
+    from feeds.pipeline import explicit_time
+
+    tz = datetime.now(UTC).astimezone().tzinfo
+    assert explicit_time("2024-03-12 00:00:00 +0000 UTC", tz, datetime(2025, 1, 1, tzinfo=UTC), 0) == \
+        datetime(2024, 3, 12, tzinfo=UTC)
+    assert explicit_time("comment_date", tz, datetime(2025, 1, 1, tzinfo=UTC), 0) is None

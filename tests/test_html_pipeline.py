@@ -176,3 +176,44 @@ def test_pages_of_html_posts_pass_nu_html_checker(built):
              if any(BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser").h1.get_text() == t for t in expected)]
     assert len(pages) == len(expected)
     _nu_check(pages, out)
+
+
+def test_the_html_body_wins_over_the_same_text(tmp_path):
+    (tmp_path / "dumps").mkdir()
+    words = "A short note about the harbour wall, written out in full here for the test."
+    (tmp_path / "dumps" / "a-text.txt").write_text(f"Harbour wall repaired\n\n{words}\n", encoding="utf-8")
+    cfg = write_config(tmp_path, [str(tmp_path / "dumps" / "*.txt"), str(tmp_path / "dumps" / "*.html")])
+    assert run_cli("-c", str(cfg), "--now", NOW).returncode == 1  # no .html yet: that path is named
+    (tmp_path / "dumps" / "b-post.html").write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><link rel="canonical" href="https://h.example/wall/">'
+        '</head><body class="single"><article class="post hentry"><h1 class="entry-title">Harbour wall repaired</h1>'
+        f'<div class="entry-content"><p>{words}</p><figure><img src="/wall.jpg" alt="The wall"></figure></div>'
+        '</article></body></html>', encoding="utf-8")
+    assert run_cli("-c", str(cfg), "--now", "2025-03-02T09:00:00+00:00").returncode == 0
+    [entry] = feedparser.parse((tmp_path / "out" / "atom.xml").read_bytes()).entries
+    assert 'src="https://h.example/wall.jpg"' in entry.content[0].value  # the HTML copy's figure
+    assert entry.link == "https://h.example/wall/"
+
+
+def test_a_category_keeps_its_feed_address(tmp_path):
+    (tmp_path / "dumps").mkdir()
+
+    def page(name: str, title: str, category: str) -> None:
+        (tmp_path / "dumps" / f"{name}.html").write_text(
+            f'<!DOCTYPE html><html><head><meta charset="utf-8"><link rel="canonical" href="https://c.example/{name}/">'
+            f'</head><body class="single"><article class="post hentry"><h1 class="entry-title">{title}</h1>'
+            f'<a rel="category tag" href="/c/">{category}</a><div class="entry-content"><p>Text of {title}.</p>'
+            '</div></article></body></html>', encoding="utf-8")
+
+    cfg = write_config(tmp_path, [str(tmp_path / "dumps" / "*.html")])
+    cfg.write_text(cfg.read_text().replace("[output]\n", "[output]\ncategory_feeds = true\n"), encoding="utf-8")
+    page("one", "Pointers in C", "C")
+    page("two", "Templates in C++", "C++")
+    assert run_cli("-c", str(cfg), "--now", NOW).returncode == 0
+    feed = tmp_path / "out" / "categories" / "c-2" / "atom.xml"
+    assert feedparser.parse(feed.read_bytes()).feed.title.endswith(": C++")
+    page("three", "Delegates in C#", "C#")  # sorts between C and C++
+    assert run_cli("-c", str(cfg), "--now", "2025-03-02T09:00:00+00:00").returncode == 0
+    assert feedparser.parse(feed.read_bytes()).feed.title.endswith(": C++")  # still C++ at c-2
+    assert feedparser.parse((tmp_path / "out" / "categories" / "c-3" / "atom.xml").read_bytes()
+                            ).feed.title.endswith(": C#")

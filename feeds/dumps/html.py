@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
@@ -49,9 +49,10 @@ _TITLE = (".entry-title, [itemprop=headline], .post-title, .p-name, .article-tit
           "h3.title, .wp-block-post-title, .post-card-title, h1[class*=title], h2[class*=title], h3[class*=title]")
 _BODY = (".entry-content, .e-content, .post-content, .post-body, .entry-body, [itemprop=articleBody], "
          ".article-content, .wp-block-post-content, .entry-summary, .post-summary, .p-summary, "
-         ".wp-block-post-excerpt, .post-card-excerpt, .post-excerpt, .excerpt, .entry")
+         ".wp-block-post-excerpt, .post-card-excerpt, .post-excerpt, .excerpt, .available-content .body, "
+         ".entry")
 _DATE_CLASSES = re.compile(r"(^|[-_ ])(published|dt-published|entry-date|post-date|publishdate|date-published|"
-                           r"posted-on|entry-published|updated|date)([-_ ]|$)", re.I)
+                           r"posted-on|entry-published|updated|date|post-meta|entry-meta|byline)([-_ ]|$)", re.I)
 _MORE = re.compile(r"^\s*(continue reading|read more|read the rest|more\b|weiterlesen|mehr\b|lire la suite|"
                    r"la suite|leer m[aá]s|seguir leyendo|continua a leggere|leggi tutto|lees verder|"
                    r"ler mais|continuar lendo)", re.I)
@@ -79,7 +80,7 @@ for _names in (
 _MONTHS.update({"jänner": 1, "feber": 2, "maerz": 3, "sept": 9})
 _MONTH = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
 _TEXT_DATES = [  # (pattern, groups as day, month, year)
-    (re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\.?\s*(?:de\s+)?(?P<m>{_MONTH})\.?,?\s*(?:de\s+)?(?P<y>\d{{4}})\b",
+    (re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?\.?\s*(?:de\s+)?(?P<m>{_MONTH})\.?,?\s*(?:de\s+)?(?P<y>\d{{4}})\b",
                 re.I), None),
     (re.compile(rf"\b(?P<m>{_MONTH})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b", re.I), None),
     (re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b"), None),
@@ -103,6 +104,7 @@ class HtmlPost:
 class HtmlPage:
     kind: str  # "listing" or "post"
     url: str | None  # the page's own URL (canonical), if it says
+    base: str | None  # what its relative links are relative to
     posts: tuple[HtmlPost, ...]
 
 
@@ -165,46 +167,83 @@ def _within(scope: Tag, selector: str) -> Iterator[Tag]:
             yield tag
 
 
+# -- URLs ---------------------------------------------------------------------------------
+
+def join(base: str | None, href: str | None) -> str | None:
+    """`href` made absolute against `base`; None when it is malformed (urljoin raises on some)."""
+    if not href:
+        return None
+    try:
+        return urljoin(base or "", href.strip())
+    except ValueError:
+        return None
+
+
+def web_url(url: str | None) -> str | None:
+    """`url` if it is an absolute http(s) URL, else None: a post's link must not be javascript:,
+    data: or relative (a feed reader could not follow it)."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+
 # -- the page -----------------------------------------------------------------------------
 
-def read_html(path: str, data: bytes) -> HtmlPage:
-    """A saved page's posts. Raises DumpError when it has none."""
-    soup = BeautifulSoup(data, PARSER)
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)|encoding=["']([\w-]+)""", re.I)
+
+
+def _decode(data: bytes) -> str | bytes:
+    """A page's text. A page declared (or presumed) UTF-8 is read as UTF-8 even with a stray
+    bad byte (it becomes U+FFFD), instead of the whole page being guessed as cp1252; a page
+    declaring another charset is left to beautifulsoup4, which reads the declaration."""
+    declared = _CHARSET.search(data[:8192])
+    name = (declared.group(1) or declared.group(2)).decode("ascii", "replace").lower() if declared else "utf-8"
+    if name.replace("_", "-") not in ("utf-8", "utf8"):
+        return data
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def read_html(path: str, data: bytes, site_url: str | None = None) -> HtmlPage:
+    """A saved page's posts. Raises DumpError when it has none.
+
+    Relative links are resolved against the page's `<base href>`, then its canonical URL,
+    then `site_url`; a post URL that is still not an absolute http(s) URL is dropped.
+    """
+    soup = BeautifulSoup(_decode(data), PARSER)
     if soup.find("html") is None and soup.find("body") is None and not soup.find(True):
         raise DumpError(path, "not an HTML page")
-    base = _base_url(soup)
-    canonical = _link(soup, "canonical", base) or _meta(soup, "og:url")
+    canonical = web_url(_link(soup, "canonical", site_url)) or web_url(join(site_url, _meta(soup, "og:url")))
+    base_tag = soup.find("base", href=True)
+    base = join(canonical or site_url, _attr(base_tag, "href")) if isinstance(base_tag, Tag) else None
+    base = base or canonical or site_url
     ld = list(_json_ld(soup))
     candidates = _candidates(soup)
-    is_post = _is_single(soup, candidates, canonical)
+    is_post = _is_single(soup, candidates, canonical, ld)
     posts: list[HtmlPost] = []
     if is_post:
         container = candidates[0] if candidates else next(iter(_post_elements(soup)), None)
-        post = _single(soup, container, canonical or base, ld)
+        post = _single(soup, container, canonical, ld)
         if post:
             posts.append(post)
-    else:
+    elif is_post is False:
         for c in candidates:
-            post = _listed(c, canonical or base)
+            post = _listed(c, base)
             if post:
                 posts.append(post)
     if not posts:
-        raise DumpError(path, "no posts found in this HTML page (no article, .hentry or .post with a title)")
-    return HtmlPage("post" if is_post else "listing", canonical, tuple(posts))
-
-
-def _base_url(soup: BeautifulSoup) -> str | None:
-    canonical = _link(soup, "canonical", None) or _meta(soup, "og:url")
-    base = soup.find("base", href=True)
-    if isinstance(base, Tag):
-        return urljoin(canonical or "", str(base["href"]))
-    return canonical
+        raise DumpError(path, "no posts found in this HTML page (no article, .hentry or .post with a title, "
+                              "and nothing that marks it as a single post's page)")
+    return HtmlPage("post" if is_post else "listing", canonical, base, tuple(posts))
 
 
 def _link(soup: BeautifulSoup, rel: str, base: str | None) -> str | None:
     for link in soup.find_all("link", href=True):
         if rel in [r.lower() for r in (link.get("rel") or [])]:
-            return urljoin(base or "", str(link["href"]).strip())
+            return join(base, str(link["href"]))
     return None
 
 
@@ -244,23 +283,32 @@ def _candidates(soup: BeautifulSoup) -> list[Tag]:
     return [t for t in _post_elements(soup) if _title_element(t) is not None]
 
 
-def _is_single(soup: BeautifulSoup, candidates: list[Tag], canonical: str | None) -> bool:
+def _is_single(soup: BeautifulSoup, candidates: list[Tag], canonical: str | None, ld: list[dict]) -> bool | None:
+    """True: a single post's page; False: a listing; None: neither can be told (no posts)."""
     body = soup.find("body")
     classes = set(body.get("class") or []) if isinstance(body, Tag) else set()
     if classes & {"home", "blog", "archive", "category", "tag", "search", "paged"}:
         return False
     if classes & {"single", "single-post", "singular"} or _meta(soup, "og:type") == "article":
-        return len(candidates) <= 1 or True
+        return True
     if len(candidates) > 1:
         return False
-    if not candidates:
+    if ld:
         return True
+    if not candidates:
+        # Nothing marks posts: only a page that says it is one post's (a post element, or an
+        # h1 beside a content element) is read as one; anything else is not guessed at.
+        has_body = any(True for _ in _within(soup, _BODY))
+        return True if (_post_elements(soup) or (has_body and soup.find("h1"))) and canonical else None
     link = _title_link(candidates[0])
     return link is None or (canonical is not None and _same_url(link, canonical))
 
 
 def _same_url(a: str, b: str) -> bool:
-    return urldefrag(a)[0].rstrip("/") == urldefrag(b)[0].rstrip("/")
+    try:
+        return urldefrag(a)[0].rstrip("/") == urldefrag(b)[0].rstrip("/")
+    except ValueError:
+        return False
 
 
 # -- one post -----------------------------------------------------------------------------
@@ -272,7 +320,18 @@ def _title_element(scope: Tag) -> Tag | None:
     for tag in _within(scope, "h1, h2, h3"):
         if tag.find("a", href=True) and text_of(tag):
             return tag
+    if _permalink(scope) is not None:  # a card whose link is beside its heading (Hugo's PaperMod)
+        for tag in _within(scope, "h1, h2, h3"):
+            if text_of(tag):
+                return tag
     return None
+
+
+_PERMALINK = "a[rel~=bookmark], a.entry-link, a.post-link, a.u-url, a.permalink"
+
+
+def _permalink(container: Tag) -> Tag | None:
+    return next((a for a in container.select(_PERMALINK) if a.get("href")), None)
 
 
 def _title_link(container: Tag) -> str | None:
@@ -282,21 +341,21 @@ def _title_link(container: Tag) -> str | None:
     a = title if title.name == "a" else title.find("a", href=True) or title.find_parent("a", href=True)
     if isinstance(a, Tag) and a.get("href"):
         return str(a["href"]).strip()
-    bookmark = container.find("a", rel="bookmark", href=True)
-    return str(bookmark["href"]).strip() if isinstance(bookmark, Tag) else None
+    link = _permalink(container)
+    return _attr(link, "href").strip() if link is not None else None
 
 
 def _listed(container: Tag, base: str | None) -> HtmlPost | None:
     title_el = _title_element(container)
     if title_el is None:
         return None
-    href = _title_link(container)
+    url = web_url(join(base, _title_link(container)))
     found = _body_element(container, title_el)
     body_el = _without_furniture(found, whole_post=found is container) if found is not None else None
-    if body_el is not None and href:
-        _drop_more_links(body_el, urljoin(base or "", href))
+    if body_el is not None and url:
+        _drop_more_links(body_el, url)
     return HtmlPost(
-        title=text_of(title_el), url=urljoin(base or "", href) if href else None,
+        title=text_of(title_el), url=url,
         published=_published(container), author=_author(container), categories=_categories(container),
         body=str(body_el) if body_el else "", body_element=body_el,
         truncated=_truncated(container, found), line=container.sourceline or 1)
@@ -349,10 +408,11 @@ def _without_furniture(body: Tag, whole_post: bool) -> Tag:
 def _drop_more_links(body: Tag, own: str) -> None:
     """A listing's "Read more" link goes: a feed adds its own link to where the post is whole."""
     for a in body.find_all("a"):
-        href = _attr(a, "href").strip()
+        target = join(own, _attr(a, "href"))
         marked = re.search(r"more-link|read-more", " ".join(a.get("class") or []))
-        if marked or (_MORE.match(text_of(a)) and href and _same_url(urljoin(own, href), own)):
-            holder = a.parent if isinstance(a.parent, Tag) and text_of(a.parent) == text_of(a) else a
+        if marked or (_MORE.match(text_of(a)) and target and _same_url(target, own)):
+            parent = a.parent
+            holder = parent if isinstance(parent, Tag) and parent is not body and text_of(parent) == text_of(a) else a
             holder.decompose()
 
 
@@ -394,6 +454,9 @@ def _published(scope: Tag) -> str | None:
     for abbr in _within(scope, "abbr.published[title], abbr.dt-published[title]"):
         if _ISO.match(str(abbr["title"]).strip()):
             return str(abbr["title"]).strip()
+    for tag in _within(scope, "span[title], abbr[title], time[title]"):  # a date shown as text, given in title
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", _attr(tag, "title").strip()):
+            return _attr(tag, "title").strip()
     for tag in _within(scope, "[itemprop=datePublished]"):
         value = str(tag.get("content") or tag.get("datetime") or "").strip()
         if _ISO.match(value):
@@ -431,7 +494,8 @@ _BYLINE = re.compile(r"^\s*(posted|written|published|publiziert|geschrieben|verf
 def _author(scope: Tag) -> str | None:
     for selector in (".byline-author", "[itemprop=author] [itemprop=name]", "[itemprop=author]", ".author .fn",
                      ".vcard .fn", ".fn", ".p-author", ".entry-author", ".wp-block-post-author__name",
-                     ".author-name", ".post-author", "a[rel~=author]", ".author", ".byline"):
+                     ".wp-block-post-author-name", ".author-name", ".post-author", "a[rel~=author]", ".author",
+                     ".byline"):
         for tag in _within(scope, selector):
             if _inline_hidden(tag):
                 continue
@@ -446,7 +510,7 @@ def _author(scope: Tag) -> str | None:
 def _categories(scope: Tag) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for tag in _within(scope, "a[rel], .cat-links a, .tags-links a, .post-categories a, a.label, .entry-terms a, "
-                              "[itemprop=keywords] a, .post-card-primary-tag, .post-card-tags a"):
+                              "[itemprop=keywords] a, .post-card-primary-tag, .post-card-tags a, .post-tags a"):
         rel = [r.lower() for r in (tag.get("rel") or [])]
         if tag.name == "a" and tag.get("rel") and not {"tag", "category"} & set(rel):
             continue
@@ -462,8 +526,8 @@ def _truncated(container: Tag, body: Tag | None) -> bool:
         classes = " ".join(a.get("class") or [])
         if "more-link" in classes or "read-more" in classes or "more" == classes:
             return True
-        href = _attr(a, "href").strip()
-        if _MORE.match(text_of(a)) and own and href and _same_url(urljoin(own, href), own):
+        target = join(own, _attr(a, "href")) if own else None
+        if _MORE.match(text_of(a)) and target and own and _same_url(target, own):
             return True
     if body is not None and re.search(r"summary|excerpt", " ".join(body.get("class") or []), re.I):
         return True  # a listing that shows an excerpt shows part of the post
