@@ -22,12 +22,13 @@ log = logging.getLogger("feeds")
 EXIT_OK, EXIT_SKIPPED, EXIT_CONFIG, EXIT_SOFTWARE, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 70, 75, 130
 
 DESCRIPTION = """\
-Turn dumps of a website's pages into Atom and RSS feeds and a page per post.
+Turn dumps of a website's pages (text, or saved HTML) into feeds (Atom, RSS,
+JSON Feed), a page per post, and a weekly digest email.
 
 With no command, runs one pass: reads the dumps named in feeds.toml (default
 seeds/*.txt) that are new or changed, stores their posts in SQLite (default
 state/feeds.sqlite3), writes what changed under out/ (atom.xml, rss.xml,
-index.html, posts/<slug>.html) and, when the week's digest is due, mails it
+feed.json, index.html, posts/<slug>.html) and, when the week's digest is due, mails it
 (or writes it to out/outbox/) and archives it under out/digests/. Safe to run
 from cron: one pass at a time, and a digest is never sent twice.
 """
