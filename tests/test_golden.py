@@ -1,4 +1,5 @@
-"""Golden files: the seeds' atom.xml, rss.xml and one post page, byte for byte.
+"""Golden files: the seeds' atom.xml, rss.xml, feed.json, a digest's web page and one post page,
+byte for byte.
 
 Refresh them after a deliberate change with:
 
@@ -16,7 +17,8 @@ import pytest
 from conftest import NOW, run_cli
 
 GOLDEN = Path(__file__).parent / "golden"
-FILES = ["atom.xml", "rss.xml", "posts/panama-trumps-testing-ground-for-his-new-monroe-doctrine.html"]
+FILES = ["atom.xml", "rss.xml", "feed.json", "digests/2025-W08.html",
+         "posts/panama-trumps-testing-ground-for-his-new-monroe-doctrine.html"]
 
 
 @pytest.fixture(scope="module")
