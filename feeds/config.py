@@ -14,7 +14,7 @@ import tomllib
 from email.headerregistry import Address
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feeds.errors import ConfigError
@@ -129,8 +129,7 @@ class Config:
         """The digest's From address."""
         if self.digest.sender:
             return parse_address(self.digest.sender)
-        return Address(display_name=" ".join(re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", self.site.title).split()),
-                       username="digest", domain=self.site.domain)
+        return Address(display_name=one_line(self.site.title), username="digest", domain=self.site.domain)
 
     @property
     def list_id(self) -> str:
@@ -141,6 +140,12 @@ class Config:
         """The mailto: unsubscribe link: as configured, else a mail to the sender."""
         return self.digest.unsubscribe_mailto or f"mailto:{self.sender.addr_spec}?subject=unsubscribe"
 
+    def unsubscribe_links(self, address: str) -> tuple[str, str]:
+        """(mailto:, https:// or '') unsubscribe links for one address, its {email} filled in."""
+        email = quote(address, safe="@")
+        return (self.unsubscribe_mailto.replace("{email}", email),
+                self.digest.unsubscribe_url.replace("{email}", email))
+
     @property
     def outbox(self) -> Path:
         return self.mail.outbox or self.output.dir / "outbox"
@@ -148,6 +153,11 @@ class Config:
     def url(self, path: str) -> str:
         """An absolute URL for a path under out/."""
         return self.site.base_url + path.lstrip("/")
+
+
+def one_line(text: str) -> str:
+    """Text fit for a mail header: line breaks and control characters become spaces."""
+    return " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", text).split())
 
 
 _ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"

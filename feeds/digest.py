@@ -33,14 +33,13 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 from pathlib import Path
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import css_inline
 import jinja2
 from markupsafe import escape
 
-from feeds.config import Config, parse_address
+from feeds.config import Config, one_line, parse_address
 from feeds.errors import FeedsError
 from feeds.models import DigestPost
 from feeds.publish import write_if_changed
@@ -134,7 +133,7 @@ class Selection:
     posts: tuple[DigestPost, ...]
 
 
-def select_new(store: Store, config: Config, period: str, now: datetime) -> list[DigestPost]:
+def select_new(store: Store, config: Config, period: str) -> list[DigestPost]:
     """The posts a digest composed now for `period` would list (see the module's rule)."""
     tz = config.site.tz
     start, _ = bounds(period, tz)
@@ -159,7 +158,7 @@ def select(store: Store, config: Config, period: str, now: datetime) -> Selectio
                           f"({config.site.timezone}); the latest week due is {due_period(now, config)}")
     last = store.last_mailed()
     if row is None and period == due_period(now, config) and (last is None or last["period"] < period):
-        return Selection(period, "due", due, tuple(select_new(store, config, period, now)))
+        return Selection(period, "due", due, tuple(select_new(store, config, period)))
     start, end = bounds(period, config.site.tz)
     return Selection(period, "archived", due, tuple(store.candidates(published_from=start, published_before=end)))
 
@@ -171,7 +170,7 @@ def compose_due(store: Store, config: Config, now: datetime, recipients: Sequenc
     last = store.last_mailed()
     if last is not None and last["period"] >= period:
         return None
-    posts = select_new(store, config, period, now)
+    posts = select_new(store, config, period)
     keys = [p.key for p in posts]
     with store.transaction():
         store.set_digest(period, "mailed", due_time(period, config), len(keys), composed=now,
@@ -207,7 +206,7 @@ class Renderer:
                                              load_remote_stylesheets=False)
 
     def subject(self, period: str) -> str:
-        return header_text(f"{self.config.site.title} — week of {week_label(period, self.tz)}")
+        return one_line(f"{self.config.site.title} — week of {week_label(period, self.tz)}")
 
     def _items(self, posts: Sequence[DigestPost]) -> list[dict[str, str]]:
         items = []
@@ -219,16 +218,15 @@ class Renderer:
         return items
 
     def _context(self, sel: Selection, recipient: str | None, web: bool) -> dict[str, object]:
-        cfg, d = self.config, self.config.digest
-        email = quote(recipient or "", safe="@")
+        cfg = self.config
+        mailto, https = cfg.unsubscribe_links(recipient or "")
         return {
             "site": cfg.site, "period": sel.period, "subject": self.subject(sel.period),
             "week": week_label(sel.period, self.tz), "count": len(sel.posts), "web": web,
             "archive_url": cfg.url(f"digests/{sel.period}.html"), "digests_url": cfg.url("digests/index.html"),
             "digests_feed": cfg.url("digests/atom.xml"), "home_url": cfg.url("index.html"),
             "feed_url": cfg.url("atom.xml"),
-            "unsubscribe_url": d.unsubscribe_url.replace("{email}", email),
-            "unsubscribe_mailto": cfg.unsubscribe_mailto.replace("{email}", email),
+            "unsubscribe_url": https, "unsubscribe_mailto": mailto,
             "preheader": preheader(sel),
         }
 
@@ -280,11 +278,6 @@ def _tidy_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
 
 
-def header_text(text: str) -> str:
-    """Text made safe for a header: every line break and control character becomes a space."""
-    return " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", text).split())
-
-
 # -- the message --------------------------------------------------------------------------
 
 def message_id(period: str, recipient: str, config: Config) -> str:
@@ -302,10 +295,8 @@ def build_message(config: Config, rendered: Rendered, period: str, recipient: Ad
     msg["Subject"] = rendered.subject
     msg["Date"] = format_datetime(when.astimezone(config.site.tz))
     msg["Message-ID"] = msg_id
-    msg["List-Id"] = f"{header_text(config.site.title)} digest <{config.list_id}>"
-    email = quote(recipient.addr_spec, safe="@")
-    links = [u.replace("{email}", email) for u in (config.unsubscribe_mailto, config.digest.unsubscribe_url) if u]
-    msg["List-Unsubscribe"] = ", ".join(f"<{u}>" for u in links)
+    msg["List-Id"] = f"{one_line(config.site.title)} digest <{config.list_id}>"
+    msg["List-Unsubscribe"] = ", ".join(f"<{u}>" for u in config.unsubscribe_links(recipient.addr_spec) if u)
     if config.digest.unsubscribe_url:
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["MIME-Version"] = "1.0"

@@ -34,7 +34,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from feeds.config import Config, parse_address
-from feeds.digest import Renderer, Selection, build_message, select
+from feeds.digest import Rendered, Renderer, Selection, build_message, select
 from feeds.errors import ConfigError, FeedsError
 from feeds.publish import write_if_changed
 from feeds.store import Store
@@ -238,7 +238,7 @@ def _text(value: bytes | str) -> str:
 
 # -- delivering through the ledger -------------------------------------------------------
 
-def deliver(store: Store, config: Config, clock: Clock, *, renderer: Renderer | None = None,
+def deliver(store: Store, config: Config, clock: Clock, *,
             sleep: Callable[[float], None] = time.sleep, should_stop: Callable[[], bool] = lambda: False,
             recipients_now: set[str] | None = None) -> Delivery:
     """Deliver every pending (period, recipient) of the ledger; see the module's docstring.
@@ -265,9 +265,12 @@ def deliver(store: Store, config: Config, clock: Clock, *, renderer: Renderer | 
         return report
     transport: Outbox | Smtp = Smtp(config) if config.mail.host else Outbox(config.outbox)
     report.via = transport.name
-    renderer = renderer or Renderer(config)
+    renderer = Renderer(config)
     sender = config.sender.addr_spec
     selections: dict[str, Selection] = {}
+    # A message differs between recipients only by their unsubscribe links: when those hold no
+    # {email}, every recipient's is rendered once (inlining the CSS is the costly part).
+    rendered: dict[tuple[str, tuple[str, str]], Rendered] = {}
     try:
         for i, row in enumerate(pending):
             if should_stop():
@@ -278,8 +281,11 @@ def deliver(store: Store, config: Config, clock: Clock, *, renderer: Renderer | 
             if period not in selections:
                 selections[period] = select(store, config, period, clock())
             sel = selections[period]
-            msg = build_message(config, renderer.render(sel, recipient), period, parse_address(recipient),
-                                sel.date, row["message_id"])
+            key = (period, config.unsubscribe_links(recipient))
+            if key not in rendered:
+                rendered[key] = renderer.render(sel, recipient)
+            msg = build_message(config, rendered[key], period, parse_address(recipient), sel.date,
+                                row["message_id"])
             outcome, reply = _deliver_one(store, transport, period, sender, recipient, msg.as_bytes(), clock,
                                           config.mail.attempts, config.mail.backoff, sleep)
             if outcome == "sent":

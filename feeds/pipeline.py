@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -24,7 +23,7 @@ from feeds import __version__, dates, digest, mail
 from feeds.clean import clean_html
 from feeds.config import Config
 from feeds.digest import Renderer
-from feeds.dumps.html import block_texts, read_html
+from feeds.dumps.html import ISO_TIME, block_texts, read_html
 from feeds.dumps.text import read_text
 from feeds.errors import DumpError
 from feeds.models import DATE_SOURCE_RANK, Block, Entry, Post
@@ -193,26 +192,20 @@ def html_posts(path: str, data: bytes, config: Config, latest: datetime) -> tupl
     tz = config.site.tz
     posts = []
     for i, hp in enumerate(page.posts):
-        texts = block_texts(hp.body_element) if hp.body_element is not None else []
+        texts = block_texts(hp.body_element)
         posts.append(Post(
             dump=path, title=hp.title, start_line=hp.line, end_line=hp.line, truncated=hp.truncated,
             body=tuple(Block(hp.line, t) for t in texts), position=i, url=hp.url,
             published=explicit_time(hp.published, tz, latest, i), author=hp.author, categories=hp.categories,
-            html=clean_html(hp.body, page.base) if hp.body else ""))
+            html=clean_html(hp.body, page.base)))
     return tuple(posts)
-
-
-#: An ISO date and time as pages write them: "2024-03-12", "2024-03-12T10:00:00Z",
-#: Hugo's "2024-03-12 00:00:00 +0000 UTC".
-_ISO_TIME = re.compile(r"\s*(?P<date>\d{4}-\d{2}-\d{2})(?:[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?"
-                       r"\s*(?P<zone>Z|[+-]\d{2}:?\d{2})?")
 
 
 def explicit_time(value: str | None, tz: ZoneInfo, latest: datetime, rank: int) -> datetime | None:
     """A date an HTML page gives, as an aware time: a time without a zone is in the site's;
     a date alone is at noon (minus the post's rank in minutes, to keep the page's order),
     never after the dump was written."""
-    match = _ISO_TIME.match(value or "")
+    match = ISO_TIME.match(value or "")
     if not match:
         return None
     try:
@@ -498,10 +491,10 @@ def _remove_stale_archive(folder: Path, months: set[str]) -> None:
 
 # -- stage 5: the digest ------------------------------------------------------------------
 
-def publish_digests(store: Store, config: Config, now: datetime, renderer: Renderer | None = None) -> list[str]:
+def publish_digests(store: Store, config: Config, now: datetime) -> list[str]:
     """The digests' archive: a page per digest with posts, their index and their Atom feed."""
     out = config.output.dir
-    renderer = renderer or Renderer(config)
+    renderer = Renderer(config)
     pub = Publisher(config)
     written: list[str] = []
     items: list[DigestItem] = []

@@ -370,10 +370,6 @@ class Store:
         self.db.executemany("INSERT INTO digest_entries (period, key, position) VALUES (?, ?, ?)",
                             [(period, k, i) for i, k in enumerate(keys)])
 
-    def digest_keys(self, period: str) -> list[str]:
-        return [r[0] for r in self.db.execute(
-            "SELECT key FROM digest_entries WHERE period = ? ORDER BY position", (period,))]
-
     _DIGEST_POST = "SELECT key, title, summary, slug, published, url FROM entries"
 
     def _digest_post(self, row: sqlite3.Row) -> DigestPost:

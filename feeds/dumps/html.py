@@ -57,7 +57,10 @@ _MORE = re.compile(r"^\s*(continue reading|read more|read the rest|more\b|weiter
                    r"la suite|leer m[aá]s|seguir leyendo|continua a leggere|leggi tutto|lees verder|"
                    r"ler mais|continuar lendo)", re.I)
 _ELLIPSIS_END = re.compile(r"(\[\s*(\.\.\.|…)\s*\]|\[\s*more\s*\])\s*$", re.I)
-_ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
+#: An ISO date and time as pages write them: "2024-03-12", "2024-03-12T10:00:00Z",
+#: Hugo's "2024-03-12 00:00:00 +0000 UTC".
+ISO_TIME = re.compile(r"\s*(?P<date>\d{4}-\d{2}-\d{2})(?:[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?"
+                      r"\s*(?P<zone>Z|[+-]\d{2}:?\d{2})?")
 _BLOCK = {"p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
           "pre", "table", "thead", "tbody", "tr", "td", "th", "figure", "figcaption", "section", "article",
           "header", "footer", "aside", "nav", "br", "hr", "address", "main", "details", "summary", "form",
@@ -94,8 +97,8 @@ class HtmlPost:
     published: str | None  # as the page gives it: a machine-readable value, or the ISO date a text means
     author: str | None
     categories: tuple[str, ...]
-    body: str  # cleaned HTML, every URL absolute (see feeds.clean)
-    body_element: Tag | None = dataclasses.field(repr=False, compare=False, default=None)
+    body: str  # the content element's HTML, widgets and comments left out (feeds.clean sanitises it)
+    body_element: Tag = dataclasses.field(repr=False, compare=False)
     truncated: bool = False
     line: int = 1  # where the post starts in the file
 
@@ -350,15 +353,14 @@ def _listed(container: Tag, base: str | None) -> HtmlPost | None:
     if title_el is None:
         return None
     url = web_url(join(base, _title_link(container)))
-    found = _body_element(container, title_el)
-    body_el = _without_furniture(found, whole_post=found is container) if found is not None else None
-    if body_el is not None and url:
+    body_el = _body(container, title_el)
+    if url:
         _drop_more_links(body_el, url)
     return HtmlPost(
         title=text_of(title_el), url=url,
         published=_published(container), author=_author(container), categories=_categories(container),
-        body=str(body_el) if body_el else "", body_element=body_el,
-        truncated=_truncated(container, found), line=container.sourceline or 1)
+        body=str(body_el), body_element=body_el, truncated=_truncated(container, body_el),
+        line=container.sourceline or 1)
 
 
 def _single(soup: BeautifulSoup, container: Tag | None, url: str | None, ld: list[dict]) -> HtmlPost | None:
@@ -383,10 +385,9 @@ def _single(soup: BeautifulSoup, container: Tag | None, url: str | None, ld: lis
     author = _author(main) or (_author(scope) if scope is not main else None) or _ld_author(ld) \
         or _meta(soup, "author")
     categories = _categories(main) or (_categories(scope) if scope is not main else ())
-    body_el = _body_element(main, title_el)
-    body_el = _without_furniture(body_el, whole_post=body_el is main) if body_el is not None else None
+    body_el = _body(main, title_el)
     return HtmlPost(title=title, url=url, published=published, author=author, categories=categories,
-                    body=str(body_el) if body_el else "", body_element=body_el, truncated=False,
+                    body=str(body_el), body_element=body_el, truncated=False,
                     line=(container or main).sourceline or 1)
 
 
@@ -435,31 +436,32 @@ def _ld_author(ld: list[dict]) -> str | None:
     return None
 
 
-def _body_element(container: Tag, title_el: Tag | None) -> Tag | None:
+def _body(container: Tag, title_el: Tag | None) -> Tag:
+    """A copy of the post's content element (the post element itself when it has none), cleaned."""
     for tag in _within(container, _BODY):
         if title_el is not None and (tag is title_el or title_el in tag.descendants and tag.name != "div"):
             continue
-        return tag
-    return container
+        return _without_furniture(tag, whole_post=False)
+    return _without_furniture(container, whole_post=True)
 
 
 # -- fields -------------------------------------------------------------------------------
 
 def _published(scope: Tag) -> str | None:
     """The post's publication date as the page gives it."""
-    times = [t for t in _within(scope, "time[datetime]") if _ISO.match(str(t["datetime"]).strip())]
+    times = [t for t in _within(scope, "time[datetime]") if ISO_TIME.match(str(t["datetime"]).strip())]
     preferred = [t for t in times if _DATE_CLASSES.search(_classes(t)) and "updated" not in _classes(t)]
     for t in preferred or times:
         return str(t["datetime"]).strip()
     for abbr in _within(scope, "abbr.published[title], abbr.dt-published[title]"):
-        if _ISO.match(str(abbr["title"]).strip()):
+        if ISO_TIME.match(str(abbr["title"]).strip()):
             return str(abbr["title"]).strip()
     for tag in _within(scope, "span[title], abbr[title], time[title]"):  # a date shown as text, given in title
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", _attr(tag, "title").strip()):
             return _attr(tag, "title").strip()
     for tag in _within(scope, "[itemprop=datePublished]"):
         value = str(tag.get("content") or tag.get("datetime") or "").strip()
-        if _ISO.match(value):
+        if ISO_TIME.match(value):
             return value
         day = parse_text_date(text_of(tag))
         if day:
