@@ -162,6 +162,10 @@ class Store:
             # guarantees (NORMAL: never corrupt, at worst the last commits lost on power
             # loss) with far fewer syncs, which dominate a large ingest on a virtual disk.
             self.db.execute("PRAGMA wal_autocheckpoint=10000")
+            # A page cache as large as a batch of dumps (pipeline.BATCH_BYTES): a batch is
+            # stored in one transaction, and with SQLite's default 2 MB its pages would spill
+            # to the log and the indexes be read back from it while the batch is written.
+            self.db.execute("PRAGMA cache_size=-16384")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StateError(f"{path}: not a usable feeds database ({exc}). Restore it from a backup; "

@@ -92,3 +92,16 @@ def _dump(db: sqlite3.Connection, skip: tuple[str, ...] = ()) -> list[tuple[str,
 
 def _dump_without(d: list[tuple[str, list]], skip: tuple[str, ...]) -> list[tuple[str, list]]:
     return [(t, rows) for t, rows in d if t not in skip]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",))) | st.text(alphabet="aéB ’“ß_1-\u00a0İﬁ²\u2028x."))
+def test_fast_word_counts_are_the_regular_expressions(text):
+    """segment.word_counts() splits words by other means than _WORD, for speed: the words and
+    their counts must be the same (it also counts shorter tokens, which are never weighed)."""
+    from collections import Counter
+
+    from feeds.segment import _WORD, word_counts
+
+    got = {w: n for w, n in word_counts(text).items() if len(w) >= 3}
+    assert got == Counter(_WORD.findall(text.casefold()))
