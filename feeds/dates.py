@@ -21,6 +21,7 @@ Inference, for the posts of one or more overlapping listing pages (newest first)
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -100,7 +101,7 @@ def find_mentions(text: str) -> list[Mention]:
         if m is None:
             continue
         month = MONTHS[m.group().rstrip(".").lower()]
-        before = _BEFORE.search(text, max(0, m.start() - 32), m.start())
+        before = _BEFORE.search(text, max(0, start - 32), start) if _day_before(text, start) else None
         if before:  # 16 February [2025]
             year = _YEAR_AFTER.match(text, m.end())
             wd = before.group("wd")
@@ -110,7 +111,7 @@ def find_mentions(text: str) -> list[Mention]:
             continue
         after = _AFTER.match(text, m.end())
         if after:  # February 16[, 2025]
-            wd_m = _WD_BEFORE.search(text, max(0, m.start() - 12), m.start())
+            wd_m = _WD_BEFORE.search(text, max(0, start - 12), start) if _weekday_before(text, start) else None
             found.append(Mention((month, int(after.group("day")),
                                   int(after.group("year")) if after.group("year") else None,
                                   WEEKDAYS[wd_m.group("wd").lower()] if wd_m else None,
@@ -119,6 +120,34 @@ def find_mentions(text: str) -> list[Mention]:
         found.extend(Mention((int(m.group("mon")), int(m.group("day")), int(m.group("year")), None, None))
                      for m in _ISO.finditer(text))
     return [f for f in found if 1 <= f.day <= 31 and 1 <= f.month <= 12]
+
+
+# The two searches back from a month are slow (a pattern tried at each of 32 places);
+# these quick tests of how the text before it ends rule out most months first.
+_WEEKDAY_ENDS = tuple(WEEKDAYS)
+_DAY_SUFFIXES = ("st", "nd", "rd", "th")
+
+
+def _day_before(text: str, at: int) -> bool:
+    """Could _BEFORE match just before `at`: does the text end in a digit, an optional
+    "st"/"nd"/"rd"/"th", spaces and an optional "of"? (Never False when it matches.)"""
+    w = text[max(0, at - 32):at].rstrip()
+    if w[-2:].lower() == "of":
+        w = w[:-2].rstrip()
+    if w[-2:].lower() in _DAY_SUFFIXES:
+        w = w[:-2]
+    return w[-1:].isdigit()
+
+
+def _weekday_before(text: str, at: int) -> bool:
+    """Could _WD_BEFORE match just before `at`: does the text end in a weekday's name,
+    an optional "." and ",", and spaces? (Never False when it matches.)"""
+    w = text[max(0, at - 12):at].rstrip()
+    if w.endswith(","):
+        w = w[:-1]
+    if w.endswith("."):
+        w = w[:-1]
+    return w.lower().endswith(_WEEKDAY_ENDS)
 
 
 def _shift(text: str, at: int) -> int | None:
@@ -204,26 +233,32 @@ def choose(cands: Sequence[Sequence[date]], fixed: Sequence[bool] = ()) -> list[
     """
     n = len(cands)
     is_fixed = [i < len(fixed) and fixed[i] for i in range(n)]
-    # state: running max (None: nothing accepted yet) -> (cost, -sum of accepted ordinals)
-    states: dict[date | None, tuple[int, int]] = {None: (0, 0)}
-    steps: list[dict[date | None, tuple[date | None, date | None]]] = []
+    # Dates as day numbers. state: running max (None: nothing accepted yet) -> (cost, -sum of
+    # accepted days); the smaller sum of days breaks ties towards later dates.
+    states: dict[int | None, tuple[int, int]] = {None: (0, 0)}
+    steps: list[dict[int | None, tuple[int | None, int | None]]] = []
     for i in range(n - 1, -1, -1):
-        new: dict[date | None, tuple[int, int]] = {}
-        back: dict[date | None, tuple[date | None, date | None]] = {}
+        days = [c.toordinal() for c in cands[i]]  # newest first
+        negated = [-d for d in days]  # ascending, for bisect
+        new: dict[int | None, tuple[int, int]] = {}
+        back: dict[int | None, tuple[int | None, int | None]] = {}
         for m, (cost, neg) in states.items():
-            # (new running max, its cost, the pick): accepting none, or accepting one
-            options: list[tuple[date | None, tuple[int, int], date | None]] = []
-            if not is_fixed[i] and cands[i]:
-                later = len(cands[i]) if m is None else sum(1 for x in cands[i] if x > m)
-                options.append((m, (cost + REJECT_COST * max(later, 1), neg), None))
-            elif not cands[i]:
+            # the options, as (new running max, its cost, the pick), in this order: accepting
+            # none; accepting a candidate after m (it becomes the running max); accepting the
+            # latest candidate not after m (the others not after m cost more for the same max)
+            above = len(days) if m is None else bisect_left(negated, -m)  # candidates after m
+            options: list[tuple[int | None, tuple[int, int], int | None]] = []
+            if not is_fixed[i] and days:
+                options.append((m, (cost + REJECT_COST * max(above, 1), neg), None))
+            elif not days:
                 options.append((m, (cost, neg), None))
-            for c in cands[i]:
-                if is_fixed[i] and m is not None and m > c:
-                    continue  # a settled date cannot be pushed later
-                top = c if m is None or c > m else m
-                later = sum(1 for x in cands[i] if x > top)
-                options.append((top, (cost + (top - c).days + REJECT_COST * later, neg - c.toordinal()), c))
+            for k in range(above):
+                c = days[k]
+                options.append((c, (cost + REJECT_COST * k, neg - c), c))
+            if m is not None and above < len(days):
+                c = days[above]
+                if not is_fixed[i] or c == m:  # a settled date cannot be pushed later
+                    options.append((m, (cost + (m - c) + REJECT_COST * above, neg - c), c))
             for target, option_cost, pick in options:
                 if target not in new or option_cost < new[target]:
                     new[target] = option_cost
@@ -236,7 +271,8 @@ def choose(cands: Sequence[Sequence[date]], fixed: Sequence[bool] = ()) -> list[
     out: list[date | None] = []
     for back in reversed(steps):  # from the top post down
         prev, pick = back[m]
-        out.append(m if pick is not None else None)  # a post that accepted nothing: fill() places it
+        # a post that accepted nothing: fill() places it
+        out.append(date.fromordinal(m) if pick is not None and m is not None else None)
         m = prev
     # A top post dated far after the next announces a future event.
     if len(out) > 1 and out[0] and out[1] and out[0] - out[1] > HISTORY_GAP and not is_fixed[0]:

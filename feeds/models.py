@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 BlockKind = Literal["para", "bullet"]
 DateSource = Literal["explicit", "inferred", "first-seen"]
@@ -13,19 +13,29 @@ DateSource = Literal["explicit", "inferred", "first-seen"]
 DATE_SOURCE_RANK: dict[str, int] = {"first-seen": 0, "inferred": 1, "explicit": 2}
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Block:
-    """One paragraph or bullet line of a dump."""
-
+class _BlockFields(NamedTuple):
     line: int  # 1-based line number in the dump
     text: str  # as in the dump (non-breaking spaces kept), without the bullet sign
-    kind: BlockKind = "para"
-    #: The text for matching: non-breaking spaces folded, whitespace collapsed.
-    key: str = dataclasses.field(default="", compare=False)
+    kind: BlockKind
+    key: str  # the text for matching: non-breaking spaces folded, whitespace collapsed
 
-    def __post_init__(self) -> None:
-        if not self.key:
-            object.__setattr__(self, "key", " ".join(self.text.replace("\u00a0", " ").split()))
+
+class Block(_BlockFields):
+    """One paragraph or bullet line of a dump. Immutable.
+
+    A named tuple rather than a frozen dataclass: a large ingest makes hundreds of
+    thousands of them, and a frozen dataclass takes five times as long to make.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, line: int, text: str, kind: BlockKind = "para", key: str = "") -> Block:
+        return tuple.__new__(cls, (line, text, kind, key or match_key(text)))
+
+
+def match_key(text: str) -> str:
+    """Text for matching: non-breaking spaces folded to spaces, whitespace collapsed."""
+    return " ".join(text.replace("\u00a0", " ").split())
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -115,7 +115,6 @@ _WORD = re.compile(r"[^\W\d_]{3,}")  # a word: a run of three or more letters
 # Bytes of UTF-8 text to split words at: ASCII letters lowered, other ASCII bytes made
 # spaces, the bytes of non-ASCII characters kept.
 _FOLD = bytes(b + 32 if 65 <= b <= 90 else b if 97 <= b <= 122 or b >= 128 else 32 for b in range(256))
-_SKIP = object()  # the weight of a stop word or a token too short to be a word
 
 
 def word_counts(text: str) -> Counter[str]:
@@ -147,20 +146,17 @@ class _Vocabulary:
         counted = range(len(blocks)) if counted is None else counted
         self.counts = word_counts("\n".join(blocks[i].text for i in counted))
         self.n = max(len(counted), 1)
-        self._idf: dict[str, object] = {}
+        self._idf: dict[str, float | None] = {}
 
     def weigh(self, counts: Counter[str]) -> dict[str, float]:
         """The tf-idf vector of word counts: each word's count times its weight."""
         idf = self._idf
-        out: dict[str, float] = {}
-        for w, c in counts.items():
-            x = idf.get(w)
-            if x is None:
-                x = idf[w] = _SKIP if len(w) < 3 or w in _STOP else \
-                    math.log((self.n + 1) / (self.counts.get(w, 0) + 1)) + 1.0
-            if x is not _SKIP:
-                out[w] = c * x  # type: ignore[operator]
-        return out
+        new = counts.keys() - idf.keys()
+        if new:
+            n1, total, log = self.n + 1, self.counts, math.log
+            for w in new:  # None: a stop word or a token too short to be a word
+                idf[w] = None if len(w) < 3 or w in _STOP else log(n1 / (total.get(w, 0) + 1)) + 1.0
+        return {w: c * x for w, c in counts.items() if (x := idf[w]) is not None}
 
 
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
@@ -184,6 +180,7 @@ class _Segmenter:
         self._marker_cf = self.marker.casefold()
         self._marker_first = {self.marker[0].lower(), self.marker[0].upper()}
         self.chrome = {" ".join(c.split()).casefold() for c in chrome}
+        self._chrome_longest = max(map(len, self.chrome), default=-1)  # (case folding never shortens)
         self._vocab: _Vocabulary | None = None
         self.stretch_blocks: list[int] | None = None  # set by run(); None: weigh words over all blocks
         self.notes: list[str] = []
@@ -202,8 +199,8 @@ class _Segmenter:
         text = block.key
         if block.kind != "para" or text[0] not in self._marker_first:
             return None  # the cheap test first: most lines do not even start like the marker
-        if text.casefold() == self._marker_cf:
-            return ""
+        if len(text) <= len(self._marker_cf) and text.casefold() == self._marker_cf:
+            return ""  # (case folding never makes a text shorter)
         if text[: len(self.marker) + 1].casefold() != self._marker_cf + " ":
             return None
         title = text[len(self.marker) + 1:].strip()
@@ -240,7 +237,7 @@ class _Segmenter:
         return "\n".join(self.blocks[j].text for j in indexes)
 
     def is_chrome(self, block: Block) -> bool:
-        return block.key.casefold() in self.chrome
+        return len(block.key) <= self._chrome_longest and block.key.casefold() in self.chrome
 
     def split_stretch(self, start: int, end: int) -> list[tuple[int, int]]:
         """Whole posts in blocks[start:end], as (title index, end index) pairs."""
@@ -271,7 +268,10 @@ class _Segmenter:
         # First the posts the markers close: (stretch start, marker, title index or None, title).
         closed: list[tuple[int, int, int | None, str]] = []
         lo = 0
+        first = self._marker_first
         for m, block in enumerate(self.blocks):
+            if block.key[0] not in first:
+                continue  # the cheap test first, without a call: most lines do not start like the marker
             title = self.marker_title(block)
             if title is None:
                 continue

