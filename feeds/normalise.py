@@ -28,10 +28,14 @@ def identity(title: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def slugify(title: str) -> str:
-    """An ASCII slug: letters and digits joined by hyphens, cut at a word boundary."""
+def slugify(title: str, key: str | None = None) -> str:
+    """An ASCII slug: letters and digits joined by hyphens, cut at a word boundary.
+
+    `key`, when given, is identity(title), already computed.
+    """
+    key = identity(title) if key is None else key
     # NFKD splits accents off their letters; encoding to ASCII then drops them (é -> e)
-    text = unicodedata.normalize("NFKD", identity(title)).encode("ascii", "ignore").decode()
+    text = key if key.isascii() else unicodedata.normalize("NFKD", key).encode("ascii", "ignore").decode()
     words = re.findall(r"[a-z0-9]+", text.replace("'", ""))
     slug = ""
     for w in words:
@@ -39,7 +43,7 @@ def slugify(title: str) -> str:
             break
         slug = f"{slug}-{w}" if slug else w
     if not slug:  # a title with no ASCII letters at all: a stable hash instead
-        slug = "post-" + hashlib.sha1(identity(title).encode()).hexdigest()[:10]
+        slug = "post-" + hashlib.sha1(key.encode()).hexdigest()[:10]
     return slug
 
 

@@ -78,6 +78,7 @@ class _Parsed:
     path: str
     record: DumpRecord
     posts: tuple[Post, ...]
+    keys: tuple[str, ...]  # each post's identity (normalise.identity of its title)
     mentions: tuple[tuple[dates.Mention, ...], ...]  # the dates each post mentions
     latest: datetime  # when the dump was written (or now, if earlier): its posts existed by then
 
@@ -183,7 +184,8 @@ def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: dat
         posts = seg.posts
     mentions = tuple(tuple(dates.post_mentions([p.title, *(b.text for b in p.body)])) for p in posts)
     record = record or DumpRecord(path, len(data), 0, hashlib.sha256(data).hexdigest(), "ok", 0, None)
-    return _Parsed(path, dataclasses.replace(record, posts=len(posts)), posts, mentions, latest)
+    return _Parsed(path, dataclasses.replace(record, posts=len(posts)), posts,
+                   tuple(identity(p.title) for p in posts), mentions, latest)
 
 
 def html_posts(path: str, data: bytes, config: Config, latest: datetime) -> tuple[Post, ...]:
@@ -236,7 +238,7 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
     (inferred or explicit) are kept and bound their neighbours. No post is dated
     after the earliest dump that shows it was written.
     """
-    pages = [[identity(p.title) for p in d.posts] for d in parsed]
+    pages = [d.keys for d in parsed]
     mentions: dict[str, Sequence[dates.Mention]] = {}
     for d, keys in zip(parsed, pages, strict=True):
         for k, ms in zip(keys, d.mentions, strict=True):
@@ -315,16 +317,17 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
     changed: set[str] = set()
     months: set[str] = set()
     tz = config.site.tz
-    keys = [identity(p.title) for p in d.posts]
+    domain = config.site.domain
+    keys = d.keys
     current = store.get_many(keys)  # entries as they stand, updated as this dump goes
     for post, key in zip(d.posts, keys, strict=True):
         published, source = when[key]
         text = body_text(post.body)
         old = current.get(key)
         if old is None:
-            base = slugify(post.title)
+            base = slugify(post.title, key)
             slug = unique_slug(base, store.slugs_like(base))
-            entry = _entry(post, key, slug, mint_id(config.site.domain, now, slug), text,
+            entry = _entry(post, key, slug, mint_id(domain, now, slug), text,
                            published, published, source, now, d.path)
             url = post.url
             report.new += 1
@@ -347,13 +350,13 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
             if more:
                 entry = dataclasses.replace(entry, **more)  # type: ignore[arg-type]
             if better_date:
-                months.add(entry.published.astimezone(tz).strftime("%Y-%m"))
+                months.add(month_of(entry.published, tz))
                 entry = dataclasses.replace(entry, published=published,
                                             date_source=source,  # type: ignore[arg-type]
                                             updated=max(entry.updated, published))
             url = post.url or old.url
             report.updated += 1 if key not in changed else 0
-        month = entry.published.astimezone(tz).strftime("%Y-%m")
+        month = month_of(entry.published, tz)
         months.add(month)
         store.put(entry, url, month)
         current[key] = StoredEntry(entry, url)
@@ -363,6 +366,12 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
     store.record_dump(d.record, now)
     store.add_pending("entry", changed)
     store.add_pending("month", months)
+
+
+def month_of(moment: datetime, tz: ZoneInfo) -> str:
+    """YYYY-MM of a time in the site's zone: the archive page it is listed on."""
+    local = moment.astimezone(tz)
+    return f"{local.year:04d}-{local.month:02d}"
 
 
 def _entry(post: Post, key: str, slug: str, id_: str, text: str, published: datetime,
@@ -472,7 +481,7 @@ def _regroup_months(store: Store, config: Config) -> None:
     tz = config.site.tz
     with store.transaction():
         for key, published, month in list(store.month_of_each()):
-            local = datetime.fromisoformat(published).astimezone(tz).strftime("%Y-%m")
+            local = month_of(datetime.fromisoformat(published), tz)
             if local != month:
                 store.set_month(key, local)
 

@@ -122,18 +122,17 @@ def word_counts(text: str) -> Counter[str]:
 
     Stop words and tokens shorter than a word are counted too (weigh() leaves them
     out). The same counts as Counter(_WORD.findall(text.casefold())), several times
-    faster: ASCII is split with bytes.translate and str.split, and only tokens with
-    non-ASCII characters that are not all letters are split by the regular expression.
+    faster: the text is split with bytes.translate (which also folds ASCII letters) and
+    str.split; only tokens with non-ASCII characters are case-folded and, unless they
+    are all letters ("café"), split by the regular expression ("“état’s" -> "état").
     """
-    if not text.isascii():
-        text = text.casefold()  # for ASCII the table below folds case
     folded = text.encode("utf-8", "surrogatepass").translate(_FOLD).decode("utf-8", "surrogatepass")
     counts = Counter(folded.split())
     if not folded.isascii():
-        # "café" is one word, as counted; "“état’s" is "état" as many times as it occurs
-        for token in [t for t in counts if not (t.isascii() or t.isalpha())]:
+        for token in [t for t in counts if not t.isascii()]:
             n = counts.pop(token)
-            for w in _WORD.findall(token):
+            token = token.casefold()  # per character, as for the whole text
+            for w in (token,) if token.isalpha() else _WORD.findall(token):
                 counts[w] += n
     return counts
 

@@ -278,7 +278,7 @@ class Store:
         self.db.execute(self._PUT_SQL, (
             e.key, e.id, e.slug, e.title, e.source_html, e.summary, e.text, int(e.truncated), iso(e.published),
             iso(e.updated), e.date_source, iso(e.first_seen), url, e.source, month, e.author,
-            json.dumps(list(e.categories), ensure_ascii=False)))
+            json.dumps(list(e.categories), ensure_ascii=False) if e.categories else "[]"))
 
     def replace_sightings(self, dump: str, rows: Sequence[tuple[str, int, int, int, bool]]) -> None:
         """Where each post of a dump was seen: (key, position, start line, end line, cut)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+from functools import partial
 from pathlib import Path
 
 from feeds.errors import DumpError
@@ -76,26 +77,24 @@ def read_text(path: str | Path, data: bytes | None = None) -> Dump:
 
 
 def parse_blocks(text: str) -> list[Block]:
-    """Text to blocks. Line numbers are 1-based and count every line break style."""
-    blocks: list[Block] = []
-    append = blocks.append
-    bullet_match = _BULLET.match
-    make = tuple.__new__  # Block(...) without its constructor's checks: the key is given
+    """Text to blocks. Line numbers are 1-based and count every line break style.
+
+    Written as passes over all lines (comprehensions, map) rather than one loop with a
+    body per line: a dump has tens of thousands of lines.
+    """
     if any(c in text for c in _OTHER_BREAKS):
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     else:  # the same lines, faster
         lines = text.splitlines()
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()  # str.strip() also strips U+00A0
-        if not line:
-            continue
-        kind = "para"
-        if line[0] in "•-*":
-            bullet = bullet_match(raw)
-            if bullet:
-                line = raw[bullet.end():].rstrip()
-                kind = "bullet"
-        # The matching key: the text itself unless it has spaces to fold (most lines do not).
-        key = match_key(line) if ("\u00a0" in line or "  " in line or "\t" in line) else line
-        append(make(Block, (number, line, kind, key)))
-    return blocks
+    # (line number, text) of each line with text; str.strip() also strips U+00A0
+    found = [(n, t) for n, t in enumerate(map(str.strip, lines), 1) if t]
+    numbers = [n for n, _ in found]
+    texts = [t for _, t in found]
+    kinds = ["para"] * len(texts)
+    for i, t in enumerate(texts):
+        if t[0] in "•-*" and (bullet := _BULLET.match(t)):
+            texts[i] = t[bullet.end():]
+            kinds[i] = "bullet"
+    # The matching key: the text itself unless it has spaces to fold (most lines do not).
+    keys = [match_key(t) if ("\u00a0" in t or "  " in t or "\t" in t) else t for t in texts]
+    return list(map(partial(tuple.__new__, Block), zip(numbers, texts, kinds, keys, strict=True)))
