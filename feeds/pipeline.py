@@ -320,13 +320,16 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
     domain = config.site.domain
     keys = d.keys
     current = store.get_many(keys)  # entries as they stand, updated as this dump goes
+    rows: list[tuple[Entry, str | None, str]] = []  # stored at the end, all at once
+    slugs: set[str] = set()  # given to new entries of this dump, not yet stored
     for post, key in zip(d.posts, keys, strict=True):
         published, source = when[key]
         text = body_text(post.body)
         old = current.get(key)
         if old is None:
             base = slugify(post.title, key)
-            slug = unique_slug(base, store.slugs_like(base))
+            slug = unique_slug(base, store.slugs_like(base) | slugs)
+            slugs.add(slug)
             entry = _entry(post, key, slug, mint_id(domain, now, slug), text,
                            published, published, source, now, d.path)
             url = post.url
@@ -358,9 +361,10 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
             report.updated += 1 if key not in changed else 0
         month = month_of(entry.published, tz)
         months.add(month)
-        store.put(entry, url, month)
+        rows.append((entry, url, month))
         current[key] = StoredEntry(entry, url)
         changed.add(key)
+    store.put(rows)
     store.replace_sightings(d.path, [(key, p.position, p.start_line, p.end_line, p.truncated)
                                      for p, key in zip(d.posts, keys, strict=True)])
     store.record_dump(d.record, now)

@@ -272,13 +272,13 @@ class Store:
                 + ", ".join(f"{c} = excluded.{c}" for c in _PUT_COLUMNS
                             if c not in ("key", "id", "slug", "first_seen")))
 
-    def put(self, entry: Entry, url: str | None, month: str) -> None:
-        """Insert or update an entry. Its key, id, slug and first-seen time never change."""
-        e = entry
-        self.db.execute(self._PUT_SQL, (
+    def put(self, rows: Iterable[tuple[Entry, str | None, str]]) -> None:
+        """Insert or update entries, given as (entry, url, month), in order. An entry's key,
+        id, slug and first-seen time never change. (One call for many: much faster.)"""
+        self.db.executemany(self._PUT_SQL, [(
             e.key, e.id, e.slug, e.title, e.source_html, e.summary, e.text, int(e.truncated), iso(e.published),
             iso(e.updated), e.date_source, iso(e.first_seen), url, e.source, month, e.author,
-            json.dumps(list(e.categories), ensure_ascii=False) if e.categories else "[]"))
+            json.dumps(list(e.categories), ensure_ascii=False) if e.categories else "[]") for e, url, month in rows])
 
     def replace_sightings(self, dump: str, rows: Sequence[tuple[str, int, int, int, bool]]) -> None:
         """Where each post of a dump was seen: (key, position, start line, end line, cut)."""
