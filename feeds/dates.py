@@ -21,7 +21,7 @@ Inference, for the posts of one or more overlapping listing pages (newest first)
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -92,34 +92,52 @@ class Mention(tuple[int, int, int | None, int | None, int | None]):
 
 def find_mentions(text: str) -> list[Mention]:
     """Every day-level date written in the text, in order of appearance."""
-    found: list[Mention] = []
-    for hint in _MONTH_PREFIX.finditer(text):
+    return mentions_in(text, [(0, len(text))])[0]
+
+
+def mentions_in(text: str, spans: Sequence[tuple[int, int]]) -> list[list[Mention]]:
+    """The mentions of each span (start, end) of a text, as find_mentions(text[start:end])
+    would give them, in one pass over the text. The spans are in order, apart, and a line
+    break or more separates them; what lies around a span is never read.
+    """
+    found: list[list[Mention]] = [[] for _ in spans]
+    if not spans:
+        return found
+    starts = [lo for lo, _ in spans]
+    first, last = spans[0][0], spans[-1][1]
+    for hint in _MONTH_PREFIX.finditer(text, first, last):
         start = hint.start()
-        if start and text[start - 1].isalpha():
+        k = bisect_right(starts, start) - 1
+        lo, hi = spans[k]
+        if start > lo and text[start - 1].isalpha():
             continue  # inside a word
-        m = _MONTH_WORD.match(text, start)
+        m = _MONTH_WORD.match(text, start, hi)
         if m is None:
-            continue
+            continue  # (also a month that is not whole in its span: outside all spans)
         month = MONTHS[m.group().rstrip(".").lower()]
-        before = _BEFORE.search(text, max(0, start - 32), start) if _day_before(text, start) else None
+        before = _BEFORE.search(text, max(lo, start - 32), start) if _day_before(text, start, lo) else None
         if before:  # 16 February [2025]
-            year = _YEAR_AFTER.match(text, m.end())
+            year = _YEAR_AFTER.match(text, m.end(), hi)
             wd = before.group("wd")
-            found.append(Mention((month, int(before.group("day")), int(year.group("year")) if year else None,
-                                  WEEKDAYS[wd.lower()] if wd else None,
-                                  None if year else _shift(text, m.end()))))
+            found[k].append(Mention((month, int(before.group("day")), int(year.group("year")) if year else None,
+                                     WEEKDAYS[wd.lower()] if wd else None,
+                                     None if year else _shift(text, m.end(), hi))))
             continue
-        after = _AFTER.match(text, m.end())
+        after = _AFTER.match(text, m.end(), hi)
         if after:  # February 16[, 2025]
-            wd_m = _WD_BEFORE.search(text, max(0, start - 12), start) if _weekday_before(text, start) else None
-            found.append(Mention((month, int(after.group("day")),
-                                  int(after.group("year")) if after.group("year") else None,
-                                  WEEKDAYS[wd_m.group("wd").lower()] if wd_m else None,
-                                  None if after.group("year") else _shift(text, after.end()))))
-    if _ISO_HINT.search(text):
-        found.extend(Mention((int(m.group("mon")), int(m.group("day")), int(m.group("year")), None, None))
-                     for m in _ISO.finditer(text))
-    return [f for f in found if 1 <= f.day <= 31 and 1 <= f.month <= 12]
+            wd_m = _WD_BEFORE.search(text, max(lo, start - 12), start) if _weekday_before(text, start, lo) else None
+            found[k].append(Mention((month, int(after.group("day")),
+                                     int(after.group("year")) if after.group("year") else None,
+                                     WEEKDAYS[wd_m.group("wd").lower()] if wd_m else None,
+                                     None if after.group("year") else _shift(text, after.end(), hi))))
+    if _ISO_HINT.search(text, first, last):  # 2025-02-16, after the others of its span
+        iso: list[list[Mention]] = [[] for _ in spans]
+        for m in _ISO.finditer(text, first, last):
+            k = bisect_right(starts, m.start()) - 1
+            if m.end() <= spans[k][1]:
+                iso[k].append(Mention((int(m.group("mon")), int(m.group("day")), int(m.group("year")), None, None)))
+        found = [f + i for f, i in zip(found, iso, strict=True)]
+    return [[f for f in fs if 1 <= f.day <= 31 and 1 <= f.month <= 12] for fs in found]
 
 
 # The two searches back from a month are slow (a pattern tried at each of 32 places);
@@ -128,10 +146,10 @@ _WEEKDAY_ENDS = tuple(WEEKDAYS)
 _DAY_SUFFIXES = ("st", "nd", "rd", "th")
 
 
-def _day_before(text: str, at: int) -> bool:
-    """Could _BEFORE match just before `at`: does the text end in a digit, an optional
-    "st"/"nd"/"rd"/"th", spaces and an optional "of"? (Never False when it matches.)"""
-    w = text[max(0, at - 32):at].rstrip()
+def _day_before(text: str, at: int, lo: int = 0) -> bool:
+    """Could _BEFORE match just before `at` (not before `lo`): does the text end in a digit,
+    an optional "st"/"nd"/"rd"/"th", spaces and an optional "of"? (Never False when it matches.)"""
+    w = text[max(lo, at - 32):at].rstrip()
     if w[-2:].lower() == "of":
         w = w[:-2].rstrip()
     if w[-2:].lower() in _DAY_SUFFIXES:
@@ -139,10 +157,10 @@ def _day_before(text: str, at: int) -> bool:
     return w[-1:].isdigit()
 
 
-def _weekday_before(text: str, at: int) -> bool:
-    """Could _WD_BEFORE match just before `at`: does the text end in a weekday's name,
-    an optional "." and ",", and spaces? (Never False when it matches.)"""
-    w = text[max(0, at - 12):at].rstrip()
+def _weekday_before(text: str, at: int, lo: int = 0) -> bool:
+    """Could _WD_BEFORE match just before `at` (not before `lo`): does the text end in a
+    weekday's name, an optional "." and ",", and spaces? (Never False when it matches.)"""
+    w = text[max(lo, at - 12):at].rstrip()
     if w.endswith(","):
         w = w[:-1]
     if w.endswith("."):
@@ -150,9 +168,9 @@ def _weekday_before(text: str, at: int) -> bool:
     return w.lower().endswith(_WEEKDAY_ENDS)
 
 
-def _shift(text: str, at: int) -> int | None:
-    """-1, 0 or 1 when "last year", "this year" or "next year" follows a date at `at`."""
-    rel = _RELATIVE_YEAR.match(text, at)
+def _shift(text: str, at: int, end: int) -> int | None:
+    """-1, 0 or 1 when "last year", "this year" or "next year" follows a date at `at` (before `end`)."""
+    rel = _RELATIVE_YEAR.match(text, at, end)
     return _SHIFT[rel.group(1).lower()] if rel else None
 
 
@@ -190,6 +208,16 @@ def _reference(mentions: Sequence[Mention], upper: date) -> date | None:
 def post_mentions(texts: Sequence[str]) -> list[Mention]:
     """The date mentions of a post given as its texts (title, paragraphs), in order."""
     return find_mentions("\n".join(texts))
+
+
+def posts_mentions(posts: Sequence[Sequence[str]]) -> list[list[Mention]]:
+    """post_mentions() of each post, in one pass over all their texts."""
+    spans, at = [], 0
+    for texts in posts:
+        end = at + sum(map(len, texts)) + max(len(texts) - 1, 0)
+        spans.append((at, end))
+        at = end + 1
+    return mentions_in("\n".join("\n".join(texts) for texts in posts), spans)
 
 
 def candidates(mentions: Sequence[Mention], page_reference: date | None, upper: date) -> list[date]:

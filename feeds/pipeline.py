@@ -182,7 +182,7 @@ def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: dat
         if seg.chrome:
             log.debug("%s: left out as site chrome: lines %s", path, ", ".join(str(b.line) for b in seg.chrome))
         posts = seg.posts
-    mentions = tuple(tuple(dates.post_mentions([p.title, *(b.text for b in p.body)])) for p in posts)
+    mentions = tuple(map(tuple, dates.posts_mentions([[p.title, *(b.text for b in p.body)] for p in posts])))
     record = record or DumpRecord(path, len(data), 0, hashlib.sha256(data).hexdigest(), "ok", 0, None)
     return _Parsed(path, dataclasses.replace(record, posts=len(posts)), posts,
                    tuple(identity(p.title) for p in posts), mentions, latest)

@@ -157,3 +157,21 @@ def test_quick_tests_before_a_month_never_miss_a_match(before, month, after):
         assert dates._day_before(text, at)
     if dates._WD_BEFORE.search(text, max(0, at - 12), at):
         assert dates._weekday_before(text, at)
+
+
+_date_words = st.sampled_from(["16", "2nd", "of", "the", "Saturday", "Mon.", ",", "February", "Feb.", "MARCH",
+                                "May", "2025", "1930", "next year", "2025-02-16", "per", "%", "x", "\u00a0"])
+_datey = st.lists(_date_words, max_size=8).map(" ".join)
+
+
+@given(st.lists(st.lists(_datey, max_size=3), max_size=5))
+def test_mentions_of_many_posts_in_one_pass_are_each_posts_own(posts):
+    """posts_mentions() scans the posts' texts joined: no date may reach across posts."""
+    assert dates.posts_mentions(posts) == [dates.post_mentions(p) for p in posts]
+
+
+def test_no_date_reaches_across_posts():
+    posts = [["a report of 16"], ["February 2025 next year"], ["Saturday"], ["February 3", "the 16th of"], ["May"]]
+    assert dates.posts_mentions(posts) == [[], [], [], [(2, 3, None, None, None)], []]
+    assert dates.posts_mentions([["it was 16 February"], ["2025, they said"]]) == [[(2, 16, None, None, None)], []]
+    assert dates.posts_mentions([["late in February"], ["16 were there"]]) == [[], []]
