@@ -44,7 +44,6 @@ class Dump:
 
     path: str
     blocks: tuple[Block, ...]
-    sha256: str
     warnings: tuple[str, ...] = ()
 
 

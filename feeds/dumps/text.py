@@ -8,7 +8,6 @@ both the same way.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import re
 from functools import partial
 from pathlib import Path
@@ -72,8 +71,7 @@ def read_text(path: str | Path, data: bytes | None = None) -> Dump:
     blocks = parse_blocks(cleaned)
     if not blocks:
         raise DumpError(name, "the file is empty (only whitespace)")
-    return Dump(path=name, blocks=tuple(blocks), sha256=hashlib.sha256(data).hexdigest(),
-                warnings=tuple(warnings))
+    return Dump(path=name, blocks=tuple(blocks), warnings=tuple(warnings))
 
 
 def parse_blocks(text: str) -> list[Block]:
