@@ -53,6 +53,7 @@ class Delivery:
     deferred: list[str] = dataclasses.field(default_factory=list)  # "period recipient: reply"
     failed: list[str] = dataclasses.field(default_factory=list)
     unknown: list[str] = dataclasses.field(default_factory=list)
+    held: int = 0  # not tried because feeds was asked to stop (SIGTERM, Ctrl-C): pending for the next pass
 
     @property
     def problems(self) -> list[str]:
@@ -273,9 +274,8 @@ def deliver(store: Store, config: Config, clock: Clock, *,
     rendered: dict[tuple[str, tuple[str, str]], Rendered] = {}
     try:
         for i, row in enumerate(pending):
-            if should_stop():
-                report.deferred += [f"{r['period']} {r['recipient']}: not tried, feeds was asked to stop"
-                                    for r in pending[i:]]
+            if should_stop():  # asked, not a failure: the rest stay pending, for the next pass
+                report.held = len(pending) - i
                 break
             period, recipient = row["period"], row["recipient"]
             if period not in selections:

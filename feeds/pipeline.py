@@ -60,8 +60,9 @@ class Report:
 
     def summary(self) -> str:
         if self.stopped:
-            return (f"stopped at a safe point as asked: {self.dumps_read} dump(s) read; what was not stored "
-                    "or published is left for the next pass")
+            digest = f"; {self.digest}" if self.digest else ""
+            return (f"stopped at a safe point as asked: {self.dumps_read} dump(s) read{digest}; what was not "
+                    "stored, published or mailed is left for the next pass")
         skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
         skipped += f", {self.waiting} still being written" if self.waiting else ""
         head = (f"{self.dumps_read} dump(s) read, {self.dumps_unchanged} unchanged{skipped}; "
@@ -575,6 +576,9 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
     if delivery.sent:
         parts.append(f"{delivery.sent} email(s) " + ("sent" if delivery.via == "smtp" else
                                                       f"written to {config.outbox}"))
+    if delivery.held:
+        report.stopped = True
+        parts.append(f"{delivery.held} email(s) not sent yet")
     if delivery.failed or delivery.deferred or delivery.unknown:
         parts.append(f"{len(delivery.failed)} refused, {len(delivery.deferred)} to retry, "
                      f"{len(delivery.unknown)} uncertain")

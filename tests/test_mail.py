@@ -37,7 +37,8 @@ class Server:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.rcpt_replies: dict[str, list[str]] = {}  # recipient → replies to give, in turn, before accepting
-        self.kill_after: str | None = None  # recipient: take its message, then SIGKILL the client
+        self.kill_after: str | None = None  # recipient: take its message, then signal the client
+        self.kill_signal = signal.SIGKILL
         self.victim: int | None = None
         self.mail_replies: list[str] = []  # replies to MAIL FROM, in turn, before accepting
         self.lock = threading.Lock()
@@ -61,7 +62,7 @@ class Server:
         with self.lock:
             self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
         if self.kill_after in envelope.rcpt_tos and self.victim:
-            os.kill(self.victim, signal.SIGKILL)  # after the server took it, before the client hears 250
+            os.kill(self.victim, self.kill_signal)  # after the server took it, before the client hears 250
         return "250 Message accepted for delivery"
 
     def received(self, recipient: str) -> list[EmailMessage]:
@@ -240,6 +241,28 @@ def test_killed_after_the_hand_off_does_not_send_again(tmp_path, smtp):
     assert {rows[r]["status"] for r in (RECIPIENTS[0], *RECIPIENTS[2:])} == {"sent"}
     assert feeds(cfg, now="2025-02-18T09:00:00+00:00").returncode == 0  # reported once, not forever
     assert len(smtp.messages) == 4
+
+
+def test_sigterm_during_delivery_stops_after_the_message_in_hand_and_the_next_pass_sends_the_rest(tmp_path, smtp):
+    cfg = site(tmp_path, smtp.port)
+    smtp.kill_after, smtp.kill_signal = RECIPIENTS[1], signal.SIGTERM
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TZ": "UTC", "LC_ALL": "C.UTF-8"}
+    proc = subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), "--now", DUE], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    smtp.victim = proc.pid
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err  # asked to stop, and it did: not a failure
+    assert "SIGTERM: stopping at the next safe point" in err and "not delivered" not in err
+    assert out.startswith("feeds: stopped at a safe point as asked: 2 dump(s) read; digest 2025-W07: ")
+    assert "2 email(s) sent, 2 email(s) not sent yet" in out
+    rows = ledger(tmp_path)
+    assert [rows[r]["status"] for r in RECIPIENTS] == ["sent", "sent", "pending", "pending"]
+
+    smtp.kill_after = None
+    again = feeds(cfg, now="2025-02-17T09:05:00+00:00")
+    assert again.returncode == 0, again.stderr
+    assert [len(smtp.received(r)) for r in RECIPIENTS] == [1, 1, 1, 1]
+    assert {r["status"] for r in ledger(tmp_path).values()} == {"sent"}
 
 
 def test_server_down_leaves_the_digest_pending_until_it_is_back(tmp_path):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
-from conftest import NOW, make_site, run_cli, write_config
+from conftest import NOW, SEEDS, make_site, run_cli, write_config
 
 from feeds.pipeline import run_once
 from feeds.store import Store
@@ -160,3 +160,35 @@ def test_second_pass_waits_for_none_and_exits_75(project):
     assert proc.returncode == 75 and "another feeds pass is running" in proc.stderr
     assert not (root / "out").exists()
     assert run_cli("-c", str(cfg), "--now", NOW).returncode == 0, "a released lock blocks nothing"
+
+
+def test_asked_to_stop_between_dumps_keeps_what_was_stored_and_the_next_pass_finishes(tmp_path):
+    seeds = {s.stem: s.read_bytes() for s in SEEDS}
+    for name in ("whole", "stopped"):
+        (tmp_path / name).mkdir()
+    whole = make_site(tmp_path / "whole", seeds)
+    with Store(whole.state.path) as store:  # each dump dated and stored on its own, as in the stopped pass
+        run_once(whole, store, T0, batch_bytes=1)
+
+    cfg = make_site(tmp_path / "stopped", seeds)
+    asked: list[int] = []
+
+    def should_stop() -> bool:  # asked once per dump read: yes at the second
+        asked.append(1)
+        return len(asked) >= 2
+
+    with Store(cfg.state.path) as store:
+        report = run_once(cfg, store, T0, should_stop=should_stop, batch_bytes=1)  # each dump stored at once
+        assert report.stopped and report.summary().startswith("stopped at a safe point as asked: 2 dump(s) read")
+        assert store.count() == 20 and not report.files_written and not cfg.output.dir.exists()
+        again = run_once(cfg, store, T0)
+    assert not again.stopped and again.new == 18 and store_rows(cfg) == store_rows(whole)
+    assert {k: v[0] for k, v in snapshot(cfg.output.dir).items()} == \
+        {k: v[0] for k, v in snapshot(whole.output.dir).items()}, "the same files as one uninterrupted pass"
+
+
+def store_rows(cfg) -> list[tuple]:
+    db = sqlite3.connect(cfg.state.path)
+    rows = db.execute("SELECT id, slug, title, summary, text, truncated, published, updated, date_source FROM entries ORDER BY id").fetchall()
+    db.close()
+    return rows
