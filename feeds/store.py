@@ -156,15 +156,18 @@ class Store:
         try:
             self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
             self.db.row_factory = sqlite3.Row
-            # 8 KB pages (for a new database; an existing one keeps its own): a post's text of
-            # a few KB takes fewer overflow pages, and storing a large ingest is ~25% faster.
-            self.db.execute("PRAGMA page_size=8192")
+            # 32 KB pages (for a new database; an existing one keeps its own). A post's text
+            # of a few KB fills most of a 4 or 8 KB page and leaves the rest empty; 32 KB pages
+            # hold several, so a large ingest writes 15% fewer bytes, twice (log, then
+            # database), and stores ~25% faster than with 8 KB (bench: 1.6 s -> 1.2 s).
+            self.db.execute("PRAGMA page_size=32768")
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            # Checkpoint the log into the database every ~40 MB (5,000 pages), not every 4 MB: the same
+            # Checkpoint the log into the database every ~40 MB, not every 1,000 pages: the same
             # guarantees (NORMAL: never corrupt, at worst the last commits lost on power
             # loss) with far fewer syncs, which dominate a large ingest on a virtual disk.
-            self.db.execute("PRAGMA wal_autocheckpoint=5000")
+            page = self.db.execute("PRAGMA page_size").fetchone()[0]
+            self.db.execute(f"PRAGMA wal_autocheckpoint={max(1000, 40 * 1024 * 1024 // page)}")
             # A page cache as large as a batch of dumps (pipeline.BATCH_BYTES): a batch is
             # stored in one transaction, and with SQLite's default 2 MB its pages would spill
             # to the log and the indexes be read back from it while the batch is written.
