@@ -40,7 +40,11 @@ DEFAULT_CHROME = (
     "Newer Entries »", "Load more", "Related posts", "Related",
 )
 
-_TERMINAL = re.compile(r"[.,;:…][\"”’»)\]]*$")
+# A line ends like a sentence: [.,;:…] and any closing quotes or brackets ("… end.”)").
+_TERMINAL_CHARS = ".,;:…"
+_CLOSING = "\"”’»)]"
+_TITLE_ENDS = ("→", "»", "›", "…", "...")
+_TITLE_END = re.compile(r"\s*[→»›…]+$|\s*\.\.\.$")
 _FOOTNOTE = re.compile(r"^\[\d+\]")
 _MONTH = (r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?")
 # "BEIJING, Jan. 18 (Xinhua) —", "Jan. 18 (Nhân Dân) —", "Beijing, January 13th (IDCPC) —",
@@ -98,7 +102,12 @@ def heading_like(block: Block) -> bool:
     first = text[0]
     if not (first.isalnum() or first in "‘“\"'¿¡«("):
         return False
-    return not _TERMINAL.search(text) and not _FOOTNOTE.match(text) and not is_dateline(text)
+    return not _ends_sentence(text) and not _FOOTNOTE.match(text) and not is_dateline(text)
+
+
+def _ends_sentence(text: str) -> bool:
+    body = text.rstrip(_CLOSING)
+    return bool(body) and body[-1] in _TERMINAL_CHARS
 
 
 def is_dateline(text: str) -> bool:
@@ -203,7 +212,9 @@ class _Segmenter:
         if text[: len(self.marker) + 1].casefold() != self._marker_cf + " ":
             return None
         title = text[len(self.marker) + 1:].strip()
-        return re.sub(r"\s*[→»›…]+$|\s*\.\.\.$", "", title).strip()
+        if title.endswith(_TITLE_ENDS):  # "Continue reading Title →" (the test first: it is rare)
+            title = _TITLE_END.sub("", title)
+        return title.strip()
 
     # -- whole posts in a stretch ------------------------------------------------------
     def starts_post(self, i: int, end: int, post: Counter[str] | None, pending: list[int]) -> bool:

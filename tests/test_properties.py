@@ -132,3 +132,13 @@ def test_a_utf8_dump_loses_exactly_the_characters_xml_forbids(text):
     expected = strip_xml_forbidden(text)
     assert got == expected.removeprefix("\ufeff")
     assert any("XML forbids" in w for w in warnings) == (expected != text)
+
+
+@given(st.text(st.sampled_from('.,;:…"”’»)]ab ?!'), max_size=12))  # (a line holds no line break)
+def test_a_line_ends_like_a_sentence_as_the_pattern_says(text):
+    # heading_like() tests the end of a line without a regular expression searched from each place.
+    import re
+
+    from feeds.segment import _ends_sentence
+
+    assert _ends_sentence(text) == bool(re.search(r"[.,;:…][\"”’»)\]]*$", text))
