@@ -13,6 +13,7 @@ from feeds.models import Block
 
 SUMMARY_CHARS = 300
 SLUG_CHARS = 80
+_SLUG_WORD = re.compile(r"[a-z0-9]+")
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'",
                          "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"'})
@@ -36,12 +37,14 @@ def slugify(title: str, key: str | None = None) -> str:
     key = identity(title) if key is None else key
     # NFKD splits accents off their letters; encoding to ASCII then drops them (é -> e)
     text = key if key.isascii() else unicodedata.normalize("NFKD", key).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", text.replace("'", ""))
-    slug = ""
-    for w in words:
-        if len(slug) + len(w) + 1 > SLUG_CHARS:
+    words: list[str] = []
+    length = 0  # of the words joined by hyphens
+    for w in _SLUG_WORD.findall(text.replace("'", "")):
+        if length + len(w) + 1 > SLUG_CHARS:
             break
-        slug = f"{slug}-{w}" if slug else w
+        length += len(w) + (1 if words else 0)
+        words.append(w)
+    slug = "-".join(words)
     if not slug:  # a title with no ASCII letters at all: a stable hash instead
         slug = "post-" + hashlib.sha1(key.encode()).hexdigest()[:10]
     return slug

@@ -323,13 +323,15 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
     current = store.get_many(keys)  # entries as they stand, updated as this dump goes
     rows: list[tuple[Entry, str | None, str]] = []  # stored at the end, all at once
     slugs: set[str] = set()  # given to new entries of this dump, not yet stored
+    bases = {key: slugify(post.title, key) for post, key in zip(d.posts, keys, strict=True) if key not in current}
+    stored = store.stored_slugs(bases.values())  # usually none: then no slug needs a query of its own
     for post, key in zip(d.posts, keys, strict=True):
         published, source = when[key]
         text = body_text(post.body)
         old = current.get(key)
         if old is None:
-            base = slugify(post.title, key)
-            slug = unique_slug(base, store.slugs_like(base) | slugs)
+            base = bases[key]
+            slug = unique_slug(base, (store.slugs_like(base) if base in stored else set()) | slugs)
             slugs.add(slug)
             entry = _entry(post, key, slug, mint_id(domain, now, slug), text,
                            published, published, source, now, d.path)

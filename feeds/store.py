@@ -260,6 +260,16 @@ class Store:
                 out[row["key"]] = self._row_to_entry(row)
         return out
 
+    def stored_slugs(self, slugs: Iterable[str]) -> set[str]:
+        """Which of these slugs are stored (one query for many)."""
+        wanted = list(set(slugs))
+        found: set[str] = set()
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            found.update(r[0] for r in self.db.execute(
+                f"SELECT slug FROM entries WHERE slug IN ({','.join('?' * len(chunk))})", chunk))
+        return found
+
     def slugs_like(self, slug: str) -> set[str]:
         """The stored slugs equal to `slug` or numbered after it (`slug-2`, …)."""
         if self.db.execute("SELECT 1 FROM entries WHERE slug = ?", (slug,)).fetchone() is None:
