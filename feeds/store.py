@@ -271,9 +271,8 @@ class Store:
         return found
 
     def slugs_like(self, slug: str) -> set[str]:
-        """The stored slugs equal to `slug` or numbered after it (`slug-2`, …)."""
-        if self.db.execute("SELECT 1 FROM entries WHERE slug = ?", (slug,)).fetchone() is None:
-            return set()  # the usual case, answered by the index alone
+        """The stored slugs equal to `slug` or numbered after it (`slug-2`, …). Asked only for
+        a slug that stored_slugs() found: most are not, and need no query of their own."""
         rows = self.db.execute("SELECT slug FROM entries WHERE slug = ? OR slug GLOB ?",
                                (slug, slug + "-[0-9]*"))
         return {r[0] for r in rows}
