@@ -55,12 +55,15 @@ def clean_html(html: str, base: str | None) -> str:
 
 def _tidy(html: str) -> str:
     """What a page around the body needs: links that go somewhere, images with a text
-    alternative, and headings that start below the post's title (h2) without skipping levels."""
+    alternative (and an image to show), and headings that start below the post's title (h2) without skipping levels."""
     soup = BeautifulSoup(html, "html.parser")
     for a in soup.find_all("a"):
         if not a.get("href"):  # an anchor, or a link whose URL was unsafe: its text stays
             a.unwrap()
     for img in soup.find_all("img"):
+        if not img.get("src"):  # no image left to show (its URL was malformed or unsafe)
+            img.decompose()
+            continue
         if img.get("alt") is None:
             img["alt"] = ""
     headings = soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"])

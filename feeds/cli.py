@@ -258,7 +258,11 @@ def _locked_store(cfg: config_mod.Config):
 
     stack = ExitStack()
     stack.enter_context(exclusive(cfg.state.path.with_name(cfg.state.path.name + ".lock")))
-    return stack, stack.enter_context(Store(cfg.state.path))
+    try:
+        return stack, stack.enter_context(Store(cfg.state.path))
+    except BaseException:  # a store that cannot be opened: the lock is released at once
+        stack.close()
+        raise
 
 
 def cmd_run(cfg: config_mod.Config, now: datetime, clock, *, rebuild: bool, quiet: bool,

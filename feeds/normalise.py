@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from html import escape
 
-from feeds.models import Block
+from feeds.models import Block, match_key
 
 SUMMARY_CHARS = 300
 SLUG_CHARS = 80
@@ -111,7 +111,7 @@ def summarise(paragraphs: Iterable[str], limit: int = SUMMARY_CHARS) -> str:
     parts: list[str] = []
     length = 0
     for p in paragraphs:  # only as many paragraphs as the summary needs
-        parts.append(" ".join(p.replace("\u00a0", " ").split()))
+        parts.append(match_key(p))
         length += len(parts[-1]) + 1
         if length > limit + 1:
             break

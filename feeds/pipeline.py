@@ -503,8 +503,6 @@ def _remove_stale_archive(folder: Path, months: set[str]) -> None:
             page.unlink()
 
 
-# -- the pass -----------------------------------------------------------------------------
-
 # -- stage 5: the digest ------------------------------------------------------------------
 
 def publish_digests(store: Store, config: Config, now: datetime) -> list[str]:
@@ -586,6 +584,8 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
                      f"{len(delivery.unknown)} uncertain")
     report.digest = ", ".join(parts)
 
+
+# -- the pass -----------------------------------------------------------------------------
 
 def sweep_temporary_files(*folders: Path) -> int:
     """Remove the temporary files a killed pass left (write_if_changed's `.<name>.<random>.tmp`)."""

@@ -251,24 +251,19 @@ class Store:
             source=row["source"], author=row["author"], categories=tuple(json.loads(row["categories"])))
         return StoredEntry(entry, row["url"])
 
+    def _rows_where_in(self, select: str, column: str, values: Sequence[str]) -> Iterator[sqlite3.Row]:
+        """`select` (a SELECT … FROM entries) WHERE column IN values: one query per 500 values."""
+        for i in range(0, len(values), 500):
+            chunk = list(values[i:i + 500])
+            yield from self.db.execute(f"{select} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk)
+
     def get_many(self, keys: Sequence[str]) -> dict[str, StoredEntry]:
-        out: dict[str, StoredEntry] = {}
-        for i in range(0, len(keys), 500):
-            chunk = list(keys[i:i + 500])
-            rows = self.db.execute(f"SELECT * FROM entries WHERE key IN ({','.join('?' * len(chunk))})", chunk)
-            for row in rows:
-                out[row["key"]] = self._row_to_entry(row)
-        return out
+        rows = self._rows_where_in("SELECT * FROM entries", "key", keys)
+        return {row["key"]: self._row_to_entry(row) for row in rows}
 
     def stored_slugs(self, slugs: Iterable[str]) -> set[str]:
         """Which of these slugs are stored (one query for many)."""
-        wanted = list(set(slugs))
-        found: set[str] = set()
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i:i + 500]
-            found.update(r[0] for r in self.db.execute(
-                f"SELECT slug FROM entries WHERE slug IN ({','.join('?' * len(chunk))})", chunk))
-        return found
+        return {row[0] for row in self._rows_where_in("SELECT slug FROM entries", "slug", list(set(slugs)))}
 
     def slugs_like(self, slug: str) -> set[str]:
         """The stored slugs equal to `slug` or numbered after it (`slug-2`, …). Asked only for
