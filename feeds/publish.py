@@ -13,7 +13,7 @@ import dataclasses
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -76,9 +76,11 @@ def write_if_changed(path: Path, data: bytes, *, durable: bool = False) -> bool:
     return True
 
 
-def _styled(data: bytes, stylesheet: str) -> bytes:
-    """A feed that a browser shows as a page (out/feed.xsl) instead of as raw XML. The link is
-    relative: a browser applies a stylesheet only from the feed's own origin."""
+def _styled(data: bytes, name: str) -> bytes:
+    """A feed, published at `name` under out/, that a browser shows as a page (out/feed.xsl)
+    instead of as raw XML. The link is relative: a browser applies a stylesheet only from the
+    feed's own origin, and it works wherever out/ is served."""
+    stylesheet = "../" * name.count("/") + STYLESHEET
     declaration, rest = data.split(b"\n", 1)
     return declaration + f'\n<?xml-stylesheet type="text/xsl" href="{escape(stylesheet)}"?>\n'.encode() + rest
 
@@ -132,25 +134,14 @@ class Publisher:
         """The feed of `entries` (newest first) published at `name` (a path under out/ ending in
         atom.xml, rss.xml or feed.json); `topic` names a category feed's category."""
         kind = name.rsplit("/", 1)[-1]
-        stylesheet = "../" * name.count("/") + STYLESHEET  # relative: it works wherever out/ is served
         site = self.site
         title = f"{site.title}: {topic}" if topic else site.title
         if kind == "feed.json":
             return self.json_feed(entries, name, title)
-        fg = FeedGenerator()
-        fg.id(self.config.url(name.rsplit("/", 1)[0] + "/") if topic else site.url or site.base_url)
-        fg.title(title)
-        fg.subtitle(site.description or site.title)
-        fg.author({"name": site.author or site.title})
-        fg.link(href=self.config.url(name), rel="self",
-                type="application/atom+xml" if kind == "atom.xml" else "application/rss+xml")
-        if self.config.output.hub and kind == "atom.xml":
-            fg.link(href=self.config.output.hub, rel="hub")
-        fg.link(href=site.base_url, rel="alternate", type="text/html")
-        fg.language(site.language)
-        fg.generator("feeds", version=__version__)
-        newest = max((e.updated for e, _ in entries), default=datetime(1970, 1, 1, tzinfo=UTC))
-        fg.updated(self.local(newest))
+        fg = self._generator(
+            self.config.url(name.rsplit("/", 1)[0] + "/") if topic else site.url or site.base_url,
+            title, site.description or site.title, name, site.base_url, (e.updated for e, _ in entries),
+            hub=kind == "atom.xml")
         authors = kind == "rss.xml" and any(e.author for e, _ in entries)
         if authors:  # RSS's <author> wants an email address: a name goes in <dc:creator>
             fg.load_extension("dc", atom=False, rss=True)
@@ -170,10 +161,31 @@ class Publisher:
             fe.summary(entry.summary)
             fe.content(self.content(entry, url), type="html")  # after summary(): keeps type="html"
         if kind == "atom.xml":
-            return _styled(fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True), stylesheet)
+            return _styled(fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True), name)
         fg.ttl(60)
         data = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
-        return _styled(self._rss_hub(data) if self.config.output.hub else data, stylesheet)
+        return _styled(self._rss_hub(data) if self.config.output.hub else data, name)
+
+    def _generator(self, feed_id: str, title: str, subtitle: str, name: str, alternate: str,
+                   times: Iterable[datetime], *, hub: bool = False) -> FeedGenerator:
+        """A FeedGenerator with what every feed here has: id, titles, the site's author and
+        language, its self link (`name`, under out/) first, then the page it stands for, and
+        the newest of `times` as its updated time (never the build time)."""
+        site = self.site
+        fg = FeedGenerator()
+        fg.id(feed_id)
+        fg.title(title)
+        fg.subtitle(subtitle)
+        fg.author({"name": site.author or site.title})
+        fg.link(href=self.config.url(name), rel="self",
+                type="application/rss+xml" if name.endswith("rss.xml") else "application/atom+xml")
+        if hub and self.config.output.hub:
+            fg.link(href=self.config.output.hub, rel="hub")
+        fg.link(href=alternate, rel="alternate", type="text/html")
+        fg.language(site.language)
+        fg.generator("feeds", version=__version__)
+        fg.updated(self.local(max(times, default=datetime(1970, 1, 1, tzinfo=UTC))))
+        return fg
 
     def _rss_hub(self, data: bytes) -> bytes:
         """WebSub's hub link in RSS, which feedgen leaves out: <atom:link rel="hub"> in the channel."""
@@ -216,16 +228,10 @@ class Publisher:
     def digests_feed(self, digests: Sequence[DigestItem]) -> bytes:
         """The Atom feed of past digests (digests/atom.xml), newest first."""
         site = self.site
-        fg = FeedGenerator()
-        fg.id(self.config.url("digests/"))
-        fg.title(f"{site.title}: weekly digests")
-        fg.subtitle(f"Every week's new posts of {site.title}, as sent to the mailing list")
-        fg.author({"name": site.author or site.title})
-        fg.link(href=self.config.url("digests/atom.xml"), rel="self", type="application/atom+xml")
-        fg.link(href=self.config.url("digests/index.html"), rel="alternate", type="text/html")
-        fg.language(site.language)
-        fg.generator("feeds", version=__version__)
-        fg.updated(self.local(max((d.date for d in digests), default=datetime(1970, 1, 1, tzinfo=UTC))))
+        name = "digests/atom.xml"
+        fg = self._generator(self.config.url("digests/"), f"{site.title}: weekly digests",
+                             f"Every week's new posts of {site.title}, as sent to the mailing list", name,
+                             self.config.url("digests/index.html"), (d.date for d in digests))
         for d in digests:
             fe = fg.add_entry(order="append")
             fe.id(f"tag:{site.domain},{d.start.isoformat()}:digest/{d.period}")
@@ -234,7 +240,7 @@ class Publisher:
             fe.published(self.local(d.date))
             fe.updated(self.local(d.date))
             fe.content(d.content, type="html")
-        return fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+        return _styled(fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True), name)
 
     # -- pages -------------------------------------------------------------------------
     def render(self, template: str, **context: object) -> bytes:

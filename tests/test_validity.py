@@ -267,6 +267,21 @@ def test_rss_channel_links(rss_doc: etree._ElementTree) -> None:
 
 # -- HTML: the Nu HTML Checker -------------------------------------------------------------------
 
+def test_every_feed_names_the_stylesheet_a_browser_shows(out: Path) -> None:
+    """Opened in a browser, every feed the pass writes (the digests' feed too) is shown as a
+    page through out/feed.xsl, linked relatively from wherever the feed is."""
+    feeds = sorted(out.rglob("*.xml"))
+    assert {p.relative_to(out).as_posix() for p in feeds} >= {"atom.xml", "rss.xml", "digests/atom.xml"}
+    for path in feeds:
+        root = etree.parse(str(path)).getroot()
+        pis = [n for n in root.itersiblings(preceding=True)
+               if isinstance(n, etree._ProcessingInstruction) and n.target == "xml-stylesheet"]
+        assert len(pis) == 1, f"{path.relative_to(out)}: {len(pis)} xml-stylesheet instructions"
+        href = pis[0].get("href")
+        assert href and not is_absolute_http(href), (path, href)
+        assert (path.parent / href).resolve() == (out / "feed.xsl").resolve() and (out / "feed.xsl").is_file()
+
+
 def _vnu_jar() -> Path | None:
     env = os.environ.get("VNU_JAR")
     if env:
