@@ -106,6 +106,17 @@ def test_an_excerpt_that_is_only_a_more_link_leaves_an_empty_body():
     assert post.truncated and "<>" not in clean_html(post.body, None) and "Read more" not in post.body
 
 
+def test_a_link_marked_as_more_both_cuts_the_post_and_goes_from_its_body():
+    """Whatever makes a link a "more" link (here only its class, class="more": its words and
+    target say nothing) both marks the post as cut and removes the link: a feed adds its own."""
+    card = ('<article class="post hentry"><h2 class="entry-title"><a href="https://e.example/a">Long post</a></h2>'
+            '<div class="entry-summary"><p>The opening paragraph of a long post.</p>'
+            '<p><a class="more" href="https://e.example/a?from=listing">Keep going</a></p></div></article>')
+    [post] = read_html("p.html", _page(card + _card("Other", "https://e.example/b"))).posts[:1]
+    assert post.truncated
+    assert "The opening paragraph" in post.body and "Keep going" not in post.body
+
+
 def test_hugo_style_dates_are_read():
     from datetime import UTC, datetime
 

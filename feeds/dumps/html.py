@@ -406,12 +406,20 @@ def _without_furniture(body: Tag, whole_post: bool) -> Tag:
     return copy
 
 
+def _is_more_link(a: Tag, own: str | None) -> bool:
+    """Is this a listing's link to the rest of a post: marked so by its class, or saying
+    "Read more" (or the like) and going to the post's own URL `own`?"""
+    classes = " ".join(a.get("class") or [])
+    if "more-link" in classes or "read-more" in classes or classes == "more":
+        return True
+    target = join(own, _attr(a, "href")) if own else None
+    return bool(own and target and _MORE.match(text_of(a)) and _same_url(target, own))
+
+
 def _drop_more_links(body: Tag, own: str) -> None:
     """A listing's "Read more" link goes: a feed adds its own link to where the post is whole."""
     for a in body.find_all("a"):
-        target = join(own, _attr(a, "href"))
-        marked = re.search(r"more-link|read-more", " ".join(a.get("class") or []))
-        if marked or (_MORE.match(text_of(a)) and target and _same_url(target, own)):
+        if _is_more_link(a, own):
             parent = a.parent
             holder = parent if isinstance(parent, Tag) and parent is not body and text_of(parent) == text_of(a) else a
             holder.decompose()
@@ -524,13 +532,8 @@ def _categories(scope: Tag) -> tuple[str, ...]:
 
 def _truncated(container: Tag, body: Tag | None) -> bool:
     own = _title_link(container)
-    for a in _within(container, "a"):
-        classes = " ".join(a.get("class") or [])
-        if "more-link" in classes or "read-more" in classes or "more" == classes:
-            return True
-        target = join(own, _attr(a, "href")) if own else None
-        if _MORE.match(text_of(a)) and target and own and _same_url(target, own):
-            return True
+    if any(_is_more_link(a, own) for a in _within(container, "a")):
+        return True
     if body is not None and re.search(r"summary|excerpt", " ".join(body.get("class") or []), re.I):
         return True  # a listing that shows an excerpt shows part of the post
     return bool(body is not None and _ELLIPSIS_END.search(text_of(body)))
