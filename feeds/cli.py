@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import select
 import signal
 import sys
-import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -159,23 +161,51 @@ def _setup_logging(verbose: int, quiet: bool, log_file: str | None = None) -> No
 
 
 class _Stop:
-    """SIGTERM and Ctrl-C ask the pass to stop at its next safe point; a second one stops at once."""
+    """SIGTERM and Ctrl-C ask the pass (or the loop) to stop at its next safe point; a second
+    one stops at once.
+
+    The handler only sets a flag. It runs between two bytecodes of whatever the main thread
+    was doing, so it must take no lock: setting a threading.Event there deadlocked when the
+    signal came while the loop's sleep (Event.wait) held that event's lock, and then no
+    signal could stop the loop. The sleep, wait(), wakes through signal.set_wakeup_fd: the
+    signal's byte makes a pipe readable.
+    """
 
     def __init__(self) -> None:
-        self.event = threading.Event()
+        self.requested = False
 
-    def __enter__(self) -> threading.Event:
-        self.previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)}
-        return self.event
+    def __enter__(self) -> _Stop:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+        self._previous_fd = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        for sig, handler in self.previous.items():
+        for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        signal.set_wakeup_fd(self._previous_fd)
+        os.close(self._read)
+        os.close(self._write)
+
+    def is_set(self) -> bool:
+        return self.requested
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to `timeout` seconds, less if a stop is asked; True if one was."""
+        deadline = time.monotonic() + timeout
+        while not self.requested and (left := deadline - time.monotonic()) > 0:
+            if select.select([self._read], [], [], left)[0]:  # a signal came: drain its bytes, look again
+                with contextlib.suppress(BlockingIOError):
+                    while os.read(self._read, 512):
+                        pass
+        return self.requested
 
     def _handle(self, signum: int, frame: object) -> None:
-        if self.event.is_set():
+        if self.requested:
             raise KeyboardInterrupt
-        self.event.set()
+        self.requested = True
         log.warning("%s: stopping at the next safe point (send it again to stop at once)",
                     signal.Signals(signum).name)
 
@@ -266,7 +296,7 @@ def _locked_store(cfg: config_mod.Config):
 
 
 def cmd_run(cfg: config_mod.Config, now: datetime, clock, *, rebuild: bool, quiet: bool,
-            stop: threading.Event | None = None) -> int:
+            stop: _Stop | None = None) -> int:
     from feeds.pipeline import BATCH_BYTES, run_once
 
     # FEEDS_BATCH_BYTES: a smaller batch, for tests that kill passes half-way through many batches.
@@ -287,8 +317,6 @@ def cmd_run(cfg: config_mod.Config, now: datetime, clock, *, rebuild: bool, quie
 
 def cmd_loop(cfg: config_mod.Config, fixed: datetime | None, *, quiet: bool) -> int:
     """Passes on a schedule until SIGTERM or Ctrl-C. With --now, the clock starts there and runs on."""
-    import time
-
     from feeds.scheduler import Loop
 
     if fixed is not None:

@@ -23,6 +23,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 import schedule
 
@@ -40,14 +41,20 @@ Sleep = Callable[[float], bool]
 Pass = Callable[[str], None]  # runs one pass; its argument says why ("start", "interval", "digest slot")
 
 
+class StopFlag(Protocol):
+    """Says whether the loop was asked to stop (a threading.Event, or the CLI's signal flag)."""
+
+    def is_set(self) -> bool: ...
+
+
 class Loop:
     def __init__(self, config: Config, run_pass: Pass, *, clock: Clock, sleep: Sleep,
-                 stop: threading.Event | None = None):
+                 stop: StopFlag | None = None):
         self.config = config
         self.run_pass = run_pass
         self.clock = clock
         self.sleep = sleep
-        self.stop = stop or threading.Event()
+        self.stop: StopFlag = stop or threading.Event()
         self.scheduler = schedule.Scheduler()
         self.scheduler.every(config.loop.interval).minutes.do(self._job, "interval")
         self.passes = 0

@@ -107,6 +107,38 @@ def test_loop_command_runs_a_pass_then_stops_cleanly_on_sigterm(project):
     assert again.returncode == 0 and "nothing new" in again.stdout
 
 
+def test_loop_command_waits_out_a_pass_that_holds_the_lock(project):
+    """`feeds loop` started while another pass (cron's) holds the lock: its pass says so and
+    touches nothing, and the loop goes on running (it does not exit) until it is stopped."""
+    import signal
+
+    from feeds import config as config_mod
+    from feeds.lock import exclusive
+
+    root, cfg = project
+    state = config_mod.load(cfg).state.path
+    env = {**__import__("os").environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+    with exclusive(state.with_name(state.name + ".lock")):
+        with subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), "--now", NOW, "loop"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as loop:
+            assert "loop started" in loop.stdout.readline()
+            said = ""
+            while "another feeds pass is running" not in said:
+                line = loop.stderr.readline()
+                assert line, f"the loop ended ({loop.wait(timeout=30)}) without saying the lock was taken: {said}"
+                said += line
+            assert loop.poll() is None  # still running, waiting for its next slot
+            loop.send_signal(signal.SIGTERM)
+            try:
+                out, err = loop.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                loop.kill()
+                pytest.fail(f"SIGTERM did not stop the loop within 30 s: {loop.communicate()}")
+    assert loop.returncode == 0, err
+    assert "loop stopped after" in out and "0 failed" in out
+    assert not state.exists()  # the locked pass made nothing, not even the database
+
+
 def test_status_shows_the_last_pass_and_the_next_digest(project):
     root, cfg = project
     none = run_cli("-c", str(cfg), "status")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
+import textwrap
 import types
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +20,6 @@ import schedule
 from conftest import make_site
 
 from feeds import digest, pipeline
-from feeds.errors import LockedError
 from feeds.lock import exclusive
 from feeds.scheduler import Loop
 from feeds.store import Store
@@ -195,21 +196,34 @@ def test_a_clock_that_jumps_back_neither_resends_nor_skips(tmp_path, fake_schedu
     assert len(list((tmp_path / "out" / "outbox" / "2025-W07").iterdir())) == 1
 
 
-def test_a_locked_pass_is_skipped_and_the_loop_goes_on(tmp_path, fake_schedule_clock, caplog):
-    cfg = _site(tmp_path)
-    time = FakeTime(datetime(2025, 2, 10, 9, 0, tzinfo=UTC), datetime(2025, 2, 10, 12, 0, tzinfo=UTC))
-    fake_schedule_clock["time"] = time
-    real_pass, log = _passes(cfg, time)
-    skipped: list[str] = []
+def test_a_stop_signal_during_the_loops_sleep_never_deadlocks():
+    """SIGTERM arriving at any moment of the loop's sleep stops it at once. (The handler used to
+    set a threading.Event: when the signal came while the sleep, Event.wait, held that event's
+    lock, the handler waited for the lock forever and the loop could not be stopped at all.)
+    A child process naps in a tight loop while a thread signals its main thread, a thousand
+    times over; the child must finish in time."""
+    import subprocess
+    import sys
 
-    def one_pass(why: str) -> None:  # as the CLI's loop does: a pass that finds the lock taken waits
-        try:
-            real_pass(why)
-        except LockedError as exc:
-            skipped.append(str(exc))
+    script = textwrap.dedent("""
+        import logging, os, random, signal, threading
+        from feeds.cli import _Stop
+        logging.disable(logging.WARNING)  # not a thousand "stopping" lines
+        main = threading.get_ident()
+        for i in range(1000):
+            with _Stop() as stop:
+                timer = threading.Timer(random.uniform(0, 0.0005), signal.pthread_kill, (main, signal.SIGTERM))
+                timer.start()
+                while not stop.wait(0):
+                    pass
+                timer.join()
+                assert stop.is_set()
+        print("stopped 1000 times")
+    """)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    try:
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the child still waits after 60 s: a stop signal deadlocked it")
+    assert proc.returncode == 0 and "stopped 1000 times" in proc.stdout, proc.stderr[-2000:]
 
-    lock = cfg.state.path.with_name("feeds.sqlite3.lock")
-    with exclusive(lock):  # another pass (cron's) holds it for the whole time
-        Loop(cfg, one_pass, clock=time.clock, sleep=time.sleep).run()
-    assert len(skipped) == 3 and "another feeds pass is running" in skipped[0]  # at 9, 10 and 11
-    assert not cfg.state.path.exists()  # touched nothing: not even the database was made
