@@ -80,7 +80,7 @@ class _Parsed:
     record: DumpRecord
     posts: tuple[Post, ...]
     keys: tuple[str, ...]  # each post's identity (normalise.identity of its title)
-    mentions: tuple[tuple[dates.Mention, ...], ...]  # the dates each post mentions
+    texts: tuple[str, ...]  # each post's body as stored text (normalise.body_text)
     latest: datetime  # when the dump was written (or now, if earlier): its posts existed by then
 
 
@@ -183,10 +183,9 @@ def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: dat
         if seg.chrome:
             log.debug("%s: left out as site chrome: lines %s", path, ", ".join(str(b.line) for b in seg.chrome))
         posts = seg.posts
-    mentions = tuple(map(tuple, dates.posts_mentions([[p.title, *(b.text for b in p.body)] for p in posts])))
     record = record or DumpRecord(path, len(data), 0, hashlib.sha256(data).hexdigest(), "ok", 0, None)
     return _Parsed(path, dataclasses.replace(record, posts=len(posts)), posts,
-                   tuple(identity(p.title) for p in posts), mentions, latest)
+                   tuple(identity(p.title) for p in posts), tuple(body_text(p.body) for p in posts), latest)
 
 
 def html_posts(path: str, data: bytes, config: Config, latest: datetime) -> tuple[Post, ...]:
@@ -232,45 +231,71 @@ def _unchanged(old: DumpRecord, report: Report) -> None:
 
 def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
                 now: datetime) -> dict[str, tuple[datetime, str]]:
-    """A publication time and its source for every post key of this pass.
+    """A publication time and its source for every post of this pass, and for the stored
+    posts linked to them.
 
-    The pages are merged into one newest-first order where they share posts; each
-    group of pages linked by shared posts is dated together. Dates already stored
-    (inferred or explicit) are kept and bound their neighbours. No post is dated
-    after the earliest dump that shows it was written.
+    The pages of the pass are dated together with the stored pages they are linked to by
+    shared posts (as earlier passes read them), as far as the links go: the dates then do
+    not depend on which dumps came in which pass or batch, and a page read later corrects
+    the inferred dates of posts stored before it (store_dump and redate_stored apply that).
+    Pages that share posts are merged into one newest-first order. Explicit dates (HTML
+    dumps) are kept and bound their neighbours. A post's date mentions are read from its
+    fullest copy (whole before cut, then the longer text). No post is dated after the
+    earliest dump that shows it was written.
     """
-    pages = [d.keys for d in parsed]
-    mentions: dict[str, Sequence[dates.Mention]] = {}
-    for d, keys in zip(parsed, pages, strict=True):
-        for k, ms in zip(keys, d.mentions, strict=True):
-            mentions.setdefault(k, ms)
-    latest_of: dict[str, datetime] = {}  # a post existed when the first dump showing it was written
-    for d, keys in zip(parsed, pages, strict=True):
-        for k in keys:
-            latest_of[k] = min(latest_of.get(k, d.latest), d.latest)
-    stored = store.get_many(list(mentions))
-    explicit: dict[str, datetime] = {}  # dates an HTML dump gives
-    for d, keys in zip(parsed, pages, strict=True):
-        for p, k in zip(d.posts, keys, strict=True):
+    tz = config.site.tz
+    pages: dict[str, Sequence[str]] = {d.path: d.keys for d in parsed}
+    written: dict[str, datetime] = {d.path: d.latest for d in parsed}
+    keys = {k for d in parsed for k in d.keys}
+    frontier = set(keys)
+    while frontier:  # the stored pages linked to these, page by page
+        found = store.pages(store.pages_showing(frontier) - pages.keys())
+        pages.update(found)
+        frontier = {k for page in found.values() for k in page} - keys
+        keys |= frontier
+    if len(pages) > len(parsed):
+        records = store.dumps()
+        for path in pages.keys() - written.keys():
+            rec = records.get(path)
+            written[path] = min(datetime.fromtimestamp(rec.mtime_ns / 1e9, tz), now) if rec else now
+    stored = store.get_many(sorted(keys))
+    fullest: dict[str, tuple[bool, int, str, str]] = {}  # key -> (whole, length, text, title)
+
+    def offer(key: str, truncated: bool, text: str, title: str) -> None:
+        copy = (not truncated, len(text), text, title)
+        if key not in fullest or copy > fullest[key]:
+            fullest[key] = copy
+
+    explicit = {k: s.entry.published for k, s in stored.items() if s.entry.date_source == "explicit"}
+    for k, s in stored.items():
+        offer(k, s.entry.truncated, s.entry.text, s.entry.title)
+    for d in parsed:
+        for p, k, text in zip(d.posts, d.keys, d.texts, strict=True):
+            offer(k, p.truncated, text, p.title)
             if p.published is not None:
                 explicit.setdefault(k, p.published)
+    mentions = dict(zip(fullest, dates.posts_mentions([[c[3], c[2]] for c in fullest.values()]), strict=True))
+    latest_of: dict[str, datetime] = {}  # a post existed when the first dump showing it was written
+    ordered = [pages[path] for path in sorted(pages)]  # in path order, as one pass reads them
+    for path in sorted(pages):
+        for k in pages[path]:
+            latest_of[k] = min(latest_of.get(k, written[path]), written[path])
     out: dict[str, tuple[datetime, str]] = {}
-    tz = config.site.tz
-    for group in _linked(pages):
+    for group in _linked(ordered):
         order = dates.merge_orders(group)
-        known = [explicit[k].astimezone(tz).date() if k in explicit
-                 else stored[k].entry.published.astimezone(tz).date()
-                 if k in stored and stored[k].entry.date_source != "first-seen" else None for k in order]
+        known = [explicit[k].astimezone(tz).date() if k in explicit else None for k in order]
         latest = [latest_of[k] for k in order]
         days = dates.infer([mentions[k] for k in order], [t.astimezone(tz).date() for t in latest], known)
         times = dates.at_page_time(days, tz, latest)
         for rank, (k, t) in enumerate(zip(order, times, strict=True)):
             if k in explicit:
                 out[k] = (explicit[k], "explicit")
-            elif t is None:  # nothing to go on: when it was first seen (its dump written), in page order
-                out[k] = (latest_of[k] - timedelta(seconds=rank), "first-seen")
-            else:
+            elif t is not None:
                 out[k] = (t, "inferred")
+            elif k in stored:  # nothing to go on, and a date stored already: it stays
+                out[k] = (stored[k].entry.published, stored[k].entry.date_source)
+            else:  # nothing to go on: when it was first seen (its dump written), in page order
+                out[k] = (latest_of[k] - timedelta(seconds=rank), "first-seen")
     return out
 
 
@@ -312,6 +337,42 @@ def _fuller(new_truncated: bool, new_text: str, old: StoredEntry) -> bool:
     return True  # both whole and different: the post was edited
 
 
+def _new_date(published: datetime, source: str, entry: Entry) -> bool:
+    """Does a date found now replace the stored one? A better source does; an inferred date
+    moves when the pages it was inferred from changed; an explicit one never."""
+    return (DATE_SOURCE_RANK[source] > DATE_SOURCE_RANK[entry.date_source]
+            or (source == entry.date_source == "inferred" and published != entry.published))
+
+
+def _redated(entry: Entry, published: datetime, source: str) -> Entry:
+    """The entry with a new date. `updated` moves only when the text changes, or to stay
+    no earlier than the new date."""
+    return dataclasses.replace(entry, published=published, date_source=source,  # type: ignore[arg-type]
+                               updated=max(entry.updated, published))
+
+
+def redate_stored(when: dict[str, tuple[datetime, str]], shown: set[str], store: Store, config: Config,
+                  report: Report) -> None:
+    """Move the dates of stored posts that were dated with this pass's pages but that none of
+    them shows (a post further down an older page), marking what moved as pending (inside
+    the batch's transaction)."""
+    tz = config.site.tz
+    rows: list[tuple[Entry, str | None, str]] = []
+    months: set[str] = set()
+    for key, old in store.get_many(sorted(when.keys() - shown)).items():
+        published, source = when[key]
+        if not _new_date(published, source, old.entry):
+            continue
+        months.add(month_of(old.entry.published, tz))
+        entry = _redated(old.entry, published, source)
+        rows.append((entry, old.url, month_of(published, tz)))
+        months.add(rows[-1][2])
+    store.put(rows)
+    store.add_pending("entry", [entry.key for entry, _, _ in rows])
+    store.add_pending("month", months)
+    report.updated += len(rows)
+
+
 def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
                when: dict[str, tuple[datetime, str]], report: Report) -> None:
     """Upsert one dump's posts, marking what changed as pending (inside the batch's transaction)."""
@@ -325,9 +386,8 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
     slugs: set[str] = set()  # given to new entries of this dump, not yet stored
     bases = {key: slugify(post.title, key) for post, key in zip(d.posts, keys, strict=True) if key not in current}
     stored = store.stored_slugs(bases.values())  # usually none: then no slug needs a query of its own
-    for post, key in zip(d.posts, keys, strict=True):
+    for post, key, text in zip(d.posts, keys, d.texts, strict=True):
         published, source = when[key]
-        text = body_text(post.body)
         old = current.get(key)
         if old is None:
             base = bases[key]
@@ -341,7 +401,7 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
             entry = old.entry
             replace_text = _fuller(post.truncated, text, old) or (
                 post.html is not None and old.entry.source_html is None and text == old.entry.text)
-            better_date = DATE_SOURCE_RANK[source] > DATE_SOURCE_RANK[entry.date_source]
+            better_date = _new_date(published, source, entry)  # a better source, or other pages
             # An HTML copy names the post's URL, author and categories: they are kept.
             more: dict[str, object] = {k: v for k, v in (("author", post.author), ("categories", post.categories))
                     if v and v != getattr(entry, k)}
@@ -357,9 +417,7 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
                 entry = dataclasses.replace(entry, **more)  # type: ignore[arg-type]
             if better_date:
                 months.add(month_of(entry.published, tz))
-                entry = dataclasses.replace(entry, published=published,
-                                            date_source=source,  # type: ignore[arg-type]
-                                            updated=max(entry.updated, published))
+                entry = _redated(entry, published, source)
             url = post.url or old.url
             report.updated += 1 if key not in changed else 0
         month = month_of(entry.published, tz)
@@ -628,6 +686,7 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
             when = infer_dates(batch, store, config, now)
             for d in batch:
                 store_dump(d, store, config, now, when, report)
+            redate_stored(when, {k for d in batch for k in d.keys}, store, config, report)
         batch.clear()
         storing += time.perf_counter() - t
 

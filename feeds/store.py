@@ -252,7 +252,7 @@ class Store:
         return StoredEntry(entry, row["url"])
 
     def _rows_where_in(self, select: str, column: str, values: Sequence[str]) -> Iterator[sqlite3.Row]:
-        """`select` (a SELECT … FROM entries) WHERE column IN values: one query per 500 values."""
+        """`select` (a SELECT … FROM a table) WHERE column IN values: one query per 500 values."""
         for i in range(0, len(values), 500):
             chunk = list(values[i:i + 500])
             yield from self.db.execute(f"{select} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk)
@@ -293,6 +293,18 @@ class Store:
         self.db.executemany(
             "INSERT OR REPLACE INTO sightings (dump, key, position, start_line, end_line, truncated) "
             "VALUES (?, ?, ?, ?, ?, ?)", [(dump, k, pos, a, b, int(t)) for k, pos, a, b, t in rows])
+
+    def pages_showing(self, keys: Iterable[str]) -> set[str]:
+        """The dumps whose posts, as last read, include any of these."""
+        return {row[0] for row in self._rows_where_in("SELECT DISTINCT dump FROM sightings", "key", list(set(keys)))}
+
+    def pages(self, dumps: Iterable[str]) -> dict[str, list[str]]:
+        """The post keys of each dump as last read, topmost first."""
+        out: dict[str, list[str]] = {}
+        rows = self._rows_where_in("SELECT dump, key, position FROM sightings", "dump", sorted(set(dumps)))
+        for row in sorted(rows, key=lambda r: (r[0], r[2])):
+            out.setdefault(row[0], []).append(row[1])
+        return out
 
     def newest(self, limit: int | None = None) -> list[StoredEntry]:
         """Entries newest first (published, then key for a stable order)."""
