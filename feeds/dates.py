@@ -255,8 +255,8 @@ def choose(cands: Sequence[Sequence[date]], fixed: Sequence[bool] = ()) -> list[
       Candidates before its date (history) cost nothing more, whatever the date.
 
     An announced future event, accepted, would push every post above it later: that
-    costs more than rejecting it. A post whose date is `fixed` (settled by an earlier
-    pass) keeps it exactly. Posts that accept nothing get None (fill() places them).
+    costs more than rejecting it. A post whose date is `fixed` (given by the dump)
+    keeps it exactly. Posts that accept nothing get None (fill() places them).
     Dynamic programming from the bottom over (post, running maximum).
     """
     n = len(cands)
@@ -334,7 +334,7 @@ def infer(posts: Sequence[Sequence[Mention]], uppers: Sequence[date],
     """Publication dates for posts in newest-first order, each given as its date mentions.
 
     `uppers[i]` is the latest date post i can have. `known[i]`, when set, is a date
-    settled earlier (a post already stored): it is kept and bounds its neighbours.
+    settled elsewhere (one an HTML dump gives): it is kept and bounds its neighbours.
     """
     known = list(known) + [None] * (len(posts) - len(known))
     page_ref = _reference([m for ms in posts for m in ms], max(uppers, default=date.max))

@@ -84,8 +84,8 @@ class _Parsed:
     latest: datetime  # when the dump was written (or now, if earlier): its posts existed by then
 
 
-#: Dumps are stored in batches of about this many bytes: a batch is dated together
-#: (pages that share posts date each other), and only one batch is held in memory.
+#: Dumps are stored in batches of about this many bytes, one transaction each, and only one
+#: batch is held in memory (a batch is dated with the stored pages it shares posts with).
 BATCH_BYTES = 16 * 1024 * 1024
 
 
