@@ -87,6 +87,8 @@ class _Parsed:
 #: Dumps are stored in batches of about this many bytes, one transaction each, and only one
 #: batch is held in memory (a batch is dated with the stored pages it shares posts with).
 BATCH_BYTES = 16 * 1024 * 1024
+#: Stored entries linked to a batch are read this many at a time when dating it.
+CHUNK = 500
 
 
 # -- stage 1: which dumps -----------------------------------------------------------------
@@ -258,23 +260,32 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
         for path in pages.keys() - written.keys():
             rec = records.get(path)
             written[path] = min(datetime.fromtimestamp(rec.mtime_ns / 1e9, tz), now) if rec else now
-    stored = store.get_many(sorted(keys))
-    fullest: dict[str, tuple[bool, int, str, str]] = {}  # key -> (whole, length, text, title)
-
-    def offer(key: str, truncated: bool, text: str, title: str) -> None:
-        copy = (not truncated, len(text), text, title)
-        if key not in fullest or copy > fullest[key]:
-            fullest[key] = copy
-
-    explicit = {k: s.entry.published for k, s in stored.items() if s.entry.date_source == "explicit"}
-    for k, s in stored.items():
-        offer(k, s.entry.truncated, s.entry.text, s.entry.title)
+    copies: dict[str, list[tuple[bool, int, str, str]]] = {}  # key -> (whole, length, text, title) of each copy
+    explicit: dict[str, datetime] = {}
     for d in parsed:
         for p, k, text in zip(d.posts, d.keys, d.texts, strict=True):
-            offer(k, p.truncated, text, p.title)
+            copies.setdefault(k, []).append((not p.truncated, len(text), text, p.title))
             if p.published is not None:
                 explicit.setdefault(k, p.published)
-    mentions = dict(zip(fullest, dates.posts_mentions([[c[3], c[2]] for c in fullest.values()]), strict=True))
+    # The stored posts a CHUNK at a time: a long history linked to this pass is not held in memory.
+    stored: dict[str, tuple[datetime, str]] = {}  # key -> (published, date_source)
+    mentions: dict[str, Sequence[dates.Mention]] = {}
+    every = sorted(keys)
+    for i in range(0, len(every), CHUNK):
+        chunk = every[i:i + CHUNK]
+        entries = store.get_many(chunk)
+        fullest = {}
+        for k in chunk:
+            options = copies.get(k, [])
+            if k in entries:
+                e = entries[k].entry
+                stored[k] = (e.published, e.date_source)
+                if e.date_source == "explicit":  # a stored explicit date stays
+                    explicit[k] = e.published
+                options = [*options, (not e.truncated, len(e.text), e.text, e.title)]
+            if options:
+                fullest[k] = max(options)
+        mentions.update(zip(fullest, dates.posts_mentions([[c[3], c[2]] for c in fullest.values()]), strict=True))
     latest_of: dict[str, datetime] = {}  # a post existed when the first dump showing it was written
     ordered = [pages[path] for path in sorted(pages)]  # in path order, as one pass reads them
     for path in sorted(pages):
@@ -285,7 +296,7 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
         order = dates.merge_orders(group)
         known = [explicit[k].astimezone(tz).date() if k in explicit else None for k in order]
         latest = [latest_of[k] for k in order]
-        days = dates.infer([mentions[k] for k in order], [t.astimezone(tz).date() for t in latest], known)
+        days = dates.infer([mentions.get(k, ()) for k in order], [t.astimezone(tz).date() for t in latest], known)
         times = dates.at_page_time(days, tz, latest)
         for rank, (k, t) in enumerate(zip(order, times, strict=True)):
             if k in explicit:
@@ -293,7 +304,7 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
             elif t is not None:
                 out[k] = (t, "inferred")
             elif k in stored:  # nothing to go on, and a date stored already: it stays
-                out[k] = (stored[k].entry.published, stored[k].entry.date_source)
+                out[k] = stored[k]
             else:  # nothing to go on: when it was first seen (its dump written), in page order
                 out[k] = (latest_of[k] - timedelta(seconds=rank), "first-seen")
     return out
@@ -357,20 +368,21 @@ def redate_stored(when: dict[str, tuple[datetime, str]], shown: set[str], store:
     them shows (a post further down an older page), marking what moved as pending (inside
     the batch's transaction)."""
     tz = config.site.tz
-    rows: list[tuple[Entry, str | None, str]] = []
     months: set[str] = set()
-    for key, old in store.get_many(sorted(when.keys() - shown)).items():
-        published, source = when[key]
-        if not _new_date(published, source, old.entry):
-            continue
-        months.add(month_of(old.entry.published, tz))
-        entry = _redated(old.entry, published, source)
-        rows.append((entry, old.url, month_of(published, tz)))
-        months.add(rows[-1][2])
-    store.put(rows)
-    store.add_pending("entry", [entry.key for entry, _, _ in rows])
+    others = sorted(when.keys() - shown)
+    for i in range(0, len(others), CHUNK):  # a long linked history is not held in memory
+        rows: list[tuple[Entry, str | None, str]] = []
+        for key, old in store.get_many(others[i:i + CHUNK]).items():
+            published, source = when[key]
+            if not _new_date(published, source, old.entry):
+                continue
+            months.add(month_of(old.entry.published, tz))
+            rows.append((_redated(old.entry, published, source), old.url, month_of(published, tz)))
+            months.add(rows[-1][2])
+        store.put(rows)
+        store.add_pending("entry", [entry.key for entry, _, _ in rows])
+        report.updated += len(rows)
     store.add_pending("month", months)
-    report.updated += len(rows)
 
 
 def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,

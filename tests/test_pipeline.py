@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
+import pytest
 from conftest import NOW, SEEDS, make_site, run_cli, write_config
 
+from feeds import pipeline
 from feeds.pipeline import run_once
 from feeds.store import Store
 
@@ -187,11 +189,14 @@ def test_asked_to_stop_between_dumps_keeps_what_was_stored_and_the_next_pass_fin
         {k: v[0] for k, v in snapshot(whole.output.dir).items()}, "the same files as one uninterrupted pass"
 
 
-def test_dates_do_not_depend_on_which_dumps_came_in_which_pass(tmp_path):
+@pytest.mark.parametrize("chunk", [pipeline.CHUNK, 7])
+def test_dates_do_not_depend_on_which_dumps_came_in_which_pass(tmp_path, monkeypatch, chunk):
     """The seeds read in one pass, one per pass in either order, or one per batch: the same
     dates. Read alone, the first page dates its lowest posts weeks early (nothing below them);
     the second page, read later, shows posts dated Feb. 3 under them, and moves them (and the
-    posts above them on the first page) to where one pass over both puts them."""
+    posts above them on the first page) to where one pass over both puts them. (Also with
+    stored entries read 7 at a time, across chunks.)"""
+    monkeypatch.setattr(pipeline, "CHUNK", chunk)
     seeds = {s.stem: s.read_bytes() for s in SEEDS}
     first, second = sorted(seeds)
     runs = {"together": [[first, second]], "first page first": [[first], [second]],
