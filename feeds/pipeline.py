@@ -80,7 +80,6 @@ class _Parsed:
     record: DumpRecord
     posts: tuple[Post, ...]
     keys: tuple[str, ...]  # each post's identity (normalise.identity of its title)
-    texts: tuple[str, ...]  # each post's body as stored text (normalise.body_text)
     latest: datetime  # when the dump was written (or now, if earlier): its posts existed by then
 
 
@@ -187,7 +186,7 @@ def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: dat
         posts = seg.posts
     record = record or DumpRecord(path, len(data), 0, hashlib.sha256(data).hexdigest(), "ok", 0, None)
     return _Parsed(path, dataclasses.replace(record, posts=len(posts)), posts,
-                   tuple(identity(p.title) for p in posts), tuple(body_text(p.body) for p in posts), latest)
+                   tuple(identity(p.title) for p in posts), latest)
 
 
 def html_posts(path: str, data: bytes, config: Config, latest: datetime) -> tuple[Post, ...]:
@@ -260,11 +259,11 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
         for path in pages.keys() - written.keys():
             rec = records.get(path)
             written[path] = min(datetime.fromtimestamp(rec.mtime_ns / 1e9, tz), now) if rec else now
-    copies: dict[str, list[tuple[bool, int, str, str]]] = {}  # key -> (whole, length, text, title) of each copy
+    copies: dict[str, list[Post]] = {}  # the pass's copies of each post
     explicit: dict[str, datetime] = {}
     for d in parsed:
-        for p, k, text in zip(d.posts, d.keys, d.texts, strict=True):
-            copies.setdefault(k, []).append((not p.truncated, len(text), text, p.title))
+        for p, k in zip(d.posts, d.keys, strict=True):
+            copies.setdefault(k, []).append(p)
             if p.published is not None:
                 explicit.setdefault(k, p.published)
     # The stored posts a CHUNK at a time: a long history linked to this pass is not held in memory.
@@ -275,8 +274,8 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
         chunk = every[i:i + CHUNK]
         entries = store.get_many(chunk)
         fullest = {}
-        for k in chunk:
-            options = copies.get(k, [])
+        for k in chunk:  # (texts made here, a chunk at a time, and not kept)
+            options = [(not p.truncated, len(t), t, p.title) for p in copies.get(k, ()) for t in [body_text(p.body)]]
             if k in entries:
                 e = entries[k].entry
                 stored[k] = (e.published, e.date_source)
@@ -398,8 +397,9 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
     slugs: set[str] = set()  # given to new entries of this dump, not yet stored
     bases = {key: slugify(post.title, key) for post, key in zip(d.posts, keys, strict=True) if key not in current}
     stored = store.stored_slugs(bases.values())  # usually none: then no slug needs a query of its own
-    for post, key, text in zip(d.posts, keys, d.texts, strict=True):
+    for post, key in zip(d.posts, keys, strict=True):
         published, source = when[key]
+        text = body_text(post.body)
         old = current.get(key)
         if old is None:
             base = bases[key]
