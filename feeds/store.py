@@ -115,6 +115,10 @@ MIGRATIONS: list[str] = [
         slug TEXT NOT NULL UNIQUE       -- its feed's folder, categories/<slug>/, never reused
     );
     """,
+    # 4: which dumps show a post (dating follows shared posts from page to page)
+    """
+    CREATE INDEX sightings_key ON sightings (key);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

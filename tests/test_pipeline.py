@@ -223,6 +223,15 @@ def test_dates_do_not_depend_on_which_dumps_came_in_which_pass(tmp_path, monkeyp
     assert dated["together"][key][0].startswith("2025-02-03")
 
 
+def test_dating_finds_the_pages_that_show_a_post_by_an_index(tmp_path):
+    """Every pass with a new dump asks which stored pages show its posts: with years of
+    sightings that must be an index search, not a scan of the table."""
+    with Store(tmp_path / "state.sqlite3") as store:
+        plan = " ".join(str(tuple(r)) for r in store.db.execute(
+            "EXPLAIN QUERY PLAN SELECT DISTINCT dump FROM sightings WHERE key IN ('a', 'b')"))
+    assert "INDEX sightings_key" in plan, plan
+
+
 def store_rows(cfg) -> list[tuple]:
     db = sqlite3.connect(cfg.state.path)
     rows = db.execute("SELECT id, slug, title, summary, text, truncated, published, updated, date_source FROM entries ORDER BY id").fetchall()
