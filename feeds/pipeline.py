@@ -494,8 +494,9 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
     stamp = fingerprint(config)
     changed, months = store.pending("entry"), store.pending("month")
     newest = store.newest(config.output.max_entries)
+    # (a new entry's page is missing too, but it is pending: written below, with no full rebuild)
     missing = any(not (out / f).exists() for f in (*FEED_FILES, "index.html")) or any(
-        not (out / pub.page_path(s.entry)).exists() for s in newest)
+        not (out / pub.page_path(s.entry)).exists() for s in newest if s.entry.key not in changed)
     full = rebuild or missing or store.meta("publish_fingerprint") != stamp
     if not (changed or months or full):
         return []

@@ -202,6 +202,7 @@ def test_dates_do_not_depend_on_which_dumps_came_in_which_pass(tmp_path, monkeyp
     runs = {"together": [[first, second]], "first page first": [[first], [second]],
             "second page first": [[second], [first]], "one dump per batch": [[first, second]]}
     dated: dict[str, dict[str, tuple[str, str]]] = {}
+    pages: dict[str, dict[str, bytes]] = {}  # the post and archive pages, which show the dates
     for name, passes in runs.items():
         root = tmp_path / name.replace(" ", "-")
         root.mkdir()
@@ -214,11 +215,13 @@ def test_dates_do_not_depend_on_which_dumps_came_in_which_pass(tmp_path, monkeyp
                 reports.append(run_once(cfg, store, T0, batch_bytes=1 if name == "one dump per batch" else 1 << 30))
             dated[name] = {r["key"]: (r["published"], r["date_source"])
                            for r in store.db.execute("SELECT key, published, date_source FROM entries")}
+        pages[name] = {k: v[0] for k, v in snapshot(cfg.output.dir).items() if k.startswith(("posts/", "archive/"))}
         if name == "first page first":
             assert reports[1].updated >= 8, "the second page moved dates stored by the first pass"
     assert len(dated["together"]) == 38 and {v[1] for v in dated["together"].values()} == {"inferred"}
     for name in runs:
         assert dated[name] == dated["together"], name
+        assert pages[name] == pages["together"], f"{name}: moved dates were published again"
     [key] = [k for k in dated["together"] if k.startswith("china and vietnam marching together")]
     assert dated["together"][key][0].startswith("2025-02-03")
 
@@ -230,6 +233,32 @@ def test_dating_finds_the_pages_that_show_a_post_by_an_index(tmp_path):
         plan = " ".join(str(tuple(r)) for r in store.db.execute(
             "EXPLAIN QUERY PLAN SELECT DISTINCT dump FROM sightings WHERE key IN ('a', 'b')"))
     assert "INDEX sightings_key" in plan, plan
+
+
+def test_a_new_post_renders_its_own_page_not_every_page(tmp_path, monkeypatch):
+    """A new post is among the newest, and its page does not exist yet: that is the pass's
+    work, not a sign of a damaged out/ that calls for rendering every page again."""
+    from feeds.publish import Publisher
+
+    cfg = make_site(tmp_path, {s.stem: s.read_bytes() for s in SEEDS})
+    rendered: list[str] = []
+    post_page = Publisher.post_page
+    monkeypatch.setattr(Publisher, "post_page", lambda self, e, url: rendered.append(e.slug) or post_page(self, e, url))
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, T0)
+        assert len(rendered) == 38
+        rendered.clear()
+        (tmp_path / "dumps" / "new.txt").write_text(
+            "Harbour wall to be repaired before winter\n\nThe council said on 27 February 2025 that the "
+            "harbour wall will be repaired before winter.\n")
+        run_once(cfg, store, T1)
+        assert store.newest(1)[0].entry.slug == "harbour-wall-to-be-repaired-before-winter"
+    assert rendered == ["harbour-wall-to-be-repaired-before-winter"]
+    (cfg.output.dir / "posts" / "a-multipolar-world-or-a-new-cold-war.html").unlink()
+    rendered.clear()
+    with Store(cfg.state.path) as store:  # a page really missing: everything is checked again
+        run_once(cfg, store, T1)
+    assert len(rendered) == 39
 
 
 def store_rows(cfg) -> list[tuple]:
