@@ -116,11 +116,11 @@ def mentions_in(text: str, spans: Sequence[tuple[int, int]]) -> list[list[Mentio
             continue  # (also a month that is not whole in its span: outside all spans)
         month = MONTHS[m.group().rstrip(".").lower()]
         before = _BEFORE.search(text, max(lo, start - 32), start) if _day_before(text, start, lo) else None
-        if before:  # 16 February [2025]
+        if before:  # 16 February [2025] (a weekday the case-blind pattern took from "Frıday" is no weekday)
             year = _YEAR_AFTER.match(text, m.end(), hi)
             wd = before.group("wd")
             found[k].append(Mention((month, int(before.group("day")), int(year.group("year")) if year else None,
-                                     WEEKDAYS[wd.lower()] if wd else None,
+                                     WEEKDAYS.get(wd.lower()) if wd else None,
                                      None if year else _shift(text, m.end(), hi))))
             continue
         after = _AFTER.match(text, m.end(), hi)
@@ -128,7 +128,7 @@ def mentions_in(text: str, spans: Sequence[tuple[int, int]]) -> list[list[Mentio
             wd_m = _WD_BEFORE.search(text, max(lo, start - 12), start) if _weekday_before(text, start, lo) else None
             found[k].append(Mention((month, int(after.group("day")),
                                      int(after.group("year")) if after.group("year") else None,
-                                     WEEKDAYS[wd_m.group("wd").lower()] if wd_m else None,
+                                     WEEKDAYS.get(wd_m.group("wd").lower()) if wd_m else None,
                                      None if after.group("year") else _shift(text, after.end(), hi))))
     if _ISO_HINT.search(text, first, last):  # 2025-02-16, after the others of its span
         iso: list[list[Mention]] = [[] for _ in spans]

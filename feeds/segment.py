@@ -259,7 +259,7 @@ class _Segmenter:
                 break
         spans: list[tuple[int, int]] = []
         post: Counter[str] | None = None  # word counts of the open post, counted lazily
-        pending: list[int] = []  # blocks of the open post not yet in its vector
+        pending: list[int] = []  # blocks of the open post not yet in its word counts
         for i in range(start, end):
             if self.starts_post(i, end, post, pending):
                 if spans:

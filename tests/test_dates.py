@@ -175,3 +175,10 @@ def test_no_date_reaches_across_posts():
     assert dates.posts_mentions(posts) == [[], [], [], [(2, 3, None, None, None)], []]
     assert dates.posts_mentions([["it was 16 February"], ["2025, they said"]]) == [[(2, 16, None, None, None)], []]
     assert dates.posts_mentions([["late in February"], ["16 were there"]]) == [[], []]
+
+
+def test_a_letter_that_only_looks_like_a_weekdays_is_not_a_crash():
+    """The weekday patterns ignore case, and so take "Frıday" (dotless ı) and "ſun" (long s):
+    such a weekday is no weekday, not a KeyError that would stop the dump being read."""
+    assert dates.find_mentions("Frıday 16 February 2025") == [(2, 16, 2025, None, None)]
+    assert dates.find_mentions("ſun, 16 February") == [(2, 16, None, None, None)]

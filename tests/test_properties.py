@@ -142,3 +142,16 @@ def test_a_line_ends_like_a_sentence_as_the_pattern_says(text):
     from feeds.segment import _ends_sentence
 
     assert _ends_sentence(text) == bool(re.search(r"[.,;:…][\"”’»)\]]*$", text))
+
+
+@given(st.text(st.one_of(st.characters(blacklist_categories=("Cs",)),
+                         st.sampled_from(" \u00a0\u202f\u2009\u3000\t\u2028•-*ab"))))
+@example("x\u202fy z")  # a narrow no-break space, as French puts before a colon
+def test_a_lines_matching_key_is_match_key(text):
+    """parse_blocks() skips match_key() for lines with no space to fold, for speed: the keys
+    must be what match_key() gives, or a title and its marker line would not match."""
+    from feeds.dumps.text import parse_blocks
+    from feeds.models import match_key
+
+    for block in parse_blocks(text):
+        assert block.key == match_key(block.text), block

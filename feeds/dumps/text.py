@@ -42,7 +42,7 @@ def _utf8_has_forbidden(data: bytes) -> bool:
     """Could UTF-8 bytes hold a character _XML_FORBIDDEN matches? Byte searches: several
     times faster than the regular expression over the decoded text (usually: no)."""
     if len(data.translate(None, _UTF8_C0)) != len(data) or b"\xef\xbf" in data:
-        return True  # (\xef\xbf also starts U+F000-U+FFFD: those are checked the slow way)
+        return True  # (\xef\xbf also starts U+FFC0-U+FFFD: those are checked the slow way)
     i = data.find(b"\xc2")
     while i >= 0:  # mostly no-break spaces, \xc2\xa0
         if 0x80 <= data[i + 1] <= 0x9f:  # (valid UTF-8 never ends with \xc2)
@@ -121,6 +121,7 @@ def parse_blocks(text: str) -> list[Block]:
         if t[0] in "•-*" and (bullet := _BULLET.match(t)):
             texts[i] = t[bullet.end():]
             kinds[i] = "bullet"
-    # The matching key: the text itself unless it has spaces to fold (most lines do not).
-    keys = [match_key(t) if ("\u00a0" in t or "  " in t or "\t" in t) else t for t in texts]
+    # The matching key: the text itself unless it has spaces to fold (most lines do not): two
+    # spaces in a row, or any other space character (isprintable() is False for all but ' ').
+    keys = [match_key(t) if ("  " in t or not t.isprintable()) else t for t in texts]
     return list(map(partial(tuple.__new__, Block), zip(numbers, texts, kinds, keys, strict=True)))
