@@ -270,8 +270,9 @@ def deliver(store: Store, config: Config, clock: Clock, *,
     sender = config.sender.addr_spec
     selections: dict[str, Selection] = {}
     # A message differs between recipients only by their unsubscribe links: when those hold no
-    # {email}, every recipient's is rendered once (inlining the CSS is the costly part).
-    rendered: dict[tuple[str, tuple[str, str]], Rendered] = {}
+    # {email}, one rendering serves every recipient of a period (inlining the CSS is the costly
+    # part). Only the last is kept: with {email} links, one per recipient would pile up.
+    last: tuple[tuple[str, tuple[str, str]], Rendered] | None = None
     try:
         for i, row in enumerate(pending):
             if should_stop():  # asked, not a failure: the rest stay pending, for the next pass
@@ -282,9 +283,9 @@ def deliver(store: Store, config: Config, clock: Clock, *,
                 selections[period] = select(store, config, period, clock())
             sel = selections[period]
             key = (period, config.unsubscribe_links(recipient))
-            if key not in rendered:
-                rendered[key] = renderer.render(sel, recipient)
-            msg = build_message(config, rendered[key], period, parse_address(recipient), sel.date,
+            if last is None or last[0] != key:
+                last = (key, renderer.render(sel, recipient))
+            msg = build_message(config, last[1], period, parse_address(recipient), sel.date,
                                 row["message_id"])
             outcome, reply = _deliver_one(store, transport, period, sender, recipient, msg.as_bytes(), clock,
                                           config.mail.attempts, config.mail.backoff, sleep)

@@ -169,8 +169,9 @@ class Publisher:
     def _generator(self, feed_id: str, title: str, subtitle: str, name: str, alternate: str,
                    times: Iterable[datetime], *, hub: bool = False) -> FeedGenerator:
         """A FeedGenerator with what every feed here has: id, titles, the site's author and
-        language, its self link (`name`, under out/) first, then the page it stands for, and
-        the newest of `times` as its updated time (never the build time)."""
+        language, its self link (`name`, under out/) first (then the WebSub hub, if `hub`),
+        then the page it stands for, and the newest of `times` as its updated time (never the
+        build time)."""
         site = self.site
         fg = FeedGenerator()
         fg.id(feed_id)

@@ -110,11 +110,23 @@ def test_a_link_marked_as_more_both_cuts_the_post_and_goes_from_its_body():
     """Whatever makes a link a "more" link (here only its class, class="more": its words and
     target say nothing) both marks the post as cut and removes the link: a feed adds its own."""
     card = ('<article class="post hentry"><h2 class="entry-title"><a href="https://e.example/a">Long post</a></h2>'
-            '<div class="entry-summary"><p>The opening paragraph of a long post.</p>'
+            '<div class="entry-content"><p>The opening paragraph of a long post.</p>'
             '<p><a class="more" href="https://e.example/a?from=listing">Keep going</a></p></div></article>')
     [post] = read_html("p.html", _page(card + _card("Other", "https://e.example/b"))).posts[:1]
     assert post.truncated
     assert "The opening paragraph" in post.body and "Keep going" not in post.body
+
+
+def test_a_read_more_link_to_the_post_cuts_it_when_the_title_link_is_relative():
+    """The title links "/a", the "Read more" link the whole URL of the same post: the link is
+    dropped from the body, so the post must be marked as cut (the feed adds its own link)."""
+    card = ('<article class="post hentry"><h2 class="entry-title"><a href="/a">Long post</a></h2>'
+            '<div class="entry-content"><p>The opening paragraph of a long post.</p>'
+            '<p><a href="https://e.example/a">Read more</a></p></div></article>')
+    page = read_html("p.html", _page(card + _card("Other", "https://e.example/b")), "https://e.example/")
+    [post] = page.posts[:1]
+    assert post.url == "https://e.example/a" and "Read more" not in post.body
+    assert post.truncated
 
 
 def test_hugo_style_dates_are_read():

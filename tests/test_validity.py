@@ -265,8 +265,6 @@ def test_rss_channel_links(rss_doc: etree._ElementTree) -> None:
     assert selfs == [self_url]
 
 
-# -- HTML: the Nu HTML Checker -------------------------------------------------------------------
-
 def test_every_feed_names_the_stylesheet_a_browser_shows(out: Path) -> None:
     """Opened in a browser, every feed the pass writes (the digests' feed too) is shown as a
     page through out/feed.xsl, linked relatively from wherever the feed is."""
@@ -281,6 +279,8 @@ def test_every_feed_names_the_stylesheet_a_browser_shows(out: Path) -> None:
         assert href and not is_absolute_http(href), (path, href)
         assert (path.parent / href).resolve() == (out / "feed.xsl").resolve() and (out / "feed.xsl").is_file()
 
+
+# -- HTML: the Nu HTML Checker -------------------------------------------------------------------
 
 def _vnu_jar() -> Path | None:
     env = os.environ.get("VNU_JAR")

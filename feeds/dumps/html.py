@@ -359,7 +359,7 @@ def _listed(container: Tag, base: str | None) -> HtmlPost | None:
     return HtmlPost(
         title=text_of(title_el), url=url,
         published=_published(container), author=_author(container), categories=_categories(container),
-        body=str(body_el), body_element=body_el, truncated=_truncated(container, body_el),
+        body=str(body_el), body_element=body_el, truncated=_truncated(container, body_el, url),
         line=container.sourceline or 1)
 
 
@@ -530,8 +530,8 @@ def _categories(scope: Tag) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _truncated(container: Tag, body: Tag | None) -> bool:
-    own = _title_link(container)
+def _truncated(container: Tag, body: Tag | None, own: str | None) -> bool:
+    """Does the listing show part of the post? `own` is its absolute URL, as _drop_more_links has it."""
     if any(_is_more_link(a, own) for a in _within(container, "a")):
         return True
     if body is not None and re.search(r"summary|excerpt", " ".join(body.get("class") or []), re.I):
