@@ -245,20 +245,8 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
     earliest dump that shows it was written.
     """
     tz = config.site.tz
-    pages: dict[str, Sequence[str]] = {d.path: d.keys for d in parsed}
-    written: dict[str, datetime] = {d.path: d.latest for d in parsed}
-    keys = {k for d in parsed for k in d.keys}
-    frontier = set(keys)
-    while frontier:  # the stored pages linked to these, page by page
-        found = store.pages(store.pages_showing(frontier) - pages.keys())
-        pages.update(found)
-        frontier = {k for page in found.values() for k in page} - keys
-        keys |= frontier
-    if len(pages) > len(parsed):
-        records = store.dumps()
-        for path in pages.keys() - written.keys():
-            rec = records.get(path)
-            written[path] = min(datetime.fromtimestamp(rec.mtime_ns / 1e9, tz), now) if rec else now
+    pages, written = _linked_pages(parsed, store, now)
+    keys = {k for page in pages.values() for k in page}
     copies: dict[str, list[Post]] = {}  # the pass's copies of each post
     explicit: dict[str, datetime] = {}
     for d in parsed:
@@ -307,6 +295,27 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
             else:  # nothing to go on: when it was first seen (its dump written), in page order
                 out[k] = (latest_of[k] - timedelta(seconds=rank), "first-seen")
     return out
+
+
+def _linked_pages(parsed: Sequence[_Parsed], store: Store,
+                  now: datetime) -> tuple[dict[str, Sequence[str]], dict[str, datetime]]:
+    """The pass's pages and the stored pages linked to them by shared posts, as far as the
+    links go (path -> post keys, topmost first); and when each was written (not after now)."""
+    pages: dict[str, Sequence[str]] = {d.path: d.keys for d in parsed}
+    written: dict[str, datetime] = {d.path: d.latest for d in parsed}
+    keys = {k for d in parsed for k in d.keys}
+    frontier = set(keys)
+    while frontier:  # one step of links at a time
+        found = store.pages(store.pages_showing(frontier) - pages.keys())
+        pages.update(found)
+        frontier = {k for page in found.values() for k in page} - keys
+        keys |= frontier
+    if len(pages) > len(parsed):
+        records = store.dumps()
+        for path in pages.keys() - written.keys():
+            rec = records.get(path)
+            written[path] = min(datetime.fromtimestamp(rec.mtime_ns / 1e9, now.tzinfo), now) if rec else now
+    return pages, written
 
 
 def _linked(pages: Sequence[Sequence[str]]) -> list[list[Sequence[str]]]:
