@@ -623,7 +623,16 @@ def publish_digests(store: Store, config: Config, now: datetime) -> list[str]:
                                 ("digests/atom.xml", pub.digests_feed(items), True)):
         if write_if_changed(out / name, data, durable=durable):
             written.append(str(out / name))
+    with store.transaction():
+        store.set_meta("digests_published", _digests_state(store, stamp))
     return written
+
+
+def _digests_state(store: Store, stamp: str) -> str:
+    """What the digests' archive shows, in short: the digests stored and the code that renders
+    them. A pass killed between composing a digest and writing its archive leaves it stale."""
+    rows = [tuple(r) for r in store.digests(with_empty=True)]
+    return hashlib.sha256(f"{stamp}\n{rows!r}".encode()).hexdigest()
 
 
 def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock, report: Report, *,
@@ -643,7 +652,8 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
                                    "address; it waits for the next pass")
         else:
             composed = digest.compose_due(store, config, now, [a.addr_spec for a in addresses])
-        if composed or changed or not (config.output.dir / "digests" / "index.html").exists():
+        stale = store.meta("digests_published") != _digests_state(store, fingerprint(config))
+        if composed or changed or stale or not (config.output.dir / "digests" / "index.html").exists():
             report.files_written += publish_digests(store, config, now)  # before the emails that link to it
         delivery = mail.deliver(store, config, clock, should_stop=should_stop,
                                 recipients_now={a.addr_spec.lower() for a in addresses})

@@ -216,3 +216,41 @@ def test_a_progress_bar_only_on_a_terminal(tmp_path):
     assert proc.returncode == 0 and b"reading dumps" in seen and b"/25 [" in seen
     piped = run_cli("-c", str(cfg), "--now", NOW, "run", "--rebuild")
     assert "reading dumps" not in piped.stderr  # not when stderr is a file or a pipe
+
+
+def test_a_pass_killed_between_composing_a_digest_and_writing_its_archive_is_finished(tmp_path, monkeypatch):
+    """The digest is composed (and stays so); the pass dies after writing digests/index.html,
+    before digests/atom.xml. The next pass has nothing new, yet writes the archive whole: the
+    same files as a pass that was never interrupted."""
+    from conftest import SEEDS
+
+    from feeds import pipeline
+
+    seeds = {s.stem: s.read_bytes() for s in SEEDS}
+    for name in ("whole", "killed"):
+        (tmp_path / name).mkdir()
+    whole = make_site(tmp_path / "whole", seeds)
+    with Store(whole.state.path) as store:
+        run_once(whole, store, T0)
+
+    cfg = make_site(tmp_path / "killed", seeds)
+    write = pipeline.write_if_changed
+
+    def dies_at_the_digests_feed(path, data, durable=False):
+        if path.as_posix().endswith("digests/atom.xml"):
+            raise KeyboardInterrupt  # as if killed here
+        return write(path, data, durable=durable)
+
+    monkeypatch.setattr(pipeline, "write_if_changed", dies_at_the_digests_feed)
+    with Store(cfg.state.path) as store, pytest.raises(KeyboardInterrupt):
+        run_once(cfg, store, T0)
+    monkeypatch.setattr(pipeline, "write_if_changed", write)
+    assert (cfg.output.dir / "digests" / "index.html").exists()
+    assert not (cfg.output.dir / "digests" / "atom.xml").exists()
+    with Store(cfg.state.path) as store:
+        again = run_once(cfg, store, T0)
+    assert again.new == 0 and "digests/atom.xml" in " ".join(again.files_written)
+    files = {p.relative_to(cfg.output.dir).as_posix(): p.read_bytes() for p in cfg.output.dir.rglob("*") if p.is_file()}
+    reference = {p.relative_to(whole.output.dir).as_posix(): p.read_bytes()
+                 for p in whole.output.dir.rglob("*") if p.is_file()}
+    assert files == reference
