@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,23 @@ def make_site(root: Path, dumps: dict[str, str | bytes]) -> config.Config:
     return config.parse({"site": {"title": "T", "url": "https://example.org/", "timezone": "Europe/London"},
                          "input": {"paths": [str(folder / "*.txt")]}, "output": {"dir": str(root / "out")},
                          "state": {"path": str(root / "state" / "feeds.sqlite3")}})
+
+
+def seeds_site_and_reference(root: Path, name: str, now: datetime) -> tuple[config.Config, dict[str, bytes]]:
+    """A fresh site over copies of the seeds in root/name, and the files (out/ path -> bytes)
+    that one uninterrupted pass over them at `now` writes, made in root/reference."""
+    from feeds.pipeline import run_once
+    from feeds.store import Store
+
+    seeds = {s.stem: s.read_bytes() for s in SEEDS}
+    for folder in ("reference", name):
+        (root / folder).mkdir()
+    reference = make_site(root / "reference", seeds)
+    with Store(reference.state.path) as store:
+        run_once(reference, store, now)
+    files = {p.relative_to(reference.output.dir).as_posix(): p.read_bytes()
+             for p in sorted(reference.output.dir.rglob("*")) if p.is_file()}
+    return make_site(root / name, seeds), files
 
 
 @pytest.fixture

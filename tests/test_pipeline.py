@@ -10,7 +10,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import NOW, SEEDS, make_site, run_cli, write_config
+from conftest import NOW, SEEDS, make_site, run_cli, seeds_site_and_reference, write_config
 
 from feeds import pipeline
 from feeds.pipeline import run_once
@@ -165,14 +165,7 @@ def test_second_pass_waits_for_none_and_exits_75(project):
 
 
 def test_asked_to_stop_between_dumps_keeps_what_was_stored_and_the_next_pass_finishes(tmp_path):
-    seeds = {s.stem: s.read_bytes() for s in SEEDS}
-    for name in ("whole", "stopped"):
-        (tmp_path / name).mkdir()
-    whole = make_site(tmp_path / "whole", seeds)
-    with Store(whole.state.path) as store:
-        run_once(whole, store, T0)
-
-    cfg = make_site(tmp_path / "stopped", seeds)
+    cfg, reference = seeds_site_and_reference(tmp_path, "stopped", T0)
     asked: list[int] = []
 
     def should_stop() -> bool:  # asked once per dump read: yes at the second
@@ -184,9 +177,9 @@ def test_asked_to_stop_between_dumps_keeps_what_was_stored_and_the_next_pass_fin
         assert report.stopped and report.summary().startswith("stopped at a safe point as asked: 2 dump(s) read")
         assert store.count() == 20 and not report.files_written and not cfg.output.dir.exists()
         again = run_once(cfg, store, T0)
-    assert not again.stopped and again.new == 18 and store_rows(cfg) == store_rows(whole)
-    assert {k: v[0] for k, v in snapshot(cfg.output.dir).items()} == \
-        {k: v[0] for k, v in snapshot(whole.output.dir).items()}, "the same files as one uninterrupted pass"
+    assert not again.stopped and again.new == 18
+    assert store_rows(cfg.state.path) == store_rows(tmp_path / "reference" / "state" / "feeds.sqlite3")
+    assert {k: v[0] for k, v in snapshot(cfg.output.dir).items()} == reference, "the same files as one uninterrupted pass"
 
 
 @pytest.mark.parametrize("chunk", [pipeline.CHUNK, 7])
@@ -265,8 +258,8 @@ def test_a_new_post_renders_its_own_page_not_every_page(tmp_path, monkeypatch):
     assert len(rendered) == 39
 
 
-def store_rows(cfg) -> list[tuple]:
-    db = sqlite3.connect(cfg.state.path)
+def store_rows(path: Path) -> list[tuple]:
+    db = sqlite3.connect(path)
     rows = db.execute("SELECT id, slug, title, summary, text, truncated, published, updated, date_source FROM entries ORDER BY id").fetchall()
     db.close()
     return rows

@@ -222,18 +222,11 @@ def test_a_pass_killed_between_composing_a_digest_and_writing_its_archive_is_fin
     """The digest is composed (and stays so); the pass dies after writing digests/index.html,
     before digests/atom.xml. The next pass has nothing new, yet writes the archive whole: the
     same files as a pass that was never interrupted."""
-    from conftest import SEEDS
+    from conftest import seeds_site_and_reference
 
     from feeds import pipeline
 
-    seeds = {s.stem: s.read_bytes() for s in SEEDS}
-    for name in ("whole", "killed"):
-        (tmp_path / name).mkdir()
-    whole = make_site(tmp_path / "whole", seeds)
-    with Store(whole.state.path) as store:
-        run_once(whole, store, T0)
-
-    cfg = make_site(tmp_path / "killed", seeds)
+    cfg, reference = seeds_site_and_reference(tmp_path, "killed", T0)
     write = pipeline.write_if_changed
 
     def dies_at_the_digests_feed(path, data, durable=False):
@@ -251,6 +244,4 @@ def test_a_pass_killed_between_composing_a_digest_and_writing_its_archive_is_fin
         again = run_once(cfg, store, T0)
     assert again.new == 0 and "digests/atom.xml" in " ".join(again.files_written)
     files = {p.relative_to(cfg.output.dir).as_posix(): p.read_bytes() for p in cfg.output.dir.rglob("*") if p.is_file()}
-    reference = {p.relative_to(whole.output.dir).as_posix(): p.read_bytes()
-                 for p in whole.output.dir.rglob("*") if p.is_file()}
     assert files == reference
