@@ -20,6 +20,8 @@ Inference, for the posts of one or more overlapping listing pages (newest first)
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
@@ -349,26 +351,42 @@ def merge_orders(pages: Sequence[Sequence[str]]) -> list[str]:
     Pages overlap where they share posts (page 1 ends with what page 2 begins with).
     A topological merge: a key comes after every key shown above it on any page; ties
     go to the earlier page and position. Where pages disagree (a cycle), the first
-    waiting key in page order goes next.
+    waiting key in page order goes next. (Kahn's algorithm with a heap: n log n, for a
+    history of many thousands of linked posts.)
     """
-    after: dict[str, set[str]] = {}
     rank: dict[str, tuple[int, int]] = {}
     for p, keys in enumerate(pages):
         for i, k in enumerate(keys):
             rank.setdefault(k, (p, i))
-            after.setdefault(k, set())
-            if i:
-                after[k].add(keys[i - 1])
+    by_rank = sorted(rank, key=rank.__getitem__)
+    number = {k: n for n, k in enumerate(by_rank)}  # keys as their rank order
+    below: list[set[int]] = [set() for _ in by_rank]  # the keys shown right below each
+    waiting = [0] * len(by_rank)  # how many distinct keys shown right above each are not placed yet
+    for keys in pages:
+        for upper, lower in itertools.pairwise(keys):
+            u, v = number[upper], number[lower]
+            if v not in below[u]:
+                below[u].add(v)
+                waiting[v] += 1
+    ready = [n for n, w in enumerate(waiting) if w == 0]  # (ascending: already a heap)
+    placed = [False] * len(by_rank)
     done: list[str] = []
-    placed: set[str] = set()
-    pending = sorted(rank, key=rank.__getitem__)
-    while pending:
-        ready = next((k for k in pending if after[k] <= placed), None)
-        if ready is None:  # a cycle: take the first in page order
-            ready = pending[0]
-        done.append(ready)
-        placed.add(ready)
-        pending.remove(ready)
+    first = 0  # no key before it in rank order is waiting
+    while len(done) < len(by_rank):
+        while ready and placed[ready[0]]:
+            heapq.heappop(ready)
+        if ready:
+            n = heapq.heappop(ready)
+        else:  # a cycle: take the first in page order
+            while placed[first]:
+                first += 1
+            n = first
+        placed[n] = True
+        done.append(by_rank[n])
+        for v in below[n]:
+            waiting[v] -= 1
+            if waiting[v] == 0 and not placed[v]:
+                heapq.heappush(ready, v)
     return done
 
 
