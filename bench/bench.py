@@ -14,6 +14,8 @@ What it does:
    <seed title>"), in the seeds' format: title line, blank line, paragraphs one per line
    separated by blank lines, bullet lines '  • item' consecutive, and a cut post ending
    with 'Continue reading <exact title>'. The mix of cut and whole posts is the seeds'.
+   Each page ends with the first OVERLAP (2) posts of the next, older page, as the seeds
+   overlap: the pages form one linked history, as a site dumped over time does.
    Deterministic: the same --seed and --dumps give the same bytes (and file times).
    `python -m feeds inspect` is run on a sample of the dumps to check that it finds the
    posts that were written.
@@ -21,7 +23,8 @@ What it does:
    a fresh temporary directory:
    a. full ingest from an empty state: throughput and peak memory (max RSS of the child);
    b. a second pass with nothing new;
-   c. a pass after adding one new dump of 20 new posts;
+   c. a pass after adding one new page on top of the site: 18 new posts, and the two
+      newest stored ones again (it is linked to the whole history);
    d. in-process: building atom.xml from the newest 50 entries, with the state of (a)
       and with the state of a 10-dump ingest, to see whether it depends on the store size;
    e. in-process: the library calls any ingest of the corpus makes (read, hash, decode,
@@ -54,8 +57,12 @@ sys.path.insert(0, str(ROOT))  # `import feeds` without installing it
 
 SEEDS = ROOT / "seeds"
 DEFAULT_CORPUS = ROOT / "bench" / "corpus"
-GENERATOR = 1  # bump when the corpus format changes: an old corpus is then rebuilt
+GENERATOR = 2  # bump when the corpus format changes: an old corpus is then rebuilt
 POSTS_PER_DUMP = 20
+#: Each dump ends with the first OVERLAP posts of the page below it (the next, older listing
+#: page), as dumps of a site's pages saved at different times do (the two seeds share two
+#: posts): every page is linked to the next, and a new page on top to the whole history.
+OVERLAP = 2
 NOW = "2025-03-01T12:00:00+00:00"
 #: File times of the dumps: dump i was "saved" at FIRST_MTIME + i minutes (before NOW).
 FIRST_MTIME = datetime(2025, 2, 20, tzinfo=UTC).timestamp()
@@ -124,19 +131,27 @@ def weighted_sample(rng: random.Random, items: list, weights: list[float], k: in
     return [items[i] for _, i in keyed[:k]]
 
 
-def make_dump(index: int, seed: int, posts: list, banners: list[str]) -> tuple[str, list[dict]]:
-    """The text of listing page `index` and the posts written on it (title, cut)."""
+def page_posts(index: int, seed: int, posts: list) -> list[tuple[str, object]]:
+    """The posts listing page `index` shows first (all but OVERLAP of its posts), under new titles."""
     rng = random.Random(f"feeds-bench:{seed}:{index}")
     sizes = [len(p.title) + sum(len(b.text) + 2 for b in p.body) for p in posts]
     weights = [min(1.0, BIG / s) for s in sizes]
-    chosen = weighted_sample(rng, posts, weights, min(POSTS_PER_DUMP, len(posts)))
+    chosen = weighted_sample(rng, posts, weights, min(POSTS_PER_DUMP - OVERLAP, len(posts)))
     rng.shuffle(chosen)
+    return [(new_title(rng, index * POSTS_PER_DUMP + k + 1, post.title), post) for k, post in enumerate(chosen)]
+
+
+def make_dump(index: int, seed: int, posts: list, banners: list[str],
+              below: int | None) -> tuple[str, list[dict]]:
+    """The text of listing page `index` and the posts written on it (title, cut): its own
+    posts, then the first OVERLAP of page `below` (none for the last page of the site)."""
+    shown = page_posts(index, seed, posts) + (page_posts(below, seed, posts)[:OVERLAP] if below is not None else [])
+    rng = random.Random(f"feeds-bench:{seed}:{index}:banner")
     parts: list[str] = []
     if banners and rng.random() < 0.5:  # like seed 000: a banner line above the first post
         parts.append(rng.choice(banners))
     written = []
-    for k, post in enumerate(chosen):
-        title = new_title(rng, index * POSTS_PER_DUMP + k + 1, post.title)
+    for title, post in shown:
         parts.append(render_post(title, post))
         written.append({"title": title, "truncated": post.truncated})
     return "\n\n".join(parts) + "\n", written
@@ -171,7 +186,7 @@ def build_corpus(folder: Path, dumps: int, seed: int, rebuild: bool) -> dict:
     files = []
     total = 0
     for i in range(dumps):
-        text, written = make_dump(i, seed, posts, banners)
+        text, written = make_dump(i, seed, posts, banners, i + 1 if i + 1 < dumps else None)
         path = write_dump(folder, i, text)
         size = path.stat().st_size
         total += size
@@ -435,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus_bytes = sum((corpus / f["name"]).stat().st_size for f in manifest["files"])
     posts_written = sum(len(f["posts"]) for f in manifest["files"])
     cut_written = sum(p["truncated"] for f in manifest["files"] for p in f["posts"])
+    distinct = len({p["title"] for f in manifest["files"] for p in f["posts"]})
 
     work = Path(tempfile.mkdtemp(prefix="feeds-bench-", dir=args.tmpdir))
     lines: list[str] = []
@@ -461,7 +477,8 @@ def main(argv: list[str] | None = None) -> int:
         b = feeds_pass(big, work, work / "b-nothing-new")
         print("(c) one new dump ...", flush=True)
         posts, banners = load_seed_posts()
-        text, _ = make_dump(args.dumps, args.seed, posts, banners)
+        # a new page on top of the site: it ends with the first posts of page 0, the newest
+        text, _ = make_dump(args.dumps, args.seed, posts, banners, below=0)
         new_dump = write_dump(extra_dir, args.dumps, text)
         # the new dump lands in a folder of its own, which the config names from now on
         write_config(big, [str(corpus / "*.txt"), str(extra_dir / "*.txt")], work / "out",
@@ -481,9 +498,10 @@ def main(argv: list[str] | None = None) -> int:
         say(f"feeds benchmark, {datetime.now().isoformat(timespec='seconds')}, python {sys.version.split()[0]}, "
             f"{os.cpu_count()} CPU(s), temp dir {work}")
         say(f"code: {version}; --now {NOW}")
-        say(f"corpus: {len(manifest['files'])} dumps, {posts_written} posts written "
-            f"({cut_written} cut, {posts_written - cut_written} whole; from {manifest['seed_posts']} distinct "
-            f"seed posts), {mb:.1f} MB ({corpus_bytes} bytes) in {corpus}")
+        say(f"corpus: {len(manifest['files'])} dumps, {posts_written} posts written, {distinct} distinct "
+            f"(each page shows the first {OVERLAP} of the next; {cut_written} cut, {posts_written - cut_written} "
+            f"whole; from {manifest['seed_posts']} distinct seed posts), {mb:.1f} MB ({corpus_bytes} bytes) "
+            f"in {corpus}")
         say(f"segmentation check (feeds inspect on {seg['dumps']} dumps): {seg['found']} found / "
             f"{seg['written']} written = {seg['found'] / max(seg['written'], 1):.1%}; "
             f"titles exact {seg['same_title']}/{seg['written']}, cut/whole right {seg['same_cut']}/{seg['written']}; "
@@ -508,7 +526,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"(b) nothing-new pass: {b['wall']:.3f} s wall ({b['cpu']:.3f} s CPU, {b['rss_mb']:.0f} MB RSS)   "
             f"[goal < {GOAL_NOTHING_NEW_S:g} s: {verdict(b['wall'] < GOAL_NOTHING_NEW_S)}]")
         say(f"(b) exit {b['rc']}; {summary_line(b)}")
-        say(f"(c) pass after one new dump ({POSTS_PER_DUMP} new posts, {new_dump.stat().st_size} bytes): "
+        say(f"(c) pass after one new page on top ({POSTS_PER_DUMP - OVERLAP} new posts and {OVERLAP} stored ones, "
+            f"{new_dump.stat().st_size} bytes): "
             f"{c['wall']:.3f} s wall ({c['cpu']:.3f} s CPU, {c['rss_mb']:.0f} MB RSS)")
         found_c = f"  [found {nc['found']} / {POSTS_PER_DUMP}]" if "found" in nc else ""
         say(f"(c) exit {c['rc']}; {summary_line(c)}{found_c}")

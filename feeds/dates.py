@@ -390,30 +390,48 @@ def merge_orders(pages: Sequence[Sequence[str]]) -> list[str]:
     return done
 
 
-def at_page_time(days: Sequence[date | None], tz: tzinfo,
-                 latest: Sequence[datetime] = ()) -> list[datetime | None]:
+def at_page_time(days: Sequence[date | None], tz: tzinfo, latest: Sequence[datetime] = (),
+                 fixed: Sequence[datetime | None] = ()) -> list[datetime | None]:
     """Date-only estimates to aware datetimes that keep the page order.
 
     Each post gets noon in the site's zone, less one minute per post above it on the
     same day, so that sorting by time gives back the page order. No time is later
     than the post's `latest` (when the dump showing it was written); a post pulled
-    earlier by that pulls the ones below it along, a minute apart.
+    earlier by that pulls the ones below it along, a minute apart. A post with a
+    `fixed` time keeps it: the posts below it come before it, and those above it after
+    it (a minute apart, when their estimates were not already), if their `latest` allows.
     """
+    n = len(days)
+    pinned = [*fixed[:n], *[None] * (n - len(fixed))]
+    caps = [*(t.astimezone(tz).replace(microsecond=0) for t in latest[:n]), *[None] * (n - len(latest))]
     out: list[datetime | None] = []
     previous: date | None = None
     above: datetime | None = None
     rank = 0
-    for i, d in enumerate(days):
+    for d, pin, cap in zip(days, pinned, caps, strict=True):
         if d is None:
             out.append(None)
             continue
         rank = rank + 1 if d == previous else 0
         previous = d
         t = datetime.combine(d, time(12, 0), tz) - timedelta(minutes=rank)
-        if i < len(latest) and t > latest[i]:
-            t = latest[i].astimezone(tz).replace(microsecond=0)
-        if above is not None and t >= above:
-            t = above - timedelta(minutes=1)
+        if pin is not None:
+            t = pin.astimezone(tz)
+        else:
+            if cap is not None and t > cap:
+                t = cap
+            if above is not None and t >= above:
+                t = above - timedelta(minutes=1)
         out.append(t)
         above = t
+    below: datetime | None = None
+    for i in range(n - 1, -1, -1) if any(p is not None for p in pinned) else ():  # above a fixed time: after it
+        here = out[i]
+        if here is None:
+            continue
+        if below is not None and here <= below and pinned[i] is None:
+            cap = caps[i]
+            here = below + timedelta(minutes=1) if cap is None else max(here, min(below + timedelta(minutes=1), cap))
+            out[i] = here
+        below = here
     return out

@@ -88,6 +88,11 @@ class _Parsed:
 BATCH_BYTES = 16 * 1024 * 1024
 #: Stored entries linked to a batch are read this many at a time when dating it.
 CHUNK = 500
+#: A batch is dated with the stored pages linked to it, a step of links at a time, until
+#: they show this many stored posts besides the batch's own. A site dumped week after week
+#: links every page it ever had; the dates of posts further away are settled: they stay as
+#: stored, and bound the dates of the posts above them.
+LINK_LIMIT = 400
 
 
 # -- stage 1: which dumps -----------------------------------------------------------------
@@ -236,16 +241,18 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
     posts linked to them.
 
     The pages of the pass are dated together with the stored pages they are linked to by
-    shared posts (as earlier passes read them), as far as the links go: the dates then do
-    not depend on which dumps came in which pass or batch, and a page read later corrects
-    the inferred dates of posts stored before it (store_dump and redate_stored apply that).
-    Pages that share posts are merged into one newest-first order. Explicit dates (HTML
-    dumps) are kept and bound their neighbours. A post's date mentions are read from its
-    fullest copy (whole before cut, then the longer text). No post is dated after the
-    earliest dump that shows it was written.
+    shared posts (as earlier passes read them), up to LINK_LIMIT stored posts: the dates
+    then do not depend on which dumps came in which pass or batch, and a page read later
+    corrects the inferred dates of posts stored before it (store_dump and redate_stored
+    apply that). Beyond the limit, dates are settled: the posts at the edge keep their
+    stored dates, which bound their neighbours, so a pass's work does not grow with years
+    of linked history. Pages that share posts are merged into one newest-first order.
+    Explicit dates (HTML dumps) are kept and bound their neighbours. A post's date
+    mentions are read from its fullest copy (whole before cut, then the longer text). No
+    post is dated after the earliest dump that shows it was written.
     """
     tz = config.site.tz
-    pages, written = _linked_pages(parsed, store, now)
+    pages, written, settled = _linked_pages(parsed, store, now)
     keys = {k for page in pages.values() for k in page}
     copies: dict[str, list[Post]] = {}  # the pass's copies of each post
     explicit: dict[str, datetime] = {}
@@ -256,6 +263,7 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
                 explicit.setdefault(k, p.published)
     # The stored posts a CHUNK at a time: a long history linked to this pass is not held in memory.
     stored: dict[str, tuple[datetime, str]] = {}  # key -> (published, date_source)
+    fixed: dict[str, datetime] = {}  # dates that stay: explicit ones, and the settled posts'
     mentions: dict[str, Sequence[dates.Mention]] = {}
     every = sorted(keys)
     for i in range(0, len(every), CHUNK):
@@ -263,6 +271,12 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
         entries = store.get_many(chunk)
         fullest = {}
         for k in chunk:  # (texts made here, a chunk at a time, and not kept)
+            if k in settled and k in entries:  # (its mentions are not needed)
+                e = entries[k].entry
+                stored[k] = (e.published, e.date_source)
+                if e.date_source != "first-seen":  # (a time first seen bounds nothing)
+                    fixed[k] = e.published
+                continue
             options = [(not p.truncated, len(t), t, p.title) for p in copies.get(k, ()) for t in [body_text(p.body)]]
             if k in entries:
                 e = entries[k].entry
@@ -273,6 +287,7 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
             if options:
                 fullest[k] = max(options)
         mentions.update(zip(fullest, dates.posts_mentions([[c[3], c[2]] for c in fullest.values()]), strict=True))
+    fixed.update(explicit)
     latest_of: dict[str, datetime] = {}  # a post existed when the first dump showing it was written
     ordered = [pages[path] for path in sorted(pages)]  # in path order, as one pass reads them
     for path in sorted(pages):
@@ -281,12 +296,14 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
     out: dict[str, tuple[datetime, str]] = {}
     for group in _linked(ordered):
         order = dates.merge_orders(group)
-        known = [explicit[k].astimezone(tz).date() if k in explicit else None for k in order]
+        known = [fixed[k].astimezone(tz).date() if k in fixed else None for k in order]
         latest = [latest_of[k] for k in order]
         days = dates.infer([mentions.get(k, ()) for k in order], [t.astimezone(tz).date() for t in latest], known)
-        times = dates.at_page_time(days, tz, latest)
+        times = dates.at_page_time(days, tz, latest, [fixed.get(k) for k in order])
         for rank, (k, t) in enumerate(zip(order, times, strict=True)):
-            if k in explicit:
+            if k in settled and k in stored:
+                out[k] = stored[k]
+            elif k in explicit:
                 out[k] = (explicit[k], "explicit")
             elif t is not None:
                 out[k] = (t, "inferred")
@@ -297,15 +314,20 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
     return out
 
 
-def _linked_pages(parsed: Sequence[_Parsed], store: Store,
-                  now: datetime) -> tuple[dict[str, Sequence[str]], dict[str, datetime]]:
-    """The pass's pages and the stored pages linked to them by shared posts, as far as the
-    links go (path -> post keys, topmost first); and when each was written (not after now)."""
+def _linked_pages(parsed: Sequence[_Parsed], store: Store, now: datetime
+                  ) -> tuple[dict[str, Sequence[str]], dict[str, datetime], set[str]]:
+    """The pass's pages and the stored pages linked to them by shared posts, a step of links
+    at a time until LINK_LIMIT stored posts (path -> post keys, topmost first); when each was
+    written (not after now); and the settled posts: those of the last step taken that stored
+    pages not taken may also show (their dates stay as stored)."""
     pages: dict[str, Sequence[str]] = {d.path: d.keys for d in parsed}
     written: dict[str, datetime] = {d.path: d.latest for d in parsed}
     keys = {k for d in parsed for k in d.keys}
+    own = len(keys)
     frontier = set(keys)
-    while frontier:  # one step of links at a time
+    step = 0
+    while frontier and (step == 0 or len(keys) - own < LINK_LIMIT):  # one step of links at a time
+        step += 1
         found = store.pages(store.pages_showing(frontier) - pages.keys())
         pages.update(found)
         frontier = {k for page in found.values() for k in page} - keys
@@ -315,7 +337,7 @@ def _linked_pages(parsed: Sequence[_Parsed], store: Store,
         for path in pages.keys() - written.keys():
             rec = records.get(path)
             written[path] = min(datetime.fromtimestamp(rec.mtime_ns / 1e9, now.tzinfo), now) if rec else now
-    return pages, written
+    return pages, written, frontier  # (not empty: the limit stopped the steps)
 
 
 def _linked(pages: Sequence[Sequence[str]]) -> list[list[Sequence[str]]]:

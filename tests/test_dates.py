@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given
@@ -65,6 +65,22 @@ def test_page_times_keep_order_within_a_day():
     times = dates.at_page_time([date(2025, 2, 2), date(2025, 2, 2), date(2025, 2, 1), None], tz)
     assert times[0] > times[1] > times[2] and times[3] is None
     assert times[0].utcoffset() == timedelta(0)
+
+
+def test_page_times_keep_order_around_a_fixed_time():
+    # A settled post stored at 11:59, when one post was above it on its day; now three are:
+    # those above come after it (a minute apart), and the ones below before it.
+    tz = ZoneInfo("Europe/London")
+    day = date(2025, 2, 2)
+    stored = datetime(2025, 2, 2, 11, 59, tzinfo=tz)
+    times = dates.at_page_time([day] * 6, tz, fixed=[None, None, None, stored, None, None])
+    assert times[3] == stored
+    assert times[0] > times[1] > times[2] > times[3] > times[4] > times[5]
+    assert [t.strftime("%H:%M") for t in times] == ["12:02", "12:01", "12:00", "11:59", "11:56", "11:55"]
+    # No post comes after the dump that showed it was written, even to stay above a fixed time.
+    written = datetime(2025, 2, 2, 11, 30, tzinfo=tz)
+    capped = dates.at_page_time([day] * 2, tz, [written, written], fixed=[None, stored])
+    assert capped[0] == written and capped[1] == stored
 
 
 def test_merge_orders_joins_overlapping_pages():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -263,3 +264,62 @@ def store_rows(path: Path) -> list[tuple]:
     rows = db.execute("SELECT id, slug, title, summary, text, truncated, published, updated, date_source FROM entries ORDER BY id").fetchall()
     db.close()
     return rows
+
+
+def _chain_page(n: int) -> str:
+    """Listing page n of a site with two posts a day, 20 posts a page: page n shows posts
+    18n to 18n + 19 (its last two are the next page's first two, as when two posts came
+    out between the dumps). Each post is cut, so the segmenter's choices play no part."""
+    parts = []
+    for j in range(18 * n, 18 * n + 20):
+        day = date(2025, 2, 27) - timedelta(days=j // 2)
+        title = f"Harbour council notes number {j}"
+        parts.append(f"{title}\n\nThe council met on {day.day} {day:%B} {day.year} to discuss item {j} of its agenda.\n\n"
+                     f"Continue reading {title}\n")
+    return "\n".join(parts)
+
+
+def _dates(state: Path) -> dict[str, str]:
+    db = sqlite3.connect(state)
+    try:
+        return dict(db.execute("SELECT key, published FROM entries"))
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("limit", [40, 10**9])
+def test_a_new_page_dates_a_bounded_part_of_a_long_linked_history(tmp_path, monkeypatch, limit):
+    """A site dumped week after week links every page it ever had. A new page on top is dated
+    with at most LINK_LIMIT stored posts (and one more step of links) around it; further down,
+    dates stay as stored and bound the ones above them: the page order holds across the edge.
+    On pages whose dates agree, that gives the dates one pass over every page gives."""
+    monkeypatch.setattr(pipeline, "LINK_LIMIT", limit)
+    linked: list[dict[str, Sequence[str]]] = []
+    find = pipeline._linked_pages
+    monkeypatch.setattr(pipeline, "_linked_pages", lambda *a: linked.append((r := find(*a))[0]) or r)
+    pages = {f"page-{n:02d}": _chain_page(n) for n in range(12)}
+    for folder in ("one-pass", "weekly"):
+        (tmp_path / folder).mkdir()
+    one_pass = make_site(tmp_path / "one-pass", pages)
+    with Store(one_pass.state.path) as store:
+        run_once(one_pass, store, T0)
+    cfg = make_site(tmp_path / "weekly", {name: text for name, text in pages.items() if name != "page-00"})
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, T0)
+    before = _dates(cfg.state.path)
+    (tmp_path / "weekly" / "dumps" / "page-00.txt").write_text(pages["page-00"], encoding="utf-8")
+    linked.clear()
+    with Store(cfg.state.path) as store:
+        report = run_once(cfg, store, T1)
+        order = [e.entry.key for e in store.newest()]
+    after = _dates(cfg.state.path)
+    [dated] = linked
+    assert len(after) == 18 * 11 + 20 and report.new == 18
+    if limit == 40:  # page 0, then pages 1-2 (the limit), then page 3 (the step that passed it)
+        assert sorted(dated) == [f"{tmp_path}/weekly/dumps/page-0{n}.txt" for n in range(4)]
+        shown = {k for keys in dated.values() for k in keys}
+        assert all(after[k] == before[k] for k in before if k not in shown), "dates further down stay"
+    else:
+        assert len(dated) == 12
+    assert order == [f"harbour council notes number {j}" for j in range(18 * 11 + 20)], "page order, edge included"
+    assert after == _dates(one_pass.state.path)
