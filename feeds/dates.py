@@ -264,43 +264,54 @@ def choose(cands: Sequence[Sequence[date]], fixed: Sequence[bool] = ()) -> list[
     n = len(cands)
     is_fixed = [i < len(fixed) and fixed[i] for i in range(n)]
     # Dates as day numbers. state: running max (None: nothing accepted yet) -> (cost, -sum of
-    # accepted days); the smaller sum of days breaks ties towards later dates.
+    # accepted days); the smaller sum of days breaks ties towards later dates. For each post,
+    # back maps each new state to (the state it came from, the day accepted or None); None for
+    # a post with no candidates (every state stays as it is).
     states: dict[int | None, tuple[int, int]] = {None: (0, 0)}
-    steps: list[dict[int | None, tuple[int | None, int | None]]] = []
+    steps: list[dict[int | None, tuple[int | None, int | None]] | None] = []
     for i in range(n - 1, -1, -1):
+        if not cands[i]:
+            steps.append(None)
+            continue
         days = [c.toordinal() for c in cands[i]]  # newest first
         negated = [-d for d in days]  # ascending, for bisect
+        settled = is_fixed[i]
         new: dict[int | None, tuple[int, int]] = {}
         back: dict[int | None, tuple[int | None, int | None]] = {}
+        # Each state's options, tried in this order (the first of equal costs wins): accepting
+        # none; accepting a candidate after m (it becomes the running max); accepting the latest
+        # candidate not after m (the others not after m cost more for the same max).
         for m, (cost, neg) in states.items():
-            # the options, as (new running max, its cost, the pick), in this order: accepting
-            # none; accepting a candidate after m (it becomes the running max); accepting the
-            # latest candidate not after m (the others not after m cost more for the same max)
             above = len(days) if m is None else bisect_left(negated, -m)  # candidates after m
-            options: list[tuple[int | None, tuple[int, int], int | None]] = []
-            if not is_fixed[i] and days:
-                options.append((m, (cost + REJECT_COST * max(above, 1), neg), None))
-            elif not days:
-                options.append((m, (cost, neg), None))
+            if not settled:
+                option = (cost + REJECT_COST * (above or 1), neg)
+                best = new.get(m)
+                if best is None or option < best:
+                    new[m] = option
+                    back[m] = (m, None)
             for k in range(above):
                 c = days[k]
-                options.append((c, (cost + REJECT_COST * k, neg - c), c))
+                option = (cost + REJECT_COST * k, neg - c)
+                best = new.get(c)
+                if best is None or option < best:
+                    new[c] = option
+                    back[c] = (m, c)
             if m is not None and above < len(days):
                 c = days[above]
-                if not is_fixed[i] or c == m:  # a settled date cannot be pushed later
-                    options.append((m, (cost + (m - c) + REJECT_COST * above, neg - c), c))
-            for target, option_cost, pick in options:
-                if target not in new or option_cost < new[target]:
-                    new[target] = option_cost
-                    back[target] = (m, pick)
+                if not settled or c == m:  # a settled date cannot be pushed later
+                    option = (cost + (m - c) + REJECT_COST * above, neg - c)
+                    best = new.get(m)
+                    if best is None or option < best:
+                        new[m] = option
+                        back[m] = (m, c)
         if not new:  # a settled date that the posts below contradict: keep what is below
             new, back = dict(states), {m: (m, None) for m in states}
         states = new
         steps.append(back)
     m = min(states, key=lambda k: states[k])
     out: list[date | None] = []
-    for back in reversed(steps):  # from the top post down
-        prev, pick = back[m]
+    for step in reversed(steps):  # from the top post down
+        prev, pick = (m, None) if step is None else step[m]
         # a post that accepted nothing: fill() places it
         out.append(date.fromordinal(m) if pick is not None and m is not None else None)
         m = prev
@@ -317,11 +328,14 @@ def fill(chosen: Sequence[date | None]) -> list[date | None]:
     if not known:
         return [None] * len(chosen)
     out: list[date | None] = list(chosen)
+    above: tuple[int, date] | None = None
+    nxt = 0  # known[nxt] is the first dated post below i (one sweep down the page)
     for i, d in enumerate(chosen):
         if d is not None:
+            above = (i, d)
+            nxt += 1
             continue
-        above = next(((j, e) for j, e in reversed(known) if j < i), None)
-        below = next(((j, e) for j, e in known if j > i), None)
+        below = known[nxt] if nxt < len(known) else None
         if above and below:
             (ja, da), (jb, db) = above, below
             span = (da - db).days
