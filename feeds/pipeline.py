@@ -93,6 +93,8 @@ CHUNK = 500
 #: links every page it ever had; the dates of posts further away are settled: they stay as
 #: stored, and bound the dates of the posts above them.
 LINK_LIMIT = 400
+#: A page is compared with this many pages written before it, to find posts pinned to its top.
+PINNED_COMPARED = 3
 
 
 # -- stage 1: which dumps -----------------------------------------------------------------
@@ -289,7 +291,11 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
         mentions.update(zip(fullest, dates.posts_mentions([[c[3], c[2]] for c in fullest.values()]), strict=True))
     fixed.update(explicit)
     latest_of: dict[str, datetime] = {}  # a post existed when the first dump showing it was written
-    ordered = [pages[path] for path in sorted(pages)]  # in path order, as one pass reads them
+    # In path order, as one pass reads them. A post pinned to the top of the listing says
+    # nothing about the order of the others: it is dated on its own.
+    pinned = _pinned(pages, written)
+    ordered = [[k for k in pages[path] if k not in pinned] for path in sorted(pages)]
+    ordered += [[k] for k in sorted(pinned)]
     for path in sorted(pages):
         for k in pages[path]:
             latest_of[k] = min(latest_of.get(k, written[path]), written[path])
@@ -318,26 +324,65 @@ def _linked_pages(parsed: Sequence[_Parsed], store: Store, now: datetime
                   ) -> tuple[dict[str, Sequence[str]], dict[str, datetime], set[str]]:
     """The pass's pages and the stored pages linked to them by shared posts, a step of links
     at a time until LINK_LIMIT stored posts (path -> post keys, topmost first); when each was
-    written (not after now); and the settled posts: those of the last step taken that stored
-    pages not taken may also show (their dates stay as stored)."""
+    written (not after now); and the settled posts: stored posts of the pages taken that
+    pages not taken may also show (their dates stay as stored).
+
+    Within a step, the pages written last are taken first: a post shown on every page (one
+    pinned to the top of the listing) links every dump of that page in one step.
+    """
     pages: dict[str, Sequence[str]] = {d.path: d.keys for d in parsed}
     written: dict[str, datetime] = {d.path: d.latest for d in parsed}
-    keys = {k for d in parsed for k in d.keys}
-    own = len(keys)
-    frontier = set(keys)
+    own = {k for d in parsed for k in d.keys}
+    keys = set(own)
+    frontier = set(own)
+    records: dict[str, DumpRecord] = {}
+
+    def when(path: str) -> datetime:
+        rec = records.get(path)
+        return min(datetime.fromtimestamp(rec.mtime_ns / 1e9, now.tzinfo), now) if rec else now
+
     step = 0
-    while frontier and (step == 0 or len(keys) - own < LINK_LIMIT):  # one step of links at a time
+    while frontier:  # one step of links at a time
+        if step and len(keys) - len(own) >= LINK_LIMIT:
+            return pages, written, frontier  # their other pages are not read
         step += 1
         found = store.pages(store.pages_showing(frontier) - pages.keys())
-        pages.update(found)
-        frontier = {k for page in found.values() for k in page} - keys
+        if found and not records:
+            records = store.dumps()
+        frontier = set()
+        left = dict(found)
+        for path in sorted(found, key=lambda p: (when(p), p), reverse=True):
+            if frontier and len(keys | frontier) - len(own) >= LINK_LIMIT:
+                break
+            pages[path], written[path] = left.pop(path), when(path)
+            frontier.update(k for k in pages[path] if k not in keys)
         keys |= frontier
-    if len(pages) > len(parsed):
-        records = store.dumps()
-        for path in pages.keys() - written.keys():
-            rec = records.get(path)
-            written[path] = min(datetime.fromtimestamp(rec.mtime_ns / 1e9, now.tzinfo), now) if rec else now
-    return pages, written, frontier  # (not empty: the limit stopped the steps)
+        if left:  # the limit came within this step
+            beyond = {k for page in left.values() for k in page}
+            return pages, written, (frontier | (keys & beyond)) - own
+    return pages, written, set()
+
+
+def _pinned(pages: dict[str, Sequence[str]], written: dict[str, datetime]) -> set[str]:
+    """Posts pinned to the top of a listing ("sticky" posts): a later dump of a page shows a
+    post the earlier one did not, below them and above a post both show. On a listing in
+    time order new posts come in at the top only, so the posts above such a newcomer stayed
+    where they were. Each page is compared with the last pages written before it that
+    share a post with it (the dumps of one page follow each other)."""
+    shows: dict[str, list[str]] = {}
+    for path, keys in pages.items():
+        for k in keys:
+            shows.setdefault(k, []).append(path)
+    pinned: set[str] = set()
+    for path, keys in pages.items():
+        earlier = {other for k in keys for other in shows[k] if written[other] < written[path]}
+        for other in sorted(earlier, key=lambda o: (written[o], o), reverse=True)[:PINNED_COMPARED]:
+            before = set(pages[other])
+            both = [i for i, k in enumerate(keys) if k in before]
+            newcomers = [i for i in range(both[0] + 1, both[-1]) if keys[i] not in before] if both else []
+            if newcomers:
+                pinned.update(k for k in keys[:newcomers[0]] if k in before)
+    return pinned
 
 
 def _linked(pages: Sequence[Sequence[str]]) -> list[list[Sequence[str]]]:

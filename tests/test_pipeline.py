@@ -266,17 +266,17 @@ def store_rows(path: Path) -> list[tuple]:
     return rows
 
 
+def _post(j: int, day: date) -> str:
+    title = f"Harbour council notes number {j}"
+    return (f"{title}\n\nThe council met on {day.day} {day:%B} {day.year} to discuss item {j} of its agenda.\n\n"
+            f"Continue reading {title}\n")
+
+
 def _chain_page(n: int) -> str:
     """Listing page n of a site with two posts a day, 20 posts a page: page n shows posts
     18n to 18n + 19 (its last two are the next page's first two, as when two posts came
     out between the dumps). Each post is cut, so the segmenter's choices play no part."""
-    parts = []
-    for j in range(18 * n, 18 * n + 20):
-        day = date(2025, 2, 27) - timedelta(days=j // 2)
-        title = f"Harbour council notes number {j}"
-        parts.append(f"{title}\n\nThe council met on {day.day} {day:%B} {day.year} to discuss item {j} of its agenda.\n\n"
-                     f"Continue reading {title}\n")
-    return "\n".join(parts)
+    return "\n".join(_post(j, date(2025, 2, 27) - timedelta(days=j // 2)) for j in range(18 * n, 18 * n + 20))
 
 
 def _dates(state: Path) -> dict[str, str]:
@@ -323,3 +323,50 @@ def test_a_new_page_dates_a_bounded_part_of_a_long_linked_history(tmp_path, monk
         assert len(dated) == 12
     assert order == [f"harbour council notes number {j}" for j in range(18 * 11 + 20)], "page order, edge included"
     assert after == _dates(one_pass.state.path)
+
+
+PINNED = """Welcome to the council's notes: how to subscribe
+
+This site has collected the council's notes since it began in 2019; here is how to follow them by feed or by email.
+
+Continue reading Welcome to the council's notes: how to subscribe
+"""
+
+
+@pytest.mark.parametrize("limit", [pipeline.LINK_LIMIT, 20])
+def test_a_post_pinned_to_the_top_of_the_listing_does_not_date_the_others(tmp_path, monkeypatch, limit):
+    """Page 1 of a site, dumped weekly for six weeks, with a post pinned above the newest ones
+    (WordPress's "sticky" posts). Taken for the newest post of every dump, it held every post
+    below it to the time it was first seen: all of them dated 6 January, weeks early. The
+    posts get the dates they mention, as on the same site without a pinned post; the pinned
+    one keeps the date it was first given. With a small LINK_LIMIT, the newest dumps are
+    read first and the rest settled (the pinned post links every dump in one step)."""
+    monkeypatch.setattr(pipeline, "LINK_LIMIT", limit)
+    linked: list[dict[str, Sequence[str]]] = []
+    find = pipeline._linked_pages
+    monkeypatch.setattr(pipeline, "_linked_pages", lambda *a: linked.append((r := find(*a))[0]) or r)
+    dated = {}
+    for site in ("pinned", "plain"):
+        root = tmp_path / site
+        root.mkdir()
+        cfg = make_site(root, {})
+        for week in range(6):
+            written = datetime(2025, 1, 6, 18, tzinfo=UTC) + timedelta(days=7 * week)
+            newest = 10 * week + 9  # ten posts a week, two a day
+            page = [_post(j, date(2025, 1, 2) + timedelta(days=j // 2)) for j in range(newest, max(newest - 20, -1), -1)]
+            dump = root / "dumps" / f"{written:%Y-%m-%d}-page-1.txt"
+            dump.write_text("\n".join(([PINNED] if site == "pinned" else []) + page), encoding="utf-8")
+            os.utime(dump, (written.timestamp(), written.timestamp()))
+            with Store(cfg.state.path) as store:
+                run_once(cfg, store, written + timedelta(hours=1))
+        with Store(cfg.state.path) as store:
+            dated[site] = {e.entry.title: e.entry.published for e in store.newest()}
+    pinned = dated["pinned"].pop("Welcome to the council's notes: how to subscribe")
+    assert pinned == datetime(2025, 1, 6, 12, tzinfo=UTC), "dated on top of the first dump, and kept"
+    assert dated["pinned"] == dated["plain"]
+    for title, published in dated["plain"].items():
+        j = int(title.rsplit(" ", 1)[1])
+        assert published.date() == date(2025, 1, 2) + timedelta(days=j // 2), title
+    if limit == 20:  # the last pass: its own dump and the two written last before it (10 older posts each)
+        assert sorted(Path(p).name for p in linked[5]) == ["2025-01-27-page-1.txt", "2025-02-03-page-1.txt",
+                                                          "2025-02-10-page-1.txt"]
