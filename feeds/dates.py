@@ -257,8 +257,9 @@ def choose(cands: Sequence[Sequence[date]], fixed: Sequence[bool] = ()) -> list[
       Candidates before its date (history) cost nothing more, whatever the date.
 
     An announced future event, accepted, would push every post above it later: that
-    costs more than rejecting it. A post whose date is `fixed` (given by the dump)
-    keeps it exactly. Posts that accept nothing get None (fill() places them).
+    costs more than rejecting it. A post whose date is `fixed` (given by an HTML dump, or
+    settled by an earlier pass) keeps it exactly. Posts that accept nothing get None
+    (fill() places them).
     Dynamic programming from the bottom over (post, running maximum).
     """
     n = len(cands)
@@ -275,7 +276,7 @@ def choose(cands: Sequence[Sequence[date]], fixed: Sequence[bool] = ()) -> list[
             continue
         days = [c.toordinal() for c in cands[i]]  # newest first
         negated = [-d for d in days]  # ascending, for bisect
-        settled = is_fixed[i]
+        held = is_fixed[i]
         new: dict[int | None, tuple[int, int]] = {}
         back: dict[int | None, tuple[int | None, int | None]] = {}
         # Each state's options, tried in this order (the first of equal costs wins): accepting
@@ -283,7 +284,7 @@ def choose(cands: Sequence[Sequence[date]], fixed: Sequence[bool] = ()) -> list[
         # candidate not after m (the others not after m cost more for the same max).
         for m, (cost, neg) in states.items():
             above = len(days) if m is None else bisect_left(negated, -m)  # candidates after m
-            if not settled:
+            if not held:
                 option = (cost + REJECT_COST * (above or 1), neg)
                 best = new.get(m)
                 if best is None or option < best:
@@ -298,7 +299,7 @@ def choose(cands: Sequence[Sequence[date]], fixed: Sequence[bool] = ()) -> list[
                     back[c] = (m, c)
             if m is not None and above < len(days):
                 c = days[above]
-                if not settled or c == m:  # a settled date cannot be pushed later
+                if not held or c == m:  # a fixed date cannot be pushed later
                     option = (cost + (m - c) + REJECT_COST * above, neg - c)
                     best = new.get(m)
                     if best is None or option < best:
@@ -350,7 +351,8 @@ def infer(posts: Sequence[Sequence[Mention]], uppers: Sequence[date],
     """Publication dates for posts in newest-first order, each given as its date mentions.
 
     `uppers[i]` is the latest date post i can have. `known[i]`, when set, is a date
-    settled elsewhere (one an HTML dump gives): it is kept and bounds its neighbours.
+    settled elsewhere (given by an HTML dump, or by an earlier pass): it is kept and bounds
+    its neighbours.
     """
     known = list(known) + [None] * (len(posts) - len(known))
     page_ref = _reference([m for ms in posts for m in ms], max(uppers, default=date.max))
@@ -416,21 +418,21 @@ def at_page_time(days: Sequence[date | None], tz: tzinfo, latest: Sequence[datet
     it (a minute apart, when their estimates were not already), if their `latest` allows.
     """
     n = len(days)
-    pinned = [*fixed[:n], *[None] * (n - len(fixed))]
+    held = [*fixed[:n], *[None] * (n - len(fixed))]
     caps = [*(t.astimezone(tz).replace(microsecond=0) for t in latest[:n]), *[None] * (n - len(latest))]
     out: list[datetime | None] = []
     previous: date | None = None
     above: datetime | None = None
     rank = 0
-    for d, pin, cap in zip(days, pinned, caps, strict=True):
+    for d, keep, cap in zip(days, held, caps, strict=True):
         if d is None:
             out.append(None)
             continue
         rank = rank + 1 if d == previous else 0
         previous = d
         t = datetime.combine(d, time(12, 0), tz) - timedelta(minutes=rank)
-        if pin is not None:
-            t = pin.astimezone(tz)
+        if keep is not None:
+            t = keep.astimezone(tz)
         else:
             if cap is not None and t > cap:
                 t = cap
@@ -438,14 +440,16 @@ def at_page_time(days: Sequence[date | None], tz: tzinfo, latest: Sequence[datet
                 t = above - timedelta(minutes=1)
         out.append(t)
         above = t
-    below: datetime | None = None
-    for i in range(n - 1, -1, -1) if any(p is not None for p in pinned) else ():  # above a fixed time: after it
-        here = out[i]
-        if here is None:
-            continue
-        if below is not None and here <= below and pinned[i] is None:
-            cap = caps[i]
-            here = below + timedelta(minutes=1) if cap is None else max(here, min(below + timedelta(minutes=1), cap))
-            out[i] = here
-        below = here
+    if any(keep is not None for keep in held):  # the posts above a fixed time: after it
+        below: datetime | None = None
+        for i in range(n - 1, -1, -1):
+            here = out[i]
+            if here is None:
+                continue
+            if below is not None and here <= below and held[i] is None:
+                after = below + timedelta(minutes=1)
+                cap = caps[i]
+                here = after if cap is None else max(here, min(after, cap))
+                out[i] = here
+            below = here
     return out

@@ -273,32 +273,31 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
         entries = store.get_many(chunk)
         fullest = {}
         for k in chunk:  # (texts made here, a chunk at a time, and not kept)
-            if k in settled and k in entries:  # (its mentions are not needed)
-                e = entries[k].entry
+            e = entries[k].entry if k in entries else None
+            if e is not None:
                 stored[k] = (e.published, e.date_source)
-                if e.date_source != "first-seen":  # (a time first seen bounds nothing)
-                    fixed[k] = e.published
-                continue
-            options = [(not p.truncated, len(t), t, p.title) for p in copies.get(k, ()) for t in [body_text(p.body)]]
-            if k in entries:
-                e = entries[k].entry
-                stored[k] = (e.published, e.date_source)
+                if k in settled:  # its date stays (a time first seen bounds nothing); no mentions needed
+                    if e.date_source != "first-seen":
+                        fixed[k] = e.published
+                    continue
                 if e.date_source == "explicit":  # a stored explicit date stays
                     explicit[k] = e.published
-                options = [*options, (not e.truncated, len(e.text), e.text, e.title)]
+            options = [(not p.truncated, len(t), t, p.title) for p in copies.get(k, ()) for t in [body_text(p.body)]]
+            if e is not None:
+                options.append((not e.truncated, len(e.text), e.text, e.title))
             if options:
                 fullest[k] = max(options)
         mentions.update(zip(fullest, dates.posts_mentions([[c[3], c[2]] for c in fullest.values()]), strict=True))
     fixed.update(explicit)
     latest_of: dict[str, datetime] = {}  # a post existed when the first dump showing it was written
+    for path, page in pages.items():
+        for k in page:
+            latest_of[k] = min(latest_of.get(k, written[path]), written[path])
     # In path order, as one pass reads them. A post pinned to the top of the listing says
     # nothing about the order of the others: it is dated on its own.
     pinned = _pinned(pages, written)
     ordered = [[k for k in pages[path] if k not in pinned] for path in sorted(pages)]
     ordered += [[k] for k in sorted(pinned)]
-    for path in sorted(pages):
-        for k in pages[path]:
-            latest_of[k] = min(latest_of.get(k, written[path]), written[path])
     out: dict[str, tuple[datetime, str]] = {}
     for group in _linked(ordered):
         order = dates.merge_orders(group)
@@ -352,7 +351,7 @@ def _linked_pages(parsed: Sequence[_Parsed], store: Store, now: datetime
         frontier = set()
         left = dict(found)
         for path in sorted(found, key=lambda p: (when(p), p), reverse=True):
-            if frontier and len(keys | frontier) - len(own) >= LINK_LIMIT:
+            if frontier and len(keys) + len(frontier) - len(own) >= LINK_LIMIT:  # (frontier: not in keys)
                 break
             pages[path], written[path] = left.pop(path), when(path)
             frontier.update(k for k in pages[path] if k not in keys)
