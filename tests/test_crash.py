@@ -155,8 +155,10 @@ def test_sigkill_at_random_points_loses_nothing_and_breaks_nothing(tmp_path):
     started = time.monotonic()
     ref = subprocess.run(_command(_config(ref_root, corpus)), env=_env(), capture_output=True, text=True,
                          timeout=300)
-    # Kills land anywhere in a whole pass, and now and then a pass (resuming) ends before its kill.
-    longest = 1.3 * (time.monotonic() - started)
+    # Kills land anywhere within the time of a whole pass (alone on the machine), and now and
+    # then a pass ends before its kill: one resuming from a kill has less to do. (A longer
+    # window, 1.3 times, let 85 of 200 passes end on CI, too few kills.)
+    longest = time.monotonic() - started
     assert ref.returncode == 0, ref.stderr
     reference = _tree(ref_root / "out")
     distinct = {p["title"] for f in manifest["files"] for p in f["posts"]}  # (pages share posts)
