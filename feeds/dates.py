@@ -410,9 +410,10 @@ def at_page_time(days: Sequence[date | None], tz: tzinfo, latest: Sequence[datet
                  fixed: Sequence[datetime | None] = ()) -> list[datetime | None]:
     """Date-only estimates to aware datetimes that keep the page order.
 
-    Each post gets noon in the site's zone, less one minute per post above it on the
-    same day, so that sorting by time gives back the page order. No time is later
-    than the post's `latest` (when the dump showing it was written); a post pulled
+    Each post gets noon in the site's zone, plus one minute per post below it on the
+    same day, so that sorting by time gives back the page order; counted from below, a
+    new post on top of a day leaves the times of the posts under it as they were. No
+    time is later than the post's `latest` (when the dump showing it was written); a post pulled
     earlier by that pulls the ones below it along, a minute apart. A post with a
     `fixed` time keeps it: the posts below it come before it, and those above it after
     it (a minute apart, when their estimates were not already), if their `latest` allows.
@@ -420,17 +421,22 @@ def at_page_time(days: Sequence[date | None], tz: tzinfo, latest: Sequence[datet
     n = len(days)
     held = [*fixed[:n], *[None] * (n - len(fixed))]
     caps = [*(t.astimezone(tz).replace(microsecond=0) for t in latest[:n]), *[None] * (n - len(latest))]
-    out: list[datetime | None] = []
+    below_on_day = [0] * n  # how many posts below each one are on its day
     previous: date | None = None
-    above: datetime | None = None
     rank = 0
-    for d, keep, cap in zip(days, held, caps, strict=True):
+    for i in range(n - 1, -1, -1):
+        d = days[i]
+        if d is not None:
+            rank = rank + 1 if d == previous else 0
+            previous = d
+            below_on_day[i] = rank
+    out: list[datetime | None] = []
+    above: datetime | None = None
+    for d, rank, keep, cap in zip(days, below_on_day, held, caps, strict=True):
         if d is None:
             out.append(None)
             continue
-        rank = rank + 1 if d == previous else 0
-        previous = d
-        t = datetime.combine(d, time(12, 0), tz) - timedelta(minutes=rank)
+        t = datetime.combine(d, time(12, 0), tz) + timedelta(minutes=rank)
         if keep is not None:
             t = keep.astimezone(tz)
         else:

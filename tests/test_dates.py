@@ -67,16 +67,33 @@ def test_page_times_keep_order_within_a_day():
     assert times[0].utcoffset() == timedelta(0)
 
 
+@given(st.lists(st.one_of(st.none(), st.dates(date(2024, 1, 1), date(2024, 1, 10))), max_size=30),
+       st.dates(date(2024, 1, 1), date(2024, 1, 12)))
+def test_a_new_post_on_top_leaves_the_times_below_it(days, new):
+    # Minutes count from the bottom of a day: a newer post above the page, as the next
+    # dump shows it, moves no time of the posts already there.
+    tz = ZoneInfo("America/New_York")
+    known = sorted((d for d in days if d is not None), reverse=True)
+    new = max([new, *known])
+    ordered = iter(known)  # newest first; posts with no date stay where they are
+    days = [None if d is None else next(ordered) for d in days]
+    before = dates.at_page_time(days, tz)
+    after = dates.at_page_time([new, *days], tz)
+    assert after[1:] == before
+    times = [t for t in after if t is not None]
+    assert times == sorted(set(times), reverse=True), "page order, no two alike"
+
+
 def test_page_times_keep_order_around_a_fixed_time():
-    # A settled post stored at 11:59, when one post was above it on its day; now three are:
-    # those above come after it (a minute apart), and the ones below before it.
+    # A settled post stored at 11:59, after an earlier pass saw it and two posts above
+    # it (or its day began later): those above come after it, and those below before it.
     tz = ZoneInfo("Europe/London")
     day = date(2025, 2, 2)
     stored = datetime(2025, 2, 2, 11, 59, tzinfo=tz)
     times = dates.at_page_time([day] * 6, tz, fixed=[None, None, None, stored, None, None])
     assert times[3] == stored
     assert times[0] > times[1] > times[2] > times[3] > times[4] > times[5]
-    assert [t.strftime("%H:%M") for t in times] == ["12:02", "12:01", "12:00", "11:59", "11:56", "11:55"]
+    assert [t.strftime("%H:%M") for t in times] == ["12:05", "12:04", "12:03", "11:59", "11:58", "11:57"]
     # No post comes after the dump that showed it was written, even to stay above a fixed time.
     written = datetime(2025, 2, 2, 11, 30, tzinfo=tz)
     capped = dates.at_page_time([day] * 2, tz, [written, written], fixed=[None, stored])

@@ -325,6 +325,27 @@ def test_a_new_page_dates_a_bounded_part_of_a_long_linked_history(tmp_path, monk
     assert after == _dates(one_pass.state.path)
 
 
+def test_a_new_post_on_top_of_a_day_moves_no_other_post(tmp_path):
+    """Two dumps of page 1 on one day; the second shows a newer post of that day on top.
+    Its posts' times count from the lowest post of the day, so the posts already stored
+    keep theirs: the pass stores one new post, updates none, and republishes no page of
+    an older post (it used to shift each of them a minute earlier, and rewrite its page)."""
+    day = date(2025, 2, 3)
+    cfg = make_site(tmp_path, {"morning": "\n".join(_post(j, day) for j in (3, 2, 1))})
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, datetime(2025, 2, 3, 18, tzinfo=UTC))
+    before = _dates(cfg.state.path)
+    (tmp_path / "dumps" / "evening.txt").write_text("\n".join(_post(j, day) for j in (4, 3, 2, 1)), encoding="utf-8")
+    with Store(cfg.state.path) as store:
+        report = run_once(cfg, store, datetime(2025, 2, 3, 20, tzinfo=UTC))
+    after = _dates(cfg.state.path)
+    assert (report.new, report.updated) == (1, 0)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert after["harbour council notes number 4"] > max(before.values())
+    assert not [f for f in report.files_written if "/posts/harbour-council-notes-number-" in f
+                and not f.endswith("number-4.html")], report.files_written
+
+
 PINNED = """Welcome to the council's notes: how to subscribe
 
 This site has collected the council's notes since it began in 2019; here is how to follow them by feed or by email.
@@ -362,7 +383,8 @@ def test_a_post_pinned_to_the_top_of_the_listing_does_not_date_the_others(tmp_pa
         with Store(cfg.state.path) as store:
             dated[site] = {e.entry.title: e.entry.published for e in store.newest()}
     pinned = dated["pinned"].pop("Welcome to the council's notes: how to subscribe")
-    assert pinned == datetime(2025, 1, 6, 12, tzinfo=UTC), "dated on top of the first dump, and kept"
+    # on top of the first dump, above two posts of 6 January: noon and two minutes, and kept
+    assert pinned == datetime(2025, 1, 6, 12, 2, tzinfo=UTC)
     assert dated["pinned"] == dated["plain"]
     for title, published in dated["plain"].items():
         j = int(title.rsplit(" ", 1)[1])
