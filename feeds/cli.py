@@ -164,10 +164,10 @@ class _Stop:
     """SIGTERM and Ctrl-C ask the pass (or the loop) to stop at its next safe point; a second
     one stops at once.
 
-    The handler only sets a flag. It runs between two bytecodes of whatever the main thread
-    was doing, so it must take no lock: setting a threading.Event there deadlocked when the
-    signal came while the loop's sleep (Event.wait) held that event's lock, and then no
-    signal could stop the loop. The sleep, wait(), wakes through signal.set_wakeup_fd: the
+    The handler sets a flag and logs. It runs between two bytecodes of whatever the main
+    thread was doing, so it must take no lock that is not re-entrant (logging's are):
+    setting a threading.Event there deadlocked when the signal came while the loop's sleep
+    (Event.wait) held that event's lock, and then no signal could stop the loop. The sleep, wait(), wakes through signal.set_wakeup_fd: the
     signal's byte makes a pipe readable.
     """
 
