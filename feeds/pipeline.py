@@ -123,9 +123,16 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
                  report: Report, progress: Progress | None = None) -> Iterator[_Parsed]:
     """Read and segment, one at a time, the dumps whose bytes changed since the last pass."""
     # A dump already read is read again when how dumps are read changed (the code, the
-    # marker, the chrome lines): its posts may come out differently.
-    reread = store.meta("parse_fingerprint") != parse_fingerprint(config)
-    known = {} if reread else store.dumps()
+    # marker, the chrome lines): its posts may come out differently. All are marked at once,
+    # with the new way: a pass stopped half-way leaves the others to the next pass, which
+    # does not read again what was read (and stored) the new way. (Nor does the pass after
+    # a stopped first pass: it goes on with the batches one pass would have stored next.)
+    fp = parse_fingerprint(config)
+    if store.meta("parse_fingerprint") != fp:
+        with store.transaction():
+            store.mark_dumps_unread()
+            store.set_meta("parse_fingerprint", fp)
+    known = store.dumps()
     for n, path in enumerate(paths, 1):
         if progress:
             progress(n, len(paths), path)
@@ -135,7 +142,7 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
             report.skipped.append(f"{path}: cannot be read: {exc.strerror}")
             continue
         old = known.get(path)
-        if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
+        if old and old.sha256 and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
             _unchanged(old, report)
             continue
         try:
@@ -801,7 +808,6 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
             size = 0
     if batch:
         ingest()
-    store.set_meta("parse_fingerprint", parse_fingerprint(config))
     ingested = time.perf_counter()
     report.files_written = publish(store, config, rebuild=rebuild)
     report.entries_total = store.count()

@@ -240,6 +240,10 @@ class Store:
             (rec.path, rec.size, rec.mtime_ns, rec.sha256, rec.status, rec.posts, rec.error,
              iso(now), iso(now)))
 
+    def mark_dumps_unread(self) -> None:
+        """Every dump is to be read again (its sha256 forgotten): how dumps are read changed."""
+        self.db.execute("UPDATE dumps SET sha256 = ''")
+
     def touch_dump(self, path: str, mtime_ns: int) -> None:
         """The dump's bytes are unchanged but its time moved: remember the new time."""
         self.db.execute("UPDATE dumps SET mtime_ns = ? WHERE path = ?", (mtime_ns, path))

@@ -134,6 +134,27 @@ def test_changing_the_marker_reads_the_dumps_again(project):
     assert "2 dump(s) read" in proc.stdout
 
 
+def test_reading_again_the_new_way_stopped_half_way_is_finished_not_started_over(tmp_path):
+    """The marker changed: every dump is read again. That pass stops after storing one;
+    the next reads only the other, and the one after reads nothing."""
+    import dataclasses
+
+    from conftest import SEEDS
+
+    cfg = make_site(tmp_path, {s.stem: s.read_bytes() for s in SEEDS})
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, datetime(2025, 3, 1, tzinfo=UTC))
+        cfg = dataclasses.replace(cfg, input=dataclasses.replace(cfg.input, marker="Read more"))
+        asked: list[int] = []
+        stopped = run_once(cfg, store, datetime(2025, 3, 1, tzinfo=UTC), batch_bytes=1,
+                           should_stop=lambda: asked.append(1) or len(asked) >= 2)  # after one dump is stored
+        assert stopped.stopped and stopped.dumps_read == 2  # (the second read, not stored)
+        rest = run_once(cfg, store, datetime(2025, 3, 1, tzinfo=UTC))
+        assert (rest.dumps_read, rest.dumps_unchanged) == (1, 1)
+        after = run_once(cfg, store, datetime(2025, 3, 1, tzinfo=UTC))
+        assert (after.dumps_read, after.dumps_unchanged) == (0, 2)
+
+
 def test_relative_paths_are_relative_to_the_config_file(tmp_path):
     site = tmp_path / "site"
     (site / "seeds").mkdir(parents=True)
