@@ -57,7 +57,22 @@ def _now(value: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"--now {value!r} is not an ISO 8601 time; write e.g. 2025-02-17T09:00:00+00:00") from None
+    # A fixed clock far from the real one is a typo (2205 for 2025); passed on, it would
+    # record a digest for that week, and the ledger would hold back every week before it.
+    real = datetime.now(UTC)
+    aware = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    if not 1970 <= dt.year <= real.year + 1 or aware > real + timedelta(days=366):
+        raise argparse.ArgumentTypeError(
+            f"--now {value!r} is out of range: give a time from 1970 to a year after this machine's "
+            f"clock ({real:%Y-%m-%d}); check the year")
     return dt
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"--port {value!r} is not a port; give a number from 0 to 65535 (0: any free port)")
+    return int(value)
 
 
 def _common_options(top: bool) -> argparse.ArgumentParser:
@@ -134,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="serve out/ on 127.0.0.1:8000 to preview it",
                            description="Serve the output folder over HTTP so a browser or a feed reader "
                                        "can subscribe to http://127.0.0.1:8000/atom.xml.")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0: any free port)")
     serve.add_argument("--bind", default="127.0.0.1", help="address (default 127.0.0.1)")
     return parser
 
@@ -167,8 +182,8 @@ class _Stop:
     The handler sets a flag and logs. It runs between two bytecodes of whatever the main
     thread was doing, so it must take no lock that is not re-entrant (logging's are):
     setting a threading.Event there deadlocked when the signal came while the loop's sleep
-    (Event.wait) held that event's lock, and then no signal could stop the loop. The sleep, wait(), wakes through signal.set_wakeup_fd: the
-    signal's byte makes a pipe readable.
+    (Event.wait) held that event's lock, and then no signal could stop the loop. The sleep,
+    wait(), wakes through signal.set_wakeup_fd: the signal's byte makes a pipe readable.
     """
 
     def __init__(self) -> None:

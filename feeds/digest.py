@@ -61,11 +61,12 @@ def parse_period(text: str) -> str:
         year, week = int(match[1]), int(match[2])
         try:
             date.fromisocalendar(year, week, 1)
-            return f"{year}-W{week:02d}"
+            if 1970 <= year <= 9000:  # (the week's send time must be a date too)
+                return f"{year}-W{week:02d}"
         except ValueError:
             pass
     raise PeriodError(f"--period {text!r} is not an ISO week; write it like 2025-W07 (weeks 01 to 52, or 53 "
-                      "in long years)")
+                      "in long years, of a year from 1970 to 9000)")
 
 
 def period_of(moment: datetime, tz: ZoneInfo) -> str:

@@ -24,7 +24,14 @@ def serve(cfg: Config, bind: str, port: int) -> int:
     # written, or (through a symbolic link) where it really is.
     private = [os.path.abspath(cfg.outbox), str(cfg.outbox.resolve())]
     handler = functools.partial(_QuietHandler, directory=str(directory), private=private)
-    with http.server.ThreadingHTTPServer((bind, port), handler) as httpd:
+    try:
+        httpd = http.server.ThreadingHTTPServer((bind, port), handler)
+    except OSError as exc:  # in use, not an address of this machine, not a name that resolves
+        reason = exc.strerror or str(exc)
+        print(f"feeds: cannot serve on {bind}:{port}: {reason}; choose another --port, or a --bind "
+              "address of this machine (127.0.0.1 for this machine only)", file=sys.stderr)
+        return 2
+    with httpd:
         base = f"http://{bind}:{httpd.server_address[1]}/"
         print(f"Serving {directory}/ at {base} (Ctrl-C to stop). Subscribe a feed reader to {base}atom.xml")
         if cfg.site.base_url != base:

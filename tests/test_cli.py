@@ -45,6 +45,38 @@ def test_bad_now_is_a_usage_error():
     assert proc.returncode == 2 and "ISO 8601" in proc.stderr
 
 
+@pytest.mark.parametrize("when", ["2205-02-17T09:00:00+00:00", "1969-12-31T23:00:00+00:00"])
+def test_a_clock_with_a_mistyped_year_is_refused_before_it_records_anything(project, when):
+    """A digest recorded for a week in 2205 would hold back every digest before it."""
+    root, cfg = project
+    proc = run_cli("-c", str(cfg), "--now", when)
+    assert proc.returncode == 2 and "out of range" in proc.stderr and "check the year" in proc.stderr
+    assert not (root / "out").exists() and not (root / "state").exists()
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "http"])
+def test_serve_refuses_what_is_not_a_port(project, port):
+    root, cfg = project
+    proc = run_cli("-c", str(cfg), "serve", "--port", port)
+    assert proc.returncode == 2 and f"--port '{port}' is not a port" in proc.stderr
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(project):
+    import socket
+
+    root, cfg = project
+    (root / "out").mkdir()
+    (root / "out" / "index.html").write_text("<!DOCTYPE html><title>x</title>\n")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_cli("-c", str(cfg), "serve", "--port", str(port))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().startswith(f"feeds: cannot serve on 127.0.0.1:{port}: ")
+    assert "choose another --port" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("order", ["before", "after"])
 def test_options_before_or_after_the_command(project, order):
     root, cfg = project

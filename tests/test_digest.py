@@ -29,7 +29,7 @@ def test_parse_period(text, period):
     assert digest.parse_period(text) == period
 
 
-@pytest.mark.parametrize("text", ["2025-07", "2025-W54", "2025-W53", "W07", "2025-W00", ""])
+@pytest.mark.parametrize("text", ["2025-07", "2025-W54", "2025-W53", "W07", "2025-W00", "", "9999-W52", "0001-W01"])
 def test_parse_period_says_what_is_expected(text):
     with pytest.raises(digest.PeriodError, match="like 2025-W07"):
         digest.parse_period(text)
