@@ -199,6 +199,8 @@ def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: dat
 def html_posts(path: str, data: bytes, config: Config, latest: datetime) -> tuple[Post, ...]:
     """The posts of a saved HTML page, their bodies cleaned and their dates read."""
     page = read_html(path, data, config.site.url or None)
+    for w in page.warnings:
+        log.warning("%s", w)
     tz = config.site.tz
     posts = []
     for i, hp in enumerate(page.posts):

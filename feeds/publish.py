@@ -25,6 +25,7 @@ from markupsafe import escape
 
 from feeds import __version__
 from feeds.config import Config
+from feeds.dumps.text import strip_xml_forbidden
 from feeds.models import Entry
 from feeds.normalise import blocks_from_text, body_html, continue_link
 
@@ -74,6 +75,19 @@ def write_if_changed(path: Path, data: bytes, *, durable: bool = False) -> bool:
         Path(tmp).unlink(missing_ok=True)
         raise
     return True
+
+
+def xml_safe(entry: Entry, url: str | None) -> tuple[Entry, str | None]:
+    """The entry and its URL without characters XML forbids, which lxml (under feedgen) refuses.
+    The readers strip them at ingest; this is for entries an older version stored with them,
+    which would otherwise stop every pass from publishing."""
+    def clean(text: str | None) -> str | None:
+        return None if text is None else strip_xml_forbidden(text)
+    return dataclasses.replace(
+        entry, id=strip_xml_forbidden(entry.id), title=strip_xml_forbidden(entry.title),
+        summary=strip_xml_forbidden(entry.summary), text=strip_xml_forbidden(entry.text),
+        source_html=clean(entry.source_html), author=clean(entry.author),
+        categories=tuple(map(strip_xml_forbidden, entry.categories))), clean(url)
 
 
 def _styled(data: bytes, name: str) -> bytes:
@@ -145,7 +159,7 @@ class Publisher:
         authors = kind == "rss.xml" and any(e.author for e, _ in entries)
         if authors:  # RSS's <author> wants an email address: a name goes in <dc:creator>
             fg.load_extension("dc", atom=False, rss=True)
-        for entry, url in entries:
+        for entry, url in (xml_safe(e, u) for e, u in entries):
             fe = fg.add_entry(order="append")
             fe.id(entry.id)
             fe.title(entry.title)
@@ -240,7 +254,7 @@ class Publisher:
             fe.link(href=d.url, rel="alternate", type="text/html")
             fe.published(self.local(d.date))
             fe.updated(self.local(d.date))
-            fe.content(d.content, type="html")
+            fe.content(strip_xml_forbidden(d.content), type="html")  # (titles of posts: see xml_safe)
         return _styled(fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True), name)
 
     # -- pages -------------------------------------------------------------------------

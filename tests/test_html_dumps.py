@@ -12,6 +12,7 @@ import pytest
 
 from feeds.clean import clean_html
 from feeds.dumps.html import block_texts, read_html
+from feeds.dumps.text import strip_xml_forbidden
 from feeds.errors import DumpError
 
 CASES = sorted((Path(__file__).parent / "html").glob("*.html"))
@@ -138,3 +139,26 @@ def test_hugo_style_dates_are_read():
     assert explicit_time("2024-03-12 00:00:00 +0000 UTC", tz, datetime(2025, 1, 1, tzinfo=UTC), 0) == \
         datetime(2024, 3, 12, tzinfo=UTC)
     assert explicit_time("comment_date", tz, datetime(2025, 1, 1, tzinfo=UTC), 0) is None
+
+
+def test_characters_xml_forbids_are_stripped_from_every_field():
+    """Control characters in a page (as they are, or as numeric references) are removed from
+    the title, URL, author, categories and body, so that no feed writer refuses the post."""
+    card = ('<article class="post hentry"><h2 class="entry-title"><a href="https://e.example/t\x01wo">Two \x07 bell'
+            '</a></h2><time class="published" datetime="2024-03-12T10:00:00+00:00">12 March</time>'
+            '<span class="fn">Au\x01thor</span><a rel="tag" href="/t">Ta\x02g</a>'
+            '<div class="entry-content"><p>Te\x01xt with a \x00NUL, &#1;&#x8;&#129;&#xFFFE; and \x1bmore.</p></div>'
+            '</article>')
+    page = read_html("ctrl.html", _page(card + _card("Other", "https://e.example/b")))
+    post = page.posts[0]
+    assert (post.title, post.url, post.author, post.categories) == \
+        ("Two bell", "https://e.example/two", "Author", ("Tag",))
+    assert block_texts(post.body_element) == ["Text with a NUL, and more."]
+    assert strip_xml_forbidden(post.body) == post.body and "Text with a NUL," in post.body
+    assert page.warnings == ("ctrl.html: removed 11 characters that XML forbids",)
+    single = read_html("one.html", _page(
+        '<script type="application/ld+json">{"@type": "BlogPosting", "headline": "Head\\u0001line", '
+        '"author": {"name": "A\\u0002B"}}</script><article><div class="entry-content"><p>Body.</p></div></article>',
+        head='<link rel="canonical" href="https://e.example/one">', body_class=""))
+    assert (single.posts[0].title, single.posts[0].author) == ("Headline", "AB")
+    assert read_html("p.html", _page(_card("Clean", "https://e.example/c"))).warnings == ()

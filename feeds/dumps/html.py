@@ -32,6 +32,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
+from feeds.dumps.text import strip_xml_forbidden
 from feeds.errors import DumpError
 
 PARSER = "html.parser"
@@ -109,6 +110,7 @@ class HtmlPage:
     url: str | None  # the page's own URL (canonical), if it says
     base: str | None  # what its relative links are relative to
     posts: tuple[HtmlPost, ...]
+    warnings: tuple[str, ...] = ()  # for the log: what was wrong with the page and was mended or left out
 
 
 def text_of(el: Tag | NavigableString | None) -> str:
@@ -216,9 +218,11 @@ def read_html(path: str, data: bytes, site_url: str | None = None) -> HtmlPage:
     Relative links are resolved against the page's `<base href>`, then its canonical URL,
     then `site_url`; a post URL that is still not an absolute http(s) URL is dropped.
     """
-    soup = BeautifulSoup(_decode(data), PARSER)
+    markup = _decode(data)
+    soup = BeautifulSoup(markup, PARSER)
     if soup.find("html") is None and soup.find("body") is None and not soup.find(True):
         raise DumpError(path, "not an HTML page")
+    removed = _strip_forbidden(soup) if _may_hold_forbidden(markup) else 0
     canonical = web_url(_link(soup, "canonical", site_url)) or web_url(join(site_url, _meta(soup, "og:url")))
     base_tag = soup.find("base", href=True)
     base = join(canonical or site_url, _attr(base_tag, "href")) if isinstance(base_tag, Tag) else None
@@ -240,7 +244,65 @@ def read_html(path: str, data: bytes, site_url: str | None = None) -> HtmlPage:
     if not posts:
         raise DumpError(path, "no posts found in this HTML page (no article, .hentry or .post with a title, "
                               "and nothing that marks it as a single post's page)")
-    return HtmlPage("post" if is_post else "listing", canonical, base, tuple(posts))
+    # JSON-LD values (a headline, an author, a date) come from escapes such as \u0001 in a
+    # script's text, which the walk above does not see
+    safe = [_xml_safe(p) for p in posts]
+    removed += sum(_text_length(p) - _text_length(q) for p, q in zip(posts, safe, strict=True))
+    warnings = (f"{path}: removed {removed} characters that XML forbids",) if removed else ()
+    return HtmlPage("post" if is_post else "listing", canonical, base, tuple(safe), warnings)
+
+
+_NUMERIC_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}))")
+
+
+def _may_hold_forbidden(markup: str | bytes) -> bool:
+    """Could the parsed page hold a character XML forbids: written as it is, or as a numeric
+    reference (beautifulsoup4 gives `&#1;` as U+0001, and `&#129;`, not in cp1252, as U+0081)?
+    Most pages cannot, and need no walk over their strings."""
+    if isinstance(markup, bytes):
+        return True  # (a page in another charset: beautifulsoup4 decodes it)
+    if len(strip_xml_forbidden(markup)) != len(markup):
+        return True
+    for m in _NUMERIC_REFERENCE.finditer(markup):
+        number = int(m[1], 16) if m[1] else int(m[2])
+        if number <= 0x10FFFF and not strip_xml_forbidden(chr(number)):
+            return True
+    return False
+
+
+def _strip_forbidden(soup: BeautifulSoup) -> int:
+    """Remove the characters XML forbids from every string and attribute value of a parsed
+    page (lxml, under feedgen, refuses a feed holding one); how many went."""
+    removed = 0
+    for s in soup.find_all(string=True):
+        cleaned = strip_xml_forbidden(s)
+        if len(cleaned) != len(s):
+            removed += len(s) - len(cleaned)
+            s.replace_with(type(s)(cleaned))
+    for tag in soup.find_all(True):
+        for name, value in tag.attrs.items():
+            if isinstance(value, list):  # class, rel: a list of words
+                words = [strip_xml_forbidden(w) for w in value]
+                removed += sum(map(len, value)) - sum(map(len, words))
+                value[:] = words
+            else:
+                cleaned = strip_xml_forbidden(value)
+                removed += len(value) - len(cleaned)
+                tag.attrs[name] = cleaned
+    return removed
+
+
+def _xml_safe(post: HtmlPost) -> HtmlPost:
+    """The post's text fields without characters XML forbids."""
+    def clean(text: str | None) -> str | None:
+        return None if text is None else strip_xml_forbidden(text)
+    return dataclasses.replace(post, title=strip_xml_forbidden(post.title), url=clean(post.url),
+                               published=clean(post.published), author=clean(post.author),
+                               categories=tuple(map(strip_xml_forbidden, post.categories)))
+
+
+def _text_length(post: HtmlPost) -> int:
+    return sum(len(t or "") for t in (post.title, post.url, post.published, post.author, *post.categories))
 
 
 def _link(soup: BeautifulSoup, rel: str, base: str | None) -> str | None:
