@@ -198,7 +198,7 @@ def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: dat
 
 def html_posts(path: str, data: bytes, config: Config, latest: datetime) -> tuple[Post, ...]:
     """The posts of a saved HTML page, their bodies cleaned and their dates read."""
-    page = read_html(path, data, config.site.url or None)
+    page = read_html(path, data, config.site.url or None, latest)
     for w in page.warnings:
         log.warning("%s", w)
     tz = config.site.tz

@@ -162,3 +162,32 @@ def test_characters_xml_forbids_are_stripped_from_every_field():
         head='<link rel="canonical" href="https://e.example/one">', body_class=""))
     assert (single.posts[0].title, single.posts[0].author) == ("Headline", "AB")
     assert read_html("p.html", _page(_card("Clean", "https://e.example/c"))).warnings == ()
+
+
+@pytest.mark.parametrize("value, why", [
+    ("0001-01-01T00:00:00Z", "before 1990-01-01"), ("1989-12-31", "before 1990-01-01"),
+    ("9999-12-31T23:59:59Z", "more than a day after the page was saved (2025-03-01T09:00:00+00:00)"),
+    ("2025-03-02T10:00:00+00:00", "more than a day after the page was saved (2025-03-01T09:00:00+00:00)"),
+    ("2400-01-01", "more than a day after the page was saved (2025-03-01T09:00:00+00:00)")])
+def test_an_implausible_date_is_ignored_with_a_warning(value, why):
+    """A date before 1990 or more than a day after the page was saved is a mistake or a
+    placeholder: it is ignored, as a malformed one is, and the page's next date counts."""
+    from datetime import UTC, datetime
+
+    saved = datetime(2025, 3, 1, 9, tzinfo=UTC)
+    card = _card("Odd date", "https://e.example/a").replace("2024-03-12T10:00:00+00:00", value)
+    page = read_html("odd.html", _page(card + _card("Other", "https://e.example/b")), written=saved)
+    assert [p.published for p in page.posts] == [None, "2024-03-12T10:00:00+00:00"]
+    assert page.warnings == (f"odd.html: ignored the date {value!r}, {why}; the post is dated otherwise",)
+    fallback = card.replace("</time>", '</time><abbr class="published" title="2024-03-13T08:00:00Z">13 March</abbr>')
+    assert read_html("odd.html", _page(fallback), written=saved).posts[0].published == "2024-03-13T08:00:00Z"
+
+
+def test_when_the_page_was_saved_is_not_known_dates_up_to_the_year_9000_are_kept():
+    card = _card("Odd date", "https://e.example/a")
+    page = read_html("odd.html", _page(card.replace("2024-03-12T10:00:00+00:00", "9000-12-31T23:59:59Z")))
+    assert page.posts[0].published == "9000-12-31T23:59:59Z" and page.warnings == ()
+    page = read_html("odd.html", _page(card.replace("2024-03-12T10:00:00+00:00", "9999-12-31T23:59:59Z")))
+    assert page.posts[0].published is None
+    assert page.warnings == ("odd.html: ignored the date '9999-12-31T23:59:59Z', after 9000-12-31; "
+                             "the post is dated otherwise",)

@@ -266,3 +266,27 @@ def test_an_entry_stored_with_control_characters_does_not_block_publishing(tmp_p
     [first] = feedparser.parse((config.output.dir / "atom.xml").read_bytes()).entries[:1]
     assert [t.term for t in first.tags] == ["Tag"] and first.author == "Author"
     assert first.content[0].value.startswith("<p>Text</p>")  # (then a cut post's link to its page)
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59+05:00", "2400-01-01T00:00:00Z"])
+def test_an_html_dump_with_an_implausible_date_is_read_and_dated_otherwise(tmp_path, value):
+    (tmp_path / "dumps").mkdir()
+    dump = tmp_path / "dumps" / "odd.html"
+    dump.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body class="blog">'
+        '<article class="post hentry"><h2 class="entry-title"><a href="https://o.example/a">Odd date</a></h2>'
+        f'<time class="published" datetime="{value}">someday</time><div class="entry-content"><p>Text.</p></div>'
+        '</article><article class="post hentry"><h2 class="entry-title"><a href="https://o.example/b">Fine date</a>'
+        '</h2><time class="published" datetime="2025-02-20T10:00:00+00:00">20 February</time>'
+        '<div class="entry-content"><p>More text.</p></div></article></body></html>', encoding="utf-8")
+    warning = f"{dump}: ignored the date {value!r}"
+    inspected = run_cli("inspect", "--json", "--now", NOW, str(dump))
+    assert inspected.returncode == 0 and warning in inspected.stderr, inspected.stderr
+    rows = [json.loads(line) for line in inspected.stdout.splitlines()]
+    assert [r["date_source"] for r in rows] == ["inferred", "explicit"]
+    assert "2025-02-20T10:00:00" < rows[0]["published"] <= NOW[:19]
+    cfg = write_config(tmp_path, [str(tmp_path / "dumps" / "*.html")])
+    proc = run_cli("-c", str(cfg), "--now", NOW)
+    assert proc.returncode == 0 and warning in proc.stderr, proc.stderr
+    parsed = feedparser.parse((tmp_path / "out" / "atom.xml").read_bytes())
+    assert parsed.bozo == 0 and [e.title for e in parsed.entries] == ["Odd date", "Fine date"]

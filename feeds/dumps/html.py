@@ -26,8 +26,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterable, Iterator
-from datetime import date
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
@@ -212,12 +212,16 @@ def _decode(data: bytes) -> str | bytes:
     return data.decode("utf-8-sig", errors="replace")
 
 
-def read_html(path: str, data: bytes, site_url: str | None = None) -> HtmlPage:
+def read_html(path: str, data: bytes, site_url: str | None = None, written: datetime | None = None) -> HtmlPage:
     """A saved page's posts. Raises DumpError when it has none.
 
     Relative links are resolved against the page's `<base href>`, then its canonical URL,
-    then `site_url`; a post URL that is still not an absolute http(s) URL is dropped.
+    then `site_url`; a post URL that is still not an absolute http(s) URL is dropped. A
+    date outside PlausibleDates (`written`: when the page was saved, if known) is ignored
+    with a warning, as a malformed one is: the post is dated by the page's next date, or
+    as a text dump's posts are.
     """
+    plausible = PlausibleDates(path, written)
     markup = _decode(data)
     soup = BeautifulSoup(markup, PARSER)
     if soup.find("html") is None and soup.find("body") is None and not soup.find(True):
@@ -233,12 +237,12 @@ def read_html(path: str, data: bytes, site_url: str | None = None) -> HtmlPage:
     posts: list[HtmlPost] = []
     if is_post:
         container = candidates[0] if candidates else next(iter(_post_elements(soup)), None)
-        post = _single(soup, container, canonical, ld)
+        post = _single(soup, container, canonical, ld, plausible)
         if post:
             posts.append(post)
     elif is_post is False:
         for c in candidates:
-            post = _listed(c, base)
+            post = _listed(c, base, plausible)
             if post:
                 posts.append(post)
     if not posts:
@@ -248,7 +252,7 @@ def read_html(path: str, data: bytes, site_url: str | None = None) -> HtmlPage:
     # script's text, which the walk above does not see
     safe = [_xml_safe(p) for p in posts]
     removed += sum(_text_length(p) - _text_length(q) for p, q in zip(posts, safe, strict=True))
-    warnings = (f"{path}: removed {removed} characters that XML forbids",) if removed else ()
+    warnings = (*([f"{path}: removed {removed} characters that XML forbids"] if removed else []), *plausible.warnings)
     return HtmlPage("post" if is_post else "listing", canonical, base, tuple(safe), warnings)
 
 
@@ -410,7 +414,7 @@ def _title_link(container: Tag) -> str | None:
     return _attr(link, "href").strip() if link is not None else None
 
 
-def _listed(container: Tag, base: str | None) -> HtmlPost | None:
+def _listed(container: Tag, base: str | None, plausible: Callable[[str], bool]) -> HtmlPost | None:
     title_el = _title_element(container)
     if title_el is None:
         return None
@@ -420,12 +424,13 @@ def _listed(container: Tag, base: str | None) -> HtmlPost | None:
         _drop_more_links(body_el, url)
     return HtmlPost(
         title=text_of(title_el), url=url,
-        published=_published(container), author=_author(container), categories=_categories(container),
+        published=_published(container, plausible), author=_author(container), categories=_categories(container),
         body=str(body_el), body_element=body_el, truncated=_truncated(container, body_el, url),
         line=container.sourceline or 1)
 
 
-def _single(soup: BeautifulSoup, container: Tag | None, url: str | None, ld: list[dict]) -> HtmlPost | None:
+def _single(soup: BeautifulSoup, container: Tag | None, url: str | None, ld: list[dict],
+            plausible: Callable[[str], bool]) -> HtmlPost | None:
     main = container or soup.find("main") or soup.find("body") or soup
     title_el = _title_element(container) if container is not None else None
     title = text_of(title_el) if title_el is not None else ""
@@ -441,9 +446,10 @@ def _single(soup: BeautifulSoup, container: Tag | None, url: str | None, ld: lis
     # Byline, date and categories may sit above the post, beside its title: look from the
     # element that holds both.
     scope = _common_ancestor(title_el, container) if title_el is not None and container is not None else main
-    published = _published(main) or (_published(scope) if scope is not main else None) \
-        or _meta(soup, "article:published_time") \
-        or next((str(i["datePublished"]) for i in ld if i.get("datePublished")), None)
+    published = _published(main, plausible) or (_published(scope, plausible) if scope is not main else None) \
+        or next((v for v in (_meta(soup, "article:published_time"),
+                             *(str(i["datePublished"]) for i in ld if i.get("datePublished"))) if v and plausible(v)),
+                None)
     author = _author(main) or (_author(scope) if scope is not main else None) or _ld_author(ld) \
         or _meta(soup, "author")
     categories = _categories(main) or (_categories(scope) if scope is not main else ())
@@ -517,31 +523,79 @@ def _body(container: Tag, title_el: Tag | None) -> Tag:
 
 # -- fields -------------------------------------------------------------------------------
 
-def _published(scope: Tag) -> str | None:
-    """The post's publication date as the page gives it."""
+def _published(scope: Tag, plausible: Callable[[str], bool] = lambda _: True) -> str | None:
+    """The post's publication date as the page gives it: the first that is well formed and
+    `plausible`, from the first source that has one."""
     times = [t for t in _within(scope, "time[datetime]") if ISO_TIME.match(str(t["datetime"]).strip())]
     preferred = [t for t in times if _DATE_CLASSES.search(_classes(t)) and "updated" not in _classes(t)]
-    for t in preferred or times:
-        return str(t["datetime"]).strip()
+    for value in (str(t["datetime"]).strip() for t in preferred or times):
+        if plausible(value):
+            return value
     for abbr in _within(scope, "abbr.published[title], abbr.dt-published[title]"):
-        if ISO_TIME.match(str(abbr["title"]).strip()):
+        if ISO_TIME.match(str(abbr["title"]).strip()) and plausible(str(abbr["title"]).strip()):
             return str(abbr["title"]).strip()
     for tag in _within(scope, "span[title], abbr[title], time[title]"):  # a date shown as text, given in title
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", _attr(tag, "title").strip()):
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", _attr(tag, "title").strip()) \
+                and plausible(_attr(tag, "title").strip()):
             return _attr(tag, "title").strip()
     for tag in _within(scope, "[itemprop=datePublished]"):
         value = str(tag.get("content") or tag.get("datetime") or "").strip()
-        if ISO_TIME.match(value):
+        if ISO_TIME.match(value) and plausible(value):
             return value
         day = parse_text_date(text_of(tag))
-        if day:
+        if day and plausible(day.isoformat()):
             return day.isoformat()
     for tag in _within(scope, "[class]"):
         if _DATE_CLASSES.search(" ".join(tag.get("class") or [])) and tag.name not in ("article", "body"):
             day = parse_text_date(text_of(tag))
-            if day:
+            if day and plausible(day.isoformat()):
                 return day.isoformat()
     return None
+
+
+class PlausibleDates:
+    """Is a date a page gives plausible for a post? Not before 1990 (before the web); not
+    more than a day after the page was saved, when that is known (`written`; the day leaves
+    room for time zones); else not after the year 9000. Other dates are mistakes or
+    placeholders (0001-01-01, 9999-12-31) that date arithmetic does not survive. Each one
+    refused is named in `warnings`. A value that does not parse is left to the pass, which
+    ignores it (feeds.pipeline.explicit_time)."""
+
+    EARLIEST = date(1990, 1, 1)
+    LATEST = date(9000, 12, 31)
+
+    def __init__(self, path: str, written: datetime | None = None):
+        self.path, self.written = path, written
+        self.warnings: dict[str, None] = {}  # (in order, each once)
+
+    def __call__(self, value: str) -> bool:
+        match = ISO_TIME.match(value)
+        try:
+            day = date.fromisoformat(match["date"]) if match else None
+        except ValueError:
+            day = None
+        if match is None or day is None:
+            return True
+        if day < self.EARLIEST:
+            why = f"before {self.EARLIEST.isoformat()}"
+        elif self.written is not None and self._moment(match, day) > self.written + timedelta(days=1):
+            why = f"more than a day after the page was saved ({self.written.isoformat(timespec='seconds')})"
+        elif self.written is None and day > self.LATEST:
+            why = f"after {self.LATEST.isoformat()}"
+        else:
+            return True
+        self.warnings[f"{self.path}: ignored the date {value!r}, {why}; the post is dated otherwise"] = None
+        return False
+
+    @staticmethod
+    def _moment(match: re.Match[str], day: date) -> datetime:
+        """The time a matched value means (UTC when it names no zone: a day's margin covers that)."""
+        try:
+            moment = datetime.fromisoformat(f"{match['date']}T{match['time'] or '00:00'}"
+                                            f"{(match['zone'] or '').replace('Z', '+00:00')}")
+        except ValueError:  # (a time such as 25:00: the day alone)
+            moment = datetime.combine(day, datetime.min.time())
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_text_date(text: str) -> date | None:
