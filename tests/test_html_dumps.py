@@ -191,3 +191,19 @@ def test_when_the_page_was_saved_is_not_known_dates_up_to_the_year_9000_are_kept
     assert page.posts[0].published is None
     assert page.warnings == ("odd.html: ignored the date '9999-12-31T23:59:59Z', after 9000-12-31; "
                              "the post is dated otherwise",)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be"])
+def test_a_page_with_a_utf16_or_utf32_byte_order_mark_is_read(codec):
+    """As a text dump is: the byte-order mark says the encoding, whatever the page declares."""
+    text = _page(_card("Café crème — naïve", "https://u.example/p") + _card("Zweiter Beitrag", "https://u.example/z")
+                 ).decode("utf-8")
+    bom = {"utf-16-le": "\ufeff", "utf-16-be": "\ufeff", "utf-32-be": "\ufeff"}.get(codec, "")
+    page = read_html("wide.html", (bom + text).encode(codec))
+    assert [p.title for p in page.posts] == ["Café crème — naïve", "Zweiter Beitrag"]
+    assert block_texts(page.posts[0].body_element) == ["Body of Café crème — naïve."]
+
+
+def test_a_page_whose_byte_order_mark_lies_is_named():
+    with pytest.raises(DumpError, match="starts with a utf-16 byte-order mark but does not decode"):
+        read_html("odd.html", "\ufeff<p>x</p>".encode("utf-16-le") + b"\x00\xd8")

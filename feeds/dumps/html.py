@@ -32,7 +32,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from feeds.dumps.text import strip_xml_forbidden
+from feeds.dumps.text import decode_utf16_or_32, strip_xml_forbidden
 from feeds.errors import DumpError
 
 PARSER = "html.parser"
@@ -201,10 +201,15 @@ def web_url(url: str | None) -> str | None:
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)|encoding=["']([\w-]+)""", re.I)
 
 
-def _decode(data: bytes) -> str | bytes:
-    """A page's text. A page declared (or presumed) UTF-8 is read as UTF-8 even with a stray
-    bad byte (it becomes U+FFFD), instead of the whole page being guessed as cp1252; a page
-    declaring another charset is left to beautifulsoup4, which reads the declaration."""
+def _decode(data: bytes, path: str) -> str | bytes:
+    """A page's text. A page with a UTF-16 or UTF-32 byte-order mark is read as that (as a
+    text dump is: the mark wins over a declared charset, as in browsers); a page declared
+    (or presumed) UTF-8 is read as UTF-8 even with a stray bad byte (it becomes U+FFFD),
+    instead of the whole page being guessed as cp1252; a page declaring another charset is
+    left to beautifulsoup4, which reads the declaration."""
+    text = decode_utf16_or_32(data, path)
+    if text is not None:
+        return text
     declared = _CHARSET.search(data[:8192])
     name = (declared.group(1) or declared.group(2)).decode("ascii", "replace").lower() if declared else "utf-8"
     if name.replace("_", "-") not in ("utf-8", "utf8"):
@@ -222,7 +227,7 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
     as a text dump's posts are.
     """
     plausible = PlausibleDates(path, written)
-    markup = _decode(data)
+    markup = _decode(data, path)
     soup = BeautifulSoup(markup, PARSER)
     if soup.find("html") is None and soup.find("body") is None and not soup.find(True):
         raise DumpError(path, "not an HTML page")
