@@ -767,6 +767,8 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
+    for load_templates in (Publisher, Renderer):  # each template, or ConfigError before anything is written
+        load_templates(config)
     if store.meta("pass_started"):  # the last pass did not end: it may have left temporary files
         removed = sweep_temporary_files(config.output.dir, config.outbox)
         log.info("the last pass did not finish; removed %d temporary file(s) it left", removed)
