@@ -42,11 +42,12 @@ from markupsafe import escape
 from feeds.config import Config, one_line, parse_address
 from feeds.errors import FeedsError
 from feeds.models import DigestPost
-from feeds.publish import write_if_changed
+from feeds.publish import loaded_templates, write_if_changed
 from feeds.store import Store, from_iso
 
 #: The HTML part must stay under this after CSS is inlined (Gmail clips at about 102 KB).
 MAX_HTML_BYTES = 90_000
+MAIL_TEMPLATES = ("digest.html.j2", "digest.txt.j2")
 
 class PeriodError(FeedsError):
     pass
@@ -199,10 +200,10 @@ class Renderer:
     def __init__(self, config: Config):
         self.config = config
         self.tz = config.site.tz
-        self.env = jinja2.Environment(
+        self.env = loaded_templates(config, ("mail",), MAIL_TEMPLATES, lambda: jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(config.output.templates)),
             autoescape=jinja2.select_autoescape(("html", "html.j2"), default_for_string=False, default=False),
-            undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+            undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True))
         self.inliner = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True,
                                              load_remote_stylesheets=False)
 

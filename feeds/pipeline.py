@@ -205,7 +205,9 @@ def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: dat
 
 def html_posts(path: str, data: bytes, config: Config, latest: datetime) -> tuple[Post, ...]:
     """The posts of a saved HTML page, their bodies cleaned and their dates read."""
-    page = read_html(path, data, config.site.url or None)
+    page = read_html(path, data, config.site.url or None, latest)
+    for w in page.warnings:
+        log.warning("%s", w)
     tz = config.site.tz
     posts = []
     for i, hp in enumerate(page.posts):
@@ -772,6 +774,8 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
+    for load_templates in (Publisher, Renderer):  # each template, or ConfigError before anything is written
+        load_templates(config)
     if store.meta("pass_started"):  # the last pass did not end: it may have left temporary files
         removed = sweep_temporary_files(config.output.dir, config.outbox)
         log.info("the last pass did not finish; removed %d temporary file(s) it left", removed)

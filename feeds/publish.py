@@ -13,23 +13,28 @@ import dataclasses
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
+import jinja2.meta
 from feedgen.feed import FeedGenerator
 from lxml import etree
 from markupsafe import escape
 
 from feeds import __version__
 from feeds.config import Config
+from feeds.dumps.text import strip_xml_forbidden
+from feeds.errors import ConfigError
 from feeds.models import Entry
 from feeds.normalise import blocks_from_text, body_html, continue_link
 
 FEED_FILES = ("atom.xml", "rss.xml", "feed.json")
 STYLESHEET = "feed.xsl"  # out/feed.xsl: what a browser shows for a feed
+PAGE_TEMPLATES = ("post.html.j2", "index.html.j2", "archive.html.j2", "digests.html.j2")
 ATOM = "http://www.w3.org/2005/Atom"
 
 
@@ -76,6 +81,19 @@ def write_if_changed(path: Path, data: bytes, *, durable: bool = False) -> bool:
     return True
 
 
+def xml_safe(entry: Entry, url: str | None) -> tuple[Entry, str | None]:
+    """The entry and its URL without characters XML forbids, which lxml (under feedgen) refuses.
+    The readers strip them at ingest; this is for entries an older version stored with them,
+    which would otherwise stop every pass from publishing."""
+    def clean(text: str | None) -> str | None:
+        return None if text is None else strip_xml_forbidden(text)
+    return dataclasses.replace(
+        entry, id=strip_xml_forbidden(entry.id), title=strip_xml_forbidden(entry.title),
+        summary=strip_xml_forbidden(entry.summary), text=strip_xml_forbidden(entry.text),
+        source_html=clean(entry.source_html), author=clean(entry.author),
+        categories=tuple(map(strip_xml_forbidden, entry.categories))), clean(url)
+
+
 def _styled(data: bytes, name: str) -> bytes:
     """A feed, published at `name` under out/, that a browser shows as a page (out/feed.xsl)
     instead of as raw XML. The link is relative: a browser applies a stylesheet only from the
@@ -85,19 +103,83 @@ def _styled(data: bytes, name: str) -> bytes:
     return declaration + f'\n<?xml-stylesheet type="text/xsl" href="{escape(stylesheet)}"?>\n'.encode() + rest
 
 
+_LOADED: dict[tuple[object, ...], jinja2.Environment] = {}
+
+
+def loaded_templates(config: Config, kind: tuple[object, ...], names: Sequence[str],
+                     make: Callable[[], jinja2.Environment], files: Sequence[str] = ()) -> jinja2.Environment:
+    """An environment (from `make`) with the templates `names`, and every template they
+    extend, include or import, loaded; or ConfigError, naming the template, the line and
+    what is wrong, when one is missing or does not compile (or one of `files`, used as
+    they are, is missing). Kept (by `kind` and the templates folder) while no file in the
+    folder changes: a pass, or a loop, compiles each template once, and a bad one stops
+    it before it writes anything."""
+    folder = Path(config.output.templates)
+    present = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    key = (kind, str(folder), tuple((str(p), st.st_mtime_ns, st.st_size) for p in present for st in [p.stat()]))
+    if key not in _LOADED:
+        env = make()
+        _load(env, names, folder, config.source)
+        for name in files:
+            if not (folder / name).is_file():
+                raise ConfigError("output.templates", str(folder), f"a folder with every template a pass uses; "
+                                                                    f"{folder / name} is missing", config.source)
+        while len(_LOADED) >= 8:  # (templates changed, or many sites in one process: tests)
+            del _LOADED[next(iter(_LOADED))]
+        _LOADED[key] = env
+    return _LOADED[key]
+
+
+def _load(env: jinja2.Environment, names: Sequence[str], folder: Path, source: str) -> None:
+    """Compile every template of `names` and those they name, into `env`'s cache."""
+    assert env.loader is not None
+    todo = [(name, "") for name in names]
+    seen: set[str] = set()
+    while todo:
+        name, user = todo.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            env.get_template(name)
+            text, filename, _ = env.loader.get_source(env, name)
+            todo += [(n, name) for n in jinja2.meta.find_referenced_templates(env.parse(text, name, filename)) if n]
+        except jinja2.TemplateNotFound:
+            problem = f"{folder / name} is missing" + (f" ({user} uses it)" if user else "")
+        except jinja2.TemplateSyntaxError as exc:
+            problem = f"{exc.filename or folder / name}, line {exc.lineno}: {exc.message}"
+        except UnicodeDecodeError as exc:
+            problem = f"{folder / name} is not UTF-8 text (byte {exc.start})"
+        else:
+            continue
+        raise ConfigError("output.templates", str(folder), f"a folder with every template a pass uses, each "
+                                                           f"valid Jinja2; {problem}", source)
+
+
+def _page_environment(folder: Path, tz: ZoneInfo) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        autoescape=jinja2.select_autoescape(("html", "htm", "xml", "html.j2", "xml.j2"),
+                                            default_for_string=True, default=True),
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+        trim_blocks=True, lstrip_blocks=True)
+    env.filters["human_date"] = lambda dt: human_date(dt, tz)
+    env.filters["iso"] = lambda dt: dt.astimezone(tz).isoformat(timespec="seconds")
+    return env
+
+
+def human_date(dt: datetime, tz: ZoneInfo) -> str:
+    d = dt.astimezone(tz)
+    return f"{d.day} {d.strftime('%B')} {d.year}"
+
+
 class Publisher:
     def __init__(self, config: Config):
         self.config = config
         self.site = config.site
         self.tz = config.site.tz
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(config.output.templates)),
-            autoescape=jinja2.select_autoescape(("html", "htm", "xml", "html.j2", "xml.j2"),
-                                                default_for_string=True, default=True),
-            undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-            trim_blocks=True, lstrip_blocks=True)
-        self.env.filters["human_date"] = self.human_date
-        self.env.filters["iso"] = self.local_iso
+        self.env = loaded_templates(config, ("pages", self.tz), PAGE_TEMPLATES,
+                                    lambda: _page_environment(config.output.templates, self.tz), [STYLESHEET])
 
     # -- links and dates ---------------------------------------------------------------
     def page_path(self, entry: Entry) -> str:
@@ -114,8 +196,7 @@ class Publisher:
         return self.local(dt).isoformat(timespec="seconds")
 
     def human_date(self, dt: datetime) -> str:
-        d = self.local(dt)
-        return f"{d.day} {d.strftime('%B')} {d.year}"
+        return human_date(dt, self.tz)
 
     @staticmethod
     def body(entry: Entry) -> str:
@@ -145,7 +226,7 @@ class Publisher:
         authors = kind == "rss.xml" and any(e.author for e, _ in entries)
         if authors:  # RSS's <author> wants an email address: a name goes in <dc:creator>
             fg.load_extension("dc", atom=False, rss=True)
-        for entry, url in entries:
+        for entry, url in (xml_safe(e, u) for e, u in entries):
             fe = fg.add_entry(order="append")
             fe.id(entry.id)
             fe.title(entry.title)
@@ -240,7 +321,7 @@ class Publisher:
             fe.link(href=d.url, rel="alternate", type="text/html")
             fe.published(self.local(d.date))
             fe.updated(self.local(d.date))
-            fe.content(d.content, type="html")
+            fe.content(strip_xml_forbidden(d.content), type="html")  # (titles of posts: see xml_safe)
         return _styled(fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True), name)
 
     # -- pages -------------------------------------------------------------------------

@@ -197,3 +197,49 @@ def test_log_file_gets_the_summary_with_a_time(project):
     assert "INFO feeds: pass done: 2 dump(s) read" in text and text[:4].isdigit()
     bad = run_cli("-c", str(cfg), "--log-file", str(root / "no" / "such" / "dir" / "x.log"))
     assert bad.returncode == 2 and "--log-file" in bad.stderr
+
+
+def _with_templates(root, cfg, files: dict[str, str]):
+    """The project's config with [output] templates = a folder holding these files only."""
+    folder = root / "tpl"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    cfg.write_text(cfg.read_text().replace("[output]\n", f'[output]\ntemplates = "{folder}"\n'), encoding="utf-8")
+    return folder
+
+
+def _templates(*leave_out: str) -> dict[str, str]:
+    return {t.name: t.read_text(encoding="utf-8") for t in sorted((REPO / "templates").iterdir())
+            if t.is_file() and t.name not in leave_out}
+
+
+@pytest.mark.parametrize("files, problem", [
+    (lambda: {"post.html.j2": _templates()["post.html.j2"]}, "{folder}/index.html.j2 is missing"),
+    (lambda: _templates("base.html.j2"), "{folder}/base.html.j2 is missing (post.html.j2 uses it)"),
+    (lambda: _templates("digest.txt.j2"), "{folder}/digest.txt.j2 is missing"),
+    (lambda: _templates("feed.xsl"), "{folder}/feed.xsl is missing"),
+])
+def test_a_template_missing_is_a_configuration_error(project, files, problem):
+    """Found before the pass writes anything: exit 2, one line naming it, no traceback."""
+    root, cfg = project
+    folder = _with_templates(root, cfg, files())
+    proc = run_cli("-c", str(cfg), "--now", NOW)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith("feeds: configuration error: ") and len(proc.stderr.splitlines()) == 1
+    assert f"output.templates = '{folder}'" in proc.stderr and problem.format(folder=folder) in proc.stderr
+    assert not (root / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["post.html.j2", "base.html.j2", "digest.html.j2"])
+def test_a_template_that_does_not_compile_is_a_configuration_error(project, name):
+    root, cfg = project
+    files = _templates()
+    files[name] += "{% if %}\n"
+    folder = _with_templates(root, cfg, files)
+    line = len(files[name].splitlines())
+    proc = run_cli("-c", str(cfg), "--now", NOW)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1
+    assert f"{folder / name}, line {line}: Expected an expression, got 'end of statement block'" in proc.stderr
+    assert not (root / "out").exists()

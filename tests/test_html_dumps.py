@@ -12,6 +12,7 @@ import pytest
 
 from feeds.clean import clean_html
 from feeds.dumps.html import block_texts, read_html
+from feeds.dumps.text import strip_xml_forbidden
 from feeds.errors import DumpError
 
 CASES = sorted((Path(__file__).parent / "html").glob("*.html"))
@@ -138,3 +139,71 @@ def test_hugo_style_dates_are_read():
     assert explicit_time("2024-03-12 00:00:00 +0000 UTC", tz, datetime(2025, 1, 1, tzinfo=UTC), 0) == \
         datetime(2024, 3, 12, tzinfo=UTC)
     assert explicit_time("comment_date", tz, datetime(2025, 1, 1, tzinfo=UTC), 0) is None
+
+
+def test_characters_xml_forbids_are_stripped_from_every_field():
+    """Control characters in a page (as they are, or as numeric references) are removed from
+    the title, URL, author, categories and body, so that no feed writer refuses the post."""
+    card = ('<article class="post hentry"><h2 class="entry-title"><a href="https://e.example/t\x01wo">Two \x07 bell'
+            '</a></h2><time class="published" datetime="2024-03-12T10:00:00+00:00">12 March</time>'
+            '<span class="fn">Au\x01thor</span><a rel="tag" href="/t">Ta\x02g</a>'
+            '<div class="entry-content"><p>Te\x01xt with a \x00NUL, &#1;&#x8;&#129;&#xFFFE; and \x1bmore.</p></div>'
+            '</article>')
+    page = read_html("ctrl.html", _page(card + _card("Other", "https://e.example/b")))
+    post = page.posts[0]
+    assert (post.title, post.url, post.author, post.categories) == \
+        ("Two bell", "https://e.example/two", "Author", ("Tag",))
+    assert block_texts(post.body_element) == ["Text with a NUL, and more."]
+    assert strip_xml_forbidden(post.body) == post.body and "Text with a NUL," in post.body
+    assert page.warnings == ("ctrl.html: removed 11 characters that XML forbids",)
+    single = read_html("one.html", _page(
+        '<script type="application/ld+json">{"@type": "BlogPosting", "headline": "Head\\u0001line", '
+        '"author": {"name": "A\\u0002B"}}</script><article><div class="entry-content"><p>Body.</p></div></article>',
+        head='<link rel="canonical" href="https://e.example/one">', body_class=""))
+    assert (single.posts[0].title, single.posts[0].author) == ("Headline", "AB")
+    assert read_html("p.html", _page(_card("Clean", "https://e.example/c"))).warnings == ()
+
+
+@pytest.mark.parametrize("value, why", [
+    ("0001-01-01T00:00:00Z", "before 1990-01-01"), ("1989-12-31", "before 1990-01-01"),
+    ("9999-12-31T23:59:59Z", "more than a day after the page was saved (2025-03-01T09:00:00+00:00)"),
+    ("2025-03-02T10:00:00+00:00", "more than a day after the page was saved (2025-03-01T09:00:00+00:00)"),
+    ("2400-01-01", "more than a day after the page was saved (2025-03-01T09:00:00+00:00)")])
+def test_an_implausible_date_is_ignored_with_a_warning(value, why):
+    """A date before 1990 or more than a day after the page was saved is a mistake or a
+    placeholder: it is ignored, as a malformed one is, and the page's next date counts."""
+    from datetime import UTC, datetime
+
+    saved = datetime(2025, 3, 1, 9, tzinfo=UTC)
+    card = _card("Odd date", "https://e.example/a").replace("2024-03-12T10:00:00+00:00", value)
+    page = read_html("odd.html", _page(card + _card("Other", "https://e.example/b")), written=saved)
+    assert [p.published for p in page.posts] == [None, "2024-03-12T10:00:00+00:00"]
+    assert page.warnings == (f"odd.html: ignored the date {value!r}, {why}; the post is dated otherwise",)
+    fallback = card.replace("</time>", '</time><abbr class="published" title="2024-03-13T08:00:00Z">13 March</abbr>')
+    assert read_html("odd.html", _page(fallback), written=saved).posts[0].published == "2024-03-13T08:00:00Z"
+
+
+def test_when_the_page_was_saved_is_not_known_dates_up_to_the_year_9000_are_kept():
+    card = _card("Odd date", "https://e.example/a")
+    page = read_html("odd.html", _page(card.replace("2024-03-12T10:00:00+00:00", "9000-12-31T23:59:59Z")))
+    assert page.posts[0].published == "9000-12-31T23:59:59Z" and page.warnings == ()
+    page = read_html("odd.html", _page(card.replace("2024-03-12T10:00:00+00:00", "9999-12-31T23:59:59Z")))
+    assert page.posts[0].published is None
+    assert page.warnings == ("odd.html: ignored the date '9999-12-31T23:59:59Z', after 9000-12-31; "
+                             "the post is dated otherwise",)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be"])
+def test_a_page_with_a_utf16_or_utf32_byte_order_mark_is_read(codec):
+    """As a text dump is: the byte-order mark says the encoding, whatever the page declares."""
+    text = _page(_card("Café crème — naïve", "https://u.example/p") + _card("Zweiter Beitrag", "https://u.example/z")
+                 ).decode("utf-8")
+    bom = {"utf-16-le": "\ufeff", "utf-16-be": "\ufeff", "utf-32-be": "\ufeff"}.get(codec, "")
+    page = read_html("wide.html", (bom + text).encode(codec))
+    assert [p.title for p in page.posts] == ["Café crème — naïve", "Zweiter Beitrag"]
+    assert block_texts(page.posts[0].body_element) == ["Body of Café crème — naïve."]
+
+
+def test_a_page_whose_byte_order_mark_lies_is_named():
+    with pytest.raises(DumpError, match="starts with a utf-16 byte-order mark but does not decode"):
+        read_html("odd.html", "\ufeff<p>x</p>".encode("utf-16-le") + b"\x00\xd8")

@@ -217,3 +217,76 @@ def test_a_category_keeps_its_feed_address(tmp_path):
     assert feedparser.parse(feed.read_bytes()).feed.title.endswith(": C++")  # still C++ at c-2
     assert feedparser.parse((tmp_path / "out" / "categories" / "c-3" / "atom.xml").read_bytes()
                             ).feed.title.endswith(": C#")
+
+
+def test_control_characters_in_an_html_dump_do_not_stop_publishing(tmp_path):
+    (tmp_path / "dumps").mkdir()
+    (tmp_path / "dumps" / "ctrl.html").write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body class="blog">'
+        '<article class="post hentry"><h2 class="entry-title"><a href="https://c.example/two">Two \x07 bell</a></h2>'
+        '<time class="published" datetime="2025-02-20T10:00:00+00:00">20 February</time><span class="fn">Au\x01thor'
+        '</span><div class="entry-content"><p>Te\x01xt with a \x00NUL.</p></div></article></body></html>',
+        encoding="utf-8")
+    cfg = write_config(tmp_path, [str(tmp_path / "dumps" / "*.html")])
+    proc = run_cli("-c", str(cfg), "--now", NOW)
+    assert proc.returncode == 0, proc.stderr
+    assert "ctrl.html: removed 4 characters that XML forbids" in proc.stderr
+    for name in ("atom.xml", "rss.xml"):
+        parsed = feedparser.parse((tmp_path / "out" / name).read_bytes())
+        assert parsed.bozo == 0 and [e.title for e in parsed.entries] == ["Two bell"]
+    assert "Text with a NUL." in feedparser.parse((tmp_path / "out" / "atom.xml").read_bytes()).entries[0].content[0].value
+
+
+def test_an_entry_stored_with_control_characters_does_not_block_publishing(tmp_path):
+    """An entry an older version stored with characters XML forbids is published without them."""
+    from datetime import datetime
+
+    from conftest import make_site
+
+    from feeds.pipeline import run_once
+    from feeds.store import Store
+
+    config = make_site(tmp_path, {s.stem: s.read_bytes() for s in SEEDS})
+    now = datetime.fromisoformat(NOW)
+    with Store(config.state.path) as store:
+        run_once(config, store, now)
+        [key] = [s.entry.key for s in store.newest(1)]
+        with store.transaction():
+            store.db.execute("UPDATE entries SET title = ?, summary = summary || ?, text = text || ?, "
+                             "source_html = ?, author = ?, categories = ?, url = ? WHERE key = ?",
+                             ("Bell \x07 title", "\x01", "\x00", "<p>Te\x01xt</p>", "Au\x01thor",
+                              '["Ta\\u0002g"]', "https://e.example/\x01x", key))
+            store.add_pending("entry", [key])
+        report = run_once(config, store, now)
+    assert report.files_written
+    for name in ("atom.xml", "rss.xml"):
+        parsed = feedparser.parse((config.output.dir / name).read_bytes())
+        assert parsed.bozo == 0
+        assert (parsed.entries[0].title, parsed.entries[0].link) == ("Bell  title", "https://e.example/x")
+    [first] = feedparser.parse((config.output.dir / "atom.xml").read_bytes()).entries[:1]
+    assert [t.term for t in first.tags] == ["Tag"] and first.author == "Author"
+    assert first.content[0].value.startswith("<p>Text</p>")  # (then a cut post's link to its page)
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59+05:00", "2400-01-01T00:00:00Z"])
+def test_an_html_dump_with_an_implausible_date_is_read_and_dated_otherwise(tmp_path, value):
+    (tmp_path / "dumps").mkdir()
+    dump = tmp_path / "dumps" / "odd.html"
+    dump.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body class="blog">'
+        '<article class="post hentry"><h2 class="entry-title"><a href="https://o.example/a">Odd date</a></h2>'
+        f'<time class="published" datetime="{value}">someday</time><div class="entry-content"><p>Text.</p></div>'
+        '</article><article class="post hentry"><h2 class="entry-title"><a href="https://o.example/b">Fine date</a>'
+        '</h2><time class="published" datetime="2025-02-20T10:00:00+00:00">20 February</time>'
+        '<div class="entry-content"><p>More text.</p></div></article></body></html>', encoding="utf-8")
+    warning = f"{dump}: ignored the date {value!r}"
+    inspected = run_cli("inspect", "--json", "--now", NOW, str(dump))
+    assert inspected.returncode == 0 and warning in inspected.stderr, inspected.stderr
+    rows = [json.loads(line) for line in inspected.stdout.splitlines()]
+    assert [r["date_source"] for r in rows] == ["inferred", "explicit"]
+    assert "2025-02-20T10:00:00" < rows[0]["published"] <= NOW[:19]
+    cfg = write_config(tmp_path, [str(tmp_path / "dumps" / "*.html")])
+    proc = run_cli("-c", str(cfg), "--now", NOW)
+    assert proc.returncode == 0 and warning in proc.stderr, proc.stderr
+    parsed = feedparser.parse((tmp_path / "out" / "atom.xml").read_bytes())
+    assert parsed.bozo == 0 and [e.title for e in parsed.entries] == ["Odd date", "Fine date"]

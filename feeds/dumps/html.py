@@ -26,12 +26,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterable, Iterator
-from datetime import date
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
+from feeds.dumps.text import decode_utf16_or_32, strip_xml_forbidden
 from feeds.errors import DumpError
 
 PARSER = "html.parser"
@@ -109,6 +110,7 @@ class HtmlPage:
     url: str | None  # the page's own URL (canonical), if it says
     base: str | None  # what its relative links are relative to
     posts: tuple[HtmlPost, ...]
+    warnings: tuple[str, ...] = ()  # for the log: what was wrong with the page and was mended or left out
 
 
 def text_of(el: Tag | NavigableString | None) -> str:
@@ -199,10 +201,15 @@ def web_url(url: str | None) -> str | None:
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)|encoding=["']([\w-]+)""", re.I)
 
 
-def _decode(data: bytes) -> str | bytes:
-    """A page's text. A page declared (or presumed) UTF-8 is read as UTF-8 even with a stray
-    bad byte (it becomes U+FFFD), instead of the whole page being guessed as cp1252; a page
-    declaring another charset is left to beautifulsoup4, which reads the declaration."""
+def _decode(data: bytes, path: str) -> str | bytes:
+    """A page's text. A page with a UTF-16 or UTF-32 byte-order mark is read as that (as a
+    text dump is: the mark wins over a declared charset, as in browsers); a page declared
+    (or presumed) UTF-8 is read as UTF-8 even with a stray bad byte (it becomes U+FFFD),
+    instead of the whole page being guessed as cp1252; a page declaring another charset is
+    left to beautifulsoup4, which reads the declaration."""
+    text = decode_utf16_or_32(data, path)
+    if text is not None:
+        return text
     declared = _CHARSET.search(data[:8192])
     name = (declared.group(1) or declared.group(2)).decode("ascii", "replace").lower() if declared else "utf-8"
     if name.replace("_", "-") not in ("utf-8", "utf8"):
@@ -210,15 +217,21 @@ def _decode(data: bytes) -> str | bytes:
     return data.decode("utf-8-sig", errors="replace")
 
 
-def read_html(path: str, data: bytes, site_url: str | None = None) -> HtmlPage:
+def read_html(path: str, data: bytes, site_url: str | None = None, written: datetime | None = None) -> HtmlPage:
     """A saved page's posts. Raises DumpError when it has none.
 
     Relative links are resolved against the page's `<base href>`, then its canonical URL,
-    then `site_url`; a post URL that is still not an absolute http(s) URL is dropped.
+    then `site_url`; a post URL that is still not an absolute http(s) URL is dropped. A
+    date outside PlausibleDates (`written`: when the page was saved, if known) is ignored
+    with a warning, as a malformed one is: the post is dated by the page's next date, or
+    as a text dump's posts are.
     """
-    soup = BeautifulSoup(_decode(data), PARSER)
+    plausible = PlausibleDates(path, written)
+    markup = _decode(data, path)
+    soup = BeautifulSoup(markup, PARSER)
     if soup.find("html") is None and soup.find("body") is None and not soup.find(True):
         raise DumpError(path, "not an HTML page")
+    removed = _strip_forbidden(soup) if _may_hold_forbidden(markup) else 0
     canonical = web_url(_link(soup, "canonical", site_url)) or web_url(join(site_url, _meta(soup, "og:url")))
     base_tag = soup.find("base", href=True)
     base = join(canonical or site_url, _attr(base_tag, "href")) if isinstance(base_tag, Tag) else None
@@ -229,18 +242,76 @@ def read_html(path: str, data: bytes, site_url: str | None = None) -> HtmlPage:
     posts: list[HtmlPost] = []
     if is_post:
         container = candidates[0] if candidates else next(iter(_post_elements(soup)), None)
-        post = _single(soup, container, canonical, ld)
+        post = _single(soup, container, canonical, ld, plausible)
         if post:
             posts.append(post)
     elif is_post is False:
         for c in candidates:
-            post = _listed(c, base)
+            post = _listed(c, base, plausible)
             if post:
                 posts.append(post)
     if not posts:
         raise DumpError(path, "no posts found in this HTML page (no article, .hentry or .post with a title, "
                               "and nothing that marks it as a single post's page)")
-    return HtmlPage("post" if is_post else "listing", canonical, base, tuple(posts))
+    # JSON-LD values (a headline, an author, a date) come from escapes such as \u0001 in a
+    # script's text, which the walk above does not see
+    safe = [_xml_safe(p) for p in posts]
+    removed += sum(_text_length(p) - _text_length(q) for p, q in zip(posts, safe, strict=True))
+    warnings = (*([f"{path}: removed {removed} characters that XML forbids"] if removed else []), *plausible.warnings)
+    return HtmlPage("post" if is_post else "listing", canonical, base, tuple(safe), warnings)
+
+
+_NUMERIC_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}))")
+
+
+def _may_hold_forbidden(markup: str | bytes) -> bool:
+    """Could the parsed page hold a character XML forbids: written as it is, or as a numeric
+    reference (beautifulsoup4 gives `&#1;` as U+0001, and `&#129;`, not in cp1252, as U+0081)?
+    Most pages cannot, and need no walk over their strings."""
+    if isinstance(markup, bytes):
+        return True  # (a page in another charset: beautifulsoup4 decodes it)
+    if len(strip_xml_forbidden(markup)) != len(markup):
+        return True
+    for m in _NUMERIC_REFERENCE.finditer(markup):
+        number = int(m[1], 16) if m[1] else int(m[2])
+        if number <= 0x10FFFF and not strip_xml_forbidden(chr(number)):
+            return True
+    return False
+
+
+def _strip_forbidden(soup: BeautifulSoup) -> int:
+    """Remove the characters XML forbids from every string and attribute value of a parsed
+    page (lxml, under feedgen, refuses a feed holding one); how many went."""
+    removed = 0
+    for s in soup.find_all(string=True):
+        cleaned = strip_xml_forbidden(s)
+        if len(cleaned) != len(s):
+            removed += len(s) - len(cleaned)
+            s.replace_with(type(s)(cleaned))
+    for tag in soup.find_all(True):
+        for name, value in tag.attrs.items():
+            if isinstance(value, list):  # class, rel: a list of words
+                words = [strip_xml_forbidden(w) for w in value]
+                removed += sum(map(len, value)) - sum(map(len, words))
+                value[:] = words
+            else:
+                cleaned = strip_xml_forbidden(value)
+                removed += len(value) - len(cleaned)
+                tag.attrs[name] = cleaned
+    return removed
+
+
+def _xml_safe(post: HtmlPost) -> HtmlPost:
+    """The post's text fields without characters XML forbids."""
+    def clean(text: str | None) -> str | None:
+        return None if text is None else strip_xml_forbidden(text)
+    return dataclasses.replace(post, title=strip_xml_forbidden(post.title), url=clean(post.url),
+                               published=clean(post.published), author=clean(post.author),
+                               categories=tuple(map(strip_xml_forbidden, post.categories)))
+
+
+def _text_length(post: HtmlPost) -> int:
+    return sum(len(t or "") for t in (post.title, post.url, post.published, post.author, *post.categories))
 
 
 def _link(soup: BeautifulSoup, rel: str, base: str | None) -> str | None:
@@ -348,7 +419,7 @@ def _title_link(container: Tag) -> str | None:
     return _attr(link, "href").strip() if link is not None else None
 
 
-def _listed(container: Tag, base: str | None) -> HtmlPost | None:
+def _listed(container: Tag, base: str | None, plausible: Callable[[str], bool]) -> HtmlPost | None:
     title_el = _title_element(container)
     if title_el is None:
         return None
@@ -358,12 +429,13 @@ def _listed(container: Tag, base: str | None) -> HtmlPost | None:
         _drop_more_links(body_el, url)
     return HtmlPost(
         title=text_of(title_el), url=url,
-        published=_published(container), author=_author(container), categories=_categories(container),
+        published=_published(container, plausible), author=_author(container), categories=_categories(container),
         body=str(body_el), body_element=body_el, truncated=_truncated(container, body_el, url),
         line=container.sourceline or 1)
 
 
-def _single(soup: BeautifulSoup, container: Tag | None, url: str | None, ld: list[dict]) -> HtmlPost | None:
+def _single(soup: BeautifulSoup, container: Tag | None, url: str | None, ld: list[dict],
+            plausible: Callable[[str], bool]) -> HtmlPost | None:
     main = container or soup.find("main") or soup.find("body") or soup
     title_el = _title_element(container) if container is not None else None
     title = text_of(title_el) if title_el is not None else ""
@@ -379,9 +451,10 @@ def _single(soup: BeautifulSoup, container: Tag | None, url: str | None, ld: lis
     # Byline, date and categories may sit above the post, beside its title: look from the
     # element that holds both.
     scope = _common_ancestor(title_el, container) if title_el is not None and container is not None else main
-    published = _published(main) or (_published(scope) if scope is not main else None) \
-        or _meta(soup, "article:published_time") \
-        or next((str(i["datePublished"]) for i in ld if i.get("datePublished")), None)
+    published = _published(main, plausible) or (_published(scope, plausible) if scope is not main else None) \
+        or next((v for v in (_meta(soup, "article:published_time"),
+                             *(str(i["datePublished"]) for i in ld if i.get("datePublished"))) if v and plausible(v)),
+                None)
     author = _author(main) or (_author(scope) if scope is not main else None) or _ld_author(ld) \
         or _meta(soup, "author")
     categories = _categories(main) or (_categories(scope) if scope is not main else ())
@@ -455,31 +528,79 @@ def _body(container: Tag, title_el: Tag | None) -> Tag:
 
 # -- fields -------------------------------------------------------------------------------
 
-def _published(scope: Tag) -> str | None:
-    """The post's publication date as the page gives it."""
+def _published(scope: Tag, plausible: Callable[[str], bool] = lambda _: True) -> str | None:
+    """The post's publication date as the page gives it: the first that is well formed and
+    `plausible`, from the first source that has one."""
     times = [t for t in _within(scope, "time[datetime]") if ISO_TIME.match(str(t["datetime"]).strip())]
     preferred = [t for t in times if _DATE_CLASSES.search(_classes(t)) and "updated" not in _classes(t)]
-    for t in preferred or times:
-        return str(t["datetime"]).strip()
+    for value in (str(t["datetime"]).strip() for t in preferred or times):
+        if plausible(value):
+            return value
     for abbr in _within(scope, "abbr.published[title], abbr.dt-published[title]"):
-        if ISO_TIME.match(str(abbr["title"]).strip()):
+        if ISO_TIME.match(str(abbr["title"]).strip()) and plausible(str(abbr["title"]).strip()):
             return str(abbr["title"]).strip()
     for tag in _within(scope, "span[title], abbr[title], time[title]"):  # a date shown as text, given in title
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", _attr(tag, "title").strip()):
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", _attr(tag, "title").strip()) \
+                and plausible(_attr(tag, "title").strip()):
             return _attr(tag, "title").strip()
     for tag in _within(scope, "[itemprop=datePublished]"):
         value = str(tag.get("content") or tag.get("datetime") or "").strip()
-        if ISO_TIME.match(value):
+        if ISO_TIME.match(value) and plausible(value):
             return value
         day = parse_text_date(text_of(tag))
-        if day:
+        if day and plausible(day.isoformat()):
             return day.isoformat()
     for tag in _within(scope, "[class]"):
         if _DATE_CLASSES.search(" ".join(tag.get("class") or [])) and tag.name not in ("article", "body"):
             day = parse_text_date(text_of(tag))
-            if day:
+            if day and plausible(day.isoformat()):
                 return day.isoformat()
     return None
+
+
+class PlausibleDates:
+    """Is a date a page gives plausible for a post? Not before 1990 (before the web); not
+    more than a day after the page was saved, when that is known (`written`; the day leaves
+    room for time zones); else not after the year 9000. Other dates are mistakes or
+    placeholders (0001-01-01, 9999-12-31) that date arithmetic does not survive. Each one
+    refused is named in `warnings`. A value that does not parse is left to the pass, which
+    ignores it (feeds.pipeline.explicit_time)."""
+
+    EARLIEST = date(1990, 1, 1)
+    LATEST = date(9000, 12, 31)
+
+    def __init__(self, path: str, written: datetime | None = None):
+        self.path, self.written = path, written
+        self.warnings: dict[str, None] = {}  # (in order, each once)
+
+    def __call__(self, value: str) -> bool:
+        match = ISO_TIME.match(value)
+        try:
+            day = date.fromisoformat(match["date"]) if match else None
+        except ValueError:
+            day = None
+        if match is None or day is None:
+            return True
+        if day < self.EARLIEST:
+            why = f"before {self.EARLIEST.isoformat()}"
+        elif self.written is not None and self._moment(match, day) > self.written + timedelta(days=1):
+            why = f"more than a day after the page was saved ({self.written.isoformat(timespec='seconds')})"
+        elif self.written is None and day > self.LATEST:
+            why = f"after {self.LATEST.isoformat()}"
+        else:
+            return True
+        self.warnings[f"{self.path}: ignored the date {value!r}, {why}; the post is dated otherwise"] = None
+        return False
+
+    @staticmethod
+    def _moment(match: re.Match[str], day: date) -> datetime:
+        """The time a matched value means (UTC when it names no zone: a day's margin covers that)."""
+        try:
+            moment = datetime.fromisoformat(f"{match['date']}T{match['time'] or '00:00'}"
+                                            f"{(match['zone'] or '').replace('Z', '+00:00')}")
+        except ValueError:  # (a time such as 25:00: the day alone)
+            moment = datetime.combine(day, datetime.min.time())
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_text_date(text: str) -> date | None:

@@ -64,17 +64,26 @@ def decode(data: bytes, path: str) -> tuple[str, list[str]]:
     return text, warnings  # UTF-8 without any
 
 
-def _decode(data: bytes, path: str) -> tuple[str, list[str]]:
-    """Bytes of a text dump to text; a warning when it was not UTF-8."""
-    if not data.strip():
-        raise DumpError(path, "the file is empty")
+def decode_utf16_or_32(data: bytes, path: str) -> str | None:
+    """The text of bytes that start with a UTF-32 or UTF-16 byte-order mark (the mark
+    removed); None when they start with neither. Raises DumpError when they do not decode."""
     for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
                        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
             try:
-                return data.decode(codec), []
+                return data.decode(codec)
             except UnicodeDecodeError as exc:
                 raise DumpError(path, f"starts with a {codec} byte-order mark but does not decode: {exc}") from None
+    return None
+
+
+def _decode(data: bytes, path: str) -> tuple[str, list[str]]:
+    """Bytes of a text dump to text; a warning when it was not UTF-8."""
+    if not data.strip():
+        raise DumpError(path, "the file is empty")
+    text = decode_utf16_or_32(data, path)
+    if text is not None:
+        return text, []
     sample = data[:65536]
     controls = len(sample) - len(sample.translate(None, _BINARY_BYTES))
     if b"\x00" in sample or controls > max(4, len(sample) // 100):
