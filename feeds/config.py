@@ -192,10 +192,12 @@ def _check_url(key: str, value: str, source: str, *, empty_ok: bool) -> str:
 
 
 def _section(data: dict[str, Any], name: str, cls: type, source: str,
-             convert: dict[str, Any]) -> Any:
+             convert: dict[str, Any], defaults: dict[str, Any] | None = None) -> Any:
+    """A table's values, converted; `defaults` (as the file would write them) fill the keys it leaves out."""
     raw = data.get(name, {})
     if not isinstance(raw, dict):
         raise ConfigError(name, raw, f"a table [{name}]", source)
+    raw = {**(defaults or {}), **raw}
     fields = {f.name: f for f in dataclasses.fields(cls)}
     values = {}
     for key, value in raw.items():
@@ -224,9 +226,10 @@ def _str(source: str):
 def load(path: str | Path | None = None) -> Config:
     """The configuration from `path` (or ./feeds.toml when it exists, else defaults).
 
-    Relative paths in a file are relative to the folder of that file, so a pass reads
-    and writes the same places from whatever directory cron starts it in. With no
-    file, they are relative to the current directory.
+    Relative paths in a file, and the default paths of the keys it leaves out, are
+    relative to the folder of that file, so a pass reads and writes the same places
+    from whatever directory cron starts it in. With no file, they are relative to the
+    current directory.
     """
     if path is None:
         if not Path(DEFAULT_FILE).exists():
@@ -341,7 +344,10 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
     site = _section(data, "site", Site, source, {
         "title": title, "url": url, "base_url": base_url, "author": text, "language": language,
         "timezone": timezone, "description": text})
-    inp = _section(data, "input", Input, source, {"paths": glob_paths, "marker": marker, "chrome": chrome})
+    # The default paths go through the same conversion as written ones: they resolve against
+    # the file's folder too, so a file that leaves them out works from any directory.
+    inp = _section(data, "input", Input, source, {"paths": glob_paths, "marker": marker, "chrome": chrome},
+                   {"paths": list(Input.paths)})
     def boolean(key: str, value: Any) -> bool:
         if not isinstance(value, bool):
             raise ConfigError(key, value, "true or false", source)
@@ -352,8 +358,8 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
 
     out = _section(data, "output", Output, source, {"dir": path, "max_entries": positive_int,
                                                     "templates": templates, "hub": hub,
-                                                    "category_feeds": boolean})
-    state = _section(data, "state", State, source, {"path": path})
+                                                    "category_feeds": boolean}, {"dir": str(Output.dir)})
+    state = _section(data, "state", State, source, {"path": path}, {"path": str(State.path)})
 
     def weekday(key: str, value: Any) -> str:
         value = text(key, value).strip().lower()

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import NOW, REPO, SEEDS, run_cli
 
 from feeds import config
 from feeds.errors import ConfigError
@@ -12,6 +12,29 @@ def test_defaults_need_no_file(tmp_path, monkeypatch):
     cfg = config.load()
     assert cfg.input.paths == ("seeds/*.txt",) and cfg.output.max_entries == 50
     assert str(cfg.state.path) == "state/feeds.sqlite3" and cfg.site.base_url == "http://127.0.0.1:8000/"
+
+
+def test_a_file_without_paths_gets_the_default_paths_in_its_own_folder(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "feeds.toml").write_text('[site]\ntitle = "T"\n')
+    monkeypatch.chdir(tmp_path)
+    cfg = config.load("site/feeds.toml")
+    site = site.resolve()
+    assert cfg.input.paths == (str(site / "seeds" / "*.txt"),)
+    assert cfg.output.dir == site / "out" and cfg.state.path == site / "state" / "feeds.sqlite3"
+
+
+def test_cli_pass_with_default_paths_reads_and_writes_beside_the_file(tmp_path):
+    site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    (site / "seeds").mkdir(parents=True)
+    elsewhere.mkdir()
+    (site / "seeds" / "a.txt").write_bytes(SEEDS[0].read_bytes())
+    (site / "feeds.toml").write_text('[site]\ntitle = "T"\n')
+    proc = run_cli("-c", str(site / "feeds.toml"), "--now", NOW, cwd=elsewhere)
+    assert proc.returncode == 0, proc.stderr
+    assert (site / "out" / "atom.xml").is_file() and (site / "state" / "feeds.sqlite3").is_file()
+    assert not any(elsewhere.iterdir())
 
 
 def test_repository_config_is_valid():
