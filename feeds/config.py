@@ -8,6 +8,8 @@ or an invalid value raises ConfigError naming the key, the value and what is exp
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
+import glob
 import os
 import re
 import tomllib
@@ -191,6 +193,32 @@ def _check_url(key: str, value: str, source: str, *, empty_ok: bool) -> str:
     return value
 
 
+def _reaches(pattern: tuple[str, ...], folder: tuple[str, ...]) -> bool:
+    """Could a file in `folder` or below it match the glob whose folder parts are `pattern`?
+
+    Both are absolute paths split in parts. True when `folder` is a folder the pattern
+    reads from, holds one, or is one its wildcards reach ('**' matches any number of
+    folders, as in the pipeline's recursive glob). A flat glob such as site/*.txt does
+    not reach site/out.
+    """
+    if not folder:
+        return True  # the pattern's remaining parts can name folders under this one
+    if not pattern:
+        return False  # the pattern reads from a folder above this one, not into it
+    if pattern[0] == "**" and _reaches(pattern[1:], folder):
+        return True
+    if pattern[0] == "**":
+        return _reaches(pattern, folder[1:])
+    return fnmatch.fnmatchcase(folder[0], pattern[0]) and _reaches(pattern[1:], folder[1:])
+
+
+def _resolved_parts(pattern: str) -> tuple[str, ...]:
+    """A glob's folder parts, absolute, its fixed part resolved (symbolic links, '..')."""
+    parts = Path(os.path.abspath(os.path.expanduser(pattern))).parts[:-1]
+    fixed = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    return Path(*parts[:fixed]).resolve().parts + parts[fixed:]
+
+
 def _section(data: dict[str, Any], name: str, cls: type, source: str,
              convert: dict[str, Any], defaults: dict[str, Any] | None = None) -> Any:
     """A table's values, converted; `defaults` (as the file would write them) fill the keys it leaves out."""
@@ -316,6 +344,12 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
         p = Path(value).expanduser()
         return p if base is None or p.is_absolute() else base / p
 
+    def folder(key: str, value: Any) -> Path:
+        p = path(key, value)
+        if p.exists() and not p.is_dir():
+            raise ConfigError(key, value, f"a folder; {p} is a file (name a folder, or one to create)", source)
+        return p
+
     def glob_paths(key: str, value: Any) -> tuple[str, ...]:
         items = strings(key, value)
         if base is None:
@@ -356,7 +390,7 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
     def hub(key: str, value: Any) -> str:
         return _check_url(key, text(key, value), source, empty_ok=True)
 
-    out = _section(data, "output", Output, source, {"dir": path, "max_entries": positive_int,
+    out = _section(data, "output", Output, source, {"dir": folder, "max_entries": positive_int,
                                                     "templates": templates, "hub": hub,
                                                     "category_feeds": boolean}, {"dir": str(Output.dir)})
     state = _section(data, "state", State, source, {"path": path}, {"path": str(State.path)})
@@ -424,6 +458,17 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
         "timeout": ranged(1, 600, "a number of seconds from 1 to 600"),
         "attempts": ranged(1, 20, "a whole number from 1 to 20"), "backoff": seconds, "outbox": path,
         "cafile": existing_file})
+    try:
+        out_parts = out.dir.resolve().parts
+        shared = next((p for p in inp.paths if _reaches(_resolved_parts(p), out_parts)), None)
+    except (OSError, RuntimeError):  # a symbolic link loop: the pass will say what it can't read
+        shared = None
+    if shared is not None:
+        raise ConfigError("output.dir", str(out.dir),
+                          f"a folder apart from the dumps: input.paths entry {shared!r} matches files in it "
+                          "or below it, so a pass would read what it publishes (or publish the dumps); "
+                          "put the two side by side, e.g. seeds/ and out/",
+                          source)
     try:
         inside = state.path.resolve().is_relative_to(out.dir.resolve())
     except OSError:

@@ -76,6 +76,37 @@ def test_bad_values_name_key_value_and_expectation(data, key, hint):
     assert hint in str(err.value) and key in str(err.value)
 
 
+@pytest.mark.parametrize("paths, out", [
+    (["seeds/*"], "seeds"),  # the same folder: a pass would read its own atom.xml and index.html
+    (["seeds/*.txt"], "seeds/../seeds"),
+    (["seeds/a.txt"], "seeds"),
+    (["seeds/*.txt"], "."),  # out/ holds the dumps: it would publish them
+    (["seeds/**/*.html"], "seeds/out"),  # inside, and the glob reaches into it
+    (["*/*.html"], "out"),
+])
+def test_output_dir_overlapping_an_input_path_is_refused(paths, out):
+    with pytest.raises(ConfigError) as err:
+        config.parse({"input": {"paths": paths}, "output": {"dir": out}})
+    assert err.value.key == "output.dir" and "input.paths entry" in str(err.value)
+    assert paths[0] in str(err.value) and "apart from the dumps" in str(err.value)
+
+
+@pytest.mark.parametrize("paths, out", [
+    (["seeds/*.txt"], "out"),
+    (["*.txt"], "out"),  # the glob reads no folder below its own
+    (["dumps/*/*.html"], "out"),
+])
+def test_output_dir_apart_from_the_input_paths_is_taken(paths, out):
+    assert config.parse({"input": {"paths": paths}, "output": {"dir": out}}).output.dir.name == out
+
+
+def test_output_dir_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "out").write_text("")
+    with pytest.raises(ConfigError) as err:
+        config.parse({"output": {"dir": "out"}}, base=tmp_path)
+    assert err.value.key == "output.dir" and "a folder; " in str(err.value) and "is a file" in str(err.value)
+
+
 def test_base_url_gets_a_trailing_slash():
     assert config.parse({"site": {"base_url": "https://example.org/feeds"}}).site.base_url == \
         "https://example.org/feeds/"
