@@ -344,9 +344,21 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
         p = Path(value).expanduser()
         return p if base is None or p.is_absolute() else base / p
 
-    def folder(key: str, value: Any) -> Path:
+    def creatable(key: str, value: Any) -> Path:
+        """A path feeds creates when missing: no file stands where one of its folders must be.
+        (What the system refuses, such as /proc, shows only when it is made: the pass says so.)"""
         p = path(key, value)
-        if p.exists() and not p.is_dir():
+        for parent in p.parents:
+            if os.path.exists(parent):
+                if not os.path.isdir(parent):
+                    raise ConfigError(key, value, f"a path whose folders can be made; {parent} is a file, "
+                                                  "not a folder", source)
+                break
+        return p
+
+    def folder(key: str, value: Any) -> Path:
+        p = creatable(key, value)
+        if os.path.exists(p) and not os.path.isdir(p):
             raise ConfigError(key, value, f"a folder; {p} is a file (name a folder, or one to create)", source)
         return p
 
@@ -393,7 +405,7 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
     out = _section(data, "output", Output, source, {"dir": folder, "max_entries": positive_int,
                                                     "templates": templates, "hub": hub,
                                                     "category_feeds": boolean}, {"dir": str(Output.dir)})
-    state = _section(data, "state", State, source, {"path": path}, {"path": str(State.path)})
+    state = _section(data, "state", State, source, {"path": creatable}, {"path": str(State.path)})
 
     def weekday(key: str, value: Any) -> str:
         value = text(key, value).strip().lower()

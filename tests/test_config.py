@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from conftest import NOW, REPO, SEEDS, run_cli
 
@@ -68,6 +70,8 @@ def test_repository_config_is_valid():
     ({"mail": {"password_env": "s3cret pass"}}, "mail.password_env", "never goes in this file"),
     ({"mail": {"cafile": "/nonexistent.pem"}}, "mail.cafile", "an existing file"),
     ({"mail": {"port": 70000}}, "mail.port", "a port number"),
+    ({"state": {"path": "/dev/null/feeds.sqlite3"}}, "state.path", "/dev/null is a file, not a folder"),
+    ({"output": {"dir": "/dev/null/out"}}, "output.dir", "/dev/null is a file, not a folder"),
 ])
 def test_bad_values_name_key_value_and_expectation(data, key, hint):
     with pytest.raises(ConfigError) as err:
@@ -119,6 +123,20 @@ def test_cli_stops_with_exit_2_and_a_clear_line(tmp_path):
     assert proc.returncode == 2
     assert "output.max_entries = -3 is invalid: expected a whole number of at least 1" in proc.stderr
     assert not (tmp_path / "out").exists() and not (tmp_path / "state").exists()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc, where no file can be made")
+@pytest.mark.parametrize("table, named", [
+    ('[state]\npath = "/proc/feeds.sqlite3"', "state.path = '/proc/feeds.sqlite3' is invalid"),  # the lock
+    ('[output]\ndir = "/proc/out"', "output.dir = '/proc/out' is invalid"),
+])
+def test_cli_place_that_cannot_be_made_stops_with_exit_2(tmp_path, table, named):
+    cfg = tmp_path / "feeds.toml"
+    cfg.write_text(table + "\n")
+    proc = run_cli("-c", str(cfg), "--now", NOW, cwd=tmp_path)
+    assert proc.returncode == 2 and named in proc.stderr, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1  # one line, with the system's reason: no traceback
+    assert any(f"({reason})" in proc.stderr for reason in ("No such file or directory", "Permission denied"))
 
 
 def test_cli_broken_toml(tmp_path):
