@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import glob
+import ipaddress
 import os
 import re
 import tomllib
@@ -184,12 +185,39 @@ def parse_address(text: str) -> Address:
     return Address(display_name=" ".join(name.split()), username=user, domain=domain.lower())
 
 
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")  # '_' as in URLs (RFC 3986) and DNS, not in host names
+
+
+def _valid_host(host: str) -> bool:
+    """A DNS name (international ones in their IDNA form), an IPv4 or a bracketed IPv6 address."""
+    if ":" in host:  # only from brackets: "[::1]"
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            return False
+        return True
+    try:
+        name = host.encode("idna").decode("ascii")  # also refuses an empty label: "a..b"
+    except UnicodeError:
+        return False
+    return len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.removesuffix(".").split("."))
+
+
 def _check_url(key: str, value: str, source: str, *, empty_ok: bool) -> str:
     if not value and empty_ok:
         return value
-    parts = urlsplit(value)
+    expected = "an absolute http:// or https:// URL"
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # a port that is not a number from 0 to 65535 raises ValueError
+    except ValueError as exc:
+        raise ConfigError(key, value, f"{expected} ({exc})", source) from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(key, value, "an absolute http:// or https:// URL", source)
+        raise ConfigError(key, value, expected, source)
+    host = parts.hostname or ""
+    if not _valid_host(host):
+        raise ConfigError(key, value, f"{expected} with a valid host, such as example.org "
+                                      f"({f'{host!r} is not one' if host else 'it has none'})", source)
     return value
 
 
@@ -287,6 +315,9 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
 
     def base_url(key: str, value: Any) -> str:
         value = url(key, value)
+        if "?" in value or "#" in value:  # links are made by appending paths to it
+            raise ConfigError(key, value, "a URL without '?' or '#': page and feed links are made by "
+                                          "appending their paths to it", source)
         return value if value.endswith("/") else value + "/"
 
     def timezone(key: str, value: Any) -> str:

@@ -51,6 +51,16 @@ def test_repository_config_is_valid():
     ({"output": {"max_entries": 0}}, "output.max_entries", "at least 1"),
     ({"site": {"timezone": "Mars/Olympus"}}, "site.timezone", "IANA time zone"),
     ({"site": {"base_url": "example.org"}}, "site.base_url", "absolute http"),
+    ({"site": {"base_url": "http://[::1/"}}, "site.base_url", "absolute http"),
+    ({"site": {"url": "http://[::1/"}}, "site.url", "absolute http"),
+    ({"output": {"hub": "http://[::1/"}}, "output.hub", "absolute http"),
+    ({"site": {"base_url": "https://example.org/feeds/?x=1#frag"}}, "site.base_url", "without '?' or '#'"),
+    ({"site": {"base_url": "https://example.org/feeds#frag"}}, "site.base_url", "without '?' or '#'"),
+    ({"site": {"base_url": "https://exa mple.org/"}}, "site.base_url", "valid host"),
+    ({"site": {"url": "https://ex_ample..org/"}}, "site.url", "valid host"),
+    ({"output": {"hub": "https://-hub.example.org/"}}, "output.hub", "valid host"),
+    ({"site": {"base_url": "https://example.org:99999/"}}, "site.base_url", "absolute http"),
+    ({"site": {"url": "https://example.org:http/"}}, "site.url", "absolute http"),
     ({"site": {"language": "English!"}}, "site.language", "language tag"),
     ({"input": {"paths": []}}, "input.paths", "non-empty list"),
     ({"input": {"marker": ""}}, "input.marker", "Continue reading"),
@@ -109,6 +119,12 @@ def test_output_dir_that_is_a_file_is_refused(tmp_path):
     with pytest.raises(ConfigError) as err:
         config.parse({"output": {"dir": "out"}}, base=tmp_path)
     assert err.value.key == "output.dir" and "a folder; " in str(err.value) and "is a file" in str(err.value)
+
+
+@pytest.mark.parametrize("url", ["http://[::1]:8000/", "https://bücher.example/", "https://a_b.example.org/",
+                                 "https://example.org./", "http://192.0.2.1/feeds/"])
+def test_unusual_but_valid_urls_are_taken(url):
+    assert config.parse({"site": {"url": url, "base_url": url}, "output": {"hub": url}}).site.url == url
 
 
 def test_base_url_gets_a_trailing_slash():
