@@ -66,6 +66,10 @@ class State:
     path: Path = Path("state/feeds.sqlite3")
 
 
+#: output.max_entries at most: more than any archive feeds is made for, and within what SQLite
+#: takes as a LIMIT (a larger whole number overflowed it, in the middle of a pass).
+MAX_ENTRIES = 100_000
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -363,9 +367,11 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
             raise ConfigError(key, value, "the phrase that ends a cut post, such as 'Continue reading'", source)
         return value
 
-    def positive_int(key: str, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(key, value, "a whole number of at least 1", source)
+    def max_entries(key: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ENTRIES:
+            raise ConfigError(key, value, f"a whole number of at least 1 and at most {MAX_ENTRIES} (each feed "
+                                          "file holds that many entries with their text: 100000 already makes "
+                                          "files of hundreds of MB)", source)
         return value
 
     def path(key: str, value: Any) -> Path:
@@ -433,7 +439,7 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
     def hub(key: str, value: Any) -> str:
         return _check_url(key, text(key, value), source, empty_ok=True)
 
-    out = _section(data, "output", Output, source, {"dir": folder, "max_entries": positive_int,
+    out = _section(data, "output", Output, source, {"dir": folder, "max_entries": max_entries,
                                                     "templates": templates, "hub": hub,
                                                     "category_feeds": boolean}, {"dir": str(Output.dir)})
     state = _section(data, "state", State, source, {"path": creatable}, {"path": str(State.path)})

@@ -49,6 +49,8 @@ def test_repository_config_is_valid():
     ({"sight": {}}, "sight", "one of the tables"),
     ({"output": {"max_entries": "50"}}, "output.max_entries", "whole number"),
     ({"output": {"max_entries": 0}}, "output.max_entries", "at least 1"),
+    ({"output": {"max_entries": 100_001}}, "output.max_entries", "at most 100000"),
+    ({"output": {"max_entries": 99999999999999999999}}, "output.max_entries", "at most 100000"),  # SQLite overflowed
     ({"site": {"timezone": "Mars/Olympus"}}, "site.timezone", "IANA time zone"),
     ({"site": {"base_url": "example.org"}}, "site.base_url", "absolute http"),
     ({"site": {"base_url": "http://[::1/"}}, "site.base_url", "absolute http"),
@@ -125,6 +127,10 @@ def test_output_dir_that_is_a_file_is_refused(tmp_path):
                                  "https://example.org./", "http://192.0.2.1/feeds/"])
 def test_unusual_but_valid_urls_are_taken(url):
     assert config.parse({"site": {"url": url, "base_url": url}, "output": {"hub": url}}).site.url == url
+
+
+def test_max_entries_takes_its_upper_bound():
+    assert config.parse({"output": {"max_entries": 100_000}}).output.max_entries == 100_000
 
 
 def test_base_url_gets_a_trailing_slash():
