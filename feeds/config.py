@@ -301,6 +301,14 @@ def load(path: str | Path | None = None) -> Config:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError("--config", source, "an existing TOML file", source) from None
+    except IsADirectoryError:
+        raise ConfigError("--config", source, "a TOML file, not a folder: name the file (e.g. "
+                                              f"{Path(source) / DEFAULT_FILE})", source) from None
+    except OSError as exc:  # unreadable, say: the file's permissions
+        raise ConfigError("--config", source, f"a TOML file feeds can read ({exc.strerror or exc})", source) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError("(file)", source, f"TOML in UTF-8 (byte {exc.start} is not UTF-8): save the file "
+                                            "as UTF-8", source) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("(file)", source, f"valid TOML ({exc})", source) from None
     return parse(data, source, base=Path(path).resolve().parent)

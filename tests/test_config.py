@@ -168,6 +168,31 @@ def test_cli_broken_toml(tmp_path):
     assert proc.returncode == 2 and "valid TOML" in proc.stderr
 
 
+def test_cli_config_not_in_utf8(tmp_path):
+    cfg = tmp_path / "feeds.toml"
+    cfg.write_bytes('[site]\ntitle = "Café"\n'.encode("latin-1"))
+    proc = run_cli("-c", str(cfg), cwd=tmp_path)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+    assert f"{cfg}: (file) = '{cfg}' is invalid: expected TOML in UTF-8 (byte 19 is not" in proc.stderr
+    assert "save the file as UTF-8" in proc.stderr
+
+
+def test_cli_config_that_is_a_folder(tmp_path):
+    proc = run_cli("-c", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+    assert f"--config = '{tmp_path}' is invalid: expected a TOML file, not a folder" in proc.stderr
+    assert str(tmp_path / "feeds.toml") in proc.stderr
+
+
+def test_unreadable_config_file(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(config, "open", refuse, raising=False)  # root reads any file: refuse as the system would
+    with pytest.raises(ConfigError) as err:
+        config.load(tmp_path / "feeds.toml")
+    assert err.value.key == "--config" and "a TOML file feeds can read (Permission denied)" in str(err.value)
+
+
 def test_digest_and_mail_defaults():
     cfg = config.parse({"site": {"title": "A Site", "url": "https://example.org/"}})
     assert str(cfg.sender) == "A Site <digest@example.org>" and cfg.list_id == "digest.example.org"
