@@ -8,6 +8,9 @@ or an invalid value raises ConfigError naming the key, the value and what is exp
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
+import glob
+import ipaddress
 import os
 import re
 import tomllib
@@ -62,6 +65,10 @@ class Output:
 class State:
     path: Path = Path("state/feeds.sqlite3")
 
+
+#: output.max_entries at most: more than any archive feeds is made for, and within what SQLite
+#: takes as a LIMIT (a larger whole number overflowed it, in the middle of a pass).
+MAX_ENTRIES = 100_000
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -182,20 +189,75 @@ def parse_address(text: str) -> Address:
     return Address(display_name=" ".join(name.split()), username=user, domain=domain.lower())
 
 
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")  # '_' as in URLs (RFC 3986) and DNS, not in host names
+
+
+def _valid_host(host: str) -> bool:
+    """A DNS name (international ones in their IDNA form), an IPv4 or a bracketed IPv6 address."""
+    if ":" in host:  # only from brackets: "[::1]"
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            return False
+        return True
+    try:
+        name = host.encode("idna").decode("ascii")  # also refuses an empty label: "a..b"
+    except UnicodeError:
+        return False
+    return len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.removesuffix(".").split("."))
+
+
 def _check_url(key: str, value: str, source: str, *, empty_ok: bool) -> str:
     if not value and empty_ok:
         return value
-    parts = urlsplit(value)
+    expected = "an absolute http:// or https:// URL"
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # a port that is not a number from 0 to 65535 raises ValueError
+    except ValueError as exc:
+        raise ConfigError(key, value, f"{expected} ({exc})", source) from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(key, value, "an absolute http:// or https:// URL", source)
+        raise ConfigError(key, value, expected, source)
+    host = parts.hostname or ""
+    if not _valid_host(host):
+        raise ConfigError(key, value, f"{expected} with a valid host, such as example.org "
+                                      f"({f'{host!r} is not one' if host else 'it has none'})", source)
     return value
 
 
+def _reaches(pattern: tuple[str, ...], folder: tuple[str, ...]) -> bool:
+    """Could a file in `folder` or below it match the glob whose folder parts are `pattern`?
+
+    Both are absolute paths split in parts. True when `folder` is a folder the pattern
+    reads from, holds one, or is one its wildcards reach ('**' matches any number of
+    folders, as in the pipeline's recursive glob). A flat glob such as site/*.txt does
+    not reach site/out.
+    """
+    if not folder:
+        return True  # the pattern's remaining parts can name folders under this one
+    if not pattern:
+        return False  # the pattern reads from a folder above this one, not into it
+    if pattern[0] == "**" and _reaches(pattern[1:], folder):
+        return True
+    if pattern[0] == "**":
+        return _reaches(pattern, folder[1:])
+    return fnmatch.fnmatchcase(folder[0], pattern[0]) and _reaches(pattern[1:], folder[1:])
+
+
+def _resolved_parts(pattern: str) -> tuple[str, ...]:
+    """A glob's folder parts, absolute, its fixed part resolved (symbolic links, '..')."""
+    parts = Path(os.path.abspath(os.path.expanduser(pattern))).parts[:-1]
+    fixed = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    return Path(*parts[:fixed]).resolve().parts + parts[fixed:]
+
+
 def _section(data: dict[str, Any], name: str, cls: type, source: str,
-             convert: dict[str, Any]) -> Any:
+             convert: dict[str, Any], defaults: dict[str, Any] | None = None) -> Any:
+    """A table's values, converted; `defaults` (as the file would write them) fill the keys it leaves out."""
     raw = data.get(name, {})
     if not isinstance(raw, dict):
         raise ConfigError(name, raw, f"a table [{name}]", source)
+    raw = {**(defaults or {}), **raw}
     fields = {f.name: f for f in dataclasses.fields(cls)}
     values = {}
     for key, value in raw.items():
@@ -224,9 +286,10 @@ def _str(source: str):
 def load(path: str | Path | None = None) -> Config:
     """The configuration from `path` (or ./feeds.toml when it exists, else defaults).
 
-    Relative paths in a file are relative to the folder of that file, so a pass reads
-    and writes the same places from whatever directory cron starts it in. With no
-    file, they are relative to the current directory.
+    Relative paths in a file, and the default paths of the keys it leaves out, are
+    relative to the folder of that file, so a pass reads and writes the same places
+    from whatever directory cron starts it in. With no file, they are relative to the
+    current directory.
     """
     if path is None:
         if not Path(DEFAULT_FILE).exists():
@@ -238,6 +301,14 @@ def load(path: str | Path | None = None) -> Config:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError("--config", source, "an existing TOML file", source) from None
+    except IsADirectoryError:
+        raise ConfigError("--config", source, "a TOML file, not a folder: name the file (e.g. "
+                                              f"{Path(source) / DEFAULT_FILE})", source) from None
+    except OSError as exc:  # unreadable, say: the file's permissions
+        raise ConfigError("--config", source, f"a TOML file feeds can read ({exc.strerror or exc})", source) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError("(file)", source, f"TOML in UTF-8 (byte {exc.start} is not UTF-8): save the file "
+                                            "as UTF-8", source) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("(file)", source, f"valid TOML ({exc})", source) from None
     return parse(data, source, base=Path(path).resolve().parent)
@@ -256,6 +327,9 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
 
     def base_url(key: str, value: Any) -> str:
         value = url(key, value)
+        if "?" in value or "#" in value:  # links are made by appending paths to it
+            raise ConfigError(key, value, "a URL without '?' or '#': page and feed links are made by "
+                                          "appending their paths to it", source)
         return value if value.endswith("/") else value + "/"
 
     def timezone(key: str, value: Any) -> str:
@@ -301,9 +375,11 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
             raise ConfigError(key, value, "the phrase that ends a cut post, such as 'Continue reading'", source)
         return value
 
-    def positive_int(key: str, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(key, value, "a whole number of at least 1", source)
+    def max_entries(key: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ENTRIES:
+            raise ConfigError(key, value, f"a whole number of at least 1 and at most {MAX_ENTRIES} (each feed "
+                                          "file holds that many entries with their text: 100000 already makes "
+                                          "files of hundreds of MB)", source)
         return value
 
     def path(key: str, value: Any) -> Path:
@@ -312,6 +388,24 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
             raise ConfigError(key, value, "a path", source)
         p = Path(value).expanduser()
         return p if base is None or p.is_absolute() else base / p
+
+    def creatable(key: str, value: Any) -> Path:
+        """A path feeds creates when missing: no file stands where one of its folders must be.
+        (What the system refuses, such as /proc, shows only when it is made: the pass says so.)"""
+        p = path(key, value)
+        for parent in p.parents:
+            if os.path.exists(parent):
+                if not os.path.isdir(parent):
+                    raise ConfigError(key, value, f"a path whose folders can be made; {parent} is a file, "
+                                                  "not a folder", source)
+                break
+        return p
+
+    def folder(key: str, value: Any) -> Path:
+        p = creatable(key, value)
+        if os.path.exists(p) and not os.path.isdir(p):
+            raise ConfigError(key, value, f"a folder; {p} is a file (name a folder, or one to create)", source)
+        return p
 
     def glob_paths(key: str, value: Any) -> tuple[str, ...]:
         items = strings(key, value)
@@ -341,7 +435,10 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
     site = _section(data, "site", Site, source, {
         "title": title, "url": url, "base_url": base_url, "author": text, "language": language,
         "timezone": timezone, "description": text})
-    inp = _section(data, "input", Input, source, {"paths": glob_paths, "marker": marker, "chrome": chrome})
+    # The default paths go through the same conversion as written ones: they resolve against
+    # the file's folder too, so a file that leaves them out works from any directory.
+    inp = _section(data, "input", Input, source, {"paths": glob_paths, "marker": marker, "chrome": chrome},
+                   {"paths": list(Input.paths)})
     def boolean(key: str, value: Any) -> bool:
         if not isinstance(value, bool):
             raise ConfigError(key, value, "true or false", source)
@@ -350,10 +447,10 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
     def hub(key: str, value: Any) -> str:
         return _check_url(key, text(key, value), source, empty_ok=True)
 
-    out = _section(data, "output", Output, source, {"dir": path, "max_entries": positive_int,
+    out = _section(data, "output", Output, source, {"dir": folder, "max_entries": max_entries,
                                                     "templates": templates, "hub": hub,
-                                                    "category_feeds": boolean})
-    state = _section(data, "state", State, source, {"path": path})
+                                                    "category_feeds": boolean}, {"dir": str(Output.dir)})
+    state = _section(data, "state", State, source, {"path": creatable}, {"path": str(State.path)})
 
     def weekday(key: str, value: Any) -> str:
         value = text(key, value).strip().lower()
@@ -418,6 +515,17 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
         "timeout": ranged(1, 600, "a number of seconds from 1 to 600"),
         "attempts": ranged(1, 20, "a whole number from 1 to 20"), "backoff": seconds, "outbox": path,
         "cafile": existing_file})
+    try:
+        out_parts = out.dir.resolve().parts
+        shared = next((p for p in inp.paths if _reaches(_resolved_parts(p), out_parts)), None)
+    except (OSError, RuntimeError):  # a symbolic link loop: the pass will say what it can't read
+        shared = None
+    if shared is not None:
+        raise ConfigError("output.dir", str(out.dir),
+                          f"a folder apart from the dumps: input.paths entry {shared!r} matches files in it "
+                          "or below it, so a pass would read what it publishes (or publish the dumps); "
+                          "put the two side by side, e.g. seeds/ and out/",
+                          source)
     try:
         inside = state.path.resolve().is_relative_to(out.dir.resolve())
     except OSError:

@@ -12,7 +12,8 @@ class ConfigError(FeedsError):
 
     def __init__(self, key: str, value: object, expected: str, source: str = "feeds.toml"):
         self.key, self.value, self.expected, self.source = key, value, expected, source
-        super().__init__(f"{source}: {key} = {value!r} is invalid: expected {expected}")
+        where = f"{source}: " if source else ""  # no source: found out later, with no file at hand
+        super().__init__(f"{where}{key} = {value!r} is invalid: expected {expected}")
 
 
 class DumpError(FeedsError):

@@ -12,13 +12,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from feeds.errors import LockedError
+from feeds.errors import ConfigError, LockedError
 
 
 @contextmanager
 def exclusive(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # the first thing a pass makes beside the state: a place it cannot use
+        state = path.with_name(path.name.removesuffix(".lock"))
+        raise ConfigError("state.path", str(state), f"a place where feeds can make its folder and the lock file "
+                                                    f"{path.name} ({exc.strerror or exc})", "") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

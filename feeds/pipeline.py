@@ -25,7 +25,7 @@ from feeds.config import Config
 from feeds.digest import Renderer
 from feeds.dumps.html import ISO_TIME, block_texts, read_html
 from feeds.dumps.text import read_text
-from feeds.errors import DumpError
+from feeds.errors import ConfigError, DumpError
 from feeds.models import DATE_SOURCE_RANK, Block, Entry, Post
 from feeds.normalise import body_text, identity, mint_id, slugify, summarise, unique_slug
 from feeds.publish import FEED_FILES, STYLESHEET, DigestItem, Publisher, write_if_changed
@@ -574,6 +574,11 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
     the work does not grow with the entries stored.
     """
     out = config.output.dir
+    try:  # what is stored stays pending: the next pass, with a usable output.dir, publishes it
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError("output.dir", str(out), f"a folder feeds can make ({exc.strerror or exc})",
+                          config.source) from None
     pub = Publisher(config)
     stamp = fingerprint(config)
     changed, months = store.pending("entry"), store.pending("month")

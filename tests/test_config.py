@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import os
+
 import pytest
-from conftest import REPO, run_cli
+from conftest import NOW, REPO, SEEDS, run_cli
 
 from feeds import config
 from feeds.errors import ConfigError
@@ -14,6 +16,29 @@ def test_defaults_need_no_file(tmp_path, monkeypatch):
     assert str(cfg.state.path) == "state/feeds.sqlite3" and cfg.site.base_url == "http://127.0.0.1:8000/"
 
 
+def test_a_file_without_paths_gets_the_default_paths_in_its_own_folder(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "feeds.toml").write_text('[site]\ntitle = "T"\n')
+    monkeypatch.chdir(tmp_path)
+    cfg = config.load("site/feeds.toml")
+    site = site.resolve()
+    assert cfg.input.paths == (str(site / "seeds" / "*.txt"),)
+    assert cfg.output.dir == site / "out" and cfg.state.path == site / "state" / "feeds.sqlite3"
+
+
+def test_cli_pass_with_default_paths_reads_and_writes_beside_the_file(tmp_path):
+    site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    (site / "seeds").mkdir(parents=True)
+    elsewhere.mkdir()
+    (site / "seeds" / "a.txt").write_bytes(SEEDS[0].read_bytes())
+    (site / "feeds.toml").write_text('[site]\ntitle = "T"\n')
+    proc = run_cli("-c", str(site / "feeds.toml"), "--now", NOW, cwd=elsewhere)
+    assert proc.returncode == 0, proc.stderr
+    assert (site / "out" / "atom.xml").is_file() and (site / "state" / "feeds.sqlite3").is_file()
+    assert not any(elsewhere.iterdir())
+
+
 def test_repository_config_is_valid():
     cfg = config.load(REPO / "feeds.toml")
     assert cfg.site.timezone == "Europe/London"
@@ -24,8 +49,20 @@ def test_repository_config_is_valid():
     ({"sight": {}}, "sight", "one of the tables"),
     ({"output": {"max_entries": "50"}}, "output.max_entries", "whole number"),
     ({"output": {"max_entries": 0}}, "output.max_entries", "at least 1"),
+    ({"output": {"max_entries": 100_001}}, "output.max_entries", "at most 100000"),
+    ({"output": {"max_entries": 99999999999999999999}}, "output.max_entries", "at most 100000"),  # SQLite overflowed
     ({"site": {"timezone": "Mars/Olympus"}}, "site.timezone", "IANA time zone"),
     ({"site": {"base_url": "example.org"}}, "site.base_url", "absolute http"),
+    ({"site": {"base_url": "http://[::1/"}}, "site.base_url", "absolute http"),
+    ({"site": {"url": "http://[::1/"}}, "site.url", "absolute http"),
+    ({"output": {"hub": "http://[::1/"}}, "output.hub", "absolute http"),
+    ({"site": {"base_url": "https://example.org/feeds/?x=1#frag"}}, "site.base_url", "without '?' or '#'"),
+    ({"site": {"base_url": "https://example.org/feeds#frag"}}, "site.base_url", "without '?' or '#'"),
+    ({"site": {"base_url": "https://exa mple.org/"}}, "site.base_url", "valid host"),
+    ({"site": {"url": "https://ex_ample..org/"}}, "site.url", "valid host"),
+    ({"output": {"hub": "https://-hub.example.org/"}}, "output.hub", "valid host"),
+    ({"site": {"base_url": "https://example.org:99999/"}}, "site.base_url", "absolute http"),
+    ({"site": {"url": "https://example.org:http/"}}, "site.url", "absolute http"),
     ({"site": {"language": "English!"}}, "site.language", "language tag"),
     ({"input": {"paths": []}}, "input.paths", "non-empty list"),
     ({"input": {"marker": ""}}, "input.marker", "Continue reading"),
@@ -45,12 +82,55 @@ def test_repository_config_is_valid():
     ({"mail": {"password_env": "s3cret pass"}}, "mail.password_env", "never goes in this file"),
     ({"mail": {"cafile": "/nonexistent.pem"}}, "mail.cafile", "an existing file"),
     ({"mail": {"port": 70000}}, "mail.port", "a port number"),
+    ({"state": {"path": "/dev/null/feeds.sqlite3"}}, "state.path", "/dev/null is a file, not a folder"),
+    ({"output": {"dir": "/dev/null/out"}}, "output.dir", "/dev/null is a file, not a folder"),
 ])
 def test_bad_values_name_key_value_and_expectation(data, key, hint):
     with pytest.raises(ConfigError) as err:
         config.parse(data)
     assert err.value.key == key
     assert hint in str(err.value) and key in str(err.value)
+
+
+@pytest.mark.parametrize("paths, out", [
+    (["seeds/*"], "seeds"),  # the same folder: a pass would read its own atom.xml and index.html
+    (["seeds/*.txt"], "seeds/../seeds"),
+    (["seeds/a.txt"], "seeds"),
+    (["seeds/*.txt"], "."),  # out/ holds the dumps: it would publish them
+    (["seeds/**/*.html"], "seeds/out"),  # inside, and the glob reaches into it
+    (["*/*.html"], "out"),
+])
+def test_output_dir_overlapping_an_input_path_is_refused(paths, out):
+    with pytest.raises(ConfigError) as err:
+        config.parse({"input": {"paths": paths}, "output": {"dir": out}})
+    assert err.value.key == "output.dir" and "input.paths entry" in str(err.value)
+    assert paths[0] in str(err.value) and "apart from the dumps" in str(err.value)
+
+
+@pytest.mark.parametrize("paths, out", [
+    (["seeds/*.txt"], "out"),
+    (["*.txt"], "out"),  # the glob reads no folder below its own
+    (["dumps/*/*.html"], "out"),
+])
+def test_output_dir_apart_from_the_input_paths_is_taken(paths, out):
+    assert config.parse({"input": {"paths": paths}, "output": {"dir": out}}).output.dir.name == out
+
+
+def test_output_dir_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "out").write_text("")
+    with pytest.raises(ConfigError) as err:
+        config.parse({"output": {"dir": "out"}}, base=tmp_path)
+    assert err.value.key == "output.dir" and "a folder; " in str(err.value) and "is a file" in str(err.value)
+
+
+@pytest.mark.parametrize("url", ["http://[::1]:8000/", "https://bücher.example/", "https://a_b.example.org/",
+                                 "https://example.org./", "http://192.0.2.1/feeds/"])
+def test_unusual_but_valid_urls_are_taken(url):
+    assert config.parse({"site": {"url": url, "base_url": url}, "output": {"hub": url}}).site.url == url
+
+
+def test_max_entries_takes_its_upper_bound():
+    assert config.parse({"output": {"max_entries": 100_000}}).output.max_entries == 100_000
 
 
 def test_base_url_gets_a_trailing_slash():
@@ -67,11 +147,50 @@ def test_cli_stops_with_exit_2_and_a_clear_line(tmp_path):
     assert not (tmp_path / "out").exists() and not (tmp_path / "state").exists()
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc, where no file can be made")
+@pytest.mark.parametrize("table, named", [
+    ('[state]\npath = "/proc/feeds.sqlite3"', "state.path = '/proc/feeds.sqlite3' is invalid"),  # the lock
+    ('[output]\ndir = "/proc/out"', "output.dir = '/proc/out' is invalid"),
+])
+def test_cli_place_that_cannot_be_made_stops_with_exit_2(tmp_path, table, named):
+    cfg = tmp_path / "feeds.toml"
+    cfg.write_text(table + "\n")
+    proc = run_cli("-c", str(cfg), "--now", NOW, cwd=tmp_path)
+    assert proc.returncode == 2 and named in proc.stderr, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1  # one line, with the system's reason: no traceback
+    assert any(f"({reason})" in proc.stderr for reason in ("No such file or directory", "Permission denied"))
+
+
 def test_cli_broken_toml(tmp_path):
     cfg = tmp_path / "feeds.toml"
     cfg.write_text('[site\n')
     proc = run_cli("-c", str(cfg), cwd=tmp_path)
     assert proc.returncode == 2 and "valid TOML" in proc.stderr
+
+
+def test_cli_config_not_in_utf8(tmp_path):
+    cfg = tmp_path / "feeds.toml"
+    cfg.write_bytes('[site]\ntitle = "Café"\n'.encode("latin-1"))
+    proc = run_cli("-c", str(cfg), cwd=tmp_path)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+    assert f"{cfg}: (file) = '{cfg}' is invalid: expected TOML in UTF-8 (byte 19 is not" in proc.stderr
+    assert "save the file as UTF-8" in proc.stderr
+
+
+def test_cli_config_that_is_a_folder(tmp_path):
+    proc = run_cli("-c", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+    assert f"--config = '{tmp_path}' is invalid: expected a TOML file, not a folder" in proc.stderr
+    assert str(tmp_path / "feeds.toml") in proc.stderr
+
+
+def test_unreadable_config_file(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(config, "open", refuse, raising=False)  # root reads any file: refuse as the system would
+    with pytest.raises(ConfigError) as err:
+        config.load(tmp_path / "feeds.toml")
+    assert err.value.key == "--config" and "a TOML file feeds can read (Permission denied)" in str(err.value)
 
 
 def test_digest_and_mail_defaults():
