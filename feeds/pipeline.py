@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -103,20 +104,57 @@ def discover(patterns: Iterable[str], report: Report | None = None) -> list[str]
     """The dump files the config names (paths or globs), sorted, each once.
 
     A path that names no file, or a glob that matches none, is reported: a pass that
-    reads nothing because of a typo must not look like a pass with nothing new.
+    reads nothing because of a typo must not look like a pass with nothing new. So is
+    what a path names or a glob matches but cannot be read as a dump: a symbolic link to
+    nothing, a pipe or a device (reading one could wait for ever), a file whose name is
+    not UTF-8 (the store keeps names as text), and a folder a path names (a glob's
+    folders are passed over: `seeds/*` may match some).
     """
     found: set[str] = set()
+
+    def skip(problem: str) -> None:
+        log.debug("%s", problem)  # the report names it: the CLI prints every skipped item
+        if report is not None:
+            report.skipped.append(problem)
+
     for pattern in patterns:
         expanded = os.path.expanduser(pattern)
-        matches = [m for m in (glob.glob(expanded, recursive=True) if glob.has_magic(expanded) else [expanded])
-                   if os.path.isfile(m)]
-        if not matches:
-            problem = f"{pattern}: no file matches this path (input.paths)"
-            log.debug("%s", problem)  # the report names it: the CLI prints every skipped item
-            if report is not None:
-                report.skipped.append(problem)
-        found.update(os.path.normpath(m) for m in matches)
+        magic = glob.has_magic(expanded)
+        named = glob.glob(expanded, recursive=True) if magic else [expanded] if os.path.lexists(expanded) else []
+        if not named:
+            skip(f"{pattern}: no file matches this path (input.paths)")
+        for path in named:
+            problem = _not_a_dump(path)
+            if problem is None:
+                found.add(os.path.normpath(path))
+            elif not (magic and os.path.isdir(path)):
+                skip(f"{printable_path(path)}: {problem}")
     return sorted(found)
+
+
+def printable_path(path: str) -> str:
+    """A path as text that prints and stores anywhere: bytes of a name that are not UTF-8
+    (decoded as lone surrogates) shown as \\x escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _not_a_dump(path: str) -> str | None:
+    """Why the path cannot be read as a dump, or None when it can."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return "its name is not valid UTF-8; rename it (e.g. with convmv) and it is read on the next pass"
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "a symbolic link to a file that does not exist; mend or remove the link"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror}"
+    if stat.S_ISDIR(st.st_mode):
+        return f"a folder, not a file; name the files in it in input.paths (e.g. {os.path.join(path, '*.txt')})"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file (a pipe, socket or device); feeds reads dumps from files only"
+    return None
 
 
 def read_changed(paths: Sequence[str], store: Store, config: Config, now: datetime,

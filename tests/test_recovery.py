@@ -175,6 +175,38 @@ def test_an_input_path_that_matches_nothing_is_reported(tmp_path):
     assert proc.returncode == 1 and "dumsp/*.txt: no file matches this path" in proc.stderr
 
 
+def test_what_a_path_or_glob_names_but_is_no_dump_file_is_named_and_the_rest_goes_on(tmp_path):
+    """A folder a glob matches is passed over; a link to nothing, a pipe (reading one would
+    wait for ever), a file whose name is not UTF-8 and a folder named as a path are each
+    named and skipped, pass after pass, and the good dump is published."""
+    seeds = tmp_path / "seeds"
+    (seeds / "sub").mkdir(parents=True)
+    (seeds / "a.txt").write_text(POST.format(title="Harbour wall to be repaired before winter",
+                                             day="3 February 2025"))
+    (seeds / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    os.mkfifo(seeds / "pipe.txt")
+    (tmp_path / "folder").mkdir()
+    with open(os.fsencode(seeds) + b"/caf\xe9.txt", "wb") as fh:  # a Latin-1 name
+        fh.write(POST.format(title="Cafe to reopen", day="4 February 2025").encode())
+    (tmp_path / "feeds.toml").write_text('[input]\npaths = ["seeds/*", "folder"]\n')
+    for _ in range(2):
+        proc = run_cli("-c", str(tmp_path / "feeds.toml"), "--now", NOW, cwd=tmp_path)
+        assert proc.returncode == 1, proc.stderr
+        assert "1 dump(s) read" in proc.stdout or "1 unchanged" in proc.stdout
+        skipped = sorted(line for line in proc.stderr.splitlines() if line.startswith("feeds: skipped"))
+        assert skipped == [
+            f"feeds: skipped {tmp_path}/folder: a folder, not a file; name the files in it in input.paths "
+            f"(e.g. {tmp_path}/folder/*.txt)",
+            f"feeds: skipped {seeds}/caf\\xe9.txt: its name is not valid UTF-8; rename it (e.g. with convmv) "
+            "and it is read on the next pass",
+            f"feeds: skipped {seeds}/gone.txt: a symbolic link to a file that does not exist; mend or remove "
+            "the link",
+            f"feeds: skipped {seeds}/pipe.txt: not a regular file (a pipe, socket or device); feeds reads "
+            "dumps from files only"], proc.stderr
+    [entry] = feedparser.parse(str(tmp_path / "out" / "atom.xml")).entries
+    assert entry.title == "Harbour wall to be repaired before winter"
+
+
 def test_a_dump_still_being_written_is_left_for_the_next_pass(tmp_path, monkeypatch):
     page = ("A post that is being saved\n\nIts opening paragraph, long enough to read as prose in a dump.\n\n"
             "Continue reading A post that is being saved\n")
