@@ -811,9 +811,9 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
              should_stop: Callable[[], bool] = lambda: False, batch_bytes: int = BATCH_BYTES) -> Report:
     """One full pass. `now` is the pass's clock (aware); `clock` times the ledger (default: now).
 
-    `should_stop` is asked between dumps: when it says yes, the pass stops at that safe
-    point, leaving what it read but did not store (and what it stored but did not
-    publish) to the next pass.
+    `should_stop` is asked between dumps, after publishing and between emails: when it says
+    yes, the pass stops at that safe point, leaving what it read but did not store (what
+    it stored but did not publish, the digest, the emails not sent) to the next pass.
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
@@ -859,6 +859,11 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     report.files_written = publish(store, config, rebuild=rebuild)
     report.entries_total = store.count()
     published = time.perf_counter()
+    if should_stop():  # asked while publishing: the digest (composing, mailing) waits for the next pass
+        report.stopped = True
+        log.info("stopping as asked: the digest is left for the next pass")
+        _finish(store, now, report)
+        return report
     digest_stage(store, config, now, clock or (lambda: now), report,
                  changed=bool(report.files_written) or rebuild, should_stop=should_stop)
     log.info("timings: read and segment %.2f s, date and store %.2f s, publish %.2f s (%d files), digest %.2f s",

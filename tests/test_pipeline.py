@@ -183,6 +183,28 @@ def test_asked_to_stop_between_dumps_keeps_what_was_stored_and_the_next_pass_fin
     assert {k: v[0] for k, v in snapshot(cfg.output.dir).items()} == reference, "the same files as one uninterrupted pass"
 
 
+def test_asked_to_stop_while_publishing_leaves_the_digest_to_the_next_pass(tmp_path):
+    """A stop asked for after the last dump was read (Ctrl-C while publishing): the pass
+    publishes what it stored, and composes no digest; the next pass composes it, and the
+    files are those of one uninterrupted pass."""
+    cfg, reference = seeds_site_and_reference(tmp_path, "stopped", T0)
+    asked: list[int] = []
+
+    def should_stop() -> bool:  # asked once per dump read (two), then after publishing
+        asked.append(1)
+        return len(asked) > 2
+
+    with Store(cfg.state.path) as store:
+        report = run_once(cfg, store, T0, should_stop=should_stop)
+        assert report.stopped and len(asked) == 3 and report.digest == ""
+        assert store.count() == 38 and (cfg.output.dir / "atom.xml").exists()
+        assert store.db.execute("SELECT count(*) FROM digests").fetchone()[0] == 0
+        assert not (cfg.output.dir / "digests").exists()
+        again = run_once(cfg, store, T0)
+        assert not again.stopped and again.digest.startswith("digest 2025-W08: ")
+    assert {k: v[0] for k, v in snapshot(cfg.output.dir).items()} == reference, "the same files as one uninterrupted pass"
+
+
 def _bench_site(root: Path, corpus: Path) -> config.Config:
     """An in-process site at root over the dumps of a bench corpus."""
     root.mkdir()
