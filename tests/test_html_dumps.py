@@ -164,6 +164,24 @@ def test_characters_xml_forbids_are_stripped_from_every_field():
     assert read_html("p.html", _page(_card("Clean", "https://e.example/c"))).warnings == ()
 
 
+def test_a_title_of_nothing_but_characters_xml_forbids_is_no_title():
+    """A headline of control characters alone leaves no title: no post (a feed entry with an
+    empty title would stop every pass's publishing); a listing keeps its other posts, and
+    a category or an author of them alone is none."""
+    with pytest.raises(DumpError, match="no posts found"):
+        read_html("ld.html", _page(
+            '<script type="application/ld+json">{"@type": "BlogPosting", "headline": "\\u0001\\u0002"}</script>'
+            '<h1 class="entry-title">&#1;</h1><article><div class="entry-content"><p>Body.</p></div></article>',
+            head='<link rel="canonical" href="https://e.example/one">', body_class=""))
+    card = ('<article class="post hentry"><h2 class="entry-title"><a href="https://e.example/x">&#1; &#2;</a></h2>'
+            '<div class="entry-content"><p>Text.</p></div></article>')
+    other = ('<article class="post hentry"><h2 class="entry-title"><a href="https://e.example/b">Other</a></h2>'
+             '<span class="fn">&#1;</span><a rel="tag" href="/t">&#2;</a>'
+             '<div class="entry-content"><p>Text.</p></div></article>')
+    page = read_html("list.html", _page(card + other + _card("Third", "https://e.example/c")))
+    assert [(p.title, p.author, p.categories) for p in page.posts] == [("Other", None, ()), ("Third", None, ())]
+
+
 @pytest.mark.parametrize("value, why", [
     ("0001-01-01T00:00:00Z", "before 1990-01-01"), ("1989-12-31", "before 1990-01-01"),
     ("9999-12-31T23:59:59Z", "more than a day after the page was saved (2025-03-01T09:00:00+00:00)"),

@@ -250,13 +250,14 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
             post = _listed(c, base, plausible)
             if post:
                 posts.append(post)
-    if not posts:
-        raise DumpError(path, "no posts found in this HTML page (no article, .hentry or .post with a title, "
-                              "and nothing that marks it as a single post's page)")
     # JSON-LD values (a headline, an author, a date) come from escapes such as \u0001 in a
-    # script's text, which the walk above does not see
+    # script's text, which the walk above does not see. A title of nothing else is no title.
     safe = [_xml_safe(p) for p in posts]
     removed += sum(_text_length(p) - _text_length(q) for p, q in zip(posts, safe, strict=True))
+    safe = [dataclasses.replace(p, title=" ".join(p.title.split())) for p in safe if p.title.strip()]
+    if not safe:
+        raise DumpError(path, "no posts found in this HTML page (no article, .hentry or .post with a title, "
+                              "and nothing that marks it as a single post's page)")
     warnings = (*([f"{path}: removed {removed} characters that XML forbids"] if removed else []), *plausible.warnings)
     return HtmlPage("post" if is_post else "listing", canonical, base, tuple(safe), warnings)
 
@@ -306,8 +307,8 @@ def _xml_safe(post: HtmlPost) -> HtmlPost:
     def clean(text: str | None) -> str | None:
         return None if text is None else strip_xml_forbidden(text)
     return dataclasses.replace(post, title=strip_xml_forbidden(post.title), url=clean(post.url),
-                               published=clean(post.published), author=clean(post.author),
-                               categories=tuple(map(strip_xml_forbidden, post.categories)))
+                               published=clean(post.published), author=clean(post.author) or None,
+                               categories=tuple(c for c in map(strip_xml_forbidden, post.categories) if c.strip()))
 
 
 def _text_length(post: HtmlPost) -> int:
