@@ -10,6 +10,7 @@ same folder renamed into place.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import tempfile
@@ -111,12 +112,15 @@ def loaded_templates(config: Config, kind: tuple[object, ...], names: Sequence[s
     """An environment (from `make`) with the templates `names`, and every template they
     extend, include or import, loaded; or ConfigError, naming the template, the line and
     what is wrong, when one is missing or does not compile (or one of `files`, used as
-    they are, is missing). Kept (by `kind` and the templates folder) while no file in the
-    folder changes: a pass, or a loop, compiles each template once, and a bad one stops
+    they are, is missing). Kept (by `kind` and the templates folder) while the bytes of no
+    file in the folder change: a pass, or a loop, compiles each template once, and a bad one stops
     it before it writes anything."""
     folder = Path(config.output.templates)
     present = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
-    key = (kind, str(folder), tuple((str(p), st.st_mtime_ns, st.st_size) for p in present for st in [p.stat()]))
+    # By the files' bytes, not their times and sizes: an edit within the clock's tick, or a
+    # deploy that sets every time, keeps both (and the pages would keep the old template).
+    key = (kind, str(folder), hashlib.sha256(b"".join(
+        str(p).encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest() for p in present)).hexdigest())
     if key not in _LOADED:
         env = make()
         _load(env, names, folder, config.source)
@@ -216,7 +220,8 @@ class Publisher:
         atom.xml, rss.xml or feed.json); `topic` names a category feed's category."""
         kind = name.rsplit("/", 1)[-1]
         site = self.site
-        title = f"{site.title}: {topic}" if topic else site.title
+        # (a category an older version stored may hold characters XML forbids)
+        title = f"{site.title}: {strip_xml_forbidden(topic)}" if topic else site.title
         if kind == "feed.json":
             return self.json_feed(entries, name, title)
         fg = self._generator(

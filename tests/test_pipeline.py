@@ -205,6 +205,48 @@ def test_asked_to_stop_while_publishing_leaves_the_digest_to_the_next_pass(tmp_p
     assert {k: v[0] for k, v in snapshot(cfg.output.dir).items()} == reference, "the same files as one uninterrupted pass"
 
 
+def test_a_template_edited_within_one_tick_of_the_clock_is_used(tmp_path):
+    """A template's new bytes are used even when its size and time are as before (an edit
+    within the clock's tick, a deploy that sets every file's time), also by a later pass of
+    the same process (a loop), which keeps the templates it compiled."""
+    import dataclasses
+    import shutil
+
+    from conftest import REPO
+
+    folder = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", folder)
+    cfg = make_site(tmp_path, {s.stem: s.read_bytes() for s in SEEDS})
+    cfg = dataclasses.replace(cfg, output=dataclasses.replace(cfg.output, templates=folder))
+    base = folder / "base.html.j2"
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, T0)
+        assert "color: #a3161b" in (cfg.output.dir / "index.html").read_text()
+        st = base.stat()
+        base.write_text(base.read_text().replace("color: #a3161b", "color: #0b5394"))
+        os.utime(base, ns=(st.st_atime_ns, st.st_mtime_ns))
+        assert (base.stat().st_size, base.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+        run_once(cfg, store, T0)
+    page = (cfg.output.dir / "index.html").read_text()
+    assert "color: #0b5394" in page and "color: #a3161b" not in page
+
+
+def test_a_category_an_older_version_stored_with_characters_xml_forbids_gets_its_feed(tmp_path):
+    import dataclasses
+
+    cfg = make_site(tmp_path, {s.stem: s.read_bytes() for s in SEEDS})
+    cfg = dataclasses.replace(cfg, output=dataclasses.replace(cfg.output, category_feeds=True))
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, T0)
+        store.db.execute("UPDATE entries SET categories = ? WHERE key = (SELECT min(key) FROM entries)",
+                         ('["Harb\\u0001ours"]',))
+        store.db.commit()
+        run_once(cfg, store, T0, rebuild=True)
+    [feed] = (cfg.output.dir / "categories").glob("*/atom.xml")
+    parsed = feedparser.parse(feed.read_bytes())
+    assert parsed.bozo == 0 and parsed.feed.title == "T: Harbours" and len(parsed.entries) == 1
+
+
 def _bench_site(root: Path, corpus: Path) -> config.Config:
     """An in-process site at root over the dumps of a bench corpus."""
     root.mkdir()
