@@ -246,7 +246,9 @@ def _reaches(pattern: tuple[str, ...], folder: tuple[str, ...]) -> bool:
 
 def _resolved_parts(pattern: str) -> tuple[str, ...]:
     """A glob's folder parts, absolute, its fixed part resolved (symbolic links, '..')."""
-    parts = Path(os.path.abspath(os.path.expanduser(pattern))).parts[:-1]
+    parts = Path(os.path.abspath(os.path.expanduser(pattern))).parts
+    if parts[-1] != "**":  # (a last '**' matches folders and all below them, as the pipeline globs)
+        parts = parts[:-1]
     fixed = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
     return Path(*parts[:fixed]).resolve().parts + parts[fixed:]
 
@@ -411,7 +413,9 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
         items = strings(key, value)
         if base is None:
             return items
-        return tuple(v if os.path.isabs(os.path.expanduser(v)) else str(base / v) for v in items)
+        # The folder's name is taken as it is, not as a pattern ("site [2025]/seeds/*.txt").
+        return tuple(v if os.path.isabs(os.path.expanduser(v)) else
+                     os.path.join(glob.escape(str(base)), v) if glob.has_magic(v) else str(base / v) for v in items)
 
     def existing_file(key: str, value: Any) -> Path:
         p = path(key, value)

@@ -99,6 +99,8 @@ def test_bad_values_name_key_value_and_expectation(data, key, hint):
     (["seeds/*.txt"], "."),  # out/ holds the dumps: it would publish them
     (["seeds/**/*.html"], "seeds/out"),  # inside, and the glob reaches into it
     (["*/*.html"], "out"),
+    (["seeds/**"], "seeds/site"),  # a last '**' reaches every folder below
+    (["seeds/*/**"], "seeds/site"),
 ])
 def test_output_dir_overlapping_an_input_path_is_refused(paths, out):
     with pytest.raises(ConfigError) as err:

@@ -169,6 +169,17 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path):
     assert list(elsewhere.iterdir()) == []
 
 
+def test_a_config_in_a_folder_whose_name_looks_like_a_pattern_reads_its_seeds(tmp_path):
+    """The config file's folder is taken as it is named: "[2025]" is no pattern."""
+    site = tmp_path / "site [2025]"
+    (site / "seeds").mkdir(parents=True)
+    (site / "seeds" / "a.txt").write_text(POST.format(title="Harbour wall to be repaired before winter",
+                                                      day="3 February 2025"))
+    (site / "feeds.toml").write_text("")  # the default input.paths, seeds/*.txt beside it
+    proc = run_cli("-c", str(site / "feeds.toml"), "--now", NOW, check=True)
+    assert "1 dump(s) read" in proc.stdout and (site / "out" / "atom.xml").exists()
+
+
 def test_an_input_path_that_matches_nothing_is_reported(tmp_path):
     (tmp_path / "feeds.toml").write_text('[input]\npaths = ["dumsp/*.txt"]\n')
     proc = run_cli("-c", str(tmp_path / "feeds.toml"), "--now", NOW, cwd=tmp_path)
