@@ -69,7 +69,7 @@ def _now(value: str) -> datetime:
 
 
 def _port(value: str) -> int:
-    if not value.isdigit() or not 0 <= int(value) <= 65535:
+    if not (value.isascii() and value.isdigit()) or not 0 <= int(value) <= 65535:
         raise argparse.ArgumentTypeError(
             f"--port {value!r} is not a port; give a number from 0 to 65535 (0: any free port)")
     return int(value)

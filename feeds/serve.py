@@ -6,6 +6,7 @@ import functools
 import http.server
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -24,15 +25,20 @@ def serve(cfg: Config, bind: str, port: int) -> int:
     # written, or (through a symbolic link) where it really is.
     private = [os.path.abspath(cfg.outbox), str(cfg.outbox.resolve())]
     handler = functools.partial(_QuietHandler, directory=str(directory), private=private)
+    host = f"[{bind}]" if ":" in bind else bind  # an IPv6 address, as a URL writes it
     try:
-        httpd = http.server.ThreadingHTTPServer((bind, port), handler)
+        # IPv4 or IPv6, as the address is (what http.server's own command does)
+        family, _, _, _, address = socket.getaddrinfo(bind or None, port, type=socket.SOCK_STREAM,
+                                                      flags=socket.AI_PASSIVE)[0]
+        server = type("_Server", (http.server.ThreadingHTTPServer,), {"address_family": family})
+        httpd = server(address, handler)
     except OSError as exc:  # in use, not an address of this machine, not a name that resolves
         reason = exc.strerror or str(exc)
-        print(f"feeds: cannot serve on {bind}:{port}: {reason}; choose another --port, or a --bind "
+        print(f"feeds: cannot serve on {host}:{port}: {reason}; choose another --port, or a --bind "
               "address of this machine (127.0.0.1 for this machine only)", file=sys.stderr)
         return 2
     with httpd:
-        base = f"http://{bind}:{httpd.server_address[1]}/"
+        base = f"http://{host}:{httpd.server_address[1]}/"
         print(f"Serving {directory}/ at {base} (Ctrl-C to stop). Subscribe a feed reader to {base}atom.xml")
         if cfg.site.base_url != base:
             print(f"note: links in the feeds point to site.base_url = {cfg.site.base_url}")

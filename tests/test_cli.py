@@ -54,11 +54,28 @@ def test_a_clock_with_a_mistyped_year_is_refused_before_it_records_anything(proj
     assert not (root / "out").exists() and not (root / "state").exists()
 
 
-@pytest.mark.parametrize("port", ["70000", "-1", "http"])
+@pytest.mark.parametrize("port", ["70000", "-1", "http", "\u00b2"])
 def test_serve_refuses_what_is_not_a_port(project, port):
     root, cfg = project
     proc = run_cli("-c", str(cfg), "serve", "--port", port)
     assert proc.returncode == 2 and f"--port '{port}' is not a port" in proc.stderr
+
+
+def test_serve_on_an_ipv6_address(project):
+    root, cfg = project
+    run_cli("-c", str(cfg), "--now", NOW, check=True)
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), "serve", "--bind", "::1", "--port", "0"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
+        try:
+            line = server.stdout.readline()
+            assert line.startswith("Serving") and " at http://[::1]:" in line, line + server.stderr.read()
+            base = line.split(" at ")[1].split()[0]
+            with urllib.request.urlopen(base + "atom.xml", timeout=10) as resp:
+                assert len(feedparser.parse(resp.read()).entries) == 38
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
 
 
 def test_serve_on_a_port_in_use_says_so_in_one_line(project):
