@@ -585,7 +585,8 @@ class PlausibleDates:
         if day < self.EARLIEST:
             why = f"before {self.EARLIEST.isoformat()}"
         elif self.written is not None and self._moment(match, day) > self.written + timedelta(days=1):
-            why = f"more than a day after the page was saved ({self.written.isoformat(timespec='seconds')})"
+            why = (f"more than a day after the page was saved, or the pass's clock if earlier "
+                   f"({self.written.isoformat(timespec='seconds')})")
         elif self.written is None and day > self.LATEST:
             why = f"after {self.LATEST.isoformat()}"
         else:
