@@ -454,7 +454,14 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
     out = _section(data, "output", Output, source, {"dir": folder, "max_entries": max_entries,
                                                     "templates": templates, "hub": hub,
                                                     "category_feeds": boolean}, {"dir": str(Output.dir)})
-    state = _section(data, "state", State, source, {"path": creatable}, {"path": str(State.path)})
+    def database(key: str, value: Any) -> Path:
+        p = creatable(key, value)
+        if os.path.isdir(p):
+            raise ConfigError(key, value, f"a file (an SQLite database, made if missing); {p} is a folder: "
+                                          f"name a file in it, e.g. {p / 'feeds.sqlite3'}", source)
+        return p
+
+    state = _section(data, "state", State, source, {"path": database}, {"path": str(State.path)})
 
     def weekday(key: str, value: Any) -> str:
         value = text(key, value).strip().lower()
@@ -517,7 +524,7 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
         "host": host, "port": ranged(0, 65535, "a port number (0: the usual one for mail.security)"),
         "security": choice("starttls", "tls", "none"), "username": text, "password_env": env_name,
         "timeout": ranged(1, 600, "a number of seconds from 1 to 600"),
-        "attempts": ranged(1, 20, "a whole number from 1 to 20"), "backoff": seconds, "outbox": path,
+        "attempts": ranged(1, 20, "a whole number from 1 to 20"), "backoff": seconds, "outbox": folder,
         "cafile": existing_file})
     try:
         out_parts = out.dir.resolve().parts

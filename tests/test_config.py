@@ -84,6 +84,9 @@ def test_repository_config_is_valid():
     ({"mail": {"port": 70000}}, "mail.port", "a port number"),
     ({"state": {"path": "/dev/null/feeds.sqlite3"}}, "state.path", "/dev/null is a file, not a folder"),
     ({"output": {"dir": "/dev/null/out"}}, "output.dir", "/dev/null is a file, not a folder"),
+    ({"state": {"path": "/"}}, "state.path", "/ is a folder: name a file in it, e.g. /feeds.sqlite3"),
+    ({"mail": {"outbox": "/dev/null/outbox"}}, "mail.outbox", "/dev/null is a file, not a folder"),
+    ({"mail": {"outbox": "/dev/null"}}, "mail.outbox", "a folder; /dev/null is a file"),
 ])
 def test_bad_values_name_key_value_and_expectation(data, key, hint):
     with pytest.raises(ConfigError) as err:
