@@ -29,6 +29,7 @@ import schedule
 
 from feeds import digest
 from feeds.config import Config
+from feeds.errors import FeedsError
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,9 @@ class Loop:
         self.passes += 1
         try:
             self.run_pass(why)
+        except FeedsError as exc:  # bad input found during the pass (a template removed): its message says it
+            self.failures += 1
+            log.error("the pass (%s) failed: %s; the loop goes on and tries again at the next job", why, exc)
         except Exception:
             self.failures += 1
             log.exception("the pass (%s) failed; the loop goes on and tries again at the next job", why)

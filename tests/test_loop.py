@@ -20,6 +20,7 @@ import schedule
 from conftest import make_site
 
 from feeds import digest, pipeline
+from feeds.errors import ConfigError
 from feeds.lock import exclusive
 from feeds.scheduler import Loop
 from feeds.store import Store
@@ -159,13 +160,17 @@ def test_a_pass_that_raises_does_not_stop_the_loop(tmp_path, fake_schedule_clock
         calls.append(why)
         if len(calls) in (1, 3):
             raise RuntimeError(f"disk on fire (call {len(calls)})")
+        if len(calls) == 4:
+            raise ConfigError("output.templates", "/t", "a folder with every template; /t/post.html.j2 is missing")
 
     with caplog.at_level(logging.ERROR, logger="feeds"):
         loop = Loop(cfg, flaky, clock=time.clock, sleep=time.sleep)
         loop.run()
-    assert len(calls) == 6 and loop.failures == 2  # start at 9, then hourly from 10 to 14 (15:00 ends the test)
-    failures = [r for r in caplog.records if r.exc_info]
+    assert len(calls) == 6 and loop.failures == 3  # start at 9, then hourly from 10 to 14 (15:00 ends the test)
+    failures = [r for r in caplog.records if r.exc_info]  # a bug: with its traceback
     assert len(failures) == 2 and "disk on fire (call 3)" in str(failures[1].exc_info[1])
+    [bad_input] = [r.getMessage() for r in caplog.records if not r.exc_info]  # bad input: its message, one line
+    assert "the pass (interval) failed: feeds.toml: output.templates = '/t' is invalid" in bad_input
 
 
 def test_a_clock_that_jumps_back_neither_resends_nor_skips(tmp_path, fake_schedule_clock):
