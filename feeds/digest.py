@@ -42,7 +42,7 @@ from markupsafe import escape
 from feeds.config import Config, one_line, parse_address
 from feeds.errors import FeedsError
 from feeds.models import DigestPost
-from feeds.publish import loaded_templates, write_if_changed
+from feeds.publish import loaded_templates, render_template, write_if_changed
 from feeds.store import Store, from_iso
 
 #: The HTML part must stay under this after CSS is inlined (Gmail clips at about 102 KB).
@@ -252,8 +252,8 @@ class Renderer:
                 full, listed = full - step, listed + step
             else:
                 listed = max(0, listed - max(1, listed // 4))
-        text = self.env.get_template("digest.txt.j2").render(
-            **context, full=items[:full], more=items[full:full + listed], left=len(items) - full - listed)
+        text = render_template(self.env, "digest.txt.j2", self.config, **context, full=items[:full],
+                               more=items[full:full + listed], left=len(items) - full - listed)
         return Rendered(context["subject"], html, _tidy_text(text), full, listed)  # type: ignore[arg-type]
 
     def feed_content(self, sel: Selection) -> str:
@@ -263,8 +263,8 @@ class Renderer:
         return f"<p>{len(sel.posts)} new post{'s' if len(sel.posts) != 1 else ''}:</p><ul>{items}</ul>"
 
     def _html(self, context: dict[str, object], items: list[dict[str, str]], full: int, listed: int) -> str:
-        raw = self.env.get_template("digest.html.j2").render(
-            **context, full=items[:full], more=items[full:full + listed], left=len(items) - full - listed)
+        raw = render_template(self.env, "digest.html.j2", self.config, **context, full=items[:full],
+                              more=items[full:full + listed], left=len(items) - full - listed)
         return self.inliner.inline(raw)
 
 

@@ -160,6 +160,24 @@ def _load(env: jinja2.Environment, names: Sequence[str], folder: Path, source: s
                                                            f"valid Jinja2; {problem}", source)
 
 
+def render_template(env: jinja2.Environment, name: str, config: Config, /, **context: object) -> str:
+    """The template `name` rendered; or ConfigError naming the template, its line and what went
+    wrong, when it fails as it renders (a name it uses that is not given: the environments
+    are strict, so that a misspelt name is not quietly left empty)."""
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateError as exc:  # (TemplateNotFound and syntax errors: found when loaded)
+        tb, line, filename = exc.__traceback__, None, None
+        while tb is not None:  # the innermost frame of a template (jinja gives it the template's file and line)
+            if tb.tb_frame.f_code.co_filename.endswith((".j2", ".xsl", ".html", ".txt")):
+                filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+            tb = tb.tb_next
+        folder = config.output.templates
+        where = f"{filename}, line {line}" if filename else str(folder / name)
+        raise ConfigError("output.templates", str(folder), f"templates that render with what a pass gives them; "
+                                                           f"{where}: {exc}", config.source) from None
+
+
 def _page_environment(folder: Path, tz: ZoneInfo) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(folder)),
@@ -332,7 +350,7 @@ class Publisher:
     # -- pages -------------------------------------------------------------------------
     def render(self, template: str, **context: object) -> bytes:
         base = {"site": self.site, "config": self.config, "url": self.config.url}
-        return self.env.get_template(template).render(**base, **context).encode("utf-8")
+        return render_template(self.env, template, self.config, **base, **context).encode("utf-8")
 
     def post_page(self, entry: Entry, url: str | None) -> bytes:
         return self.render("post.html.j2", entry=entry, original_url=url,

@@ -248,6 +248,28 @@ def test_a_template_missing_is_a_configuration_error(project, files, problem):
     assert not (root / "out").exists()
 
 
+@pytest.mark.parametrize("name, edit, says", [
+    ("post.html.j2", ("{% block main %}\n", "{% block main %}\n{{ entry.subtitle }}\n"),
+     "post.html.j2, line 8: 'feeds.models.Entry object' has no attribute 'subtitle'"),
+    ("base.html.j2", ("<head>\n", "<head>\n{{ sitee.title }}\n"), "base.html.j2, line 4: 'sitee' is undefined"),
+    ("digest.txt.j2", ("", "{{ weeek }}\n"), "digest.txt.j2, line 1: 'weeek' is undefined"),
+])
+def test_a_template_that_fails_as_it_renders_is_a_configuration_error(project, name, edit, says):
+    """A name the template uses that a pass does not give (the environments are strict, so
+    a misspelt name is an error, not an empty string): exit 2 and one line naming the
+    template and its line, no traceback. (The digest's text part is rendered when a
+    digest is mailed; the project's digest goes to the outbox.)"""
+    root, cfg = project
+    files = _templates()
+    old, new = edit
+    files[name] = files[name].replace(old, new, 1) if old else new + files[name]
+    folder = _with_templates(root, cfg, files)
+    proc = run_cli("-c", str(cfg), "--now", "2025-02-24T09:00:00+00:00")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1
+    assert f"output.templates = '{folder}'" in proc.stderr and f"{folder}/{says}" in proc.stderr, proc.stderr
+
+
 @pytest.mark.parametrize("name", ["post.html.j2", "base.html.j2", "digest.html.j2"])
 def test_a_template_that_does_not_compile_is_a_configuration_error(project, name):
     root, cfg = project
