@@ -410,13 +410,17 @@ def at_page_time(days: Sequence[date | None], tz: tzinfo, latest: Sequence[datet
                  fixed: Sequence[datetime | None] = ()) -> list[datetime | None]:
     """Date-only estimates to aware datetimes that keep the page order.
 
-    Each post gets noon in the site's zone, plus one minute per post below it on the
+    Each post gets noon in the site's zone, plus one second per post below it on the
     same day, so that sorting by time gives back the page order; counted from below, a
-    new post on top of a day leaves the times of the posts under it as they were. No
-    time is later than the post's `latest` (when the dump showing it was written); a post pulled
-    earlier by that pulls the ones below it along, a minute apart. A post with a
-    `fixed` time keeps it: the posts below it come before it, and those above it after
-    it (a minute apart, when their estimates were not already), if their `latest` allows.
+    new post on top of a day leaves the times of the posts under it as they were. A
+    second, not a minute: a day with many posts (a history with few dates piles them up
+    on one) stays within its day up to 43,200 of them; a minute apart, 721 ran into the
+    next day, so that the stored time's day was not the day inferred, and a later pass
+    that took it as settled moved its neighbours. No time is later than the post's
+    `latest` (when the dump showing it was written); a post pulled earlier by that pulls
+    the ones below it along, a second apart. A post with a `fixed` time keeps it: the
+    posts below it come before it, and those above it after it (a second apart, when
+    their estimates were not already), if their `latest` allows.
     """
     n = len(days)
     held = [*fixed[:n], *[None] * (n - len(fixed))]
@@ -436,14 +440,14 @@ def at_page_time(days: Sequence[date | None], tz: tzinfo, latest: Sequence[datet
         if d is None:
             out.append(None)
             continue
-        t = datetime.combine(d, time(12, 0), tz) + timedelta(minutes=rank)
+        t = datetime.combine(d, time(12, 0), tz) + timedelta(seconds=rank)
         if keep is not None:
             t = keep.astimezone(tz)
         else:
             if cap is not None and t > cap:
                 t = cap
             if above is not None and t >= above:
-                t = above - timedelta(minutes=1)
+                t = above - timedelta(seconds=1)
         out.append(t)
         above = t
     if any(keep is not None for keep in held):  # the posts above a fixed time: after it
@@ -453,7 +457,7 @@ def at_page_time(days: Sequence[date | None], tz: tzinfo, latest: Sequence[datet
             if here is None:
                 continue
             if below is not None and here <= below and held[i] is None:
-                after = below + timedelta(minutes=1)
+                after = below + timedelta(seconds=1)
                 cap = caps[i]
                 here = after if cap is None else max(here, min(after, cap))
                 out[i] = here

@@ -70,7 +70,7 @@ def test_page_times_keep_order_within_a_day():
 @given(st.lists(st.one_of(st.none(), st.dates(date(2024, 1, 1), date(2024, 1, 10))), max_size=30),
        st.dates(date(2024, 1, 1), date(2024, 1, 12)))
 def test_a_new_post_on_top_leaves_the_times_below_it(days, new):
-    # Minutes count from the bottom of a day: a newer post above the page, as the next
+    # Seconds count from the bottom of a day: a newer post above the page, as the next
     # dump shows it, moves no time of the posts already there.
     tz = ZoneInfo("America/New_York")
     known = sorted((d for d in days if d is not None), reverse=True)
@@ -93,11 +93,22 @@ def test_page_times_keep_order_around_a_fixed_time():
     times = dates.at_page_time([day] * 6, tz, fixed=[None, None, None, stored, None, None])
     assert times[3] == stored
     assert times[0] > times[1] > times[2] > times[3] > times[4] > times[5]
-    assert [t.strftime("%H:%M") for t in times] == ["12:05", "12:04", "12:03", "11:59", "11:58", "11:57"]
+    assert [t.strftime("%H:%M:%S") for t in times] == ["12:00:05", "12:00:04", "12:00:03", "11:59:00", "11:58:59",
+                                                       "11:58:58"]
     # No post comes after the dump that showed it was written, even to stay above a fixed time.
     written = datetime(2025, 2, 2, 11, 30, tzinfo=tz)
     capped = dates.at_page_time([day] * 2, tz, [written, written], fixed=[None, stored])
     assert capped[0] == written and capped[1] == stored
+
+
+def test_thousands_of_posts_on_one_day_stay_on_that_day():
+    """A history with few dates piles many posts on one day: their times stay within it
+    (a minute apart, the 721st ran into the next day), in page order."""
+    tz = ZoneInfo("Europe/London")
+    day = date(2025, 2, 8)
+    times = dates.at_page_time([date(2025, 2, 9)] + [day] * 5000 + [date(2025, 2, 7)], tz)
+    assert {t.date() for t in times[1:-1]} == {day} and times[0].date() == date(2025, 2, 9)
+    assert times == sorted(times, reverse=True) and len(set(times)) == len(times)
 
 
 def test_merge_orders_joins_overlapping_pages():
