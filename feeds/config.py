@@ -409,6 +409,13 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
             raise ConfigError(key, value, f"a folder; {p} is a file (name a folder, or one to create)", source)
         return p
 
+    def database(key: str, value: Any) -> Path:
+        p = creatable(key, value)
+        if os.path.isdir(p):
+            raise ConfigError(key, value, f"a file (an SQLite database, made if missing); {p} is a folder: "
+                                          f"name a file in it, e.g. {p / 'feeds.sqlite3'}", source)
+        return p
+
     def glob_paths(key: str, value: Any) -> tuple[str, ...]:
         items = strings(key, value)
         if base is None:
@@ -454,13 +461,6 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
     out = _section(data, "output", Output, source, {"dir": folder, "max_entries": max_entries,
                                                     "templates": templates, "hub": hub,
                                                     "category_feeds": boolean}, {"dir": str(Output.dir)})
-    def database(key: str, value: Any) -> Path:
-        p = creatable(key, value)
-        if os.path.isdir(p):
-            raise ConfigError(key, value, f"a file (an SQLite database, made if missing); {p} is a folder: "
-                                          f"name a file in it, e.g. {p / 'feeds.sqlite3'}", source)
-        return p
-
     state = _section(data, "state", State, source, {"path": database}, {"path": str(State.path)})
 
     def weekday(key: str, value: Any) -> str:

@@ -29,7 +29,7 @@ from feeds.dumps.text import read_text
 from feeds.errors import ConfigError, DumpError
 from feeds.models import DATE_SOURCE_RANK, Block, Entry, Post
 from feeds.normalise import body_text, identity, mint_id, slugify, summarise, unique_slug
-from feeds.publish import FEED_FILES, STYLESHEET, DigestItem, Publisher, write_if_changed
+from feeds.publish import FEED_FILES, STYLESHEET, DigestItem, Publisher, templates_digest, write_if_changed
 from feeds.segment import segment
 from feeds.store import DumpRecord, Store, StoredEntry, iso
 
@@ -592,12 +592,8 @@ def parse_fingerprint(config: Config) -> str:
 
 def fingerprint(config: Config) -> str:
     """What the published files depend on besides the entries: code, templates, config."""
-    h = hashlib.sha256(f"{__version__}\n{config.site!r}\n{config.input.marker}\n"
-                       f"{config.output.max_entries}".encode())
-    for t in sorted(Path(config.output.templates).glob("*")):
-        if t.is_file():
-            h.update(t.name.encode() + b"\0" + t.read_bytes())
-    return h.hexdigest()
+    return hashlib.sha256(f"{__version__}\n{config.site!r}\n{config.input.marker}\n{config.output.max_entries}\n"
+                          f"{templates_digest(Path(config.output.templates))}".encode()).hexdigest()
 
 
 def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]:

@@ -107,6 +107,17 @@ def _styled(data: bytes, name: str) -> bytes:
 _LOADED: dict[tuple[object, ...], jinja2.Environment] = {}
 
 
+def templates_digest(folder: Path) -> str:
+    """A hash of every file in the templates folder and below, by name and bytes: not by
+    times and sizes, which an edit within the clock's tick, or a deploy that sets every
+    file's time, keeps as they were."""
+    h = hashlib.sha256()
+    if folder.is_dir():
+        for p in sorted(p for p in folder.rglob("*") if p.is_file()):
+            h.update(p.relative_to(folder).as_posix().encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+
 def loaded_templates(config: Config, kind: tuple[object, ...], names: Sequence[str],
                      make: Callable[[], jinja2.Environment], files: Sequence[str] = ()) -> jinja2.Environment:
     """An environment (from `make`) with the templates `names`, and every template they
@@ -116,11 +127,7 @@ def loaded_templates(config: Config, kind: tuple[object, ...], names: Sequence[s
     file in the folder change: a pass, or a loop, compiles each template once, and a bad one stops
     it before it writes anything."""
     folder = Path(config.output.templates)
-    present = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
-    # By the files' bytes, not their times and sizes: an edit within the clock's tick, or a
-    # deploy that sets every time, keeps both (and the pages would keep the old template).
-    key = (kind, str(folder), hashlib.sha256(b"".join(
-        str(p).encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest() for p in present)).hexdigest())
+    key = (kind, str(folder), templates_digest(folder))
     if key not in _LOADED:
         env = make()
         _load(env, names, folder, config.source)
@@ -167,12 +174,12 @@ def render_template(env: jinja2.Environment, name: str, config: Config, /, **con
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateError as exc:  # (TemplateNotFound and syntax errors: found when loaded)
+        folder = config.output.templates
         tb, line, filename = exc.__traceback__, None, None
         while tb is not None:  # the innermost frame of a template (jinja gives it the template's file and line)
-            if tb.tb_frame.f_code.co_filename.endswith((".j2", ".xsl", ".html", ".txt")):
+            if Path(tb.tb_frame.f_code.co_filename).is_relative_to(folder):
                 filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
             tb = tb.tb_next
-        folder = config.output.templates
         where = f"{filename}, line {line}" if filename else str(folder / name)
         raise ConfigError("output.templates", str(folder), f"templates that render with what a pass gives them; "
                                                            f"{where}: {exc}", config.source) from None
