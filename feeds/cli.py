@@ -312,14 +312,21 @@ def _locked_store(cfg: config_mod.Config):
 
 def cmd_run(cfg: config_mod.Config, now: datetime, clock, *, rebuild: bool, quiet: bool,
             stop: _Stop | None = None) -> int:
-    from feeds.pipeline import BATCH_BYTES, run_once
+    from feeds.pipeline import BATCH_BYTES, check_templates, run_once
 
     # FEEDS_BATCH_BYTES: a smaller batch, for tests that kill passes half-way through many batches.
     batch_bytes = int(os.environ.get("FEEDS_BATCH_BYTES") or BATCH_BYTES)
+    check_templates(cfg)  # a template that is missing or broken stops the pass before the state is made
+    first = not cfg.state.path.exists()
     stack, store = _locked_store(cfg)
     with stack:
-        report = run_once(cfg, store, now, rebuild=rebuild, progress=_progress(), clock=clock,
-                          should_stop=stop.is_set if stop else lambda: False, batch_bytes=batch_bytes)
+        try:
+            report = run_once(cfg, store, now, rebuild=rebuild, progress=_progress(), clock=clock,
+                              should_stop=stop.is_set if stop else lambda: False, batch_bytes=batch_bytes)
+        except BaseException:
+            if first and store.holds_nothing():  # a first pass that failed leaves no state behind
+                store.remove()
+            raise
     for line in report.skipped:
         print(f"feeds: skipped {line}", file=sys.stderr)
     for line in report.problems:

@@ -7,9 +7,11 @@ or an invalid value raises ConfigError naming the key, the value and what is exp
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import fnmatch
 import glob
+import importlib.util
 import ipaddress
 import os
 import re
@@ -50,15 +52,25 @@ class Input:
     paths: tuple[str, ...] = ("seeds/*.txt",)
     marker: str = "Continue reading"
     chrome: tuple[str, ...] = DEFAULT_CHROME
+    encoding: str = ""  # of dumps that are not UTF-8 and declare no charset; default: guessed, with a warning
 
 
 @dataclasses.dataclass(frozen=True)
 class Output:
     dir: Path = Path("out")
     max_entries: int = 50
-    templates: Path = Path(__file__).resolve().parent.parent / "templates"
+    templates: Path | None = None  # a folder whose files replace the built-in templates one by one
     hub: str = ""  # a WebSub hub: rel="hub" links in Atom, RSS and JSON Feed
     category_feeds: bool = False  # also out/categories/<slug>/atom.xml for each category
+
+
+def builtin_templates() -> Path:
+    """The folder of the templates shipped in the package (``feeds.templates``; in this
+    repository, the top-level ``templates/``)."""
+    spec = importlib.util.find_spec("feeds.templates")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(__file__).resolve().parent.parent / "templates"  # a source tree run without installing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -432,9 +444,14 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
 
     def templates(key: str, value: Any) -> Path:
         p = path(key, value)
-        if not (p / "post.html.j2").is_file():
-            raise ConfigError(key, value, f"a folder holding the page templates (post.html.j2, …); "
-                                          f"{p} has none", source)
+        if not p.is_dir():
+            raise ConfigError(key, value, f"a folder of templates that replace the built-in ones file by file; "
+                                          f"{p} is not a folder", source)
+        builtin = sorted(f.name for f in builtin_templates().iterdir() if not f.name.startswith(("_", ".")))
+        if not any((p / name).is_file() for name in builtin):
+            raise ConfigError(key, value, f"a folder of templates that replace the built-in ones file by file, "
+                                          f"named as they are ({', '.join(builtin)}); {p} holds none of them",
+                              source)
         return p
 
     def title(key: str, value: Any) -> str:
@@ -448,7 +465,17 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
         "timezone": timezone, "description": text})
     # The default paths go through the same conversion as written ones: they resolve against
     # the file's folder too, so a file that leaves them out works from any directory.
-    inp = _section(data, "input", Input, source, {"paths": glob_paths, "marker": marker, "chrome": chrome},
+    def encoding(key: str, value: Any) -> str:
+        value = text(key, value).strip()
+        try:
+            return codecs.lookup(value).name if value else ""
+        except LookupError:
+            raise ConfigError(key, value, "the name of an encoding Python knows, such as 'windows-1252', "
+                                          "'iso-8859-1' or 'windows-1251' (for dumps that are not UTF-8)",
+                              source) from None
+
+    inp = _section(data, "input", Input, source, {"paths": glob_paths, "marker": marker, "chrome": chrome,
+                                                  "encoding": encoding},
                    {"paths": list(Input.paths)})
     def boolean(key: str, value: Any) -> bool:
         if not isinstance(value, bool):

@@ -42,7 +42,7 @@ from markupsafe import escape
 from feeds.config import Config, one_line, parse_address
 from feeds.errors import FeedsError
 from feeds.models import DigestPost
-from feeds.publish import loaded_templates, render_template, write_if_changed
+from feeds.publish import loaded_templates, render_template, template_loader, write_if_changed
 from feeds.store import Store, from_iso
 
 #: The HTML part must stay under this after CSS is inlined (Gmail clips at about 102 KB).
@@ -201,7 +201,7 @@ class Renderer:
         self.config = config
         self.tz = config.site.tz
         self.env = loaded_templates(config, ("mail",), MAIL_TEMPLATES, lambda: jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(config.output.templates)),
+            loader=template_loader(config),
             autoescape=jinja2.select_autoescape(("html", "html.j2"), default_for_string=False, default=False),
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True))
         self.inliner = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True,

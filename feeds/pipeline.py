@@ -7,8 +7,10 @@ The clock comes in as ``now``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import glob
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -29,7 +31,16 @@ from feeds.dumps.text import read_text
 from feeds.errors import ConfigError, DumpError
 from feeds.models import DATE_SOURCE_RANK, Block, Entry, Post
 from feeds.normalise import body_text, identity, mint_id, slugify, summarise, unique_slug
-from feeds.publish import FEED_FILES, STYLESHEET, DigestItem, Publisher, templates_digest, write_if_changed
+from feeds.publish import (
+    FEED_FILES,
+    STYLESHEET,
+    DigestItem,
+    Publisher,
+    template_file,
+    template_folders,
+    templates_digest,
+    write_if_changed,
+)
 from feeds.segment import segment
 from feeds.store import DumpRecord, Store, StoredEntry, iso
 
@@ -224,7 +235,7 @@ def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: dat
         except (ValueError, RecursionError) as exc:  # markup or URLs no parser can make sense of
             raise DumpError(path, f"cannot be read as an HTML page ({type(exc).__name__}: {exc})") from None
     else:
-        dump = read_text(path, data=data)
+        dump = read_text(path, data=data, encoding=config.input.encoding, language=config.site.language)
         seg = segment(path, dump.blocks, config.input.marker, config.input.chrome)
         if not seg.posts:
             raise DumpError(path, "no posts found (no title followed by text, and no "
@@ -243,7 +254,8 @@ def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: dat
 
 def html_posts(path: str, data: bytes, config: Config, latest: datetime) -> tuple[Post, ...]:
     """The posts of a saved HTML page, their bodies cleaned and their dates read."""
-    page = read_html(path, data, config.site.url or None, latest)
+    page = read_html(path, data, config.site.url or None, latest, encoding=config.input.encoding,
+                     language=config.site.language)
     for w in page.warnings:
         log.warning("%s", w)
     tz = config.site.tz
@@ -585,15 +597,38 @@ def _entry(post: Post, key: str, slug: str, id_: str, text: str, published: date
 
 # -- stage 4: publish ---------------------------------------------------------------------
 
+#: The modules whose code decides which posts a dump holds, their text and their dates: when
+#: any of them changes (an upgrade), the next pass reads every stored dump again.
+READING_CODE = ("feeds.pipeline", "feeds.dumps.encoding", "feeds.dumps.text", "feeds.dumps.html", "feeds.segment",
+                "feeds.dates", "feeds.normalise", "feeds.clean", "feeds.models")
+#: The modules whose code decides the bytes of what is published: when any of them changes,
+#: the next pass renders every file again (and writes those whose bytes differ).
+PUBLISHING_CODE = ("feeds.pipeline", "feeds.publish", "feeds.digest", "feeds.normalise", "feeds.models")
+
+
+@functools.cache
+def code_digest(modules: tuple[str, ...]) -> str:
+    """A hash of the source of `modules`: it changes when their code does, whatever the version says."""
+    h = hashlib.sha256()
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec else None
+        h.update(name.encode() + b"\0" + (Path(origin).read_bytes() if origin else b"?") + b"\0")
+    return h.hexdigest()
+
+
 def parse_fingerprint(config: Config) -> str:
-    """What reading a dump depends on besides its bytes."""
-    return hashlib.sha256(f"{__version__}\n{config.input.marker}\n{config.input.chrome!r}".encode()).hexdigest()
+    """What reading a dump depends on besides its bytes: the readers' code and their settings."""
+    settings = (config.input.marker, config.input.chrome, config.input.encoding, config.site.url,
+                config.site.timezone, config.site.language)
+    return hashlib.sha256(f"{code_digest(READING_CODE)}\n{settings!r}".encode()).hexdigest()
 
 
 def fingerprint(config: Config) -> str:
     """What the published files depend on besides the entries: code, templates, config."""
-    return hashlib.sha256(f"{__version__}\n{config.site!r}\n{config.input.marker}\n{config.output.max_entries}\n"
-                          f"{templates_digest(Path(config.output.templates))}".encode()).hexdigest()
+    return hashlib.sha256(f"{code_digest(PUBLISHING_CODE)}\n{__version__}\n{config.site!r}\n{config.input.marker}\n"
+                          f"{config.output.max_entries}\n{templates_digest(template_folders(config))}".encode()
+                          ).hexdigest()
 
 
 def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]:
@@ -639,7 +674,7 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
         if full or month in months:
             put(f"archive/{month}.html", pub.archive_page(month, store.month_rows(month)))
     _remove_stale_archive(out / "archive", {m for m, _ in all_months})
-    put(STYLESHEET, (Path(config.output.templates) / STYLESHEET).read_bytes())
+    put(STYLESHEET, template_file(config, STYLESHEET).read_bytes())
     feed_entries = [(s.entry, s.url) for s in newest]
     for name in FEED_FILES:
         put(name, pub.feed(feed_entries, name), durable=True)
@@ -802,6 +837,12 @@ def sweep_temporary_files(*folders: Path) -> int:
     return removed
 
 
+def check_templates(config: Config) -> None:
+    """Load every template a pass uses, or raise ConfigError naming the one that is missing or broken."""
+    Publisher(config)
+    Renderer(config)
+
+
 def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = False,
              progress: Progress | None = None, clock: mail.Clock | None = None,
              should_stop: Callable[[], bool] = lambda: False, batch_bytes: int = BATCH_BYTES) -> Report:
@@ -813,8 +854,7 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
-    for load_templates in (Publisher, Renderer):  # each template, or ConfigError before anything is written
-        load_templates(config)
+    check_templates(config)
     if store.meta("pass_started"):  # the last pass did not end: it may have left temporary files
         removed = sweep_temporary_files(config.output.dir, config.outbox)
         log.info("the last pass did not finish; removed %d temporary file(s) it left", removed)

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -27,7 +27,7 @@ from lxml import etree
 from markupsafe import escape
 
 from feeds import __version__
-from feeds.config import Config
+from feeds.config import Config, builtin_templates
 from feeds.dumps.text import strip_xml_forbidden
 from feeds.errors import ConfigError
 from feeds.models import Entry
@@ -107,15 +107,37 @@ def _styled(data: bytes, name: str) -> bytes:
 _LOADED: dict[tuple[object, ...], jinja2.Environment] = {}
 
 
-def templates_digest(folder: Path) -> str:
-    """A hash of every file in the templates folder and below, by name and bytes: not by
-    times and sizes, which an edit within the clock's tick, or a deploy that sets every
-    file's time, keeps as they were."""
+def template_folders(config: Config) -> tuple[Path, ...]:
+    """Where templates are looked up, the first folder holding a name wins: `[output] templates`
+    (a user's own, which may replace a single file), then the templates shipped in the package."""
+    builtin = builtin_templates()
+    return (config.output.templates, builtin) if config.output.templates else (builtin,)
+
+
+def template_file(config: Config, name: str) -> Path:
+    """The file a template name (or the stylesheet) stands for: the user's, else the built-in one."""
+    folders = template_folders(config)
+    return next((f / name for f in folders if (f / name).is_file()), folders[-1] / name)
+
+
+def templates_digest(folders: Sequence[Path]) -> str:
+    """A hash of the templates in use (each name and the bytes of the file that wins for it,
+    subfolders included): not of times and sizes, which an edit within the clock's tick, or a
+    deploy that sets every file's time, keeps as they were."""
+    chosen: dict[str, Path] = {}
+    for folder in reversed(folders):
+        if folder.is_dir():
+            chosen |= {p.relative_to(folder).as_posix(): p for p in folder.rglob("*")
+                       if p.is_file() and "__pycache__" not in p.parts}
     h = hashlib.sha256()
-    if folder.is_dir():
-        for p in sorted(p for p in folder.rglob("*") if p.is_file()):
-            h.update(p.relative_to(folder).as_posix().encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest())
+    for name, p in sorted(chosen.items()):
+        h.update(name.encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest())
     return h.hexdigest()
+
+
+def template_loader(config: Config) -> jinja2.BaseLoader:
+    """A loader that takes each template from the first of `template_folders` holding it."""
+    return jinja2.FileSystemLoader([str(f) for f in template_folders(config)])
 
 
 def loaded_templates(config: Config, kind: tuple[object, ...], names: Sequence[str],
@@ -123,25 +145,34 @@ def loaded_templates(config: Config, kind: tuple[object, ...], names: Sequence[s
     """An environment (from `make`) with the templates `names`, and every template they
     extend, include or import, loaded; or ConfigError, naming the template, the line and
     what is wrong, when one is missing or does not compile (or one of `files`, used as
-    they are, is missing). Kept (by `kind` and the templates folder) while the bytes of no
-    file in the folder change: a pass, or a loop, compiles each template once, and a bad one stops
+    they are, is missing). Kept (by `kind` and the templates in use) while the bytes of no
+    template change: a pass, or a loop, compiles each template once, and a bad one stops
     it before it writes anything."""
-    folder = Path(config.output.templates)
-    key = (kind, str(folder), templates_digest(folder))
+    folders = template_folders(config)
+    key = (kind, folders, templates_digest(folders))
     if key not in _LOADED:
         env = make()
-        _load(env, names, folder, config.source)
+        _load(env, names, config)
         for name in files:
-            if not (folder / name).is_file():
-                raise ConfigError("output.templates", str(folder), f"a folder with every template a pass uses; "
-                                                                    f"{folder / name} is missing", config.source)
+            if not template_file(config, name).is_file():
+                _template_error(config, f"{name} is missing")
         while len(_LOADED) >= 8:  # (templates changed, or many sites in one process: tests)
             del _LOADED[next(iter(_LOADED))]
         _LOADED[key] = env
     return _LOADED[key]
 
 
-def _load(env: jinja2.Environment, names: Sequence[str], folder: Path, source: str) -> None:
+def _template_error(config: Config, problem: str) -> NoReturn:
+    """ConfigError for a template: blamed on `[output] templates` when the user set it, else
+    on the installation (the built-in templates are part of the package)."""
+    if config.output.templates:
+        raise ConfigError("output.templates", str(config.output.templates),
+                          f"a folder of templates that render with what a pass gives them; {problem}", config.source)
+    raise ConfigError("(built-in templates)", str(builtin_templates()),
+                      f"the templates shipped with feeds, whole; {problem}: reinstall feeds", config.source)
+
+
+def _load(env: jinja2.Environment, names: Sequence[str], config: Config) -> None:
     """Compile every template of `names` and those they name, into `env`'s cache."""
     assert env.loader is not None
     todo = [(name, "") for name in names]
@@ -151,20 +182,20 @@ def _load(env: jinja2.Environment, names: Sequence[str], folder: Path, source: s
         if name in seen:
             continue
         seen.add(name)
+        file = template_file(config, name)
         try:
             env.get_template(name)
             text, filename, _ = env.loader.get_source(env, name)
             todo += [(n, name) for n in jinja2.meta.find_referenced_templates(env.parse(text, name, filename)) if n]
         except jinja2.TemplateNotFound:
-            problem = f"{folder / name} is missing" + (f" ({user} uses it)" if user else "")
+            problem = f"{name} is missing" + (f" ({user} uses it)" if user else "")
         except jinja2.TemplateSyntaxError as exc:
-            problem = f"{exc.filename or folder / name}, line {exc.lineno}: {exc.message}"
+            problem = f"{exc.filename or file}, line {exc.lineno}: {exc.message}"
         except UnicodeDecodeError as exc:
-            problem = f"{folder / name} is not UTF-8 text (byte {exc.start})"
+            problem = f"{file} is not UTF-8 text (byte {exc.start})"
         else:
             continue
-        raise ConfigError("output.templates", str(folder), f"a folder with every template a pass uses, each "
-                                                           f"valid Jinja2; {problem}", source)
+        _template_error(config, problem)
 
 
 def render_template(env: jinja2.Environment, name: str, config: Config, /, **context: object) -> str:
@@ -174,20 +205,19 @@ def render_template(env: jinja2.Environment, name: str, config: Config, /, **con
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateError as exc:  # (TemplateNotFound and syntax errors: found when loaded)
-        folder = config.output.templates
+        folders = template_folders(config)
         tb, line, filename = exc.__traceback__, None, None
         while tb is not None:  # the innermost frame of a template (jinja gives it the template's file and line)
-            if Path(tb.tb_frame.f_code.co_filename).is_relative_to(folder):
+            if any(Path(tb.tb_frame.f_code.co_filename).is_relative_to(f) for f in folders):
                 filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
             tb = tb.tb_next
-        where = f"{filename}, line {line}" if filename else str(folder / name)
-        raise ConfigError("output.templates", str(folder), f"templates that render with what a pass gives them; "
-                                                           f"{where}: {exc}", config.source) from None
+        where = f"{filename}, line {line}" if filename else str(template_file(config, name))
+        _template_error(config, f"{where}: {exc}")
 
 
-def _page_environment(folder: Path, tz: ZoneInfo) -> jinja2.Environment:
+def _page_environment(config: Config, tz: ZoneInfo) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
+        loader=template_loader(config),
         autoescape=jinja2.select_autoescape(("html", "htm", "xml", "html.j2", "xml.j2"),
                                             default_for_string=True, default=True),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
@@ -208,7 +238,7 @@ class Publisher:
         self.site = config.site
         self.tz = config.site.tz
         self.env = loaded_templates(config, ("pages", self.tz), PAGE_TEMPLATES,
-                                    lambda: _page_environment(config.output.templates, self.tz), [STYLESHEET])
+                                    lambda: _page_environment(config, self.tz), [STYLESHEET])
 
     # -- links and dates ---------------------------------------------------------------
     def page_path(self, entry: Entry) -> str:

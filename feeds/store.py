@@ -354,6 +354,17 @@ class Store:
         while rows := cursor.fetchmany(batch):
             yield from (self._row_to_entry(r) for r in rows)
 
+    def holds_nothing(self) -> bool:
+        """No dump, entry or digest stored: a database a failed first pass made and may remove."""
+        return not any(self.db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
+                       for table in ("dumps", "entries", "digests", "deliveries"))
+
+    def remove(self) -> None:
+        """Close the database and delete its files (the log and index beside it too)."""
+        self.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
 

@@ -231,20 +231,32 @@ def _templates(*leave_out: str) -> dict[str, str]:
             if t.is_file() and t.name not in leave_out}
 
 
+def test_a_templates_folder_replaces_the_built_in_templates_file_by_file(project):
+    """A user who wants another footer copies one file: every other template is the built-in one."""
+    root, cfg = project
+    base = _templates()["base.html.j2"]
+    assert "</body>" in base
+    _with_templates(root, cfg, {"base.html.j2": base.replace("</body>", "<p>Our own footer</p>\n</body>")})
+    proc = run_cli("-c", str(cfg), "--now", NOW)
+    assert proc.returncode == 0, proc.stderr
+    pages = [root / "out" / "index.html", *sorted((root / "out" / "posts").glob("*.html"))]
+    assert len(pages) > 30 and all("<p>Our own footer</p>" in p.read_text(encoding="utf-8") for p in pages)
+    assert (root / "out" / "feed.xsl").read_bytes() == (REPO / "templates" / "feed.xsl").read_bytes()
+
+
 @pytest.mark.parametrize("files, problem", [
-    (lambda: {"post.html.j2": _templates()["post.html.j2"]}, "{folder}/index.html.j2 is missing"),
-    (lambda: _templates("base.html.j2"), "{folder}/base.html.j2 is missing (post.html.j2 uses it)"),
-    (lambda: _templates("digest.txt.j2"), "{folder}/digest.txt.j2 is missing"),
-    (lambda: _templates("feed.xsl"), "{folder}/feed.xsl is missing"),
+    (lambda: {"base.html.j2": _templates()["base.html.j2"].replace("</body>", "{% include 'footer.html.j2' %}</body>")},
+     "footer.html.j2 is missing (base.html.j2 uses it)"),
+    (lambda: {"post.html.j2": "{% extends 'layout.html.j2' %}"}, "layout.html.j2 is missing (post.html.j2 uses it)"),
 ])
-def test_a_template_missing_is_a_configuration_error(project, files, problem):
+def test_a_template_an_override_uses_that_exists_nowhere_is_a_configuration_error(project, files, problem):
     """Found before the pass writes anything: exit 2, one line naming it, no traceback."""
     root, cfg = project
     folder = _with_templates(root, cfg, files())
     proc = run_cli("-c", str(cfg), "--now", NOW)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.startswith("feeds: configuration error: ") and len(proc.stderr.splitlines()) == 1
-    assert f"output.templates = '{folder}'" in proc.stderr and problem.format(folder=folder) in proc.stderr
+    assert f"output.templates = '{folder}'" in proc.stderr and problem in proc.stderr
     assert not (root / "out").exists()
 
 

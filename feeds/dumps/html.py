@@ -32,6 +32,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
+from feeds.dumps.encoding import decode_legacy, page_language
 from feeds.dumps.text import decode_utf16_or_32, strip_xml_forbidden
 from feeds.errors import DumpError
 
@@ -201,23 +202,31 @@ def web_url(url: str | None) -> str | None:
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)|encoding=["']([\w-]+)""", re.I)
 
 
-def _decode(data: bytes, path: str) -> str | bytes:
-    """A page's text. A page with a UTF-16 or UTF-32 byte-order mark is read as that (as a
-    text dump is: the mark wins over a declared charset, as in browsers); a page declared
-    (or presumed) UTF-8 is read as UTF-8 even with a stray bad byte (it becomes U+FFFD),
-    instead of the whole page being guessed as cp1252; a page declaring another charset is
-    left to beautifulsoup4, which reads the declaration."""
+def _decode(data: bytes, path: str, encoding: str, language: str) -> tuple[str | bytes, list[str]]:
+    """A page's text, and a warning when its encoding was guessed. A page with a UTF-16 or
+    UTF-32 byte-order mark is read as that (as a text dump is: the mark wins over a declared
+    charset, as in browsers); a page declaring a charset other than UTF-8 is left to
+    beautifulsoup4, which reads the declaration; a page declared UTF-8 is read as UTF-8 even
+    with a stray bad byte (it becomes U+FFFD). A page that declares nothing is UTF-8 when
+    its bytes are; else it is read as `encoding` (input.encoding), or as the likeliest legacy
+    encoding of its language (its <html lang>, else `language`), with a warning."""
     text = decode_utf16_or_32(data, path)
     if text is not None:
-        return text
+        return text, []
     declared = _CHARSET.search(data[:8192])
-    name = (declared.group(1) or declared.group(2)).decode("ascii", "replace").lower() if declared else "utf-8"
-    if name.replace("_", "-") not in ("utf-8", "utf8"):
-        return data
-    return data.decode("utf-8-sig", errors="replace")
+    if declared:
+        name = (declared.group(1) or declared.group(2)).decode("ascii", "replace").lower()
+        if name.replace("_", "-") not in ("utf-8", "utf8"):
+            return data, []
+        return data.decode("utf-8-sig", errors="replace"), []
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        return decode_legacy(data, path, language=page_language(data) or language, configured=encoding)
 
 
-def read_html(path: str, data: bytes, site_url: str | None = None, written: datetime | None = None) -> HtmlPage:
+def read_html(path: str, data: bytes, site_url: str | None = None, written: datetime | None = None, *,
+              encoding: str = "", language: str = "en") -> HtmlPage:
     """A saved page's posts. Raises DumpError when it has none.
 
     Relative links are resolved against the page's `<base href>`, then its canonical URL,
@@ -227,7 +236,7 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
     as a text dump's posts are.
     """
     plausible = PlausibleDates(path, written)
-    markup = _decode(data, path)
+    markup, decoding = _decode(data, path, encoding, language)
     soup = BeautifulSoup(markup, PARSER)
     if soup.find("html") is None and soup.find("body") is None and not soup.find(True):
         raise DumpError(path, "not an HTML page")
@@ -258,7 +267,8 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
     if not safe:
         raise DumpError(path, "no posts found in this HTML page (no article, .hentry or .post with a title, "
                               "and nothing that marks it as a single post's page)")
-    warnings = (*([f"{path}: removed {removed} characters that XML forbids"] if removed else []), *plausible.warnings)
+    warnings = (*decoding, *([f"{path}: removed {removed} characters that XML forbids"] if removed else []),
+                *plausible.warnings)
     return HtmlPage("post" if is_post else "listing", canonical, base, tuple(safe), warnings)
 
 

@@ -12,6 +12,7 @@ import re
 from functools import partial
 from pathlib import Path
 
+from feeds.dumps.encoding import decode_legacy
 from feeds.errors import DumpError
 from feeds.models import Block, Dump, match_key
 
@@ -51,10 +52,11 @@ def _utf8_has_forbidden(data: bytes) -> bool:
     return False
 
 
-def decode(data: bytes, path: str) -> tuple[str, list[str]]:
+def decode(data: bytes, path: str, *, encoding: str = "", language: str = "en") -> tuple[str, list[str]]:
     """Bytes of a text dump to text without the characters XML forbids; warnings when it
-    was not UTF-8 or held such characters."""
-    text, warnings = _decode(data, path)
+    was not UTF-8 (read as `encoding` if given, else as a guess for text in `language`) or
+    held such characters."""
+    text, warnings = _decode(data, path, encoding, language)
     if warnings or data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE,
                                     codecs.BOM_UTF16_BE)) or _utf8_has_forbidden(data):
         cleaned = strip_xml_forbidden(text)
@@ -77,7 +79,7 @@ def decode_utf16_or_32(data: bytes, path: str) -> str | None:
     return None
 
 
-def _decode(data: bytes, path: str) -> tuple[str, list[str]]:
+def _decode(data: bytes, path: str, encoding: str, language: str) -> tuple[str, list[str]]:
     """Bytes of a text dump to text; a warning when it was not UTF-8."""
     if not data.strip():
         raise DumpError(path, "the file is empty")
@@ -90,21 +92,21 @@ def _decode(data: bytes, path: str) -> tuple[str, list[str]]:
         raise DumpError(path, "looks binary (control bytes), not a text dump")
     try:
         return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError as exc:
-        warning = (f"{path}: not valid UTF-8 (byte {exc.start}); read as cp1252. "
-                   "Save the dump as UTF-8 to silence this warning.")
-        return data.decode("cp1252", errors="replace"), [warning]
+    except UnicodeDecodeError:
+        return decode_legacy(data, path, language=language, configured=encoding)
 
 
-def read_text(path: str | Path, data: bytes | None = None) -> Dump:
-    """Read one text dump (its bytes, if already read). Raises DumpError when it cannot be used."""
+def read_text(path: str | Path, data: bytes | None = None, *, encoding: str = "", language: str = "en") -> Dump:
+    """Read one text dump (its bytes, if already read). Raises DumpError when it cannot be used.
+    A dump that is not UTF-8 is read as `encoding`, or as the likeliest legacy encoding of
+    text in `language`, with a warning."""
     name = str(path)
     if data is None:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
             raise DumpError(name, f"cannot be read: {exc.strerror or exc}") from None
-    text, warnings = decode(data, name)
+    text, warnings = decode(data, name, encoding=encoding, language=language)
     blocks = parse_blocks(text)
     if not blocks:
         raise DumpError(name, "the file is empty (only whitespace)")
