@@ -44,6 +44,7 @@ lock (try again later; nothing was touched); 130 stopped at once by a second Ctr
 
 examples:
   python -m feeds init                 write a commented starter feeds.toml here
+  python -m feeds check                is everything ready? (sends nothing, writes nothing)
   python -m feeds                      one pass over seeds/ into out/ (cron: every few minutes)
   python -m feeds loop                 passes on a schedule, as a service
   python -m feeds status               the last pass, the next digest, undelivered recipients
@@ -112,6 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
                    epilog="examples:\n  python -m feeds init                 ./feeds.toml\n"
                           "  python -m feeds init -c site/feeds.toml",
                    formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    sub.add_parser(
+        "check", parents=[common], help="check the config, templates, dumps and mail server; change nothing",
+        description="Check what a pass needs, one finding per line: the configuration loads; each template "
+                    "renders with sample data; the dumps a pass would read (new or changed since the last "
+                    "pass) and those it would skip; the digest's recipients; and, when [mail] host is set, "
+                    "the SMTP server: connect, EHLO, STARTTLS or implicit TLS, AUTH (when mail.username is "
+                    "set and its password variable is), MAIL FROM, then a reset: no message is sent. Writes "
+                    "nothing: the state is only read, out/ is not touched.",
+        epilog="exit status: 0 all well; 1 warnings (a pass would work, but skip something); 2 errors (a pass "
+               "would stop, or could not mail)",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
 
     run = sub.add_parser("run", parents=[common], help="one pass (the default command)",
                          description="Read new or changed dumps, store their posts, publish what changed.")
@@ -246,6 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "init":  # (before loading: there is no file yet)
         return cmd_init(args.config)
     try:
+        if args.command == "check":  # (it loads the configuration itself, and reports what is wrong with it)
+            return cmd_check(args.config, args.now)
         cfg = config_mod.load(args.config)
         now = args.now or datetime.now(UTC)
         if now.tzinfo is None:
@@ -423,6 +438,12 @@ def cmd_digest(cfg: config_mod.Config, now: datetime, clock, *, period: str | No
     return EXIT_OK
 
 
+def cmd_check(path: str | None, now: datetime | None) -> int:
+    from feeds.check import check
+
+    return check(path, now)
+
+
 def cmd_init(path: str | None) -> int:
     from feeds import starter
 
@@ -441,7 +462,7 @@ def cmd_init(path: str | None) -> int:
         print(f"feeds: init: cannot write {target} ({exc.strerror or exc}); name a file in a folder you can "
               "write to with -c FILE", file=sys.stderr)
         return EXIT_CONFIG
-    print(f"feeds: wrote {target}: set [site] title, url and base_url, then run a pass")
+    print(f"feeds: wrote {target}: set [site] title, url and base_url, then run `python -m feeds check`")
     return EXIT_OK
 
 

@@ -151,31 +151,45 @@ class Smtp:
                                   f"it is not set: export {self.mail.password_env}=…", self.source)
         self.conn: smtplib.SMTP | None = None
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self, steps: Steps | None = None) -> smtplib.SMTP:
+        """A connection ready for MAIL FROM: TLS as mail.security says, logged in if a username
+        is set. `steps` is told each step as it starts and ends (for `feeds check`)."""
         m = self.mail
+        steps = steps or Steps()
         context = ssl.create_default_context()
         if m.cafile is not None:
             context.load_verify_locations(cafile=str(m.cafile))
         try:
             if m.security == "tls":
+                steps.start(f"connect {m.host}:{m.smtp_port} with TLS")
                 conn: smtplib.SMTP = smtplib.SMTP_SSL(m.host, m.smtp_port, timeout=m.timeout, context=context)
+                steps.done(_tls(conn))
             else:
+                steps.start(f"connect {m.host}:{m.smtp_port}")
                 conn = smtplib.SMTP(m.host, m.smtp_port, timeout=m.timeout)
+                steps.done()
+            steps.start("EHLO")
+            conn.ehlo_or_helo_if_needed()  # (STARTTLS and login would say it first anyway)
+            steps.done()
             if m.security == "starttls":
+                steps.start("STARTTLS")
                 try:
                     conn.starttls(context=context)
                 except smtplib.SMTPNotSupportedError:
                     raise ConfigError("mail.security", m.security, f"what {m.host} offers: it has no STARTTLS; "
                                       "use 'tls' (port 465) if it speaks TLS from the start, or 'none' for a "
                                       "local relay", self.source) from None
-            conn.ehlo_or_helo_if_needed()
+                steps.done(_tls(conn))
+                conn.ehlo_or_helo_if_needed()
             if m.username:
+                steps.start("AUTH")
                 try:
                     conn.login(m.username, self.password)
                 except smtplib.SMTPNotSupportedError:
                     raise ConfigError("mail.username", m.username, f"empty: {m.host} offers no login on this "
                                       "connection (or it needs mail.security 'starttls' or 'tls' first)",
                                       self.source) from None
+                steps.done(f"user {m.username}")
         except smtplib.SMTPAuthenticationError as exc:
             raise FeedsError(f"SMTP login to {m.host} as {m.username!r} refused ({exc.smtp_code} "
                              f"{_text(exc.smtp_error)}): check mail.username and ${m.password_env}") from None
@@ -230,6 +244,68 @@ class Smtp:
             except (OSError, smtplib.SMTPException):
                 self.conn.close()
             self.conn = None
+
+
+class Steps:
+    """Told of each step of connecting as it starts and as it ends; this one tells no one."""
+
+    def start(self, step: str) -> None:
+        pass
+
+    def done(self, detail: str = "") -> None:
+        pass
+
+
+def _tls(conn: smtplib.SMTP) -> str:
+    """The TLS version of a connection, such as 'TLSv1.3'."""
+    sock = conn.sock
+    return (sock.version() or "TLS") if isinstance(sock, ssl.SSLSocket) else "not encrypted"
+
+
+def probe(config: Config, say: Callable[[str, str], None]) -> None:
+    """Connect to the SMTP server as a pass does (TLS, login), offer the sender, then reset and
+    quit: nothing is sent. Each step is said as `say(level, text)`, level 'ok', 'warning' or 'error'."""
+    m = config.mail
+    login = bool(m.username)
+    if login and not os.environ.get(m.password_env):
+        say("warning", f"AUTH not tried: ${m.password_env} is not set here, and a pass without it stops "
+                       f"(exit status 2) before it connects; export {m.password_env}=… where passes run "
+                       f"(mail.username = {m.username!r})")
+        config = dataclasses.replace(config, mail=dataclasses.replace(m, username=""))
+
+    class Said(Steps):
+        step = ""
+
+        def start(self, step: str) -> None:
+            self.step = step
+
+        def done(self, detail: str = "") -> None:
+            say("ok", f"{self.step} ok" + (f" ({detail})" if detail else ""))
+            self.step = ""
+
+    steps = Said()
+    smtp = Smtp(config)
+    try:
+        conn = smtp._connect(steps)
+    except (FeedsError, Unavailable) as exc:
+        say("error", f"{steps.step or 'connect'} failed: {exc}")
+        return
+    smtp.conn = conn
+    sender = config.sender.addr_spec
+    try:
+        if login and not config.mail.username:  # (a server that wants a login would refuse the sender)
+            return
+        code, text = conn.mail(sender)
+        if code == 250:
+            say("ok", f"MAIL FROM:<{sender}> ok ({code} {_text(text)}); reset: nothing sent")
+            conn.rset()
+        else:
+            say("error", f"MAIL FROM:<{sender}> refused: {code} {_text(text)}; a pass could mail no one "
+                         "(check digest.sender, and mail.username if the server wants a login)")
+    except (OSError, smtplib.SMTPException) as exc:
+        say("error", f"MAIL FROM:<{sender}> failed: {exc}")
+    finally:
+        smtp.close()
 
 
 def _text(value: bytes | str) -> str:

@@ -97,7 +97,8 @@ HEADER = """\
 # Every key is optional. Each is shown with its default, and what it does above it;
 # a key left commented out has a default that is worked out (its note says how) or
 # none: remove the '#' to set it. Relative paths are relative to this file's folder.
-# Set [site] title, url and base_url first.
+# Set [site] title, url and base_url first; `feeds check` then checks this file, the
+# templates, the dumps a pass would read and the mail server, sending nothing.
 """
 
 
