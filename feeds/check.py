@@ -212,3 +212,12 @@ def recipients(cfg: Config, found: Findings) -> None:
     how = (f"mailed over SMTP through {cfg.mail.host}:{cfg.mail.smtp_port}" if cfg.mail.host else
            f"written as .eml files to {cfg.outbox} ([mail] host is empty: nothing is mailed)")
     found.ok("digest", f"{len(addresses)} recipient(s), from {cfg.sender}; {how}")
+    if not cfg.mail.host:
+        return
+    refused = mail.refusals(cfg)
+    for reason in refused:
+        found.warning("digest", f"a pass would not mail the digest (it waits): {reason}")
+    domain = cfg.sender.domain
+    if not refused and cfg.digest.sender and not mail.claims(cfg, domain):
+        found.ok("digest", f"the sender's domain {domain} is not site.url's host nor a parent of it: taken as set "
+                           "in digest.sender; its SPF and DMARC records must allow mail.host to send for it")

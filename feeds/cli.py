@@ -122,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "the SMTP server: connect, EHLO, STARTTLS or implicit TLS, AUTH (when mail.username is "
                     "set and its password variable is), MAIL FROM, then a reset: no message is sent. Writes "
                     "nothing: the state is only read, out/ is not touched.",
-        epilog="exit status: 0 all well; 1 warnings (a pass would work, but skip something); 2 errors (a pass "
-               "would stop, or could not mail)",
+        epilog="exit status: 0 all well; 1 warnings (a pass would work, but skip something or hold back the "
+               "digest); 2 errors (a pass would stop, or could not mail)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
 
     run = sub.add_parser("run", parents=[common], help="one pass (the default command)",

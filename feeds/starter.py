@@ -45,7 +45,7 @@ KEYS: dict[str, Key] = {
     "site.url": Key("the original site's address, e.g. \"https://example.org/\": the feeds' identity, the domain "
                     "of entry ids and of the digest's sender (empty: taken from base_url)"),
     "site.base_url": Key("where out/ is served; every link in the feeds, pages and digest is made absolute "
-                         "with it"),
+                         "with it (a loopback address is for previews: no digest is mailed over SMTP with it)"),
     "site.author": Key("the feeds' author (empty: the title)"),
     "site.language": Key("language tag of the feeds and pages, such as \"en\" or \"en-GB\""),
     "site.timezone": Key("IANA time zone of the site: dates are shown, and the digest's weeks counted, in it"),
@@ -66,7 +66,8 @@ KEYS: dict[str, Key] = {
     "digest.window_days": Key("posts published more than this many days before the week are left out "
                               "(a back-fill does not flood the digest)"),
     "digest.max_full": Key("posts shown with their summaries; the rest are listed as links"),
-    "digest.sender": Key("the From address (default: site.title at digest@<site.url's host>)",
+    "digest.sender": Key("the From address (default: site.title at digest@<site.url's host>; with site.url "
+                         "empty, set it to mail over SMTP); its domain's SPF and DMARC must allow mail.host",
                          '"Example digest <digest@example.org>"'),
     "digest.recipients": Key("addresses to mail the digest to: \"a@example.org\" or \"Name <a@example.org>\""),
     "digest.recipients_file": Key("a file with one address per line ('#' starts a comment), besides "

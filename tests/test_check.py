@@ -205,3 +205,42 @@ def test_auth_refused_is_an_error_and_a_missing_password_a_warning(tls_server):
     assert lines[0].startswith("smtp: warning: AUTH not tried: $TEST_SMTP_PASSWORD is not set here")
     assert lines[1:] == [f"smtp: connect 127.0.0.1:{port} ok", "smtp: EHLO ok", "smtp: STARTTLS ok (TLSv1.3)"]
     assert handler.messages == []
+
+
+# -- what a pass would not mail -----------------------------------------------------------
+
+def test_warns_of_a_digest_a_pass_would_not_mail(tmp_path):
+    handler, port = Server(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        cfg = site(tmp_path, f'[digest]\nrecipients = ["ana@example.org"]\n[mail]\nhost = "127.0.0.1"\nport = {port}\n'
+                             'security = "none"\n', base_url="http://127.0.0.1:8000/")
+        loopback = feeds(cfg, "check")
+        cfg.write_text(cfg.read_text().replace('base_url = "http://127.0.0.1:8000/"',
+                                               'base_url = "https://feeds.example.org/"'))
+        fixed = feeds(cfg, "check")
+        cfg.write_text(cfg.read_text().replace('recipients = ["ana@example.org"]\n',
+                                               'recipients = ["ana@example.org"]\nsender = "D <d@example.net>"\n'))
+        elsewhere = feeds(cfg, "check")
+    finally:
+        controller.stop()
+    assert loopback.returncode == 1, loopback.stdout + loopback.stderr
+    [line] = [x for x in loopback.stdout.splitlines() if x.startswith("digest: warning:")]
+    assert line.startswith("digest: warning: a pass would not mail the digest (it waits): site.base_url = "
+                           "'http://127.0.0.1:8000/' is a loopback address")
+    assert smtp_lines(loopback)[0] == f"smtp: connect 127.0.0.1:{port} ok"  # and the server is still checked
+    assert fixed.returncode == 0, fixed.stdout
+    assert "digest: 1 recipient(s), from Friends of Socialist China <digest@socialistchina.org>; mailed over " \
+           f"SMTP through 127.0.0.1:{port}" in fixed.stdout.splitlines()
+    # A sender set on another domain is taken as set; check says what it must be allowed.
+    assert elsewhere.returncode == 0, elsewhere.stdout
+    assert "digest: the sender's domain example.net is not site.url's host nor a parent of it" in elsewhere.stdout
+    assert handler.messages == []
+
+
+def test_the_outbox_with_a_loopback_base_url_is_all_well(tmp_path):
+    cfg = site(tmp_path, '[digest]\nrecipients = ["ana@example.org"]\n', base_url="http://127.0.0.1:8000/")
+    proc = feeds(cfg, "check")
+    assert proc.returncode == 0, proc.stdout
+    assert proc.stdout.splitlines()[-1] == "check: all well"
