@@ -43,6 +43,8 @@ digest did not reach someone (each named on stderr); 2 bad configuration or usag
 lock (try again later; nothing was touched); 130 stopped at once by a second Ctrl-C.
 
 examples:
+  python -m feeds init                 write a commented starter feeds.toml here
+  python -m feeds check                is everything ready? (sends nothing, writes nothing)
   python -m feeds                      one pass over seeds/ into out/ (cron: every few minutes)
   python -m feeds loop                 passes on a schedule, as a service
   python -m feeds status               the last pass, the next digest, undelivered recipients
@@ -103,6 +105,26 @@ def build_parser() -> argparse.ArgumentParser:
                                      parents=[_common_options(top=True)])
     parser.add_argument("--version", action="version", version=f"feeds {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="command")
+
+    sub.add_parser("init", parents=[common], help="write a commented starter feeds.toml",
+                   description="Write a starter configuration to ./feeds.toml (or the -c FILE path): every key "
+                               "of every section with its default and a line on what it does, ready to edit. "
+                               "An existing file is never overwritten (exit status 2).",
+                   epilog="examples:\n  python -m feeds init                 ./feeds.toml\n"
+                          "  python -m feeds init -c site/feeds.toml",
+                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    sub.add_parser(
+        "check", parents=[common], help="check the config, templates, dumps and mail server; change nothing",
+        description="Check what a pass needs, one finding per line: the configuration loads; each template "
+                    "renders with sample data; the dumps a pass would read (new or changed since the last "
+                    "pass) and those it would skip; the digest's recipients; and, when [mail] host is set, "
+                    "the SMTP server: connect, EHLO, STARTTLS or implicit TLS, AUTH (when mail.username is "
+                    "set and its password variable is), MAIL FROM, then a reset: no message is sent. Writes "
+                    "nothing: the state is only read, out/ is not touched.",
+        epilog="exit status: 0 all well; 1 warnings (a pass would work, but skip something or hold back the "
+               "digest); 2 errors (a pass would stop, or could not mail)",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
 
     run = sub.add_parser("run", parents=[common], help="one pass (the default command)",
                          description="Read new or changed dumps, store their posts, publish what changed.")
@@ -234,7 +256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"feeds: --log-file {args.log_file}: {exc.strerror}; name a file in a folder you can write to",
               file=sys.stderr)
         return EXIT_CONFIG
+    if args.command == "init":  # (before loading: there is no file yet)
+        return cmd_init(args.config)
     try:
+        if args.command == "check":  # (it loads the configuration itself, and reports what is wrong with it)
+            return cmd_check(args.config, args.now)
         cfg = config_mod.load(args.config)
         now = args.now or datetime.now(UTC)
         if now.tzinfo is None:
@@ -416,6 +442,34 @@ def cmd_digest(cfg: config_mod.Config, now: datetime, clock, *, period: str | No
                 note = (f"  (after CSS inlining; the limit is {digest.MAX_HTML_BYTES // 1000} KB)"
                         if path.suffix == ".html" else "")
                 print(f"{path}  {size / 1000:.1f} KB{note}")
+    return EXIT_OK
+
+
+def cmd_check(path: str | None, now: datetime | None) -> int:
+    from feeds.check import check
+
+    return check(path, now)
+
+
+def cmd_init(path: str | None) -> int:
+    from feeds import starter
+
+    target = Path(path or config_mod.DEFAULT_FILE)
+    if target.is_dir():
+        print(f"feeds: init: {target} is a folder; name the file to write, e.g. -c {target / config_mod.DEFAULT_FILE}",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        starter.write(target)
+    except FileExistsError:
+        print(f"feeds: init: {target} exists already and is left as it is; edit it, move it aside, or name "
+              "another file with -c FILE", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as exc:
+        print(f"feeds: init: cannot write {target} ({exc.strerror or exc}); name a file in a folder you can "
+              "write to with -c FILE", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"feeds: wrote {target}: set [site] title, url and base_url, then run `python -m feeds check`")
     return EXIT_OK
 
 

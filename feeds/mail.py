@@ -22,6 +22,7 @@ instead, a message is simply written again: the file is the same either way.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import logging
 import os
 import smtplib
@@ -31,7 +32,7 @@ from collections.abc import Callable
 from datetime import datetime
 from email.headerregistry import Address
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from feeds.config import Config, parse_address
 from feeds.digest import Rendered, Renderer, Selection, build_message, select
@@ -54,10 +55,14 @@ class Delivery:
     failed: list[str] = dataclasses.field(default_factory=list)
     unknown: list[str] = dataclasses.field(default_factory=list)
     held: int = 0  # not tried because feeds was asked to stop (SIGTERM, Ctrl-C): pending for the next pass
+    refused: list[str] = dataclasses.field(default_factory=list)  # why the config may not mail (see refusals)
+    held_back: int = 0  # messages not mailed because of `refused`: pending for a pass with a fixed config
 
     @property
     def problems(self) -> list[str]:
-        return ([f"digest not delivered (will retry next pass): {d}" for d in self.deferred]
+        return ([f"digest not mailed ({self.held_back} message(s) wait for a pass with this fixed): {r}"
+                 for r in self.refused]
+                + [f"digest not delivered (will retry next pass): {d}" for d in self.deferred]
                 + [f"digest refused: {f}" for f in self.failed]
                 + [f"digest may or may not have been delivered (not sent again): {u}" for u in self.unknown])
 
@@ -87,6 +92,77 @@ def recipients(config: Config) -> tuple[list[Address], list[str]]:
                 continue
             found.setdefault(addr.addr_spec.lower(), addr)
     return list(found.values()), problems
+
+
+# -- what may be mailed ------------------------------------------------------------------
+
+def loopback(host: str) -> bool:
+    """Is `host` this machine: localhost (or a name under .localhost), 127.0.0.0/8, ::1 or 0.0.0.0?"""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback or ip.is_unspecified
+
+
+def _public_domain(domain: str) -> bool:
+    """A dotted DNS name that is not this machine (nor an IP address: mail wants a domain)."""
+    try:
+        ipaddress.ip_address(domain.strip("[]"))
+        return False
+    except ValueError:
+        pass
+    return "." in domain.strip(".") and not loopback(domain)
+
+
+def claims(config: Config, domain: str) -> bool:
+    """Does the configuration claim `domain` as the site's: site.url's host, or a parent domain of it?"""
+    host = (urlsplit(config.site.url).hostname or "").rstrip(".").lower()
+    domain = domain.rstrip(".").lower()
+    return _public_domain(host) and "." in domain and (host == domain or host.endswith("." + domain))
+
+
+def refusals(config: Config) -> list[str]:
+    """Why a digest must not be mailed over SMTP with this configuration (none: it may be).
+
+    - site.base_url on this machine (loopback): every link in the email would be dead for
+      every reader. (Written to the outbox, a digest is mailed to no one: no refusal.)
+    - a sender on a domain the configuration does not claim. Receiving servers check the
+      sender's domain against its SPF and DMARC records, and reject or junk mail its owner
+      did not authorise. The rule: digest.sender set explicitly (on a public domain: the
+      operator vouches for it), or else the default digest@<domain> where the domain is
+      site.url's host; with site.url empty it would be base_url's, which says where out/ is
+      served, not which domain's mail this server may send.
+    """
+    problems = []
+    base = urlsplit(config.site.base_url).hostname or ""
+    if loopback(base):
+        problems.append(f"site.base_url = {config.site.base_url!r} is a loopback address, so every link in the "
+                        "digest would be dead for every reader; set [site] base_url to the public address where "
+                        "out/ is served, such as 'https://example.org/feeds/' (or leave [mail] host empty to "
+                        "write the digest to the outbox instead)")
+    spf = ("receiving servers check a sender's domain against its SPF and DMARC records and reject or junk "
+           "mail that domain's owner has not authorised")
+    sender = config.sender
+    if config.digest.sender:
+        if not _public_domain(sender.domain):
+            problems.append(f"digest.sender = {config.digest.sender!r} is not on a public domain; {spf}: set "
+                            "[digest] sender to an address on a domain whose SPF and DMARC allow mail.host to "
+                            "send for it, such as 'Digest <digest@example.org>'")
+    elif not claims(config, sender.domain):
+        where = (f"site.url = {config.site.url!r} has no public domain" if config.site.url else
+                 f"site.url is empty, so the domain comes from site.base_url ({config.site.base_url!r}), which "
+                 "says where out/ is served, not whose mail this is")
+        problems.append(f"the digest's sender would be {sender.addr_spec}, on a domain this configuration does not "
+                        f"claim: {where}; {spf}. Set [site] url to the site's address (the sender becomes "
+                        "digest@<its host>), or [digest] sender to an address on a domain whose SPF and DMARC "
+                        "allow mail.host to send for it")
+    return problems
 
 
 # -- transports ---------------------------------------------------------------------------
@@ -151,31 +227,45 @@ class Smtp:
                                   f"it is not set: export {self.mail.password_env}=…", self.source)
         self.conn: smtplib.SMTP | None = None
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self, steps: Steps | None = None) -> smtplib.SMTP:
+        """A connection ready for MAIL FROM: TLS as mail.security says, logged in if a username
+        is set. `steps` is told each step as it starts and ends (for `feeds check`)."""
         m = self.mail
+        steps = steps or Steps()
         context = ssl.create_default_context()
         if m.cafile is not None:
             context.load_verify_locations(cafile=str(m.cafile))
         try:
             if m.security == "tls":
+                steps.start(f"connect {m.host}:{m.smtp_port} with TLS")
                 conn: smtplib.SMTP = smtplib.SMTP_SSL(m.host, m.smtp_port, timeout=m.timeout, context=context)
+                steps.done(_tls(conn))
             else:
+                steps.start(f"connect {m.host}:{m.smtp_port}")
                 conn = smtplib.SMTP(m.host, m.smtp_port, timeout=m.timeout)
+                steps.done()
+            steps.start("EHLO")
+            conn.ehlo_or_helo_if_needed()  # (STARTTLS and login would say it first anyway)
+            steps.done()
             if m.security == "starttls":
+                steps.start("STARTTLS")
                 try:
                     conn.starttls(context=context)
                 except smtplib.SMTPNotSupportedError:
                     raise ConfigError("mail.security", m.security, f"what {m.host} offers: it has no STARTTLS; "
                                       "use 'tls' (port 465) if it speaks TLS from the start, or 'none' for a "
                                       "local relay", self.source) from None
-            conn.ehlo_or_helo_if_needed()
+                steps.done(_tls(conn))
+                conn.ehlo_or_helo_if_needed()
             if m.username:
+                steps.start("AUTH")
                 try:
                     conn.login(m.username, self.password)
                 except smtplib.SMTPNotSupportedError:
                     raise ConfigError("mail.username", m.username, f"empty: {m.host} offers no login on this "
                                       "connection (or it needs mail.security 'starttls' or 'tls' first)",
                                       self.source) from None
+                steps.done(f"user {m.username}")
         except smtplib.SMTPAuthenticationError as exc:
             raise FeedsError(f"SMTP login to {m.host} as {m.username!r} refused ({exc.smtp_code} "
                              f"{_text(exc.smtp_error)}): check mail.username and ${m.password_env}") from None
@@ -232,6 +322,68 @@ class Smtp:
             self.conn = None
 
 
+class Steps:
+    """Told of each step of connecting as it starts and as it ends; this one tells no one."""
+
+    def start(self, step: str) -> None:
+        pass
+
+    def done(self, detail: str = "") -> None:
+        pass
+
+
+def _tls(conn: smtplib.SMTP) -> str:
+    """The TLS version of a connection, such as 'TLSv1.3'."""
+    sock = conn.sock
+    return (sock.version() or "TLS") if isinstance(sock, ssl.SSLSocket) else "not encrypted"
+
+
+def probe(config: Config, say: Callable[[str, str], None]) -> None:
+    """Connect to the SMTP server as a pass does (TLS, login), offer the sender, then reset and
+    quit: nothing is sent. Each step is said as `say(level, text)`, level 'ok', 'warning' or 'error'."""
+    m = config.mail
+    login = bool(m.username)
+    if login and not os.environ.get(m.password_env):
+        say("warning", f"AUTH not tried: ${m.password_env} is not set here, and a pass without it stops "
+                       f"(exit status 2) before it connects; export {m.password_env}=… where passes run "
+                       f"(mail.username = {m.username!r})")
+        config = dataclasses.replace(config, mail=dataclasses.replace(m, username=""))
+
+    class Said(Steps):
+        step = ""
+
+        def start(self, step: str) -> None:
+            self.step = step
+
+        def done(self, detail: str = "") -> None:
+            say("ok", f"{self.step} ok" + (f" ({detail})" if detail else ""))
+            self.step = ""
+
+    steps = Said()
+    smtp = Smtp(config)
+    try:
+        conn = smtp._connect(steps)
+    except (FeedsError, Unavailable) as exc:
+        say("error", f"{steps.step or 'connect'} failed: {exc}")
+        return
+    smtp.conn = conn
+    sender = config.sender.addr_spec
+    try:
+        if login and not config.mail.username:  # (a server that wants a login would refuse the sender)
+            return
+        code, text = conn.mail(sender)
+        if code == 250:
+            say("ok", f"MAIL FROM:<{sender}> ok ({code} {_text(text)}); reset: nothing sent")
+            conn.rset()
+        else:
+            say("error", f"MAIL FROM:<{sender}> refused: {code} {_text(text)}; a pass could mail no one "
+                         "(check digest.sender, and mail.username if the server wants a login)")
+    except (OSError, smtplib.SMTPException) as exc:
+        say("error", f"MAIL FROM:<{sender}> failed: {exc}")
+    finally:
+        smtp.close()
+
+
 def _text(value: bytes | str) -> str:
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
     return " ".join(text.split())
@@ -263,6 +415,9 @@ def deliver(store: Store, config: Config, clock: Clock, *,
                        reply="no longer among the recipients; not sent")
         pending = [r for r in pending if r["recipient"].lower() in recipients_now]
     if not pending:
+        return report
+    if config.mail.host and (refused := refusals(config)):  # they stay pending, for a pass with a fixed config
+        report.refused, report.held_back = refused, len(pending)
         return report
     transport: Outbox | Smtp = Smtp(config) if config.mail.host else Outbox(config.outbox)
     report.via = transport.name

@@ -815,6 +815,8 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
     if delivery.sent:
         parts.append(f"{delivery.sent} email(s) " + ("sent" if delivery.via == "smtp" else
                                                       f"written to {config.outbox}"))
+    if delivery.held_back:
+        parts.append(f"{delivery.held_back} email(s) not mailed: the configuration needs fixing (see above)")
     if delivery.held:
         report.stopped = True
         parts.append(f"{delivery.held} email(s) not sent yet")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -181,6 +182,30 @@ class Store:
             raise StateError(f"{path}: not a usable feeds database ({exc}). Restore it from a backup; "
                              "starting afresh (moving it aside) rebuilds everything from the dumps but gives "
                              "every post a new id, so feed readers would show them all again.") from None
+
+    @classmethod
+    def peek(cls, path: str | Path) -> Store:
+        """The state as it is, for reading only (`feeds check`): nothing is made, migrated or
+        changed. StateError if it is not a database this feeds can read.
+
+        Opened for writing if it may be (and only read): a read-only connection to a database
+        in WAL mode leaves its -wal and -shm files behind, where the last connection to close
+        removes them."""
+        store = cls.__new__(cls)
+        store.path = Path(path)
+        uri = store.path.resolve().as_uri()
+        try:
+            mode = "rw" if os.access(store.path, os.W_OK) and os.access(store.path.parent, os.W_OK) else "ro"
+            store.db = sqlite3.connect(f"{uri}?mode={mode}", uri=True, isolation_level=None, timeout=30)
+            store.db.row_factory = sqlite3.Row
+            version = store.db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"{path}: not a usable feeds database ({exc})") from None
+        if version > SCHEMA_VERSION:
+            store.close()
+            raise StateError(f"{path}: schema version {version} is newer than this feeds ({SCHEMA_VERSION}); "
+                             "upgrade feeds or use another state.path")
+        return store
 
     def close(self) -> None:
         self.db.close()

@@ -11,7 +11,7 @@ import pytest
 from conftest import NOW, REPO, SEEDS, run_cli
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["inspect"], ["serve"], ["digest"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["inspect"], ["serve"], ["digest"], ["init"], ["check"]])
 def test_every_command_has_help(command):
     proc = run_cli(*command, "--help", check=True)
     assert "usage: python -m feeds" in proc.stdout and len(proc.stdout) > 200

@@ -29,6 +29,8 @@ from conftest import REPO, SEEDS, write_config
 DUE = "2025-02-17T09:00:00+00:00"
 RECIPIENTS = ["ana@example.org", "ben@example.net", "chloe@example.com", "dev@example.org"]
 SUBJECT = "Friends of Socialist China — week of 10–16 February 2025"
+LOCAL = "http://127.0.0.1:8000/"  # conftest's base_url: a preview
+BASE = "https://feeds.example.org/"  # where out/ is served, for a site that mails its digest
 
 
 class Server:
@@ -98,7 +100,10 @@ def site(root: Path, port: int | None, recipients: list[str] = RECIPIENTS, extra
               'unsubscribe_mailto = "mailto:leave@example.org?subject=unsubscribe%20{email}"\n')
     mail = (f'[mail]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\nattempts = 3\nbackoff = 0.05\n'
             'timeout = 10\n' if port else "")
-    return write_config(root, [str(seeds / "*.txt")], digest + mail + extra)
+    cfg = write_config(root, [str(seeds / "*.txt")], digest + mail + extra)
+    if port:  # mailed: links that work for the readers (with a loopback base_url, nothing is mailed)
+        cfg.write_text(cfg.read_text().replace(f'base_url = "{LOCAL}"', f'base_url = "{BASE}"'))
+    return cfg
 
 
 def feeds(cfg: Path, *args: str, now: str = DUE) -> subprocess.CompletedProcess[str]:
@@ -149,11 +154,11 @@ def test_digest_sent_once_with_every_header_both_parts_and_working_links(tmp_pat
         hrefs = [a["href"] for a in soup.find_all("a")]
         assert all(h.startswith(("http://", "https://", "mailto:")) for h in hrefs), hrefs
         for h in hrefs:
-            if h.startswith("http://127.0.0.1:8000/"):
-                assert (tmp_path / "out" / h.removeprefix("http://127.0.0.1:8000/")).is_file(), h
+            if h.startswith(BASE):
+                assert (tmp_path / "out" / h.removeprefix(BASE)).is_file(), h
             if "posts/" in h:
                 assert h in text  # the text part names the same URLs
-        assert "http://127.0.0.1:8000/digests/2025-W07.html" in hrefs  # view in browser
+        assert f"{BASE}digests/2025-W07.html" in hrefs  # view in browser
         assert f"https://example.org/unsubscribe?email={r}" in hrefs  # footer
         assert "<style" not in html.split("</head>")[1]  # styles are inlined …
         assert soup.select_one("td.item")["style"]  # … into style attributes
@@ -285,6 +290,7 @@ def test_server_down_leaves_the_digest_pending_until_it_is_back(tmp_path):
 
 def test_without_smtp_the_messages_go_to_the_outbox(tmp_path):
     cfg = site(tmp_path, None, RECIPIENTS[:2])
+    assert f'base_url = "{LOCAL}"' in cfg.read_text()  # a preview's: the outbox mails no one, so nothing is refused
     proc = feeds(cfg)
     assert proc.returncode == 0, proc.stderr
     box = tmp_path / "out" / "outbox" / "2025-W07"
@@ -454,3 +460,90 @@ def test_outbox_file_names_are_one_per_address(tmp_path):
     assert feeds(cfg).returncode == 0
     names = sorted(p.name for p in (tmp_path / "out" / "outbox" / "2025-W07").iterdir())
     assert names == ["a%27b@example.org.eml", "a%2Fb@example.org.eml", "a_b@example.org.eml"]
+
+
+# -- never mailed with dead links or a sender the config does not claim -------------------
+
+def test_a_loopback_base_url_mails_nothing_and_the_fixed_config_mails_it_once(tmp_path, smtp):
+    cfg = site(tmp_path, smtp.port, RECIPIENTS[:2])
+    cfg.write_text(cfg.read_text().replace(BASE, LOCAL))
+    for when in (DUE, "2025-02-17T10:00:00+00:00"):
+        refused = feeds(cfg, now=when)
+        assert refused.returncode == 1, refused.stderr
+        [line] = [x for x in refused.stderr.splitlines() if "digest not mailed" in x]
+        assert "(2 message(s) wait for a pass with this fixed)" in line
+        assert f"site.base_url = '{LOCAL}' is a loopback address" in line and "set [site] base_url to" in line
+        assert smtp.messages == []
+        assert {r["status"] for r in ledger(tmp_path).values()} == {"pending"}
+    # Nothing else was held back: the pass stored, published and archived as usual.
+    assert (tmp_path / "out" / "atom.xml").is_file() and (tmp_path / "out" / "digests" / "2025-W07.html").is_file()
+
+    cfg.write_text(cfg.read_text().replace(LOCAL, BASE))
+    fixed = feeds(cfg, now="2025-02-17T11:00:00+00:00")
+    assert fixed.returncode == 0, fixed.stderr
+    assert "2 email(s) sent" in fixed.stdout
+    for r in RECIPIENTS[:2]:
+        [msg] = smtp.received(r)
+        assert f"{BASE}digests/2025-W07.html" in msg.get_body(("plain",)).get_content()  # the links work now
+    assert feeds(cfg, now="2025-02-18T09:00:00+00:00").returncode == 0
+    assert len(smtp.messages) == 2
+
+
+@pytest.mark.parametrize("fix", ["site.url", "digest.sender"])
+def test_a_sender_on_a_domain_the_config_does_not_claim_mails_nothing_until_fixed(tmp_path, smtp, fix):
+    cfg = site(tmp_path, smtp.port, RECIPIENTS[:1])
+    text = cfg.read_text()
+    url, sender = 'url = "https://socialistchina.org/"\n', 'sender = "FoSC digest <digest@example.org>"\n'
+    assert text.count(f"\n{url}") == 1 and text.count(sender) == 1
+    cfg.write_text(text.replace(f"\n{url}", "\n").replace(sender, ""))
+    refused = feeds(cfg)
+    assert refused.returncode == 1, refused.stderr
+    [line] = [x for x in refused.stderr.splitlines() if "digest not mailed" in x]
+    assert "the digest's sender would be digest@feeds.example.org, on a domain this configuration does not claim: " \
+           "site.url is empty" in line
+    assert "SPF and DMARC" in line and "Set [site] url" in line and "[digest] sender" in line
+    assert smtp.messages == []
+
+    text = cfg.read_text()
+    cfg.write_text(text.replace("[site]\n", f"[site]\n{url}") if fix == "site.url" else
+                   text.replace("[digest]\n", f"[digest]\n{sender}"))
+    fixed = feeds(cfg, now="2025-02-17T10:00:00+00:00")
+    assert fixed.returncode == 0, fixed.stderr
+    [msg] = smtp.received(RECIPIENTS[0])
+    assert msg["From"] == ("Friends of Socialist China <digest@socialistchina.org>" if fix == "site.url"
+                           else "FoSC digest <digest@example.org>")
+    assert feeds(cfg, now="2025-02-18T10:00:00+00:00").returncode == 0
+    assert len(smtp.messages) == 1
+
+
+@pytest.mark.parametrize("site_table, sender, refused", [
+    ({"url": "https://example.org/", "base_url": "https://example.org/feeds/"}, "", []),
+    ({"url": "https://example.org/"}, "", ["site.base_url"]),  # the default base_url: 127.0.0.1
+    ({"url": "https://example.org/", "base_url": "http://localhost:8000/"}, "", ["site.base_url"]),
+    ({"url": "https://example.org/", "base_url": "http://app.localhost/"}, "", ["site.base_url"]),
+    ({"url": "https://example.org/", "base_url": "http://127.3.2.1/"}, "", ["site.base_url"]),
+    ({"url": "https://example.org/", "base_url": "http://[::1]:8000/"}, "", ["site.base_url"]),
+    ({"url": "https://example.org/", "base_url": "http://[::ffff:127.0.0.1]/"}, "", ["site.base_url"]),
+    ({"url": "https://example.org/", "base_url": "http://0.0.0.0:8000/"}, "", ["site.base_url"]),
+    ({"url": "https://example.org/", "base_url": "http://192.168.1.20/"}, "", []),  # an intranet's: may be read
+    ({"base_url": "https://example.org/feeds/"}, "", ["sender would be digest@example.org"]),
+    ({"base_url": "https://example.org/feeds/"}, "d@example.org", []),
+    ({"url": "http://127.0.0.1/", "base_url": "https://example.org/"}, "", ["site.url = 'http://127.0.0.1/'"]),
+    ({"url": "https://example.org/", "base_url": "https://example.org/"}, "d@127.0.0.1", ["digest.sender"]),
+    ({}, "", ["site.base_url", "sender would be digest@127.0.0.1"]),  # the defaults
+])
+def test_what_may_be_mailed(site_table, sender, refused):
+    from feeds import config, mail
+
+    cfg = config.parse({"site": site_table, "digest": {"sender": sender} if sender else {}})
+    found = mail.refusals(cfg)
+    assert len(found) == len(refused) and all(r in f for r, f in zip(refused, found, strict=True)), found
+
+
+def test_a_domain_is_claimed_by_site_url_or_a_parent_of_its_host():
+    from feeds import config, mail
+
+    cfg = config.parse({"site": {"url": "https://www.example.org/"}})
+    assert [d for d in ("www.example.org", "example.org", "EXAMPLE.org.", "org", "ample.org", "mail.example.org",
+                        "example.com") if mail.claims(cfg, d)] == ["www.example.org", "example.org", "EXAMPLE.org."]
+    assert not mail.claims(config.parse({"site": {"base_url": "https://example.org/"}}), "example.org")

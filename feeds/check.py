@@ -1,0 +1,223 @@
+"""`feeds check`: is everything ready for a pass? It writes nothing and sends nothing.
+
+Each finding is one line, `<area>: <what>`, with `warning:` or `error:` after the area
+when something is wrong:
+
+- config: the file loads (else nothing more is checked);
+- templates: each one renders with sample data, as a pass and a digest render them;
+- state, dumps: the dumps a pass would read (new, or changed since the last pass) and
+  those it would skip, found as a pass finds them, from the state read as it is;
+- digest: the recipients and how the digest would go out;
+- smtp: when [mail] host is set, each step of connecting (connect, EHLO, STARTTLS or
+  implicit TLS, AUTH, MAIL FROM), then a reset and QUIT: no message is sent.
+
+The exit status is 0 when all is well, 1 with warnings, 2 with errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from feeds import config as config_mod
+from feeds import digest, mail, pipeline
+from feeds.config import Config
+from feeds.errors import ConfigError, DumpError, StateError
+from feeds.models import DigestPost, Entry
+from feeds.store import DumpRecord, Store
+
+OK, WARNINGS, ERRORS = 0, 1, 2
+
+
+class Findings:
+    """What the check found, written as it is found."""
+
+    def __init__(self, write: Callable[[str], None]):
+        self.write = write
+        self.warnings = 0
+        self.errors = 0
+
+    def say(self, area: str, level: str, text: str) -> None:
+        if level == "warning":
+            self.warnings += 1
+        elif level == "error":
+            self.errors += 1
+        self.write(f"{area}: {'' if level == 'ok' else level + ': '}{text}")
+
+    def ok(self, area: str, text: str) -> None:
+        self.say(area, "ok", text)
+
+    def warning(self, area: str, text: str) -> None:
+        self.say(area, "warning", text)
+
+    def error(self, area: str, text: str) -> None:
+        self.say(area, "error", text)
+
+    def finish(self) -> int:
+        if not (self.warnings or self.errors):
+            self.write("check: all well")
+            return OK
+        self.write(f"check: {self.errors} error(s), {self.warnings} warning(s)")
+        return ERRORS if self.errors else WARNINGS
+
+
+def check(path: str | None, now: datetime | None = None, write: Callable[[str], None] = print) -> int:
+    """Check the configuration at `path` (default: ./feeds.toml, else the defaults); the exit status."""
+    found = Findings(write)
+    try:
+        cfg = config_mod.load(path)
+    except ConfigError as exc:
+        found.error("config", str(exc))
+        return found.finish()
+    found.ok("config", f"{cfg.source} loads" if cfg.source != "defaults" else
+             f"no {config_mod.DEFAULT_FILE} here: the built-in defaults (`feeds init` writes one to edit)")
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=cfg.site.tz)
+    templates(cfg, now, found)
+    dumps(cfg, now, found)
+    recipients(cfg, found)
+    if cfg.mail.host:
+        mail.probe(cfg, lambda level, text: found.say("smtp", level, text))
+    return found.finish()
+
+
+# -- templates ----------------------------------------------------------------------------
+
+def _sample_entries(cfg: Config, now: datetime) -> list[tuple[Entry, str | None]]:
+    """Two posts as a pass stores them: a cut one with its original URL, author and categories,
+    and a whole one with none of those."""
+    day = now - timedelta(days=1)
+    cut = Entry(key="a sample post", id=f"tag:{cfg.site.domain},2025-01-01:a-sample-post", slug="a-sample-post",
+                title="A sample post", source_html=None, summary="The opening of a sample post, as a summary.",
+                text="The opening of a sample post.\n\n• a point\n• another", truncated=True, published=day,
+                updated=now, date_source="inferred", first_seen=now, source="sample.txt:1", author="A. Writer",
+                categories=("Samples",))
+    whole = dataclasses.replace(cut, key="another sample", id=f"tag:{cfg.site.domain},2025-01-01:another-sample",
+                                slug="another-sample", title="Another sample & more", truncated=False,
+                                published=day - timedelta(days=1), author=None, categories=())
+    return [(cut, "https://example.org/2025/01/a-sample-post/"), (whole, None)]
+
+
+def templates(cfg: Config, now: datetime, found: Findings) -> None:
+    """Render every template with sample data, as a pass (pages) and a digest (email, web page) do."""
+    from feeds.publish import PAGE_TEMPLATES, DigestItem, Publisher
+
+    entries = _sample_entries(cfg, now)
+    tz = cfg.site.tz
+    month = f"{now.astimezone(tz):%Y-%m}"
+    period = digest.due_period(now, cfg)
+    posts = tuple(DigestPost(e.key, e.title, e.summary, e.slug, e.published, url) for e, url in entries)
+    sel = digest.Selection(period, "mailed", digest.due_time(period, cfg), posts)
+
+    def pages() -> None:
+        pub = Publisher(cfg)
+        for entry, url in entries:
+            pub.post_page(entry, url)
+        pub.index_page([e for e, _ in entries], [(month, len(entries))])
+        pub.archive_page(month, [{"title": e.title, "summary": e.summary, "slug": e.slug,
+                                  "published": e.published.isoformat()} for e, _ in entries])
+        renderer = digest.Renderer(cfg)
+        pub.digests_index([DigestItem(
+            period=period, start=digest.bounds(period, tz)[0].date(), week=digest.week_label(period, tz),
+            title=renderer.subject(period), path=f"digests/{period}.html", url=cfg.url(f"digests/{period}.html"),
+            date=sel.date, posts=len(posts), content=renderer.feed_content(sel))])
+
+    def email() -> None:
+        renderer = digest.Renderer(cfg)
+        renderer.render(sel, digest.PREVIEW_RECIPIENT)
+        renderer.render(sel, web=True)
+
+    for what, names, render in (("pages", PAGE_TEMPLATES, pages), ("digest", digest.MAIL_TEMPLATES, email)):
+        try:
+            render()
+        except ConfigError as exc:  # names the template, its line and what went wrong
+            found.error("templates", str(exc))
+        except Exception as exc:  # a template that raises as it renders: a pass would stop with a traceback
+            found.error("templates", f"the {what} templates ({', '.join(names)}) fail to render sample data: "
+                                     f"{type(exc).__name__}: {exc}")
+        else:
+            found.ok("templates", f"{', '.join(names)} render with sample data")
+
+
+# -- dumps --------------------------------------------------------------------------------
+
+def dumps(cfg: Config, now: datetime, found: Findings) -> None:
+    """What a pass would read and skip, found as a pass finds it; the state is only read."""
+    report = pipeline.Report()
+    paths = pipeline.discover(cfg.input.paths, report)
+    for problem in report.skipped:
+        found.warning("dumps", f"a pass would skip {problem}")
+    known: dict[str, DumpRecord] = {}
+    reread = False  # how dumps are read changed since the last pass: every one is read again
+    state = cfg.state.path
+    if not state.exists():
+        found.ok("state", f"{state} does not exist yet: the first pass makes it and reads every dump")
+    else:
+        try:
+            with Store.peek(state) as store:
+                known = store.dumps()
+                reread = bool(known) and store.meta("parse_fingerprint") != pipeline.parse_fingerprint(cfg)
+        except (StateError, sqlite3.Error) as exc:
+            found.error("state", str(exc) if str(exc).startswith(str(state)) else f"{state}: {exc}")
+            return
+        found.ok("state", f"{state}: {len(known)} dump(s) read before"
+                 + ("; how dumps are read changed (feeds' version, input.marker or input.chrome): a pass reads "
+                    "every dump again" if reread else ""))
+    read = unchanged = skipped = 0
+    for path in paths:
+        old = None if reread else known.get(path)
+        try:
+            st = os.stat(path)
+            same = old is not None and bool(old.sha256) and (old.size, old.mtime_ns) == (st.st_size, st.st_mtime_ns)
+            data = b"" if same else Path(path).read_bytes()
+        except OSError as exc:
+            found.warning("dumps", f"a pass would skip {path}: cannot be read: {exc.strerror}")
+            skipped += 1
+            continue
+        if old is not None and (same or old.sha256 == hashlib.sha256(data).hexdigest()):
+            unchanged += 1
+            if old.status == "skipped":
+                found.warning("dumps", f"a pass would skip {path}: {old.error} (unchanged since it was skipped)")
+                skipped += 1
+            continue
+        why = "new" if path not in known else "read again" if reread else "changed since the last pass"
+        try:
+            parsed = pipeline.parse_dump(path, data, datetime.fromtimestamp(st.st_mtime, now.tzinfo), cfg, now)
+        except DumpError as exc:
+            found.warning("dumps", f"a pass would skip {exc} ({why})")
+            skipped += 1
+            continue
+        read += 1
+        found.ok("dumps", f"a pass would read {path} ({why}: {len(parsed.posts)} post(s))")
+    found.ok("dumps", f"{read} to read, {unchanged} unchanged since the last pass, {skipped} to skip")
+
+
+# -- the digest ---------------------------------------------------------------------------
+
+def recipients(cfg: Config, found: Findings) -> None:
+    """Who the digest goes to, and how."""
+    try:
+        addresses, problems = mail.recipients(cfg)
+    except ConfigError as exc:
+        found.error("digest", str(exc))
+        return
+    for problem in problems:
+        found.warning("digest", f"digest.recipients_file: {problem}")
+    how = (f"mailed over SMTP through {cfg.mail.host}:{cfg.mail.smtp_port}" if cfg.mail.host else
+           f"written as .eml files to {cfg.outbox} ([mail] host is empty: nothing is mailed)")
+    found.ok("digest", f"{len(addresses)} recipient(s), from {cfg.sender}; {how}")
+    if not cfg.mail.host:
+        return
+    refused = mail.refusals(cfg)
+    for reason in refused:
+        found.warning("digest", f"a pass would not mail the digest (it waits): {reason}")
+    domain = cfg.sender.domain
+    if not refused and cfg.digest.sender and not mail.claims(cfg, domain):
+        found.ok("digest", f"the sender's domain {domain} is not site.url's host nor a parent of it: taken as set "
+                           "in digest.sender; its SPF and DMARC records must allow mail.host to send for it")
