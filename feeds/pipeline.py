@@ -650,6 +650,7 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
     with store.transaction():
         store.clear_pending()
         store.set_meta("publish_fingerprint", stamp)
+        store.delete_meta(ARCHIVED_WEEKS)  # the entries changed: the digest stage looks for past weeks again
     return written
 
 
@@ -699,8 +700,14 @@ def _remove_stale_archive(folder: Path, months: set[str]) -> None:
 
 # -- stage 5: the digest ------------------------------------------------------------------
 
+#: The meta key that holds the week due when the digest stage last looked for past weeks to
+#: archive (digest.archive_past_weeks); publish() removes it when the entries change.
+ARCHIVED_WEEKS = "archived_weeks"
+
+
 def publish_digests(store: Store, config: Config, now: datetime) -> list[str]:
-    """The digests' archive: a page per digest with posts, their index and their Atom feed."""
+    """The digests' archive: a page per digest with posts, their index, and their Atom feed
+    (the newest `max_entries` digests)."""
     out = config.output.dir
     renderer = Renderer(config)
     pub = Publisher(config)
@@ -729,12 +736,13 @@ def publish_digests(store: Store, config: Config, now: datetime) -> list[str]:
                 written.append(str(page))
             store.set_meta(f"digest_page:{period}", shown)
         path = f"digests/{period}.html"
+        in_feed = len(items) < config.output.max_entries
         items.append(DigestItem(period=period, start=digest.bounds(period, tz)[0].date(),
                                 week=digest.week_label(period, tz), title=renderer.subject(period), path=path,
                                 url=config.url(path), date=sel.date, posts=len(sel.posts),
-                                content=renderer.feed_content(sel)))
+                                content=renderer.feed_content(sel) if in_feed else ""))
     for name, data, durable in (("digests/index.html", pub.digests_index(items), False),
-                                ("digests/atom.xml", pub.digests_feed(items), True)):
+                                ("digests/atom.xml", pub.digests_feed(items[:config.output.max_entries]), True)):
         if write_if_changed(out / name, data, durable=durable):
             written.append(str(out / name))
     with store.transaction():
@@ -759,6 +767,7 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
     addresses, problems = mail.recipients(config)
     report.problems += problems
     composed = None
+    due = digest.due_period(now, config)
     with store.durable():
         if config.digest.recipients_file is not None and not addresses:
             # A recipients file that is empty (or being rewritten) must not use up a digest.
@@ -766,9 +775,17 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
                                    "address; it waits for the next pass")
         else:
             composed = digest.compose_due(store, config, now, [a.addr_spec for a in addresses])
+        # The past weeks with posts are archived by publication date (never mailed), after the
+        # week due took its posts; looked for when the entries changed or another week is due.
+        look = composed is not None or changed or store.meta(ARCHIVED_WEEKS) != due
+        if look:
+            digest.archive_past_weeks(store, config, now)
         stale = store.meta("digests_published") != _digests_state(store, fingerprint(config))
-        if composed or changed or stale or not (config.output.dir / "digests" / "index.html").exists():
+        if composed or changed or look or stale or not (config.output.dir / "digests" / "index.html").exists():
             report.files_written += publish_digests(store, config, now)  # before the emails that link to it
+        if look:
+            with store.transaction():
+                store.set_meta(ARCHIVED_WEEKS, due)
         delivery = mail.deliver(store, config, clock, should_stop=should_stop,
                                 recipients_now={a.addr_spec.lower() for a in addresses})
     report.problems += delivery.problems

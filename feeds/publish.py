@@ -342,7 +342,8 @@ class Publisher:
         site = self.site
         name = "digests/atom.xml"
         fg = self._generator(self.config.url("digests/"), f"{site.title}: weekly digests",
-                             f"Every week's new posts of {site.title}, as sent to the mailing list", name,
+                             f"Every week's new posts of {site.title}, as sent to the mailing list (weeks not mailed: "
+                             "the posts published in them)", name,
                              self.config.url("digests/index.html"), (d.date for d in digests))
         for d in digests:
             fe = fg.add_entry(order="append")
