@@ -605,7 +605,8 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
     link to them. Everything is rendered again (and written where the bytes differ)
     when asked to; when the code, templates or config changed since the last publish;
     or when a feed, the index or a page of the newest entries is missing. Otherwise
-    the work does not grow with the entries stored.
+    the work does not grow with the entries stored. With no entries yet there are no
+    feeds: a feed is dated by its newest entry, and an empty one would have no true date.
     """
     out = config.output.dir
     try:  # what is stored stays pending: the next pass, with a usable output.dir, publishes it
@@ -618,7 +619,8 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
     changed, months = store.pending("entry"), store.pending("month")
     newest = store.newest(config.output.max_entries)
     # (a new entry's page is missing too, but it is pending: written below, with no full rebuild)
-    missing = any(not (out / f).exists() for f in (*FEED_FILES, "index.html")) or any(
+    feeds = FEED_FILES if newest else ()
+    missing = any(not (out / f).exists() for f in (*feeds, "index.html")) or any(
         not (out / pub.page_path(s.entry)).exists() for s in newest if s.entry.key not in changed)
     full = rebuild or missing or store.meta("publish_fingerprint") != stamp
     if not (changed or months or full):
@@ -641,7 +643,7 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
     _remove_stale_archive(out / "archive", {m for m, _ in all_months})
     put(STYLESHEET, (Path(config.output.templates) / STYLESHEET).read_bytes())
     feed_entries = [(s.entry, s.url) for s in newest]
-    for name in FEED_FILES:
+    for name in feeds:
         put(name, pub.feed(feed_entries, name), durable=True)
     if config.output.category_feeds:
         for name, data in category_feeds(store, config, pub):
@@ -741,8 +743,10 @@ def publish_digests(store: Store, config: Config, now: datetime) -> list[str]:
                                 week=digest.week_label(period, tz), title=renderer.subject(period), path=path,
                                 url=config.url(path), date=sel.date, posts=len(sel.posts),
                                 content=renderer.feed_content(sel) if in_feed else ""))
-    for name, data, durable in (("digests/index.html", pub.digests_index(items), False),
-                                ("digests/atom.xml", pub.digests_feed(items[:config.output.max_entries]), True)):
+    files = [("digests/index.html", pub.digests_index(items), False)]
+    if items:  # (no digest lists a post yet: no feed, which would have no true date; the index says so)
+        files.append(("digests/atom.xml", pub.digests_feed(items[:config.output.max_entries]), True))
+    for name, data, durable in files:
         if write_if_changed(out / name, data, durable=durable):
             written.append(str(out / name))
     with store.transaction():
