@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import shlex
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from feeds import __version__, dates, digest, mail
 from feeds.clean import clean_html
-from feeds.config import Config
+from feeds.config import DEFAULT_FILE, Config
 from feeds.digest import Renderer
 from feeds.dumps.html import ISO_TIME, block_texts, read_html
 from feeds.dumps.text import read_text
@@ -54,6 +55,13 @@ class Report:
     stopped: bool = False  # asked to stop (SIGTERM, Ctrl-C): what was read but not stored is read again next time
     digest: str = ""  # what the digest stage did, if anything
     problems: list[str] = dataclasses.field(default_factory=list)  # deliveries that did not go through
+    look: str = ""  # where to look at what a pass wrote: said when it wrote files
+
+    @staticmethod
+    def where(config: Config) -> str:
+        """The output's index page, and the command that serves it (with the config's file, if named)."""
+        named = "" if config.source in ("defaults", DEFAULT_FILE) else f" -c {shlex.quote(config.source)}"
+        return f"{config.output.dir / 'index.html'} (or: python -m feeds{named} serve)"
 
     @property
     def nothing_new(self) -> bool:
@@ -71,8 +79,9 @@ class Report:
         digest = f"; {self.digest}" if self.digest else ""
         if self.nothing_new:
             return f"{head}; nothing new ({self.entries_total} entries stored){digest}"
+        look = f"; see {self.look}" if self.look and self.files_written else ""
         return (f"{head}; {self.new} new, {self.updated} updated entries "
-                f"({self.entries_total} stored); {len(self.files_written)} file(s) written{digest}")
+                f"({self.entries_total} stored); {len(self.files_written)} file(s) written{digest}{look}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -840,7 +849,7 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
         removed = sweep_temporary_files(config.output.dir, config.outbox)
         log.info("the last pass did not finish; removed %d temporary file(s) it left", removed)
     store.set_meta("pass_started", iso(now))
-    report = Report()
+    report = Report(look=Report.where(config))
     batch: list[_Parsed] = []
     size = 0
     started = time.perf_counter()
