@@ -183,6 +183,32 @@ def compose_due(store: Store, config: Config, now: datetime, recipients: Sequenc
     return Selection(period, "mailed", due_time(period, config), tuple(posts))
 
 
+def archive_past_weeks(store: Store, config: Config, now: datetime) -> list[str]:
+    """Record for the archive, by publication date, every week before the one due at `now`
+    that has posts in no digest and no digest of its own; the weeks recorded.
+
+    Such a week is over and will never be mailed: only the week due is, by compose_due. Its
+    posts stay candidates for a mailed digest (a later one whose window reaches them lists
+    them, and they leave this week's page), so nothing here changes what is mailed. A week
+    mailed keeps what was mailed; the week due and the weeks after it are left alone.
+    """
+    tz = config.site.tz
+    due = due_period(now, config)
+    weeks: dict[str, int] = {}
+    for published in store.unannounced_times(bounds(due, tz)[0]):
+        moment = from_iso(published)
+        if moment.year >= 1970:  # (the weeks a digest can be of, as --period says)
+            week = period_of(moment, tz)
+            weeks[week] = weeks.get(week, 0) + 1
+    known = {row["period"] for row in store.digests(with_empty=True)}
+    new = [week for week in sorted(weeks) if week not in known]
+    if new:
+        with store.transaction():
+            for week in new:
+                store.set_digest(week, "archived", due_time(week, config), weeks[week])
+    return new
+
+
 # -- rendering ----------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)

@@ -14,6 +14,7 @@ import importlib.util
 import json
 import logging
 import os
+import shlex
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from feeds import __version__, dates, digest, mail
 from feeds.clean import clean_html
-from feeds.config import Config
+from feeds.config import DEFAULT_FILE, Config
 from feeds.digest import Renderer
 from feeds.dumps.html import ISO_TIME, block_texts, read_html
 from feeds.dumps.text import read_text
@@ -65,6 +66,13 @@ class Report:
     stopped: bool = False  # asked to stop (SIGTERM, Ctrl-C): what was read but not stored is read again next time
     digest: str = ""  # what the digest stage did, if anything
     problems: list[str] = dataclasses.field(default_factory=list)  # deliveries that did not go through
+    look: str = ""  # where to look at what a pass wrote: said when it wrote files
+
+    @staticmethod
+    def where(config: Config) -> str:
+        """The output's index page, and the command that serves it (with the config's file, if named)."""
+        named = "" if config.source in ("defaults", DEFAULT_FILE) else f" -c {shlex.quote(config.source)}"
+        return f"{config.output.dir / 'index.html'} (or: python -m feeds{named} serve)"
 
     @property
     def nothing_new(self) -> bool:
@@ -82,8 +90,9 @@ class Report:
         digest = f"; {self.digest}" if self.digest else ""
         if self.nothing_new:
             return f"{head}; nothing new ({self.entries_total} entries stored){digest}"
+        look = f"; see {self.look}" if self.look and self.files_written else ""
         return (f"{head}; {self.new} new, {self.updated} updated entries "
-                f"({self.entries_total} stored); {len(self.files_written)} file(s) written{digest}")
+                f"({self.entries_total} stored); {len(self.files_written)} file(s) written{digest}{look}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -640,7 +649,8 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
     link to them. Everything is rendered again (and written where the bytes differ)
     when asked to; when the code, templates or config changed since the last publish;
     or when a feed, the index or a page of the newest entries is missing. Otherwise
-    the work does not grow with the entries stored.
+    the work does not grow with the entries stored. With no entries yet there are no
+    feeds: a feed is dated by its newest entry, and an empty one would have no true date.
     """
     out = config.output.dir
     try:  # what is stored stays pending: the next pass, with a usable output.dir, publishes it
@@ -653,7 +663,8 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
     changed, months = store.pending("entry"), store.pending("month")
     newest = store.newest(config.output.max_entries)
     # (a new entry's page is missing too, but it is pending: written below, with no full rebuild)
-    missing = any(not (out / f).exists() for f in (*FEED_FILES, "index.html")) or any(
+    feeds = FEED_FILES if newest else ()
+    missing = any(not (out / f).exists() for f in (*feeds, "index.html")) or any(
         not (out / pub.page_path(s.entry)).exists() for s in newest if s.entry.key not in changed)
     full = rebuild or missing or store.meta("publish_fingerprint") != stamp
     if not (changed or months or full):
@@ -676,7 +687,7 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
     _remove_stale_archive(out / "archive", {m for m, _ in all_months})
     put(STYLESHEET, template_file(config, STYLESHEET).read_bytes())
     feed_entries = [(s.entry, s.url) for s in newest]
-    for name in FEED_FILES:
+    for name in feeds:
         put(name, pub.feed(feed_entries, name), durable=True)
     if config.output.category_feeds:
         for name, data in category_feeds(store, config, pub):
@@ -685,6 +696,7 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
     with store.transaction():
         store.clear_pending()
         store.set_meta("publish_fingerprint", stamp)
+        store.delete_meta(ARCHIVED_WEEKS)  # the entries changed: the digest stage looks for past weeks again
     return written
 
 
@@ -734,8 +746,14 @@ def _remove_stale_archive(folder: Path, months: set[str]) -> None:
 
 # -- stage 5: the digest ------------------------------------------------------------------
 
+#: The meta key that holds the week due when the digest stage last looked for past weeks to
+#: archive (digest.archive_past_weeks); publish() removes it when the entries change.
+ARCHIVED_WEEKS = "archived_weeks"
+
+
 def publish_digests(store: Store, config: Config, now: datetime) -> list[str]:
-    """The digests' archive: a page per digest with posts, their index and their Atom feed."""
+    """The digests' archive: a page per digest with posts, their index, and their Atom feed
+    (the newest `max_entries` digests)."""
     out = config.output.dir
     renderer = Renderer(config)
     pub = Publisher(config)
@@ -764,12 +782,15 @@ def publish_digests(store: Store, config: Config, now: datetime) -> list[str]:
                 written.append(str(page))
             store.set_meta(f"digest_page:{period}", shown)
         path = f"digests/{period}.html"
+        in_feed = len(items) < config.output.max_entries
         items.append(DigestItem(period=period, start=digest.bounds(period, tz)[0].date(),
                                 week=digest.week_label(period, tz), title=renderer.subject(period), path=path,
                                 url=config.url(path), date=sel.date, posts=len(sel.posts),
-                                content=renderer.feed_content(sel)))
-    for name, data, durable in (("digests/index.html", pub.digests_index(items), False),
-                                ("digests/atom.xml", pub.digests_feed(items), True)):
+                                content=renderer.feed_content(sel) if in_feed else ""))
+    files = [("digests/index.html", pub.digests_index(items), False)]
+    if items:  # (no digest lists a post yet: no feed, which would have no true date; the index says so)
+        files.append(("digests/atom.xml", pub.digests_feed(items[:config.output.max_entries]), True))
+    for name, data, durable in files:
         if write_if_changed(out / name, data, durable=durable):
             written.append(str(out / name))
     with store.transaction():
@@ -794,6 +815,7 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
     addresses, problems = mail.recipients(config)
     report.problems += problems
     composed = None
+    due = digest.due_period(now, config)
     with store.durable():
         if config.digest.recipients_file is not None and not addresses:
             # A recipients file that is empty (or being rewritten) must not use up a digest.
@@ -801,9 +823,17 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
                                    "address; it waits for the next pass")
         else:
             composed = digest.compose_due(store, config, now, [a.addr_spec for a in addresses])
+        # The past weeks with posts are archived by publication date (never mailed), after the
+        # week due took its posts; looked for when the entries changed or another week is due.
+        look = composed is not None or changed or store.meta(ARCHIVED_WEEKS) != due
+        if look:
+            digest.archive_past_weeks(store, config, now)
         stale = store.meta("digests_published") != _digests_state(store, fingerprint(config))
-        if composed or changed or stale or not (config.output.dir / "digests" / "index.html").exists():
+        if composed or changed or look or stale or not (config.output.dir / "digests" / "index.html").exists():
             report.files_written += publish_digests(store, config, now)  # before the emails that link to it
+        if look:
+            with store.transaction():
+                store.set_meta(ARCHIVED_WEEKS, due)
         delivery = mail.deliver(store, config, clock, should_stop=should_stop,
                                 recipients_now={a.addr_spec.lower() for a in addresses})
     report.problems += delivery.problems
@@ -861,7 +891,7 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
         removed = sweep_temporary_files(config.output.dir, config.outbox)
         log.info("the last pass did not finish; removed %d temporary file(s) it left", removed)
     store.set_meta("pass_started", iso(now))
-    report = Report()
+    report = Report(look=Report.where(config))
     batch: list[_Parsed] = []
     size = 0
     started = time.perf_counter()

@@ -15,7 +15,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -312,7 +312,8 @@ class Publisher:
         """A FeedGenerator with what every feed here has: id, titles, the site's author and
         language, its self link (`name`, under out/) first (then the WebSub hub, if `hub`),
         then the page it stands for, and the newest of `times` as its updated time (never the
-        build time)."""
+        build time). A feed has an entry: with none there is no time to give it that is not
+        made up (the build time, 1970), so no feed is written until it has one."""
         site = self.site
         fg = FeedGenerator()
         fg.id(feed_id)
@@ -326,7 +327,7 @@ class Publisher:
         fg.link(href=alternate, rel="alternate", type="text/html")
         fg.language(site.language)
         fg.generator("feeds", version=__version__)
-        fg.updated(self.local(max(times, default=datetime(1970, 1, 1, tzinfo=UTC))))
+        fg.updated(self.local(max(times)))
         return fg
 
     def _rss_hub(self, data: bytes) -> bytes:
@@ -372,7 +373,8 @@ class Publisher:
         site = self.site
         name = "digests/atom.xml"
         fg = self._generator(self.config.url("digests/"), f"{site.title}: weekly digests",
-                             f"Every week's new posts of {site.title}, as sent to the mailing list", name,
+                             f"Every week's new posts of {site.title}, as sent to the mailing list (weeks not mailed: "
+                             "the posts published in them)", name,
                              self.config.url("digests/index.html"), (d.date for d in digests))
         for d in digests:
             fe = fg.add_entry(order="append")

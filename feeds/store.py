@@ -458,6 +458,12 @@ class Store:
             args.append(stored_after)  # type: ignore[arg-type]
         return [self._digest_post(r) for r in self.db.execute(sql + " ORDER BY published DESC, key", args)]
 
+    def unannounced_times(self, published_before: datetime) -> Iterator[str]:
+        """The publication times (as stored) of the posts in no digest, published before that time."""
+        yield from (r[0] for r in self.db.execute(
+            "SELECT published FROM entries WHERE published < ? AND key NOT IN (SELECT key FROM digest_entries)",
+            (iso(published_before),)))
+
     def digest_posts(self, period: str) -> list[DigestPost]:
         """The posts a mailed digest lists, in its order."""
         return [self._digest_post(r) for r in self.db.execute(

@@ -294,3 +294,19 @@ def test_a_template_that_does_not_compile_is_a_configuration_error(project, name
     assert len(proc.stderr.splitlines()) == 1
     assert f"{folder / name}, line {line}: Expected an expression, got 'end of statement block'" in proc.stderr
     assert not (root / "out").exists()
+
+
+def test_the_summary_of_a_pass_that_wrote_files_says_where_to_look(project):
+    root, cfg = project
+    index = root / "out" / "index.html"
+    first = run_cli("--now", NOW, cwd=root)  # ./feeds.toml
+    assert first.returncode == 0, first.stderr
+    line = first.stdout.strip()
+    assert "file(s) written; digest 2025-W08: 5 post(s)" in line
+    assert line.endswith(f" recipient(s); see {index} (or: python -m feeds serve)"), line
+    assert index.is_file()
+    again = run_cli("--now", NOW, cwd=root)
+    assert "nothing new" in again.stdout and "see " not in again.stdout  # nothing written: nothing to look at
+    index.unlink()
+    named = run_cli("-c", str(cfg), "--now", NOW)  # from elsewhere: the command names the config
+    assert named.stdout.strip().endswith(f"1 file(s) written; see {index} (or: python -m feeds -c {cfg} serve)")

@@ -205,6 +205,7 @@ def test_digest_command_builds_the_archive_of_the_seeds_weeks(project):
     root, cfg = project
     assert run_cli("-c", str(cfg), "--now", "2026-11-23T09:00:00+00:00").returncode == 0
     for week, posts in (("2025-W07", 5), ("2025-W06", 16)):
+        (root / "out" / "digests" / f"{week}.html").unlink()  # the pass archived it; the command renders it again
         proc = run_cli("-c", str(cfg), "--now", "2026-11-23T09:00:00+00:00", "digest", "--period", week)
         assert proc.returncode == 0, proc.stderr
         assert f"{week}.html  {posts} post(s), by publication date" in proc.stdout
@@ -213,11 +214,11 @@ def test_digest_command_builds_the_archive_of_the_seeds_weeks(project):
     assert page.h1.get_text() == "Week of 10–16 February 2025" and len(page.select("td.item")) == 5
     assert page.select_one("link[rel=canonical]")["href"] == "http://127.0.0.1:8000/digests/2025-W07.html"
     index = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
-    assert [a["href"] for a in index.select("main li a")] == ["http://127.0.0.1:8000/digests/2025-W07.html",
-                                                              "http://127.0.0.1:8000/digests/2025-W06.html"]
+    assert [a["href"] for a in index.select("main li a")][:2] == ["http://127.0.0.1:8000/digests/2025-W07.html",
+                                                                  "http://127.0.0.1:8000/digests/2025-W06.html"]
     feed = feedparser.parse((out / "atom.xml").read_bytes())
     assert feed.bozo == 0 and feed.version == "atom10"
-    assert [e.title for e in feed.entries] == ["Friends of Socialist China — week of 10–16 February 2025",
+    assert [e.title for e in feed.entries][:2] == ["Friends of Socialist China — week of 10–16 February 2025",
                                                "Friends of Socialist China — week of 3–9 February 2025"]
     assert feed.entries[0].link == "http://127.0.0.1:8000/digests/2025-W07.html"
     # Rendering again changes nothing; a week not over yet is refused with the reason.
@@ -302,3 +303,146 @@ def test_a_clock_stepped_back_after_a_digest_loses_no_post(tmp_path):
     _pass(cfg, "2025-02-24T09:00:00+00:00")
     with Store(cfg.state.path) as store:
         assert [p.key for p in store.digest_posts("2025-W08")] == ["new railway line opens in the north"]
+
+
+# -- the archive of past weeks: every pass --------------------------------------------------
+
+def _html_site(root: Path, pages: dict[str, dict[str, str]], **digest_keys: object) -> config.Config:
+    """A config over root/dumps/*.html, with listing pages of dated posts ({title: ISO time}) written there."""
+    folder = root / "dumps"
+    folder.mkdir(exist_ok=True)
+    for name, posts in pages.items():
+        articles = "".join(
+            f'<article><h2><a href="https://example.org/{i}-{name}">{title}</a></h2>'
+            f'<time datetime="{when}">{when[:10]}</time><p>The opening paragraph of the post, long enough '
+            f'to read as prose here.</p></article>\n' for i, (title, when) in enumerate(posts.items()))
+        (folder / f"{name}.html").write_text(f"<!doctype html><html><head><title>Blog</title></head><body><main>\n"
+                                             f"{articles}</main></body></html>\n", encoding="utf-8")
+    return config.parse({"site": {"title": "T", "url": "https://example.org/", "timezone": "Europe/London"},
+                         "input": {"paths": [str(folder / "*.html")]}, "output": {"dir": str(root / "out")},
+                         "state": {"path": str(root / "state" / "feeds.sqlite3")},
+                         "digest": {"recipients": ["reader@example.org"], **digest_keys}})
+
+
+def _shown(page: Path) -> list[str]:
+    """The titles a digest's web page lists."""
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    return [a.get_text() for a in soup.select("td.item h2 a")]
+
+
+def test_a_pass_archives_the_seeds_past_weeks_by_publication_date_and_mails_none(project):
+    """The first pass long after the seeds' posts (as on a fresh clone with the real clock):
+    each week with posts gets its page, as `digest --period` renders it; nothing is mailed."""
+    root, cfg = project
+    cfg.write_text(cfg.read_text() + '[digest]\nrecipients = ["reader@example.org"]\n', encoding="utf-8")
+    proc = run_cli("-c", str(cfg), "--now", "2026-11-23T09:00:00+00:00")
+    assert proc.returncode == 0, proc.stderr
+    assert "digest 2026-W47: no new posts, no email" in proc.stdout  # the back-fill does not flood the week due
+    out = root / "out" / "digests"
+    weeks = {"2025-W07": 5, "2025-W06": 16, "2025-W05": 5, "2025-W04": 6, "2025-W03": 5, "2025-W02": 1}
+    assert sorted(p.name for p in out.iterdir()) == sorted([f"{w}.html" for w in weeks] + ["atom.xml", "index.html"])
+    tz = LONDON.site.tz
+    with Store(root / "state" / "feeds.sqlite3") as store:
+        assert store.deliveries() == [] and not (root / "out" / "outbox").exists()
+        for week, count in weeks.items():
+            start, end = digest.bounds(week, tz)
+            published = [r[0] for r in store.db.execute(
+                "SELECT title FROM entries WHERE published >= ? AND published < ? ORDER BY published DESC, key",
+                (start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat()))]
+            assert _shown(out / f"{week}.html") == published and len(published) == count, week
+            assert store.digest(week)["kind"] == "archived"
+    index = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert [a["href"] for a in index.select("main li a")] == [f"http://127.0.0.1:8000/digests/{w}.html" for w in weeks]
+    feed = feedparser.parse((out / "atom.xml").read_bytes())
+    assert feed.bozo == 0 and feed.feed.updated == "2025-02-17T08:00:00+00:00"
+    assert [e.link for e in feed.entries] == [f"http://127.0.0.1:8000/digests/{w}.html" for w in weeks]
+    # The command renders the same page, and a pass with nothing new changes nothing.
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    proc = run_cli("-c", str(cfg), "--now", "2026-11-23T09:00:00+00:00", "digest", "--period", "2025-W06")
+    assert "2025-W06.html  16 post(s), by publication date" in proc.stdout
+    again = run_cli("-c", str(cfg), "--now", "2026-11-23T10:00:00+00:00")
+    assert "nothing new" in again.stdout
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_only_weeks_before_the_one_due_are_archived_and_a_mailed_week_keeps_what_was_mailed(tmp_path):
+    cfg = _html_site(tmp_path, {"a": {"Harvest festival draws record crowds": "2025-01-15T12:00:00+00:00",  # W03
+                                      "New railway line opens in the north": "2025-01-22T12:00:00+00:00",  # W04
+                                      "Fresh news of the week for the digest": "2025-02-05T12:00:00+00:00"}})  # W06
+    out = tmp_path / "out" / "digests"
+    _pass(cfg, "2025-02-10T09:00:00+00:00")  # W06 due: mailed, with the posts of its window (from 27 January)
+    assert _shown(out / "2025-W06.html") == ["Fresh news of the week for the digest"]
+    assert _shown(out / "2025-W03.html") == ["Harvest festival draws record crowds"]  # over, never mailed
+    assert _shown(out / "2025-W04.html") == ["New railway line opens in the north"]
+    # Monday 07:00: W07 is over but its digest is due at 08:00; W08 has begun. Neither is archived;
+    # W05, before the week due (W06), is: no digest will list its post (W07's window begins 3 February).
+    _html_site(tmp_path, {"b": {"A post of the current week": "2025-02-17T06:00:00+00:00",
+                                "A post of last week, stored late": "2025-02-12T12:00:00+00:00",
+                                "A late post of week five": "2025-02-01T12:00:00+00:00"}})
+    _pass(cfg, "2025-02-17T07:00:00+00:00")
+    assert not (out / "2025-W07.html").exists() and not (out / "2025-W08.html").exists()
+    assert _shown(out / "2025-W05.html") == ["A late post of week five"]
+    report = _pass(cfg, "2025-02-17T09:00:00+00:00")  # W07 due: the normal path mails it
+    assert report.digest.startswith("digest 2025-W07: 2 post(s) for 1 recipient(s)")
+    assert _shown(out / "2025-W07.html") == ["A post of the current week", "A post of last week, stored late"]
+    assert not (out / "2025-W08.html").exists()
+    assert _shown(out / "2025-W05.html") == ["A late post of week five"]
+    # A post of mailed W06 first seen two weeks on: W06 shows what was mailed, and W08's window misses it.
+    _html_site(tmp_path, {"c": {"A late post of a mailed week": "2025-02-05T18:00:00+00:00"}})
+    report = _pass(cfg, "2025-02-24T09:00:00+00:00")
+    assert report.digest == "digest 2025-W08: no new posts, no email"
+    assert _shown(out / "2025-W06.html") == ["Fresh news of the week for the digest"]
+    with Store(cfg.state.path) as store:
+        assert {r["period"]: r["kind"] for r in store.digests(with_empty=True)} == {
+            "2025-W08": "mailed", "2025-W07": "mailed", "2025-W06": "mailed", "2025-W05": "archived",
+            "2025-W04": "archived", "2025-W03": "archived"}
+        assert {r["period"] for r in store.deliveries()} == {"2025-W06", "2025-W07"}  # past weeks are not mailed
+
+
+def test_a_pass_renders_only_the_past_weeks_whose_posts_changed(tmp_path, monkeypatch):
+    cfg = _html_site(tmp_path, {"a": {"Harvest festival draws record crowds": "2025-01-15T12:00:00+00:00",  # W03
+                                      "New railway line opens in the north": "2025-01-22T12:00:00+00:00",  # W04
+                                      "Fresh news of the week for the digest": "2025-01-29T12:00:00+00:00"}})  # W05
+    rendered: list[str] = []
+    render = digest.Renderer.render
+    monkeypatch.setattr(digest.Renderer, "render",
+                        lambda self, sel, *a, **k: rendered.append(sel.period) or render(self, sel, *a, **k))
+    out = tmp_path / "out" / "digests"
+    _pass(cfg, "2025-03-03T09:00:00+00:00")
+    assert sorted(rendered) == ["2025-W03", "2025-W04", "2025-W05"]
+    rendered.clear()
+    assert _pass(cfg, "2025-03-03T10:00:00+00:00").files_written == [] and rendered == []  # nothing new
+    # A post in archived W04, and one in a week that had none (W02): those two pages, no other.
+    _html_site(tmp_path, {"b": {"A second post of week four": "2025-01-23T12:00:00+00:00",
+                                "A post of week two": "2025-01-08T12:00:00+00:00"}})
+    report = _pass(cfg, "2025-03-03T11:00:00+00:00")
+    assert sorted(rendered) == ["2025-W02", "2025-W04"]
+    assert {str(out / "2025-W02.html"), str(out / "2025-W04.html"), str(out / "index.html"),
+            str(out / "atom.xml")} <= set(report.files_written)
+    assert _shown(out / "2025-W04.html") == ["A second post of week four", "New railway line opens in the north"]
+    assert [e.link.rsplit("/", 1)[1] for e in feedparser.parse((out / "atom.xml").read_bytes()).entries] == [
+        "2025-W05.html", "2025-W04.html", "2025-W03.html", "2025-W02.html"]
+    with Store(cfg.state.path) as store:
+        assert store.deliveries() == []  # past weeks are never mailed
+        # The digests' feed holds the newest max_entries digests; the index lists them all.
+        capped = dataclasses.replace(cfg, output=dataclasses.replace(cfg.output, max_entries=2))
+        pipeline.publish_digests(store, capped, datetime(2025, 3, 3, 12, tzinfo=UTC))
+    feed = feedparser.parse((out / "atom.xml").read_bytes())
+    assert feed.bozo == 0 and [e.link.rsplit("/", 1)[1] for e in feed.entries] == ["2025-W05.html", "2025-W04.html"]
+    assert len(BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser").select("main li")) == 4
+
+
+def test_a_pass_stopped_before_the_digest_stage_leaves_the_past_weeks_to_the_next_pass(tmp_path):
+    cfg = _html_site(tmp_path, {"a": {"Harvest festival draws record crowds": "2025-01-15T12:00:00+00:00"}})
+    _pass(cfg, "2025-03-03T09:00:00+00:00")
+    _html_site(tmp_path, {"b": {"New railway line opens in the north": "2025-01-22T12:00:00+00:00"}})
+    asked: list[int] = []
+    with Store(cfg.state.path) as store:  # asked once for the dump read, then after publishing: stop there
+        report = pipeline.run_once(cfg, store, datetime(2025, 3, 3, 10, tzinfo=UTC),
+                                   should_stop=lambda: bool(asked.append(1)) or len(asked) > 1)
+    assert report.stopped and report.new == 1 and report.digest == ""
+    page = tmp_path / "out" / "digests" / "2025-W04.html"
+    assert not page.exists()
+    report = _pass(cfg, "2025-03-03T11:00:00+00:00")  # nothing new to store, but the archive is finished
+    assert report.new == 0 and str(page) in report.files_written
+    assert _shown(page) == ["New railway line opens in the north"]

@@ -343,6 +343,33 @@ def _authenticator(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=ok, handled=False)
 
 
+def test_past_weeks_are_archived_and_never_mailed_only_the_week_due_is(tmp_path, smtp):
+    """The first pass archives the weeks before the one due, by publication date, and mails
+    only the week due; later passes mail no past week, and the mailed week's page stays as mailed."""
+    cfg = site(tmp_path, smtp.port)
+    proc = feeds(cfg)
+    assert proc.returncode == 0, proc.stderr
+    assert "digest 2025-W07: 21 post(s) for 4 recipient(s), 4 email(s) sent" in proc.stdout  # the back-fill guard
+    assert sorted(to for _, tos, _ in smtp.messages for to in tos) == sorted(RECIPIENTS)
+    assert {m["Subject"] for r in RECIPIENTS for m in smtp.received(r)} == {SUBJECT}
+    out = tmp_path / "out" / "digests"
+
+    def listed(week: str) -> int:
+        soup = BeautifulSoup((out / f"{week}.html").read_text(encoding="utf-8"), "html.parser")
+        return len(soup.select("td.item")) + len(soup.select("td.rest li"))
+
+    # W06's posts were all in W07's window: mailed there. The 17 older ones are archived by week.
+    assert sorted(p.name for p in out.glob("*-W*.html")) == [f"2025-W0{n}.html" for n in (2, 3, 4, 5, 7)]
+    assert [listed(w) for w in ("2025-W07", "2025-W05", "2025-W04", "2025-W03", "2025-W02")] == [21, 5, 6, 5, 1]
+    mailed = (out / "2025-W07.html").read_bytes()
+    for later in ("2025-02-24T09:00:00+00:00", "2026-11-23T09:00:00+00:00"):
+        again = feeds(cfg, now=later)
+        assert again.returncode == 0 and "no new posts, no email" in again.stdout, again.stderr
+    assert len(smtp.messages) == len(RECIPIENTS)
+    assert {r["period"] for r in ledger(tmp_path).values()} == {"2025-W07"}
+    assert (out / "2025-W07.html").read_bytes() == mailed
+
+
 @pytest.mark.parametrize("security", ["starttls", "tls"])
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")  # it is TLS: see below
 def test_tls_and_login_with_the_password_from_the_environment(tmp_path, security):

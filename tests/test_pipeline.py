@@ -523,3 +523,34 @@ def test_a_post_pinned_to_the_top_of_the_listing_does_not_date_the_others(tmp_pa
     if limit == 20:  # the last pass: its own dump and the two written last before it (10 older posts each)
         assert sorted(Path(p).name for p in linked[5]) == ["2025-01-27-page-1.txt", "2025-02-03-page-1.txt",
                                                           "2025-02-10-page-1.txt"]
+
+
+def test_no_feed_is_dated_1970_a_feed_comes_with_its_first_entry(tmp_path):
+    """A site whose dumps have no posts yet has no feeds, and no digests' feed until a digest
+    lists a post: an empty feed would be dated 1970 (no entry to date it by). Each feed that
+    comes is valid and dated by its newest entry."""
+    cfg = make_site(tmp_path, {"a": "Just one line, and no post in it.\n"})
+    out = cfg.output.dir
+    feeds = ["atom.xml", "rss.xml", "feed.json", "digests/atom.xml"]
+    with Store(cfg.state.path) as store:
+        first = run_once(cfg, store, datetime(2025, 2, 17, 9, tzinfo=UTC))
+        assert first.skipped and (out / "index.html").exists() and (out / "digests" / "index.html").exists()
+        assert [f for f in feeds if (out / f).exists()] == []
+        assert not any(b"1970" in p.read_bytes() for p in out.rglob("*") if p.is_file())
+        assert "digests/atom.xml" not in (out / "digests" / "index.html").read_text(encoding="utf-8")
+        assert run_once(cfg, store, datetime(2025, 2, 17, 10, tzinfo=UTC)).files_written == []
+        # A post (first seen, so dated, on Wednesday of W08): the feeds come, dated by it.
+        (tmp_path / "dumps" / "b.txt").write_text(
+            "Harvest festival draws record crowds\n\nThe opening paragraph of the post, long enough to read as "
+            "prose here.\n\nContinue reading Harvest festival draws record crowds\n", encoding="utf-8")
+        run_once(cfg, store, datetime(2025, 2, 19, 9, tzinfo=UTC))
+        for name in ("atom.xml", "rss.xml"):
+            parsed = feedparser.parse((out / name).read_bytes())
+            assert parsed.bozo == 0 and len(parsed.entries) == 1, name
+            assert parsed.feed.updated_parsed[:5] == (2025, 2, 19, 9, 0), name
+        assert (out / "feed.json").exists() and not (out / "digests" / "atom.xml").exists()  # W08 not due yet
+        run_once(cfg, store, datetime(2025, 2, 24, 9, tzinfo=UTC))  # W08's digest, with the post
+    parsed = feedparser.parse((out / "digests" / "atom.xml").read_bytes())
+    assert parsed.bozo == 0 and [e.link for e in parsed.entries] == ["http://127.0.0.1:8000/digests/2025-W08.html"]
+    assert parsed.feed.updated == "2025-02-24T08:00:00+00:00"
+    assert "digests/atom.xml" in (out / "digests" / "index.html").read_text(encoding="utf-8")
