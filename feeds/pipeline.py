@@ -787,7 +787,7 @@ def publish_digests(store: Store, config: Config, now: datetime) -> list[str]:
                                 week=digest.week_label(period, tz), title=renderer.subject(period), path=path,
                                 url=config.url(path), date=sel.date, posts=len(sel.posts),
                                 content=renderer.feed_content(sel) if in_feed else ""))
-    files = [("digests/index.html", pub.digests_index(items), False)]
+    files = [("digests/index.html", pub.digests_index(items, feeds=store.count() > 0), False)]
     if items:  # (no digest lists a post yet: no feed, which would have no true date; the index says so)
         files.append(("digests/atom.xml", pub.digests_feed(items[:config.output.max_entries]), True))
     for name, data, durable in files:
@@ -802,7 +802,7 @@ def _digests_state(store: Store, stamp: str) -> str:
     """What the digests' archive shows, in short: the digests stored and the code that renders
     them. A pass killed between composing a digest and writing its archive leaves it stale."""
     rows = [tuple(r) for r in store.digests(with_empty=True)]
-    return hashlib.sha256(f"{stamp}\n{rows!r}".encode()).hexdigest()
+    return hashlib.sha256(f"{stamp}\n{rows!r}\n{store.count() > 0}".encode()).hexdigest()  # (feeds linked or not)
 
 
 def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock, report: Report, *,

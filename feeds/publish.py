@@ -388,8 +388,8 @@ class Publisher:
 
     # -- pages -------------------------------------------------------------------------
     def render(self, template: str, **context: object) -> bytes:
-        base = {"site": self.site, "config": self.config, "url": self.config.url}
-        return render_template(self.env, template, self.config, **base, **context).encode("utf-8")
+        base = {"site": self.site, "config": self.config, "url": self.config.url, "feeds": True}
+        return render_template(self.env, template, self.config, **{**base, **context}).encode("utf-8")
 
     def post_page(self, entry: Entry, url: str | None) -> bytes:
         return self.render("post.html.j2", entry=entry, original_url=url,
@@ -397,7 +397,7 @@ class Publisher:
 
     def index_page(self, newest: Sequence[Entry], months: Sequence[tuple[str, int]]) -> bytes:
         """The index: the newest posts with their summaries, then the archive by month."""
-        return self.render("index.html.j2", entries=newest, months=[
+        return self.render("index.html.j2", entries=newest, feeds=bool(newest), months=[
             {"month": m, "name": self.month_name(m), "count": n, "path": f"archive/{m}.html"} for m, n in months])
 
     def archive_page(self, month: str, rows: Sequence[Any]) -> bytes:
@@ -406,8 +406,9 @@ class Publisher:
                   "published": datetime.fromisoformat(r["published"])} for r in rows]
         return self.render("archive.html.j2", month=self.month_name(month), entries=items)
 
-    def digests_index(self, digests: Sequence[DigestItem]) -> bytes:
-        return self.render("digests.html.j2", digests=digests)
+    def digests_index(self, digests: Sequence[DigestItem], *, feeds: bool = True) -> bytes:
+        """The digests' index; `feeds`: the site's feeds exist (they come with its first entry)."""
+        return self.render("digests.html.j2", digests=digests, feeds=feeds)
 
     @staticmethod
     def month_name(month: str) -> str:

@@ -538,6 +538,7 @@ def test_no_feed_is_dated_1970_a_feed_comes_with_its_first_entry(tmp_path):
         assert [f for f in feeds if (out / f).exists()] == []
         assert not any(b"1970" in p.read_bytes() for p in out.rglob("*") if p.is_file())
         assert "digests/atom.xml" not in (out / "digests" / "index.html").read_text(encoding="utf-8")
+        assert _dead_links(cfg) == []
         assert run_once(cfg, store, datetime(2025, 2, 17, 10, tzinfo=UTC)).files_written == []
         # A post (first seen, so dated, on Wednesday of W08): the feeds come, dated by it.
         (tmp_path / "dumps" / "b.txt").write_text(
@@ -554,3 +555,18 @@ def test_no_feed_is_dated_1970_a_feed_comes_with_its_first_entry(tmp_path):
     assert parsed.bozo == 0 and [e.link for e in parsed.entries] == ["http://127.0.0.1:8000/digests/2025-W08.html"]
     assert parsed.feed.updated == "2025-02-24T08:00:00+00:00"
     assert "digests/atom.xml" in (out / "digests" / "index.html").read_text(encoding="utf-8")
+    assert _dead_links(cfg) == []
+
+
+def _dead_links(cfg) -> list[str]:
+    """Links and alternates in the pages under out/ that point under base_url at no file there."""
+    import re
+
+    dead = []
+    for page in cfg.output.dir.rglob("*.html"):
+        for href in re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8")):
+            if href.startswith(cfg.site.base_url):
+                target = href[len(cfg.site.base_url):].split("#")[0] or "index.html"
+                if not (cfg.output.dir / target).is_file():
+                    dead.append(f"{page.relative_to(cfg.output.dir)} -> {href}")
+    return dead
