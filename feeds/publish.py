@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -93,6 +95,21 @@ def xml_safe(entry: Entry, url: str | None) -> tuple[Entry, str | None]:
         summary=strip_xml_forbidden(entry.summary), text=strip_xml_forbidden(entry.text),
         source_html=clean(entry.source_html), author=clean(entry.author),
         categories=tuple(map(strip_xml_forbidden, entry.categories))), clean(url)
+
+
+# What a reader that guesses (feedparser, SimplePie) takes for markup in an RSS title: a tag's
+# start, or an entity's (SimplePie needs no ';'). A little more than either takes, never less.
+_LOOKS_LIKE_MARKUP = re.compile(r"<[/!?\w]|&[#\w]")
+
+
+def rss_text(text: str, *, html_element: bool = False) -> str:
+    """Plain text made to display as that text in an RSS element. RSS says nothing of a title's
+    type and readers treat `description` as HTML: so a description is always escaped for HTML,
+    and a title only when a reader would take it for markup (escaped always, "Tom & Jerry" would
+    show as "Tom &amp; Jerry" in a reader that takes titles as text). Atom says type="text"."""
+    if html_element or _LOOKS_LIKE_MARKUP.search(text):
+        return html.escape(text, quote=False)
+    return text
 
 
 def _styled(data: bytes, name: str) -> bytes:
@@ -259,7 +276,7 @@ class Publisher:
         for entry, url in (xml_safe(e, u) for e, u in entries):
             fe = fg.add_entry(order="append")
             fe.id(entry.id)
-            fe.title(entry.title)
+            fe.title(rss_text(entry.title) if kind == "rss.xml" else entry.title)
             fe.link(href=self.link(entry, url), rel="alternate", type="text/html")
             fe.published(self.local(entry.published))
             fe.updated(self.local(entry.updated))
@@ -269,7 +286,7 @@ class Publisher:
                 fe.dc.dc_creator(entry.author)
             for category in entry.categories:
                 fe.category(term=category)
-            fe.summary(entry.summary)
+            fe.summary(rss_text(entry.summary, html_element=True) if kind == "rss.xml" else entry.summary)
             fe.content(self.content(entry, url), type="html")  # after summary(): keeps type="html"
         if kind == "atom.xml":
             return _styled(fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True), name)
@@ -284,6 +301,8 @@ class Publisher:
         then the page it stands for, and the newest of `times` as its updated time (never the
         build time)."""
         site = self.site
+        if name.endswith("rss.xml"):
+            title, subtitle = rss_text(title), rss_text(subtitle, html_element=True)  # (subtitle: RSS's description)
         fg = FeedGenerator()
         fg.id(feed_id)
         fg.title(title)
