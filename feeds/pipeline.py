@@ -770,7 +770,7 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
         if composed or changed or stale or not (config.output.dir / "digests" / "index.html").exists():
             report.files_written += publish_digests(store, config, now)  # before the emails that link to it
         delivery = mail.deliver(store, config, clock, should_stop=should_stop,
-                                recipients_now={a.addr_spec.lower() for a in addresses})
+                                recipients_now={a.addr_spec.lower(): a for a in addresses})
     report.problems += delivery.problems
     parts = []
     if composed is not None:

@@ -200,6 +200,16 @@ def test_no_text_from_a_dump_reaches_a_header():
     assert "Bcc" not in parsed and "X-Evil" not in parsed
 
 
+def test_to_holds_the_recipients_name_without_control_characters():
+    sel = _selection([_entry(0)])
+    msg = digest.build_message(LONDON, digest.Renderer(LONDON).render(sel, "a@example.org"), "2025-W07",
+                               parse_address("Ann\x1b[31m Lee\x7f <a@example.org>"), sel.date, "<x@example.org>")
+    data = msg.as_bytes()
+    assert b"\x1b" not in data and b"\x7f" not in data
+    [to] = email.message_from_bytes(data, policy=policy.default)["To"].addresses
+    assert (to.display_name, to.addr_spec) == ("Ann [31m Lee", "a@example.org")
+
+
 def test_the_message_is_the_same_bytes_every_time():
     sel = _selection(_entry(i) for i in range(5))
     make = lambda: digest.build_message(  # noqa: E731
