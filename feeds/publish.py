@@ -16,7 +16,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -378,8 +378,13 @@ class Publisher:
         base = {"site": self.site, "config": self.config, "url": self.config.url}
         return render_template(self.env, template, self.config, **base, **context).encode("utf-8")
 
-    def post_page(self, entry: Entry, url: str | None) -> bytes:
-        return self.render("post.html.j2", entry=entry, original_url=url,
+    def post_page(self, entry: Entry, url: str | None, *, category_slugs: Mapping[str, str] | None = None) -> bytes:
+        """The post's page; with `category_slugs` (category feeds on), it links the feed of each of
+        its categories (`categories`: name, and feed URL or None), in the order the post gives them."""
+        slugs = category_slugs or {}
+        categories = [{"name": c, "feed": self.config.url(f"categories/{slugs[c]}/atom.xml") if c in slugs else None}
+                      for c in entry.categories]
+        return self.render("post.html.j2", entry=entry, original_url=url, categories=categories,
                            content=self.body(entry), page_url=self.config.url(self.page_path(entry)))
 
     def index_page(self, newest: Sequence[Entry], months: Sequence[tuple[str, int]]) -> bytes:

@@ -274,7 +274,7 @@ def test_a_template_missing_is_a_configuration_error(project, files, problem):
 
 @pytest.mark.parametrize("name, edit, says", [
     ("post.html.j2", ("{% block main %}\n", "{% block main %}\n{{ entry.subtitle }}\n"),
-     "post.html.j2, line 8: 'feeds.models.Entry object' has no attribute 'subtitle'"),
+     "post.html.j2, line 11: 'feeds.models.Entry object' has no attribute 'subtitle'"),
     ("base.html.j2", ("<head>\n", "<head>\n{{ sitee.title }}\n"), "base.html.j2, line 4: 'sitee' is undefined"),
     ("digest.txt.j2", ("", "{{ weeek }}\n"), "digest.txt.j2, line 1: 'weeek' is undefined"),
 ])
