@@ -22,6 +22,7 @@ from feeds.errors import ConfigError, FeedsError, LockedError
 log = logging.getLogger("feeds")
 
 EXIT_OK, EXIT_SKIPPED, EXIT_CONFIG, EXIT_SOFTWARE, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 70, 75, 130
+EXIT_PIPE = 141  # 128 + SIGPIPE: what a shell shows for a writer whose reader went away
 
 DESCRIPTION = """\
 Turn dumps of a website's pages (text, or saved HTML) into feeds (Atom, RSS,
@@ -40,7 +41,8 @@ exit status: 0 done (or stopped at a safe point by SIGTERM or Ctrl-C); 1 done, b
 a dump was skipped, an input path matched nothing, a recipient was skipped or a
 digest did not reach someone (each named on stderr); 2 bad configuration or usage;
 70 an unexpected error (a bug: the traceback is printed); 75 another pass holds the
-lock (try again later; nothing was touched); 130 stopped at once by a second Ctrl-C.
+lock (try again later; nothing was touched); 130 stopped at once by a second Ctrl-C;
+141 the output's reader went away (as in "| head -1"; quietly, no traceback).
 
 examples:
   python -m feeds init                 write a commented starter feeds.toml here
@@ -248,6 +250,21 @@ class _Stop:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; output into a pipe whose reader went away (`feeds inspect … | head -1`)
+    ends it quietly, with EXIT_PIPE, as SIGPIPE ends other commands (Python ignores SIGPIPE, and
+    its sockets need that)."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # what is still buffered: a reader gone shows here, not as a warning at exit
+        return status
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that nothing left in the buffer is written at exit
+        os.close(devnull)
+        return EXIT_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -292,6 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("feeds: interrupted; what was stored and published before stays", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the output's reader went away: main() ends quietly
+        raise
     except Exception:  # a bug, not bad input: show it whole, with its own exit status
         log.exception("unexpected error; please report it with the traceback above")
         return EXIT_SOFTWARE

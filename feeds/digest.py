@@ -319,7 +319,7 @@ def build_message(config: Config, rendered: Rendered, period: str, recipient: Ad
     """multipart/alternative: the text part first, then the HTML. Deterministic bytes."""
     msg = EmailMessage(policy=SMTP)
     msg["From"] = config.sender
-    msg["To"] = recipient
+    msg["To"] = Address(one_line(recipient.display_name), addr_spec=recipient.addr_spec)  # its name too, in one line
     msg["Subject"] = rendered.subject
     msg["Date"] = format_datetime(when.astimezone(config.site.tz))
     msg["Message-ID"] = msg_id

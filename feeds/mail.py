@@ -28,7 +28,7 @@ import os
 import smtplib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from email.headerregistry import Address
 from pathlib import Path
@@ -393,12 +393,14 @@ def _text(value: bytes | str) -> str:
 
 def deliver(store: Store, config: Config, clock: Clock, *,
             sleep: Callable[[float], None] = time.sleep, should_stop: Callable[[], bool] = lambda: False,
-            recipients_now: set[str] | None = None) -> Delivery:
+            recipients_now: Mapping[str, Address] | None = None) -> Delivery:
     """Deliver every pending (period, recipient) of the ledger; see the module's docstring.
 
-    A recipient no longer configured (`recipients_now`) is not sent the digests still pending
-    for them (an unsubscribe takes effect at once). When the server cannot take mail, the rest
-    stay pending for the next pass; so do they when `should_stop` says so.
+    A recipient no longer configured (`recipients_now`: the configured addresses, with their
+    names, by lower-cased address) is not sent the digests still pending for them (an
+    unsubscribe takes effect at once); one configured is addressed with the name given
+    ("Name <a@example.org>"). When the server cannot take mail, the rest stay pending for the
+    next pass; so do they when `should_stop` says so.
     """
     report = Delivery()
     for row in store.deliveries(status="sending"):  # left by a process that died mid-hand-off
@@ -440,8 +442,8 @@ def deliver(store: Store, config: Config, clock: Clock, *,
             key = (period, config.unsubscribe_links(recipient))
             if last is None or last[0] != key:
                 last = (key, renderer.render(sel, recipient))
-            msg = build_message(config, last[1], period, parse_address(recipient), sel.date,
-                                row["message_id"])
+            to = (recipients_now or {}).get(recipient.lower()) or parse_address(recipient)  # (the ledger: no name)
+            msg = build_message(config, last[1], period, to, sel.date, row["message_id"])
             outcome, reply = _deliver_one(store, transport, period, sender, recipient, msg.as_bytes(), clock,
                                           config.mail.attempts, config.mail.backoff, sleep)
             if outcome == "sent":

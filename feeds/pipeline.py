@@ -678,8 +678,9 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
     if full:
         _regroup_months(store, config)
     pages = store.each() if full else store.get_many(sorted(changed)).values()
+    slugs = category_slugs(store) if config.output.category_feeds else {}  # (pages link their categories' feeds)
     for s in pages:
-        put(pub.page_path(s.entry), pub.post_page(s.entry, s.url))
+        put(pub.page_path(s.entry), pub.post_page(s.entry, s.url, category_slugs=slugs))
     all_months = store.months()
     for month, _count in all_months:
         if full or month in months:
@@ -690,7 +691,7 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
     for name in feeds:
         put(name, pub.feed(feed_entries, name), durable=True)
     if config.output.category_feeds:
-        for name, data in category_feeds(store, config, pub):
+        for name, data in category_feeds(store, config, pub, slugs):
             put(name, data, durable=True)
     put("index.html", pub.index_page([s.entry for s in newest], all_months), durable=True)
     with store.transaction():
@@ -700,18 +701,26 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
     return written
 
 
-def category_feeds(store: Store, config: Config, pub: Publisher) -> Iterator[tuple[str, bytes]]:
-    """categories/<slug>/atom.xml for every category: its newest entries. A slug is given the
-    first time a category is seen and kept; a category gone leaves its folder empty."""
-    slugs = store.category_slugs()  # a category's slug, once given, is its feed's address for good
+def category_slugs(store: Store) -> dict[str, str]:
+    """Every category's slug, by name: given the first time a category is seen, and kept (a
+    category's slug, once given, is its feed's address for good)."""
+    slugs = store.category_slugs()
     taken = set(slugs.values())
+    for category in store.categories():
+        if category not in slugs:
+            slugs[category] = unique_slug(slugify(category), taken)
+            taken.add(slugs[category])
+            store.set_category_slug(category, slugs[category])
+    return slugs
+
+
+def category_feeds(store: Store, config: Config, pub: Publisher,
+                   slugs: dict[str, str]) -> Iterator[tuple[str, bytes]]:
+    """categories/<slug>/atom.xml for every category (`slugs`: category_slugs()): its newest
+    entries. A category gone leaves its folder empty."""
     wanted = set()
     for category in store.categories():
-        slug = slugs.get(category)
-        if slug is None:
-            slug = unique_slug(slugify(category), taken)
-            taken.add(slug)
-            store.set_category_slug(category, slug)
+        slug = slugs[category]
         name = f"categories/{slug}/atom.xml"
         wanted.add(slug)
         entries = [(s.entry, s.url) for s in store.newest_in(category, config.output.max_entries)]
@@ -835,7 +844,7 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
             with store.transaction():
                 store.set_meta(ARCHIVED_WEEKS, due)
         delivery = mail.deliver(store, config, clock, should_stop=should_stop,
-                                recipients_now={a.addr_spec.lower() for a in addresses})
+                                recipients_now={a.addr_spec.lower(): a for a in addresses})
     report.problems += delivery.problems
     parts = []
     if composed is not None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 import json
 import os
+import re
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -93,6 +95,21 @@ def xml_safe(entry: Entry, url: str | None) -> tuple[Entry, str | None]:
         summary=strip_xml_forbidden(entry.summary), text=strip_xml_forbidden(entry.text),
         source_html=clean(entry.source_html), author=clean(entry.author),
         categories=tuple(map(strip_xml_forbidden, entry.categories))), clean(url)
+
+
+# What a reader that guesses (feedparser, SimplePie) takes for markup in an RSS title: a tag's
+# start, or an entity's (SimplePie needs no ';'). A little more than either takes, never less.
+_LOOKS_LIKE_MARKUP = re.compile(r"<[/!?\w]|&[#\w]")
+
+
+def rss_text(text: str, *, html_element: bool = False) -> str:
+    """Plain text made to display as that text in an RSS element. RSS says nothing of a title's
+    type and readers treat `description` as HTML: so a description is always escaped for HTML,
+    and a title only when a reader would take it for markup (escaped always, "Tom & Jerry" would
+    show as "Tom &amp; Jerry" in a reader that takes titles as text). Atom says type="text"."""
+    if html_element or _LOOKS_LIKE_MARKUP.search(text):
+        return html.escape(text, quote=False)
+    return text
 
 
 def _styled(data: bytes, name: str) -> bytes:
@@ -289,7 +306,7 @@ class Publisher:
         for entry, url in (xml_safe(e, u) for e, u in entries):
             fe = fg.add_entry(order="append")
             fe.id(entry.id)
-            fe.title(entry.title)
+            fe.title(rss_text(entry.title) if kind == "rss.xml" else entry.title)
             fe.link(href=self.link(entry, url), rel="alternate", type="text/html")
             fe.published(self.local(entry.published))
             fe.updated(self.local(entry.updated))
@@ -299,7 +316,7 @@ class Publisher:
                 fe.dc.dc_creator(entry.author)
             for category in entry.categories:
                 fe.category(term=category)
-            fe.summary(entry.summary)
+            fe.summary(rss_text(entry.summary, html_element=True) if kind == "rss.xml" else entry.summary)
             fe.content(self.content(entry, url), type="html")  # after summary(): keeps type="html"
         if kind == "atom.xml":
             return _styled(fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True), name)
@@ -315,6 +332,8 @@ class Publisher:
         build time). A feed has an entry: with none there is no time to give it that is not
         made up (the build time, 1970), so no feed is written until it has one."""
         site = self.site
+        if name.endswith("rss.xml"):
+            title, subtitle = rss_text(title), rss_text(subtitle, html_element=True)  # (subtitle: RSS's description)
         fg = FeedGenerator()
         fg.id(feed_id)
         fg.title(title)
@@ -391,8 +410,13 @@ class Publisher:
         base = {"site": self.site, "config": self.config, "url": self.config.url, "feeds": True}
         return render_template(self.env, template, self.config, **{**base, **context}).encode("utf-8")
 
-    def post_page(self, entry: Entry, url: str | None) -> bytes:
-        return self.render("post.html.j2", entry=entry, original_url=url,
+    def post_page(self, entry: Entry, url: str | None, *, category_slugs: Mapping[str, str] | None = None) -> bytes:
+        """The post's page; with `category_slugs` (category feeds on), it links the feed of each of
+        its categories (`categories`: name, and feed URL or None), in the order the post gives them."""
+        slugs = category_slugs or {}
+        categories = [{"name": c, "feed": self.config.url(f"categories/{slugs[c]}/atom.xml") if c in slugs else None}
+                      for c in entry.categories]
+        return self.render("post.html.j2", entry=entry, original_url=url, categories=categories,
                            content=self.body(entry), page_url=self.config.url(self.page_path(entry)))
 
     def index_page(self, newest: Sequence[Entry], months: Sequence[tuple[str, int]]) -> bytes:

@@ -11,7 +11,8 @@ wall clock that jumps is noticed soon).
 
 Each pass takes the lock, so a loop and a cron job never run at once; a pass that
 finds the lock taken is skipped. An exception in a pass is logged with its
-traceback and the loop goes on. The loop stops when `stop` is set (SIGTERM,
+traceback and the loop goes on (but for BrokenPipeError: the output's reader went
+away, and the loop ends, as SIGPIPE would end it). The loop stops when `stop` is set (SIGTERM,
 Ctrl-C): a pass in progress stops at its next safe point.
 
 Nothing here reads the clock or sleeps by itself: `clock` and `sleep` are passed in.
@@ -66,6 +67,8 @@ class Loop:
         self.passes += 1
         try:
             self.run_pass(why)
+        except BrokenPipeError:  # the output's reader went away (`loop | head`): see the module's docstring
+            raise
         except FeedsError as exc:  # bad input found during the pass (a template removed): its message says it
             self.failures += 1
             log.error("the pass (%s) failed: %s; the loop goes on and tries again at the next job", why, exc)

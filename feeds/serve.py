@@ -50,6 +50,8 @@ def serve(cfg: Config, bind: str, port: int) -> int:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    # Atom and RSS as application/xml, not application/atom+xml or rss+xml: Chromium shows those as
+    # plain text, not as the page out/feed.xsl makes of them; feed readers take either.
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
                       ".xml": "application/xml; charset=utf-8", ".html": "text/html; charset=utf-8"}
 
@@ -64,6 +66,11 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
                 self.send_error(404, "Not found")
                 return None
         return super().send_head()
+
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
+        if os.path.basename(path) == "feed.json":  # JSON Feed's own type (jsonfeed.org/version/1.1)
+            return "application/feed+json; charset=utf-8"
+        return super().guess_type(path)
 
     def log_message(self, format: str, *args: object) -> None:
         log.info("%s %s", self.address_string(), format % args)

@@ -45,6 +45,16 @@ def run_cli(*args: str, cwd: Path | None = None, check: bool = False) -> subproc
     return proc
 
 
+def shown(detail) -> str:
+    """What a reader shows for a text construct that feedparser parsed (a title, a summary):
+    plain text as it is, HTML as a browser renders it (its text)."""
+    if detail.type == "text/html":
+        from bs4 import BeautifulSoup
+        return BeautifulSoup(detail.value, "html.parser").get_text()
+    assert detail.type == "text/plain", detail.type
+    return detail.value
+
+
 def make_site(root: Path, dumps: dict[str, str | bytes]) -> config.Config:
     """A config for in-process passes over root/dumps/*.txt, with these dumps written there."""
     folder = root / "dumps"

@@ -138,6 +138,30 @@ def test_serve_lets_a_reader_fetch_the_feed(project):
             server.wait(timeout=10)
 
 
+def test_serve_sends_each_feed_with_a_feed_type(project):
+    """JSON Feed as application/feed+json; Atom and RSS as application/xml, which a browser shows
+    through out/feed.xsl (as application/atom+xml or rss+xml, Chromium shows the raw text)."""
+    root, cfg = project
+    run_cli("-c", str(cfg), "--now", NOW, check=True)
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), "serve", "--port", "0"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
+        try:
+            base = server.stdout.readline().split(" at ")[1].split()[0]
+            with urllib.request.urlopen(base + "feed.json", timeout=10) as resp:
+                assert resp.headers.get_content_type() == "application/feed+json"
+                assert resp.headers.get_content_charset() == "utf-8"
+                assert len(json.loads(resp.read())["items"]) == 38
+            for name, version in (("atom.xml", "atom10"), ("rss.xml", "rss20")):
+                with urllib.request.urlopen(base + name, timeout=10) as resp:
+                    assert resp.headers.get_content_type() == "application/xml", name
+                    assert resp.headers.get_content_charset() == "utf-8", name
+                    assert feedparser.parse(resp.read()).version == version
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
 def test_loop_command_runs_a_pass_then_stops_cleanly_on_sigterm(project):
     import signal
 
@@ -262,7 +286,7 @@ def test_a_template_an_override_uses_that_exists_nowhere_is_a_configuration_erro
 
 @pytest.mark.parametrize("name, edit, says", [
     ("post.html.j2", ("{% block main %}\n", "{% block main %}\n{{ entry.subtitle }}\n"),
-     "post.html.j2, line 8: 'feeds.models.Entry object' has no attribute 'subtitle'"),
+     "post.html.j2, line 11: 'feeds.models.Entry object' has no attribute 'subtitle'"),
     ("base.html.j2", ("<head>\n", "<head>\n{{ sitee.title }}\n"), "base.html.j2, line 4: 'sitee' is undefined"),
     ("digest.txt.j2", ("", "{{ weeek }}\n"), "digest.txt.j2, line 1: 'weeek' is undefined"),
 ])

@@ -174,6 +174,18 @@ def test_titles_and_summaries_are_escaped_exactly_once():
     assert title in rendered.text  # text is text
 
 
+def test_the_text_parts_signature_separator_is_dash_dash_space_on_its_own_line():
+    """"-- " (RFC 3676, 4.3): what mail clients know the footer by; "--" is just text to them."""
+    sel = _selection([_entry(0)])
+    rendered = digest.Renderer(LONDON).render(sel, "a@example.org")
+    msg = digest.build_message(LONDON, rendered, "2025-W07", parse_address("a@example.org"), sel.date,
+                               "<x@example.org>")
+    text_part, _ = email.message_from_bytes(msg.as_bytes(), policy=policy.default).iter_parts()
+    lines = text_part.get_content().replace("\r\n", "\n").split("\n")  # as the client decodes it
+    assert lines.count("-- ") == 1 and "--" not in lines
+    assert lines[lines.index("-- ") + 1].startswith("View this digest in a browser: ")
+
+
 def test_no_text_from_a_dump_reaches_a_header():
     cfg = config.parse({"site": {"title": "Site\u2028Bcc: everyone@example.org\u2029X-Evil: 1",
                                  "timezone": "Europe/London"}})  # what the config lets through
@@ -186,6 +198,16 @@ def test_no_text_from_a_dump_reaches_a_header():
                                             "List-Unsubscribe", "MIME-Version", "Content-Type"])
     assert parsed["Subject"] == "Site Bcc: everyone@example.org X-Evil: 1 — week of 10–16 February 2025"
     assert "Bcc" not in parsed and "X-Evil" not in parsed
+
+
+def test_to_holds_the_recipients_name_without_control_characters():
+    sel = _selection([_entry(0)])
+    msg = digest.build_message(LONDON, digest.Renderer(LONDON).render(sel, "a@example.org"), "2025-W07",
+                               parse_address("Ann\x1b[31m Lee\x7f <a@example.org>"), sel.date, "<x@example.org>")
+    data = msg.as_bytes()
+    assert b"\x1b" not in data and b"\x7f" not in data
+    [to] = email.message_from_bytes(data, policy=policy.default)["To"].addresses
+    assert (to.display_name, to.addr_spec) == ("Ann [31m Lee", "a@example.org")
 
 
 def test_the_message_is_the_same_bytes_every_time():

@@ -167,6 +167,48 @@ def test_category_feeds_and_websub_hub(tmp_path):
     assert json.loads((out / "feed.json").read_text())["hubs"] == [{"type": "WebSub", "url": "https://hub.example.org/"}]
 
 
+def _category_links(page) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """A post page's links to category feeds: (title, href) of each <link rel=alternate> in its head
+    beyond the site's three feeds, and (text, href) of each link in its meta line."""
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    head = [(link["title"], link["href"]) for link in soup.head.find_all("link", rel="alternate")
+            if "/categories/" in link["href"]]
+    return head, [(a.get_text(), a["href"]) for a in soup.select("article p.meta a")]
+
+
+def test_post_pages_link_the_feed_of_each_of_their_categories(tmp_path):
+    (tmp_path / "dumps").mkdir()
+    for f in HTML:
+        shutil.copy(f, tmp_path / "dumps" / f.name)
+    cfg = write_config(tmp_path, [str(tmp_path / "dumps" / "*.html")])
+    cfg.write_text(cfg.read_text().replace("[output]\n", "[output]\ncategory_feeds = true\n"), encoding="utf-8")
+    assert run_cli("-c", str(cfg), "--now", NOW).returncode == 0
+    out = tmp_path / "out"
+    base = "http://127.0.0.1:8000/"
+    pages = {BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser").h1.get_text(): p
+             for p in (out / "posts").glob("*.html")}
+    for title, post in _expected().items():
+        head, meta = _category_links(pages[title])
+        assert [t for t, _ in head] == [f"Friends of Socialist China: {c} (Atom)" for c in post["categories"]], title
+        assert [t for t, _ in meta] == post["categories"], title
+        assert [h for _, h in head] == [h for _, h in meta]
+        for category, (_, href) in zip(post["categories"], head, strict=True):
+            assert href.startswith(base + "categories/") and href.endswith("/atom.xml")
+            feed = feedparser.parse((out / href.removeprefix(base)).read_bytes())  # it resolves, to that category
+            assert feed.bozo == 0 and feed.feed.title.endswith(f": {category}") and title in [e.title for e in feed.entries]
+    # The same input, the same pages: a rebuild changes no byte.
+    before = {p: p.read_bytes() for p in (out / "posts").glob("*.html")}
+    assert run_cli("-c", str(cfg), "--now", NOW, "run", "--rebuild").returncode == 0
+    assert {p: p.read_bytes() for p in (out / "posts").glob("*.html")} == before
+
+
+def test_without_category_feeds_pages_name_their_categories_and_link_no_feed(built):
+    page = next(p for p in (built / "out" / "posts").glob("*.html") if "simd" not in p.name
+                and "ServiceWorkers" in p.read_text(encoding="utf-8"))
+    assert _category_links(page) == ([], [])
+    assert "Featured Article, ServiceWorkers, Web Workers, WebAPI" in page.read_text(encoding="utf-8")
+
+
 def test_pages_of_html_posts_pass_nu_html_checker(built):
     from test_validity import _nu_check
 

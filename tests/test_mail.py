@@ -7,6 +7,7 @@ Each test runs the real CLI as a subprocess against the seeds. With --now on Mon
 from __future__ import annotations
 
 import email
+import json
 import os
 import shutil
 import signal
@@ -314,6 +315,72 @@ def test_bad_addresses_in_the_recipients_file_are_reported_and_skipped(tmp_path,
     assert proc.returncode == 1
     assert f"{listing}:3:" in proc.stderr and f"{listing}:5:" in proc.stderr and "skipped" in proc.stderr
     assert sorted(to for _, tos, _ in smtp.messages for to in tos) == ["ana@example.org", "ben@example.net"]
+
+
+NAMED = ["Ana Núñez <ana@example.org>", "chloe@example.com"]
+NAMED_IN_FILE = """"Ben O'Brien, Jr." <ben@example.net>\n"""
+
+
+def named_site(root: Path, port: int | None) -> Path:
+    """Recipients with names, in the config and in a recipients file, and one without."""
+    (root / "recipients.txt").write_text(NAMED_IN_FILE, encoding="utf-8")
+    cfg = site(root, port, NAMED)
+    cfg.write_text(cfg.read_text().replace("[digest]\n", f'[digest]\nrecipients_file = "{root / "recipients.txt"}"\n'))
+    return cfg
+
+
+def names_in_to(messages: dict[str, bytes]) -> dict[str, tuple[str, str]]:
+    """Each message's To, parsed: its one address's (name, address), by the address it went to."""
+    found = {}
+    for rcpt, data in messages.items():
+        msg = email.message_from_bytes(data, policy=policy.default)
+        [to] = msg["To"].addresses
+        assert len(msg.get_all("To")) == 1 and "Bcc" not in msg and "Cc" not in msg
+        found[rcpt] = (to.display_name, to.addr_spec)
+    return found
+
+
+EXPECTED_TO = {"ana@example.org": ("Ana Núñez", "ana@example.org"), "chloe@example.com": ("", "chloe@example.com"),
+               "ben@example.net": ("Ben O'Brien, Jr.", "ben@example.net")}
+
+
+def test_to_names_the_recipient_as_configured(tmp_path, smtp):
+    cfg = named_site(tmp_path, smtp.port)
+    proc = feeds(cfg)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(to for _, tos, _ in smtp.messages for to in tos) == sorted(EXPECTED_TO)  # RCPT TO: the address
+    assert names_in_to({tos[0]: data for _, tos, data in smtp.messages}) == EXPECTED_TO
+    assert set(ledger(tmp_path)) == set(EXPECTED_TO)
+
+
+def test_to_names_the_recipient_in_the_outbox_too(tmp_path):
+    cfg = named_site(tmp_path, None)
+    assert feeds(cfg).returncode == 0
+    box = tmp_path / "out" / "outbox" / "2025-W07"
+    assert names_in_to({r: (box / f"{r}.eml").read_bytes() for r in EXPECTED_TO}) == EXPECTED_TO
+
+
+@pytest.mark.parametrize("name", ["Eve\nBcc: all@example.org", "Eve\r\nBcc: all@example.org", "Eve\rBcc: all@example.org"])
+def test_a_name_with_a_line_break_never_reaches_a_header(tmp_path, smtp, name):
+    listed = json.dumps(f"{name} <eve@example.org>")  # (a TOML string)
+    cfg = site(tmp_path, smtp.port, [])
+    cfg.write_text(cfg.read_text().replace("recipients = []", f"recipients = [{listed}]"))
+    proc = feeds(cfg)
+    assert proc.returncode == 2 and "digest.recipients[0]" in proc.stderr and "single line" in proc.stderr
+    assert smtp.messages == [] and not (tmp_path / "state").exists()
+
+
+@pytest.mark.parametrize("brk", ["\u2028", "\x85", "\x0b", "\x1c"])
+def test_a_name_broken_by_a_unicode_line_break_in_the_recipients_file_stays_in_to(tmp_path, smtp, brk):
+    """Python splits the file's lines there too: "Bcc: …" starts a line (an address named so), not a header."""
+    listing = tmp_path / "recipients.txt"
+    listing.write_text(f"Eve{brk}Bcc: all@example.org <eve@example.org>\n", encoding="utf-8")
+    cfg = site(tmp_path, smtp.port, [])
+    cfg.write_text(cfg.read_text().replace("recipients = []", f'recipients_file = "{listing}"'))
+    assert feeds(cfg).returncode == 1  # "Eve" alone is no address: skipped, and said
+    assert [tos for _, tos, _ in smtp.messages] == [["eve@example.org"]]
+    assert names_in_to({"eve@example.org": smtp.messages[0][2]}) == {
+        "eve@example.org": ("Bcc: all@example.org", "eve@example.org")}
 
 
 def test_no_new_posts_no_email(tmp_path, smtp):

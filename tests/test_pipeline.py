@@ -372,7 +372,8 @@ def test_a_new_post_renders_its_own_page_not_every_page(tmp_path, monkeypatch):
     cfg = make_site(tmp_path, {s.stem: s.read_bytes() for s in SEEDS})
     rendered: list[str] = []
     post_page = Publisher.post_page
-    monkeypatch.setattr(Publisher, "post_page", lambda self, e, url: rendered.append(e.slug) or post_page(self, e, url))
+    monkeypatch.setattr(Publisher, "post_page",
+                        lambda self, e, url, **kw: rendered.append(e.slug) or post_page(self, e, url, **kw))
     with Store(cfg.state.path) as store:
         run_once(cfg, store, T0)
         assert len(rendered) == 38
