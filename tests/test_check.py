@@ -85,7 +85,7 @@ def test_a_bad_config_is_an_error_naming_the_key(tmp_path):
         "check: 1 error(s), 0 warning(s)"]
 
 
-@pytest.mark.parametrize("name, says", [("post.html.j2", "post.html.j2, line 8"),
+@pytest.mark.parametrize("name, says", [("post.html.j2", "post.html.j2, line 11"),
                                         ("digests.html.j2", "digests.html.j2, line"),
                                         ("digest.txt.j2", "digest.txt.j2, line 1")])
 def test_a_template_that_fails_with_sample_data_is_an_error(tmp_path, name, says):
