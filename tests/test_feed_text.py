@@ -18,7 +18,7 @@ from lxml import etree
 
 from feeds import config
 from feeds.models import Entry
-from feeds.publish import Publisher
+from feeds.publish import Publisher, template_file
 
 TITLE = """<video> & <b>bold</b> "double" 'single' &amp; &copy; AT&T a < b > c"""
 SUMMARY = """A post about <video src="clip.mp4"> & <script>alert(1)</script>, "quoted", 'single', \
@@ -67,7 +67,7 @@ def test_titles_and_summaries_arrive_as_text_in_json_feed():
 @pytest.mark.parametrize("kind", ["atom.xml", "rss.xml"])
 def test_a_browser_shows_the_text_through_the_feeds_stylesheet(kind):
     """What out/feed.xsl makes of the feed in a browser (libxslt, as in Chromium): the same text."""
-    xslt = etree.XSLT(etree.parse(str(CFG.output.templates / "feed.xsl")))
+    xslt = etree.XSLT(etree.parse(str(template_file(CFG, "feed.xsl"))))
     page = lxml.html.fromstring(str(xslt(etree.fromstring(Publisher(CFG).feed([(entry(), None)], kind)))))
     assert page.findtext(".//h1") == SITE_TITLE
     assert page.xpath("string(//h1/following-sibling::p[1])") == SITE_DESCRIPTION
