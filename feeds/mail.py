@@ -60,6 +60,8 @@ class Delivery:
     held: int = 0  # not tried because feeds was asked to stop (SIGTERM, Ctrl-C): pending for the next pass
     refused: list[str] = dataclasses.field(default_factory=list)  # why the config may not mail (see refusals)
     held_back: int = 0  # messages not mailed because of `refused`: pending for a pass with a fixed config
+    named: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (period, recipient) of the
+    # failed and unknown deliveries in `failed` and `unknown`: once said, Store.set_named(named)
 
     @property
     def problems(self) -> list[str]:
@@ -435,7 +437,14 @@ def deliver(store: Store, config: Config, clock: Clock, *,
         else:
             reply = "the process stopped during the SMTP hand-off; not sent again, to never send twice"
             store.mark(row["period"], row["recipient"], "unknown", clock(), reply=reply)
-            report.unknown.append(f"{row['period']} {row['recipient']}: {reply}")
+    # Failed or unknown, and never said: recorded by a pass that died before it could say so
+    # (or just now, above). Named in this pass, like the ones it records itself.
+    for row in store.unnamed():
+        reply = row["reply"] or "no reply recorded"
+        if not reply.startswith("the process stopped"):
+            reply += " (recorded by an earlier pass that ended before saying so)"
+        getattr(report, row["status"]).append(f"{row['period']} {row['recipient']}: {reply}")
+        report.named.append((row["period"], row["recipient"]))
     pending = store.deliveries(status="pending")
     if recipients_now is not None:
         for row in [r for r in pending if r["recipient"].lower() not in recipients_now]:
@@ -487,6 +496,8 @@ def deliver(store: Store, config: Config, clock: Clock, *,
             if outcome == "unanswered":  # this recipient's trouble: the rest go on
                 outcome = "deferred"
             getattr(report, outcome).append(f"{period} {recipient}: {reply}")
+            if outcome in ("failed", "unknown"):
+                report.named.append((period, recipient))
     finally:
         transport.close()
     return report

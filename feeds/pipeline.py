@@ -66,6 +66,8 @@ class Report:
     stopped: bool = False  # asked to stop (SIGTERM, Ctrl-C): what was read but not stored is read again next time
     digest: str = ""  # what the digest stage did, if anything
     problems: list[str] = dataclasses.field(default_factory=list)  # deliveries that did not go through
+    named: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # failed/unknown deliveries among
+    # the problems: once said, Store.set_named(named), so that the next pass does not say them again
     look: str = ""  # where to look at what a pass wrote: said when it wrote files
 
     @staticmethod
@@ -846,6 +848,7 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
         delivery = mail.deliver(store, config, clock, should_stop=should_stop,
                                 recipients_now={a.addr_spec.lower(): a for a in addresses})
     report.problems += delivery.problems
+    report.named += delivery.named
     parts = []
     if composed is not None:
         n = len(composed.posts)
