@@ -54,6 +54,7 @@ class Input:
     marker: str = "Continue reading"
     chrome: tuple[str, ...] = DEFAULT_CHROME
     encoding: str = ""  # of dumps that are not UTF-8 and declare no charset; default: guessed, with a warning
+    follow_links: bool = False  # also read dumps that symbolic links lead to outside the folders paths names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -488,13 +489,14 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
                                           "'iso-8859-1' or 'windows-1251' (for dumps that are not UTF-8)",
                               source) from None
 
-    inp = _section(data, "input", Input, source, {"paths": glob_paths, "marker": marker, "chrome": chrome,
-                                                  "encoding": encoding},
-                   {"paths": list(Input.paths)})
     def boolean(key: str, value: Any) -> bool:
         if not isinstance(value, bool):
             raise ConfigError(key, value, "true or false", source)
         return value
+
+    inp = _section(data, "input", Input, source, {"paths": glob_paths, "marker": marker, "chrome": chrome,
+                                                  "encoding": encoding, "follow_links": boolean},
+                   {"paths": list(Input.paths)})
 
     def hub(key: str, value: Any) -> str:
         return _check_url(key, text(key, value), source, empty_ok=True)
