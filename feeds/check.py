@@ -150,7 +150,7 @@ def templates(cfg: Config, now: datetime, found: Findings) -> None:
 def dumps(cfg: Config, now: datetime, found: Findings) -> None:
     """What a pass would read and skip, found as a pass finds it; the state is only read."""
     report = pipeline.Report()
-    paths = pipeline.discover(cfg.input.paths, report)
+    paths = pipeline.discover(cfg.input.paths, report, follow_links=cfg.input.follow_links)
     for problem in report.skipped:
         found.warning("dumps", f"a pass would skip {problem}")
     known: dict[str, DumpRecord] = {}

@@ -14,10 +14,14 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from feeds import __version__
 from feeds import config as config_mod
 from feeds.errors import ConfigError, FeedsError, LockedError
+
+if TYPE_CHECKING:
+    from feeds.store import Store
 
 log = logging.getLogger("feeds")
 
@@ -355,6 +359,15 @@ def _locked_store(cfg: config_mod.Config):
         raise
 
 
+def _said(store: Store, named: list[tuple[str, str]]) -> None:
+    """These failed or unknown deliveries were named on stderr: the next pass does not name them
+    again. (Recorded after saying them: a pass killed in between names them next time, not never.)"""
+    if named:
+        sys.stderr.flush()
+        with store.transaction():
+            store.set_named(named)
+
+
 def cmd_run(cfg: config_mod.Config, now: datetime, clock, *, rebuild: bool, quiet: bool,
             stop: _Stop | None = None) -> int:
     from feeds.pipeline import BATCH_BYTES, check_templates, run_once
@@ -372,10 +385,11 @@ def cmd_run(cfg: config_mod.Config, now: datetime, clock, *, rebuild: bool, quie
             if first and store.holds_nothing():  # a first pass that failed leaves no state behind
                 store.remove()
             raise
-    for line in report.skipped:
-        print(f"feeds: skipped {line}", file=sys.stderr)
-    for line in report.problems:
-        print(f"feeds: {line}", file=sys.stderr)
+        for line in report.skipped:
+            print(f"feeds: skipped {line}", file=sys.stderr)
+        for line in report.problems:
+            print(f"feeds: {line}", file=sys.stderr)
+        _said(store, report.named)
     summary = report.summary()
     log.info("pass done: %s", summary)  # for --log-file
     print(f"feeds: {summary}", file=sys.stderr if quiet else sys.stdout, flush=True)
@@ -439,6 +453,7 @@ def cmd_digest(cfg: config_mod.Config, now: datetime, clock, *, period: str | No
             digest_stage(store, cfg, now, clock, report, changed=False)
             for line in report.problems:
                 print(f"feeds: {line}", file=sys.stderr)
+            _said(store, report.named)
             print(f"feeds: {report.digest or 'nothing to send'}", file=sys.stderr if quiet else sys.stdout)
             return EXIT_SKIPPED if report.problems else EXIT_OK
         sel = digest.select(store, cfg, week, now)

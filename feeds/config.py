@@ -15,6 +15,7 @@ import importlib.util
 import ipaddress
 import os
 import re
+import stat
 import tomllib
 from email.headerregistry import Address
 from pathlib import Path
@@ -53,6 +54,7 @@ class Input:
     marker: str = "Continue reading"
     chrome: tuple[str, ...] = DEFAULT_CHROME
     encoding: str = ""  # of dumps that are not UTF-8 and declare no charset; default: guessed, with a warning
+    follow_links: bool = False  # also read dumps that symbolic links lead to outside the folders paths names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -275,9 +277,9 @@ def _section(data: dict[str, Any], name: str, cls: type, source: str,
     fields = {f.name: f for f in dataclasses.fields(cls)}
     values = {}
     for key, value in raw.items():
-        if key not in fields:
+        if key not in fields:  # its value is not shown: whatever it is, a password written here by mistake
             raise ConfigError(f"{name}.{key}", value,
-                              f"one of the keys {', '.join(sorted(fields))} (unknown key)", source)
+                              f"one of the keys {', '.join(sorted(fields))} (unknown key)", source, shown=False)
         values[key] = convert[key](f"{name}.{key}", value)
     return cls(**values)
 
@@ -312,7 +314,9 @@ def load(path: str | Path | None = None) -> Config:
     source = str(path)
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            # A byte-order mark, as some Windows editors write, is no TOML: tomllib refuses it
+            # ("Invalid statement at line 1, column 1"). It says the file is UTF-8, as TOML is.
+            data = tomllib.loads(fh.read().removeprefix(codecs.BOM_UTF8).decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError("--config", source, "an existing TOML file", source) from None
     except IsADirectoryError:
@@ -333,7 +337,8 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
     known = {"site", "input", "output", "state", "digest", "mail", "loop"}
     for key in data:
         if key not in known:
-            raise ConfigError(key, data[key], f"one of the tables [{'], ['.join(sorted(known))}]", source)
+            raise ConfigError(key, data[key], f"one of the tables [{'], ['.join(sorted(known))}]", source,
+                              shown=False)
     text = _str(source)
 
     def url(key: str, value: Any) -> str:
@@ -426,6 +431,16 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
         if os.path.isdir(p):
             raise ConfigError(key, value, f"a file (an SQLite database, made if missing); {p} is a folder: "
                                           f"name a file in it, e.g. {p / 'feeds.sqlite3'}", source)
+        try:
+            mode = os.stat(p).st_mode
+        except OSError:  # missing (it is made), or a link to nothing: the pass says what it can't do
+            return p
+        if not stat.S_ISREG(mode):
+            kind = ("a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+                    "a pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else
+                    "not a regular file")
+            raise ConfigError(key, value, f"a file path for the SQLite database (made if missing), such as "
+                                          f"'state/feeds.sqlite3'; {p} is {kind}, not a file", source)
         return p
 
     def glob_paths(key: str, value: Any) -> tuple[str, ...]:
@@ -474,13 +489,14 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
                                           "'iso-8859-1' or 'windows-1251' (for dumps that are not UTF-8)",
                               source) from None
 
-    inp = _section(data, "input", Input, source, {"paths": glob_paths, "marker": marker, "chrome": chrome,
-                                                  "encoding": encoding},
-                   {"paths": list(Input.paths)})
     def boolean(key: str, value: Any) -> bool:
         if not isinstance(value, bool):
             raise ConfigError(key, value, "true or false", source)
         return value
+
+    inp = _section(data, "input", Input, source, {"paths": glob_paths, "marker": marker, "chrome": chrome,
+                                                  "encoding": encoding, "follow_links": boolean},
+                   {"paths": list(Input.paths)})
 
     def hub(key: str, value: Any) -> str:
         return _check_url(key, text(key, value), source, empty_ok=True)

@@ -5,7 +5,10 @@ committed, and synced to disk, before the next one starts:
 
     pending ──(MAIL FROM and RCPT TO accepted)──▶ sending ──(250 after DATA)──▶ sent
        │  └──(5xx to RCPT TO)──▶ failed                ├──(4xx / 5xx reply)──▶ pending / failed
-       │  └──(4xx to RCPT TO: retried with backoff, then left pending for the next pass)
+       │  └──(4xx to RCPT TO, or no answer to it within mail.timeout, or the connection closed at
+       │      it: this recipient's temporary failure, retried with backoff on a new connection,
+       │      then left pending for the next pass; the rest go on. No answer for three recipients
+       │      in a row: the server cannot take mail, as below)
        │  └──(no connection, or the server refuses it or the sender: nobody's fault; this
        │      recipient and the rest stay pending for the next pass)
        └──(the address is no longer configured)──▶ cancelled
@@ -57,6 +60,8 @@ class Delivery:
     held: int = 0  # not tried because feeds was asked to stop (SIGTERM, Ctrl-C): pending for the next pass
     refused: list[str] = dataclasses.field(default_factory=list)  # why the config may not mail (see refusals)
     held_back: int = 0  # messages not mailed because of `refused`: pending for a pass with a fixed config
+    named: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (period, recipient) of the
+    # failed and unknown deliveries in `failed` and `unknown`: once said, Store.set_named(named)
 
     @property
     def problems(self) -> list[str]:
@@ -184,6 +189,12 @@ class Unavailable(Exception):
     or the sender (MAIL FROM). Not a recipient's failure: the rest wait for the next pass."""
 
 
+class Unanswered(Exception):
+    """RCPT TO got no answer within mail.timeout, or the connection closed at it: nothing was
+    handed over. A temporary failure of this recipient (a server that is slow to look one address
+    up, or stumbles on it), not of the server: the others go on."""
+
+
 class Ambiguous(Exception):
     """The message was handed over but no answer came: it may have been delivered."""
 
@@ -285,13 +296,19 @@ class Smtp:
             if code != 250:
                 self._reset()
                 raise Unavailable(f"{self.mail.host} refused the sender {sender}: {code} {_text(text)}")
-            code, text = conn.rcpt(recipient)
-            if code not in (250, 251):
-                self._reset()
-                raise Reply(code, _text(text))
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self.close()
             raise Unavailable(f"connection lost before the hand-off: {exc}") from None
+        try:
+            code, text = conn.rcpt(recipient)
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:  # (a timeout is an OSError)
+            self._drop()  # no QUIT: a server that did not answer would keep us waiting again
+            why = (f"no answer to RCPT TO within mail.timeout = {self.mail.timeout} s" if "timed out" in str(exc)
+                   else f"the connection closed at RCPT TO ({exc})")
+            raise Unanswered(why) from None
+        if code not in (250, 251):
+            self._reset()
+            raise Reply(code, _text(text))
         handing_over()
         try:
             code, text = conn.data(data)
@@ -312,6 +329,12 @@ class Smtp:
             self.conn.rset()
         except (OSError, smtplib.SMTPException):
             self.close()
+
+    def _drop(self) -> None:
+        """Close the connection without a word to the server."""
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
     def close(self) -> None:
         if self.conn is not None:
@@ -391,6 +414,11 @@ def _text(value: bytes | str) -> str:
 
 # -- delivering through the ledger -------------------------------------------------------
 
+#: RCPT TO unanswered (every attempt) for this many recipients in a row: the trouble is the
+#: server's, not theirs; the rest are not tried, each would wait mail.timeout per attempt.
+UNANSWERED_IN_A_ROW = 3
+
+
 def deliver(store: Store, config: Config, clock: Clock, *,
             sleep: Callable[[float], None] = time.sleep, should_stop: Callable[[], bool] = lambda: False,
             recipients_now: Mapping[str, Address] | None = None) -> Delivery:
@@ -409,7 +437,14 @@ def deliver(store: Store, config: Config, clock: Clock, *,
         else:
             reply = "the process stopped during the SMTP hand-off; not sent again, to never send twice"
             store.mark(row["period"], row["recipient"], "unknown", clock(), reply=reply)
-            report.unknown.append(f"{row['period']} {row['recipient']}: {reply}")
+    # Failed or unknown, and never said: recorded by a pass that died before it could say so
+    # (or just now, above). Named in this pass, like the ones it records itself.
+    for row in store.unnamed():
+        reply = row["reply"] or "no reply recorded"
+        if not reply.startswith("the process stopped"):
+            reply += " (recorded by an earlier pass that ended before saying so)"
+        getattr(report, row["status"]).append(f"{row['period']} {row['recipient']}: {reply}")
+        report.named.append((row["period"], row["recipient"]))
     pending = store.deliveries(status="pending")
     if recipients_now is not None:
         for row in [r for r in pending if r["recipient"].lower() not in recipients_now]:
@@ -430,6 +465,7 @@ def deliver(store: Store, config: Config, clock: Clock, *,
     # {email}, one rendering serves every recipient of a period (inlining the CSS is the costly
     # part). Only the last is kept: with {email} links, one per recipient would pile up.
     last: tuple[tuple[str, tuple[str, str]], Rendered] | None = None
+    unanswered = 0  # recipients in a row whose RCPT TO went unanswered, every attempt
     try:
         for i, row in enumerate(pending):
             if should_stop():  # asked, not a failure: the rest stay pending, for the next pass
@@ -446,16 +482,22 @@ def deliver(store: Store, config: Config, clock: Clock, *,
             msg = build_message(config, last[1], period, to, sel.date, row["message_id"])
             outcome, reply = _deliver_one(store, transport, period, sender, recipient, msg.as_bytes(), clock,
                                           config.mail.attempts, config.mail.backoff, sleep)
+            unanswered = unanswered + 1 if outcome == "unanswered" else 0
             if outcome == "sent":
                 report.sent += 1
                 continue
-            if outcome == "unavailable":
+            if outcome == "unavailable" or unanswered == UNANSWERED_IN_A_ROW:
                 # The server cannot take mail: this one and the rest stay pending, for the next pass.
+                why = ("the server could not take mail" if outcome == "unavailable" else
+                       f"no answer to RCPT TO for {unanswered} recipients in a row")
                 report.deferred += [f"{period} {recipient}: {reply}"] + [
-                    f"{r['period']} {r['recipient']}: not tried, the server could not take mail"
-                    for r in pending[i + 1:]]
+                    f"{r['period']} {r['recipient']}: not tried: {why}" for r in pending[i + 1:]]
                 break
+            if outcome == "unanswered":  # this recipient's trouble: the rest go on
+                outcome = "deferred"
             getattr(report, outcome).append(f"{period} {recipient}: {reply}")
+            if outcome in ("failed", "unknown"):
+                report.named.append((period, recipient))
     finally:
         transport.close()
     return report
@@ -464,8 +506,8 @@ def deliver(store: Store, config: Config, clock: Clock, *,
 def _deliver_one(store: Store, transport: Outbox | Smtp, period: str, sender: str, recipient: str, data: bytes,
                  clock: Clock, attempts: int, backoff: float, sleep: Callable[[float], None]) -> tuple[str, str]:
     """One message, tried up to `attempts` times: (outcome, the last reply). The outcome is 'sent',
-    'deferred' (4xx each time), 'failed' (5xx), 'unknown' (no answer to the hand-off) or
-    'unavailable' (the server could not take mail at all)."""
+    'deferred' (4xx each time), 'unanswered' (no answer to RCPT TO each time), 'failed' (5xx),
+    'unknown' (no answer to the hand-off) or 'unavailable' (the server could not take mail at all)."""
 
     def handing_over() -> None:
         store.mark(period, recipient, "sending", clock(), via=transport.name)
@@ -487,6 +529,12 @@ def _deliver_one(store: Store, transport: Outbox | Smtp, period: str, sender: st
             log.info("digest %s to %s: %s (attempt %d of %d)", period, recipient, reply, attempt, attempts)
             if attempt == attempts:
                 return "unavailable", reply
+        except Unanswered as exc:
+            reply = str(exc)
+            store.mark(period, recipient, "pending", clock(), reply=reply)
+            log.info("digest %s to %s: %s (attempt %d of %d)", period, recipient, reply, attempt, attempts)
+            if attempt == attempts:
+                return "unanswered", reply
         except Ambiguous as exc:
             store.mark(period, recipient, "unknown", clock(), reply=str(exc))
             return "unknown", str(exc)

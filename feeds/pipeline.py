@@ -14,6 +14,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import shlex
 import stat
 import time
@@ -66,6 +67,8 @@ class Report:
     stopped: bool = False  # asked to stop (SIGTERM, Ctrl-C): what was read but not stored is read again next time
     digest: str = ""  # what the digest stage did, if anything
     problems: list[str] = dataclasses.field(default_factory=list)  # deliveries that did not go through
+    named: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # failed/unknown deliveries among
+    # the problems: once said, Store.set_named(named), so that the next pass does not say them again
     look: str = ""  # where to look at what a pass wrote: said when it wrote files
 
     @staticmethod
@@ -120,7 +123,7 @@ PINNED_COMPARED = 3
 
 # -- stage 1: which dumps -----------------------------------------------------------------
 
-def discover(patterns: Iterable[str], report: Report | None = None) -> list[str]:
+def discover(patterns: Iterable[str], report: Report | None = None, *, follow_links: bool = False) -> list[str]:
     """The dump files the config names (paths or globs), sorted, each once.
 
     A path that names no file, or a glob that matches none, is reported: a pass that
@@ -128,11 +131,19 @@ def discover(patterns: Iterable[str], report: Report | None = None) -> list[str]
     what a path names or a glob matches but cannot be read as a dump: a symbolic link to
     nothing, a pipe or a device (reading one could wait for ever), a file whose name is
     not UTF-8 (the store keeps names as text), and a folder a path names (a glob's
-    folders are passed over: `seeds/*` may match some).
+    folders are passed over: `seeds/*` may match some). And, unless `follow_links`, a file
+    that a symbolic link leads to out of the folders the patterns name (`seeds/x.txt ->
+    /etc/passwd`): see `_folders`.
     """
+    patterns = list(patterns)
     found: set[str] = set()
+    said: set[str] = set()
+    folders = None if follow_links else _folders(patterns)
 
     def skip(problem: str) -> None:
+        if problem in said:  # (two entries may match one path: it is named once)
+            return
+        said.add(problem)
         log.debug("%s", problem)  # the report names it: the CLI prints every skipped item
         if report is not None:
             report.skipped.append(problem)
@@ -145,11 +156,39 @@ def discover(patterns: Iterable[str], report: Report | None = None) -> list[str]
             skip(f"{pattern}: no file matches this path (input.paths)")
         for path in named:
             problem = _not_a_dump(path)
+            if problem is None and folders is not None and not _within(path, folders):
+                problem = (f"leads through a symbolic link to {printable_path(os.path.realpath(path))}, outside "
+                           "the folders input.paths names; not read (set [input] follow_links = true to read it)")
             if problem is None:
                 found.add(os.path.normpath(path))
             elif not (magic and os.path.isdir(path)):
                 skip(f"{printable_path(path)}: {problem}")
     return sorted(found)
+
+
+def _folders(patterns: Sequence[str]) -> list[str]:
+    """The folders input.paths names, real paths (links resolved): the fixed part of each glob,
+    before its first wildcard, or the folder of a plain path. Links are followed within them."""
+    folders = []
+    for pattern in patterns:
+        parts = Path(os.path.expanduser(pattern)).parts
+        if glob.has_magic(pattern):
+            fixed = []
+            for part in parts[:-1]:
+                if not re.fullmatch(r"(?:[^*?\[]|\[[*?\[]\])*", part):  # (glob.escape writes '[' as '[[]')
+                    break
+                fixed.append(re.sub(r"\[([*?\[])\]", r"\1", part))
+            folder = os.path.join(*fixed) if fixed else "."
+        else:
+            folder = os.path.dirname(pattern) or "."
+        folders.append(os.path.realpath(os.path.expanduser(folder)))
+    return folders
+
+
+def _within(path: str, folders: Sequence[str]) -> bool:
+    """Is the real path of `path` (its links followed) in one of these folders?"""
+    real = Path(os.path.realpath(path))
+    return any(real.is_relative_to(folder) for folder in folders)
 
 
 def printable_path(path: str) -> str:
@@ -846,6 +885,7 @@ def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock,
         delivery = mail.deliver(store, config, clock, should_stop=should_stop,
                                 recipients_now={a.addr_spec.lower(): a for a in addresses})
     report.problems += delivery.problems
+    report.named += delivery.named
     parts = []
     if composed is not None:
         n = len(composed.posts)
@@ -919,7 +959,8 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
         batch.clear()
         storing += time.perf_counter() - t
 
-    for parsed in read_changed(discover(config.input.paths, report), store, config, now, report, progress):
+    for parsed in read_changed(discover(config.input.paths, report, follow_links=config.input.follow_links),
+                               store, config, now, report, progress):
         if should_stop():
             report.stopped = True  # the batch read so far is dropped: the next pass reads it again
             log.info("stopping as asked: the dumps not yet stored are left for the next pass")

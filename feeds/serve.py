@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 
 def serve(cfg: Config, bind: str, port: int) -> int:
-    """Serve the output folder until Ctrl-C; never the outbox."""
+    """Serve the output folder until Ctrl-C: its regular files, whose real path is inside it
+    (no symbolic link out of it); never the outbox."""
     directory = cfg.output.dir
     if not (directory / "index.html").exists():
         print(f"feeds: {directory}/ has nothing to serve yet; run 'python -m feeds' first", file=sys.stderr)
@@ -61,11 +62,33 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
     def send_head(self):  # noqa: ANN201 (the base class leaves it untyped)
         path = self.translate_path(self.path)  # normalised, below the directory, links not followed
-        for candidate in (Path(os.path.abspath(path)), Path(path).resolve()):
-            if any(candidate == p or candidate.is_relative_to(p) for p in self.private):
-                self.send_error(404, "Not found")
-                return None
+        if "\0" in path:  # (a NUL: no file has one in its name)
+            self.send_error(400, "Bad request: the path is not a file name")
+            return None
+        if not self._servable(path):
+            self.send_error(404, "Not found")
+            return None
         return super().send_head()
+
+    def _servable(self, path: str) -> bool:
+        """Is what the base class would serve for `path` a regular file (or a folder) whose real
+        path, symbolic links followed, is inside the directory served, and not in the outbox?
+        (A link in out/ to the state, or to /etc, is not served; one to a file in out/ is.)"""
+        if not os.path.lexists(path):
+            return True  # nothing there: the base class says 404
+        wanted = [path]
+        if os.path.isdir(path):  # the base class serves its index.html, if it has one
+            wanted += [i for i in (os.path.join(path, "index.html"), os.path.join(path, "index.htm"))
+                       if os.path.isfile(i)][:1]
+        root = Path(os.path.realpath(self.directory))
+        for candidate in wanted:
+            real = Path(os.path.realpath(candidate))
+            if not real.is_relative_to(root) or not (real.is_dir() or real.is_file()):  # (is_file: a regular one)
+                return False
+            for seen in (Path(os.path.abspath(candidate)), real):
+                if any(seen == p or seen.is_relative_to(p) for p in self.private):
+                    return False
+        return True
 
     def guess_type(self, path: str | os.PathLike[str]) -> str:
         if os.path.basename(path) == "feed.json":  # JSON Feed's own type (jsonfeed.org/version/1.1)
@@ -73,4 +96,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         return super().guess_type(path)
 
     def log_message(self, format: str, *args: object) -> None:
-        log.info("%s %s", self.address_string(), format % args)
+        # A request line is the client's text: its control characters (an escape sequence that
+        # recolours or retitles a terminal) are shown as \x escapes, never written as they are.
+        log.info("%s %s", self.address_string(), (format % args).translate(_ESCAPES))
+
+
+#: C0 and C1 control characters and DEL, as \xNN (http.server's own logging does the same).
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}

@@ -56,6 +56,8 @@ KEYS: dict[str, Key] = {
     "input.chrome": Key("lines that start site chrome at the end of a page (left out of posts)"),
     "input.encoding": Key("the encoding of dumps that are not UTF-8 and declare none, such as \"windows-1252\" "
                           "(empty: guessed, with a warning)"),
+    "input.follow_links": Key("also read dumps that symbolic links lead to outside the folders paths names "
+                              "(false: such links are skipped, and named)"),
     "output.dir": Key("where everything published goes; a folder apart from the dumps"),
     "output.max_entries": Key("entries in each feed, newest first (at most 100000)"),
     "output.templates": Key("a folder of your own Jinja2 templates (pages, digest, feed.xsl) that replace the "

@@ -120,6 +120,11 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX sightings_key ON sightings (key);
     """,
+    # 5: whether a failed or unknown delivery was named to the operator (on stderr), so that one
+    # recorded by a pass that died before saying so is named by the next, and then never again
+    """
+    ALTER TABLE deliveries ADD COLUMN named INTEGER NOT NULL DEFAULT 1;  -- 0: failed or unknown, not yet said
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -488,12 +493,23 @@ class Store:
 
     def mark(self, period: str, recipient: str, status: str, now: datetime, *, reply: str | None = None,
              via: str | None = None, attempt: bool = False) -> None:
-        """Move a delivery to `status`, committed at once (it is the ledger: it must survive a crash)."""
+        """Move a delivery to `status`, committed at once (it is the ledger: it must survive a crash).
+        A delivery that becomes failed or unknown is to be named (see `unnamed`), in the same write."""
         self.db.execute(
             "UPDATE deliveries SET status = ?, reply = coalesce(?, reply), via = coalesce(?, via), "
-            "attempts = attempts + ?, updated = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END "
+            "attempts = attempts + ?, updated = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
+            "named = CASE WHEN ? IN ('failed', 'unknown') THEN 0 ELSE named END "
             "WHERE period = ? AND recipient = ?",
-            (status, reply, via, int(attempt), iso(now), status, iso(now), period, recipient))
+            (status, reply, via, int(attempt), iso(now), status, iso(now), status, period, recipient))
+
+    def unnamed(self) -> list[sqlite3.Row]:
+        """The failed and unknown deliveries not yet named to the operator, oldest first."""
+        return self.db.execute("SELECT * FROM deliveries WHERE named = 0 AND status IN ('failed', 'unknown') "
+                               "ORDER BY period, rowid").fetchall()
+
+    def set_named(self, rows: Iterable[tuple[str, str]]) -> None:
+        """These (period, recipient) deliveries were named: not again."""
+        self.db.executemany("UPDATE deliveries SET named = 1 WHERE period = ? AND recipient = ?", list(rows))
 
     # -- meta ------------------------------------------------------------------------
     def meta(self, name: str) -> str | None:

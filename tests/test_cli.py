@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.error
@@ -160,6 +161,85 @@ def test_serve_sends_each_feed_with_a_feed_type(project):
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def _get(base: str, path: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(base + path, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return exc.code, b""
+
+
+def _raw(base: str, request: bytes) -> bytes:
+    """A request sent as bytes (no client library to tidy it), and the whole answer."""
+    import socket
+
+    host, port = base.removeprefix("http://").rstrip("/").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_serve_follows_no_symbolic_link_out_of_out(project):
+    """Only regular files whose real path is inside out/ are served: a link in out/ to a file or a
+    folder elsewhere (the state, /etc) is not found; one to a file or a folder inside out/ is."""
+    root, cfg = project
+    run_cli("-c", str(cfg), "--now", NOW, check=True)
+    out = root / "out"
+    post = sorted((out / "posts").glob("*.html"))[0].name
+    seed = sorted((root / "seeds").glob("*.txt"))[0].name
+    (out / "state.sqlite3").symlink_to(root / "state" / "feeds.sqlite3")
+    (out / "passwd").symlink_to("/etc/passwd")
+    (out / "etc").symlink_to("/etc")
+    (out / "seeds").symlink_to(root / "seeds")
+    (out / "newest.xml").symlink_to(out / "atom.xml")
+    (out / "articles").symlink_to("posts")
+    (out / "fifo").mkdir()
+    os.mkfifo(out / "fifo" / "pipe")  # inside out/, but no regular file: opening it would wait for ever
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), "serve", "--port", "0"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
+        try:
+            base = server.stdout.readline().split(" at ")[1].split()[0]
+            for path in ("state.sqlite3", "passwd", "etc/passwd", "etc/", "etc", "seeds/", f"seeds/{seed}",
+                         "fifo/pipe"):
+                assert _get(base, path)[0] == 404, path
+            assert _get(base, "newest.xml") == (200, (out / "atom.xml").read_bytes())
+            assert _get(base, f"articles/{post}") == (200, (out / "posts" / post).read_bytes())
+            assert _get(base, "articles/")[0] == 200  # (a listing: posts/ has no index.html)
+            assert _get(base, "atom.xml")[0] == 200
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def test_serve_escapes_what_it_logs_and_answers_a_nul_with_400(project):
+    root, cfg = project
+    run_cli("-c", str(cfg), "--now", NOW, check=True)
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), "-v", "serve", "--port", "0"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
+        try:
+            base = server.stdout.readline().split(" at ")[1].split()[0]
+            assert _get(base, "%1b[31mred%1b]0;owned%07.html")[0] == 404
+            raw = _raw(base, b"GET /\x1b[31mred\x1b]0;owned\x07\x9b31m.html HTTP/1.0\r\n\r\n")
+            assert raw.startswith(b"HTTP/1.0 404 "), raw
+            for path in (b"/%00", b"/posts/%00.html"):
+                answer = _raw(base, b"GET " + path + b" HTTP/1.0\r\n\r\n")
+                assert answer.startswith(b"HTTP/1.0 400 "), (path, answer)
+            assert _raw(base, b"GET /%ff HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 404 ")  # (not UTF-8)
+            assert _get(base, "atom.xml")[0] == 200  # still serving
+        finally:
+            server.terminate()
+            _, err = server.communicate(timeout=10)
+    assert "Traceback" not in err and "\x1b" not in err and "\x07" not in err and "\x9b" not in err, err
+    assert "GET /\\x1b[31mred\\x1b]0;owned\\x07\\x9b31m.html" in err  # shown, escaped
+    assert "%1b[31mred" in err and '"GET /%00 HTTP/1.0" 400' in err
 
 
 def test_loop_command_runs_a_pass_then_stops_cleanly_on_sigterm(project):

@@ -97,6 +97,73 @@ def test_bad_values_name_key_value_and_expectation(data, key, hint):
     assert hint in str(err.value) and key in str(err.value)
 
 
+@pytest.mark.parametrize("data, key", [
+    ({"mail": {"password": "hunter2"}}, "mail.password"),  # a key feeds does not know, and a secret
+    ({"mail": {"smtp_passwd": "hunter2"}}, "mail.smtp_passwd"),
+    ({"mail": {"auth": {"user": "digest", "pass": "hunter2"}}}, "mail.auth"),
+    ({"site": {"api_token": ["hunter2"]}}, "site.api_token"),
+    ({"site": {"titel": "hunter2"}}, "site.titel"),  # unknown: its value is never shown, whatever its name
+    ({"smtp": {"password": "hunter2"}}, "smtp"),  # an unknown table: neither are its keys' values
+    ({"password": "hunter2"}, "password"),
+    ({"mail": {"password_env": "hunter2 !"}}, "mail.password_env"),  # the password written in its place
+    ({"mail": {"password_env": 12345}}, "mail.password_env"),
+])
+def test_a_secret_or_an_unknown_key_is_named_but_its_value_never_shown(data, key):
+    with pytest.raises(ConfigError) as err:
+        config.parse(data)
+    assert err.value.key == key and f"{key} (value not shown) is invalid: expected " in str(err.value)
+    assert "hunter2" not in str(err.value) and "12345" not in str(err.value)
+
+
+def test_a_password_in_the_file_is_not_echoed_by_the_cli(tmp_path):
+    cfg = tmp_path / "feeds.toml"
+    cfg.write_text('[mail]\nhost = "smtp.example.org"\npassword = "hunter2"\n')
+    proc = run_cli("-c", str(cfg), cwd=tmp_path)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+    assert "mail.password (value not shown) is invalid: expected one of the keys " in proc.stderr
+    assert "hunter2" not in proc.stderr
+
+
+@pytest.mark.parametrize("key", ["username", "host"])  # a login name is no secret: it helps to see it
+def test_known_keys_that_hold_no_secret_still_show_their_value(key):
+    with pytest.raises(ConfigError) as err:
+        config.parse({"mail": {key: "a\nb"}})
+    assert f"mail.{key} = 'a\\nb' is invalid" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        config.parse({"site": {"author": "a\u0001b"}})  # (its name holds "auth", but not as a word)
+    assert "site.author = 'a\\x01b' is invalid" in str(err.value)
+
+
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/zero"])
+def test_cli_state_path_that_is_a_device_names_the_key(tmp_path, device):
+    cfg = tmp_path / "feeds.toml"
+    cfg.write_text(f'[state]\npath = "{device}"\n')
+    proc = run_cli("-c", str(cfg), "--now", NOW, cwd=tmp_path)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert f"state.path = '{device}' is invalid: expected a file path for the SQLite database" in proc.stderr
+    assert f"{device} is a device" in proc.stderr and "backup" not in proc.stderr
+
+
+def test_state_path_that_is_a_pipe_is_refused(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(ConfigError) as err:
+        config.parse({"state": {"path": str(tmp_path / "fifo")}})
+    assert err.value.key == "state.path" and "is a pipe" in str(err.value)
+
+
+def test_cli_config_with_a_byte_order_mark_is_read(tmp_path):
+    """Windows editors save UTF-8 with a BOM; tomllib refuses it ("Invalid statement")."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_bytes(SEEDS[0].read_bytes())
+    cfg = tmp_path / "feeds.toml"
+    cfg.write_bytes('\ufeff[site]\ntitle = "Café"\n'.encode())
+    assert config.load(cfg).site.title == "Café"
+    proc = run_cli("-c", str(cfg), "--now", NOW, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "<title>Café</title>" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("paths, out", [
     (["seeds/*"], "seeds"),  # the same folder: a pass would read its own atom.xml and index.html
     (["seeds/*.txt"], "seeds/../seeds"),

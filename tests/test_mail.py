@@ -6,6 +6,7 @@ Each test runs the real CLI as a subprocess against the seeds. With --now on Mon
 
 from __future__ import annotations
 
+import asyncio
 import email
 import json
 import os
@@ -44,6 +45,11 @@ class Server:
         self.kill_signal = signal.SIGKILL
         self.victim: int | None = None
         self.mail_replies: list[str] = []  # replies to MAIL FROM, in turn, before accepting
+        self.rcpt_stall: dict[str, float] = {}  # recipient → seconds to wait before answering its RCPT TO
+        self.rcpt_drop: set[str] = set()  # recipients whose RCPT TO gets no answer: the connection is closed
+        self.rcpt_seen: list[str] = []  # every RCPT TO, in order
+        self.kill_at_rcpt: str | None = None  # recipient: signal the client at its RCPT TO (nothing handed over)
+        self.drop_data: set[str] = set()  # recipients whose message gets no answer: the connection is closed
         self.lock = threading.Lock()
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
@@ -55,6 +61,17 @@ class Server:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd's name)
         with self.lock:
+            self.rcpt_seen.append(address)
+            stall, drop = self.rcpt_stall.get(address), address in self.rcpt_drop
+        if address == self.kill_at_rcpt and self.victim:
+            os.kill(self.victim, self.kill_signal)
+        if stall:
+            await asyncio.sleep(stall)  # the client gave up meanwhile: this answer goes nowhere
+            return "451 4.4.2 Too late"
+        if drop:
+            server.transport.close()
+            return "421 4.4.2 Closing"  # (never reaches the client: the connection is closed)
+        with self.lock:
             replies = self.rcpt_replies.get(address)
             if replies:
                 return replies.pop(0)
@@ -62,6 +79,9 @@ class Server:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if self.drop_data & set(envelope.rcpt_tos):
+            server.transport.close()  # mid-DATA: the client never hears whether the message was taken
+            return "421 4.4.2 Closing"
         with self.lock:
             self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
         if self.kill_after in envelope.rcpt_tos and self.victim:
@@ -210,6 +230,61 @@ def test_temporary_failures_beyond_the_attempts_wait_for_the_next_pass(tmp_path,
     assert [len(smtp.received(r)) for r in RECIPIENTS] == [1, 1, 1, 1]
 
 
+MANY = [f"reader{n:02d}@example.org" for n in range(8)]
+
+
+@pytest.mark.parametrize("trouble", ["stall", "drop"])
+def test_one_recipient_without_an_answer_does_not_hold_back_the_rest(tmp_path, smtp, trouble):
+    """A RCPT TO answered later than mail.timeout, or a connection closed at it, is that
+    recipient's temporary failure: retried on a new connection, then left for the next pass,
+    while the others are delivered in the same pass; once the server answers, it is delivered.
+    Everyone gets the digest once."""
+    slow = MANY[2]
+    if trouble == "stall":
+        smtp.rcpt_stall[slow] = 3  # seconds; mail.timeout is 1
+    else:
+        smtp.rcpt_drop.add(slow)
+    cfg = site(tmp_path, smtp.port, MANY)
+    cfg.write_text(cfg.read_text().replace("timeout = 10", "timeout = 1"))
+    proc = feeds(cfg)
+    assert proc.returncode == 1
+    assert [len(smtp.received(r)) for r in MANY] == [0 if r == slow else 1 for r in MANY]
+    assert smtp.rcpt_seen.count(slow) == 3  # mail.attempts, each on a new connection
+    assert f"digest not delivered (will retry next pass): 2025-W07 {slow}: " in proc.stderr
+    assert "could not take mail" not in proc.stderr and "not tried" not in proc.stderr
+    assert "8 recipient(s), 7 email(s) sent, 0 refused, 1 to retry, 0 uncertain" in proc.stdout
+    rows = ledger(tmp_path)
+    assert rows[slow]["status"] == "pending" and rows[slow]["attempts"] == 3
+    assert {rows[r]["status"] for r in MANY if r != slow} == {"sent"}
+
+    smtp.rcpt_stall.clear()
+    smtp.rcpt_drop.clear()  # the server is fixed
+    again = feeds(cfg, now="2025-02-17T10:00:00+00:00")
+    assert again.returncode == 0, again.stderr
+    assert [len(smtp.received(r)) for r in MANY] == [1] * len(MANY)
+    assert {r["status"] for r in ledger(tmp_path).values()} == {"sent"}
+    assert feeds(cfg, now="2025-02-18T10:00:00+00:00").returncode == 0
+    assert len(smtp.messages) == len(MANY)
+
+
+def test_a_server_that_answers_no_recipient_is_given_up_after_three(tmp_path, smtp):
+    """When RCPT TO goes unanswered for three recipients in a row, the server is taken as unable
+    to take mail: the rest are not tried (each would wait mail.timeout, attempt after attempt)."""
+    for r in MANY:
+        smtp.rcpt_stall[r] = 3
+    cfg = site(tmp_path, smtp.port, MANY)
+    cfg.write_text(cfg.read_text().replace("timeout = 10", "timeout = 1").replace("attempts = 3", "attempts = 1"))
+    proc = feeds(cfg)
+    assert proc.returncode == 1
+    assert smtp.rcpt_seen == MANY[:3] and smtp.messages == []
+    assert "not tried: no answer to RCPT TO for 3 recipients in a row" in proc.stderr
+    assert {r["status"] for r in ledger(tmp_path).values()} == {"pending"}
+    smtp.rcpt_stall.clear()
+    again = feeds(cfg, now="2025-02-17T10:00:00+00:00")
+    assert again.returncode == 0, again.stderr
+    assert [len(smtp.received(r)) for r in MANY] == [1] * len(MANY)
+
+
 def test_permanent_failure_is_recorded_and_the_rest_are_sent(tmp_path, smtp):
     smtp.rcpt_replies[RECIPIENTS[1]] = ["550 5.1.1 No such user"] * 5
     cfg = site(tmp_path, smtp.port)
@@ -247,6 +322,52 @@ def test_killed_after_the_hand_off_does_not_send_again(tmp_path, smtp):
     assert {rows[r]["status"] for r in (RECIPIENTS[0], *RECIPIENTS[2:])} == {"sent"}
     assert feeds(cfg, now="2025-02-18T09:00:00+00:00").returncode == 0  # reported once, not forever
     assert len(smtp.messages) == 4
+
+
+@pytest.mark.parametrize("trouble", ["refused", "dropped mid-DATA"])
+def test_a_failure_recorded_by_a_pass_that_was_then_killed_is_named_by_the_next_pass_once(tmp_path, smtp, trouble):
+    """The pass that records a refusal (5xx) or an uncertain hand-off dies before it can say so:
+    the next pass names it on stderr and exits 1; the one after does not name it again."""
+    cfg = site(tmp_path, smtp.port)
+    if trouble == "refused":
+        smtp.rcpt_replies[RECIPIENTS[1]] = ["550 5.1.1 No such user"] * 5
+        named = f"digest refused: 2025-W07 {RECIPIENTS[1]}: 550 5.1.1 No such user"
+    else:
+        smtp.drop_data.add(RECIPIENTS[1])
+        named = f"digest may or may not have been delivered (not sent again): 2025-W07 {RECIPIENTS[1]}: "
+    smtp.kill_at_rcpt = RECIPIENTS[2]  # after the second recipient's outcome is recorded
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TZ": "UTC", "LC_ALL": "C.UTF-8"}
+    proc = subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), "--now", DUE], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    smtp.victim = proc.pid
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL and RECIPIENTS[1] not in err
+    rows = ledger(tmp_path)
+    assert rows[RECIPIENTS[1]]["status"] == ("failed" if trouble == "refused" else "unknown")
+
+    smtp.kill_at_rcpt = None
+    after = feeds(cfg, now="2025-02-17T09:05:00+00:00")
+    assert after.returncode == 1
+    lines = [line for line in after.stderr.splitlines() if RECIPIENTS[1] in line]
+    assert len(lines) == 1 and lines[0].startswith(f"feeds: {named}"), after.stderr
+    assert [len(smtp.received(r)) for r in RECIPIENTS] == [1, 0, 1, 1]  # the rest resumed, no one twice
+
+    later = feeds(cfg, now="2025-02-17T10:00:00+00:00")  # named once, not on every pass
+    assert later.returncode == 0 and RECIPIENTS[1] not in later.stderr, later.stderr
+    assert len(smtp.messages) == 3
+    status = feeds(cfg, "status", now="2025-02-17T10:00:00+00:00")
+    assert f"not sent:     2025-W07 {RECIPIENTS[1]}: {rows[RECIPIENTS[1]]['status']}" in status.stdout  # (still)
+
+
+def test_a_failure_named_by_the_pass_that_records_it_is_not_named_again(tmp_path, smtp):
+    smtp.drop_data.add(RECIPIENTS[0])
+    cfg = site(tmp_path, smtp.port)
+    first = feeds(cfg)
+    assert first.returncode == 1
+    assert f"may or may not have been delivered (not sent again): 2025-W07 {RECIPIENTS[0]}: " in first.stderr
+    assert [len(smtp.received(r)) for r in RECIPIENTS] == [0, 1, 1, 1]
+    again = feeds(cfg, now="2025-02-17T10:00:00+00:00")
+    assert again.returncode == 0 and RECIPIENTS[0] not in again.stderr, again.stderr
 
 
 def test_sigterm_during_delivery_stops_after_the_message_in_hand_and_the_next_pass_sends_the_rest(tmp_path, smtp):

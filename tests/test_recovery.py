@@ -12,6 +12,7 @@ import pytest
 from conftest import NOW, make_site, run_cli
 
 from feeds import config
+from feeds.errors import ConfigError
 from feeds.pipeline import run_once
 from feeds.store import Store
 
@@ -216,6 +217,94 @@ def test_what_a_path_or_glob_names_but_is_no_dump_file_is_named_and_the_rest_goe
             "dumps from files only"], proc.stderr
     [entry] = feedparser.parse(str(tmp_path / "out" / "atom.xml")).entries
     assert entry.title == "Harbour wall to be repaired before winter"
+
+
+def test_an_input_link_out_of_the_configured_folders_is_named_and_skipped_unless_links_are_followed(tmp_path):
+    """A dump that is a symbolic link (or lies in a linked folder) out of the folders input.paths
+    names is not read: named once per pass, exit 1, pass after pass. A link within them is read.
+    With [input] follow_links = true, every link is followed."""
+    seeds, outside = tmp_path / "seeds", tmp_path / "outside"
+    (seeds / "archive").mkdir(parents=True)
+    (outside / "folder").mkdir(parents=True)
+    (seeds / "a.txt").write_text(POST.format(title="Harbour wall to be repaired before winter",
+                                             day="3 February 2025"))
+    (seeds / "archive" / "b.txt").write_text(POST.format(title="Ferry timetable changes for spring",
+                                                         day="4 February 2025"))
+    (outside / "private.txt").write_text(POST.format(title="Private notes never to be published",
+                                                     day="5 February 2025"))
+    (outside / "folder" / "c.txt").write_text(POST.format(title="Drafts kept in another folder",
+                                                          day="6 February 2025"))
+    (seeds / "alias.txt").symlink_to(seeds / "archive" / "b.txt")  # within seeds/: read
+    (seeds / "x.txt").symlink_to(outside / "private.txt")
+    (seeds / "passwd.txt").symlink_to("/etc/passwd")
+    (seeds / "more").symlink_to(outside / "folder")
+    # Both entries match x.txt and passwd.txt: each is named once all the same.
+    cfg = tmp_path / "feeds.toml"
+    cfg.write_text('[input]\npaths = ["seeds/*.txt", "seeds/**/*.txt"]\n')
+    for _ in range(2):
+        proc = run_cli("-c", str(cfg), "--now", NOW, cwd=tmp_path)
+        assert proc.returncode == 1, proc.stderr
+        skipped = sorted(line for line in proc.stderr.splitlines() if line.startswith("feeds: skipped"))
+        follow = "not read (set [input] follow_links = true to read it)"
+        assert skipped == [
+            f"feeds: skipped {seeds}/more/c.txt: leads through a symbolic link to {outside}/folder/c.txt, outside "
+            f"the folders input.paths names; {follow}",
+            f"feeds: skipped {seeds}/passwd.txt: leads through a symbolic link to /etc/passwd, outside the "
+            f"folders input.paths names; {follow}",
+            f"feeds: skipped {seeds}/x.txt: leads through a symbolic link to {outside}/private.txt, outside the "
+            f"folders input.paths names; {follow}"], proc.stderr
+        titles = sorted(e.title for e in feedparser.parse(str(tmp_path / "out" / "atom.xml")).entries)
+        assert titles == ["Ferry timetable changes for spring", "Harbour wall to be repaired before winter"]
+    check = run_cli("-c", str(cfg), "--now", NOW, "check", cwd=tmp_path)
+    assert f"a pass would skip {seeds}/x.txt: leads through a symbolic link to {outside}/private.txt" in check.stdout
+
+    cfg.write_text('[input]\npaths = ["seeds/*.txt", "seeds/**/*.txt"]\nfollow_links = true\n')
+    (seeds / "passwd.txt").unlink()  # (not a dump: it would be skipped for that)
+    proc = run_cli("-c", str(cfg), "--now", NOW, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    titles = sorted(e.title for e in feedparser.parse(str(tmp_path / "out" / "atom.xml")).entries)
+    assert titles == ["Drafts kept in another folder", "Ferry timetable changes for spring",
+                      "Harbour wall to be repaired before winter", "Private notes never to be published"]
+
+
+def test_the_folder_of_a_glob_is_its_fixed_part_even_when_its_name_looks_like_a_glob(tmp_path):
+    """'site [2025]/seeds/*.txt' names the folder 'site [2025]/seeds' (the config escapes the
+    file's folder in a glob): a link from it to its parent is out of it; one within it is read."""
+    from feeds.pipeline import Report, discover
+
+    site = tmp_path / "site [2025]"
+    (site / "seeds").mkdir(parents=True)
+    (site / "seeds" / "a.txt").write_text(POST.format(title="Harbour wall", day="3 February 2025"))
+    (site / "other.txt").write_text(POST.format(title="Not a dump", day="3 February 2025"))
+    (site / "seeds" / "b.txt").symlink_to(site / "seeds" / "a.txt")
+    (site / "seeds" / "x.txt").symlink_to(site / "other.txt")
+    cfg = config.parse({}, base=site)
+    assert cfg.input.paths == (f"{tmp_path}/site [[]2025]/seeds/*.txt",)
+    report = Report()
+    assert discover(cfg.input.paths, report) == [str(site / "seeds" / "a.txt"), str(site / "seeds" / "b.txt")]
+    assert [s.split(":")[0] for s in report.skipped] == [str(site / "seeds" / "x.txt")]
+    assert discover(cfg.input.paths, follow_links=True) == [str(site / "seeds" / n) for n in ("a.txt", "b.txt",
+                                                                                               "x.txt")]
+
+
+def test_a_plain_input_path_that_is_a_link_out_of_its_folder_is_skipped(tmp_path):
+    from feeds.pipeline import Report, discover
+
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "x.txt").symlink_to("/etc/passwd")
+    report = Report()
+    assert discover([str(tmp_path / "seeds" / "x.txt")], report) == []
+    assert report.skipped == [f"{tmp_path}/seeds/x.txt: leads through a symbolic link to /etc/passwd, outside the "
+                              "folders input.paths names; not read (set [input] follow_links = true to read it)"]
+    # Named by another entry, /etc is a folder input.paths names: the link is read.
+    assert discover([str(tmp_path / "seeds" / "x.txt"), "/etc/passwd"]) == ["/etc/passwd",
+                                                                           str(tmp_path / "seeds" / "x.txt")]
+
+
+def test_follow_links_must_be_true_or_false():
+    with pytest.raises(ConfigError) as err:
+        config.parse({"input": {"follow_links": "yes"}})
+    assert err.value.key == "input.follow_links" and "true or false" in str(err.value)
 
 
 def test_a_dump_still_being_written_is_left_for_the_next_pass(tmp_path, monkeypatch):
