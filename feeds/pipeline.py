@@ -546,7 +546,11 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
         old = current.get(key)
         if old is None:
             base = bases[key]
-            slug = unique_slug(base, (store.slugs_like(base) if base in stored else set()) | slugs)
+            # A base that is free is the slug. One that is taken (stored, or given in this dump)
+            # becomes base-2, base-3, …: those may be stored too ("Hello World 2" before "Hello
+            # World" and "Hello, World"), so the stored slugs numbered after it count as taken.
+            taken = store.slugs_like(base) | slugs if base in stored or base in slugs else slugs
+            slug = unique_slug(base, taken)
             slugs.add(slug)
             entry = _entry(post, key, slug, mint_id(domain, now, slug), text,
                            published, published, source, now, d.path)

@@ -300,7 +300,8 @@ class Store:
 
     def slugs_like(self, slug: str) -> set[str]:
         """The stored slugs equal to `slug` or numbered after it (`slug-2`, …). Asked only for
-        a slug that stored_slugs() found: most are not, and need no query of their own."""
+        a slug that is taken (stored_slugs() found it, or a post before took it): most are
+        not, and need no query of their own."""
         rows = self.db.execute("SELECT slug FROM entries WHERE slug = ? OR slug GLOB ?",
                                (slug, slug + "-[0-9]*"))
         return {r[0] for r in rows}
