@@ -47,7 +47,15 @@ def slugify(title: str, key: str | None = None) -> str:
     slug = "-".join(words)
     if not slug:  # a title with no ASCII letters at all: a stable hash instead
         slug = "post-" + hashlib.sha1(key.encode()).hexdigest()[:10]
+    if slug in WINDOWS_RESERVED:  # posts/con.html, categories/aux/: files Windows cannot hold
+        slug += "-1"
     return slug
+
+
+#: Names Windows reserves for devices, in any case and with any extension (`con.html` too):
+#: a slug that is one of them is given "-1" (which unique_slug's numbering never gives), so
+#: that out/ can be copied to, served from or synced with a Windows machine.
+WINDOWS_RESERVED = frozenset(["con", "prn", "aux", "nul", *(f"{d}{n}" for d in ("com", "lpt") for n in range(10))])
 
 
 def unique_slug(base: str, taken: set[str]) -> str:

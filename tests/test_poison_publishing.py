@@ -92,3 +92,24 @@ def test_any_titles_in_any_batches_get_unique_slugs_that_never_change(batches):
                 assert len(set(now.values())) == len(now)
                 assert before.items() <= now.items(), "a stored slug changed"
                 before = now
+
+
+def test_slugs_that_windows_reserves_get_a_suffix(tmp_path):
+    """CON, PRN, AUX, NUL, COM0-9 and LPT0-9 are device names on Windows, with any extension:
+    posts/con.html or categories/aux/ cannot be made there."""
+    reserved = ["con", "prn", "aux", "nul", *(f"{d}{n}" for d in ("com", "lpt") for n in range(10))]
+    titles = ["CON", "Prn!", "aux", "Nul.", "COM1", "lpt9", "Com 1", "Console"]
+    cfg = html_site(tmp_path, category_feeds=True)
+    page = listing(titles).replace("<p>Text of a post.</p>", '<p>Text.</p><a rel="tag" href="/t/aux">AUX</a>'
+                                   '<a rel="tag" href="/t/lpt1">LPT1</a>')
+    (tmp_path / "dumps" / "1.html").write_text(page, encoding="utf-8")
+    with Store(cfg.state.path) as store:
+        report = run_once(cfg, store, T0)
+        assert report.new == len(titles)
+        slugs = set(stored_slugs(store).values())
+    assert slugs == {"con-1", "prn-1", "aux-1", "nul-1", "com1-1", "lpt9-1", "com-1", "console"}
+    out = cfg.output.dir
+    names = [p.name.split(".")[0].lower() for p in (out / "posts").iterdir()]
+    names += [p.name.lower() for p in (out / "categories").iterdir()]
+    assert not set(names) & set(reserved), sorted(names)
+    assert sorted(p.name for p in (out / "categories").iterdir()) == ["aux-1", "lpt1-1"]
