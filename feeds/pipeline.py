@@ -640,8 +640,8 @@ def parse_fingerprint(config: Config) -> str:
 def fingerprint(config: Config) -> str:
     """What the published files depend on besides the entries: code, templates, config."""
     return hashlib.sha256(f"{code_digest(PUBLISHING_CODE)}\n{__version__}\n{config.site!r}\n{config.input.marker}\n"
-                          f"{config.output.max_entries}\n{templates_digest(template_folders(config))}".encode()
-                          ).hexdigest()
+                          f"{config.output.max_entries}\n{config.output.hub}\n{config.output.category_feeds}\n"
+                          f"{templates_digest(template_folders(config))}".encode()).hexdigest()
 
 
 def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]:
