@@ -43,7 +43,7 @@ from feeds.publish import (
     write_if_changed,
 )
 from feeds.segment import segment
-from feeds.store import DumpRecord, Store, StoredEntry, iso
+from feeds.store import MAX_CATEGORIES, DumpRecord, Store, StoredEntry, iso
 
 log = logging.getLogger(__name__)
 
@@ -541,6 +541,11 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
     bases = {key: slugify(post.title, key) for post, key in zip(d.posts, keys, strict=True) if key not in current}
     stored = store.stored_slugs(bases.values())  # usually none: then no slug needs a query of its own
     for post, key in zip(d.posts, keys, strict=True):
+        if len(post.categories) > MAX_CATEGORIES:
+            log.warning("%s: %r names %d categories; the first %d are kept (a tag cloud taken for the post's "
+                        "tags? every feed listing it would grow as their square)", d.path, post.title,
+                        len(post.categories), MAX_CATEGORIES)
+            post = dataclasses.replace(post, categories=post.categories[:MAX_CATEGORIES])
         published, source = when[key]
         text = body_text(post.body)
         old = current.get(key)
@@ -721,14 +726,30 @@ def category_slugs(store: Store) -> dict[str, str]:
 def category_feeds(store: Store, config: Config, pub: Publisher,
                    slugs: dict[str, str]) -> Iterator[tuple[str, bytes]]:
     """categories/<slug>/atom.xml for every category (`slugs`: category_slugs()): its newest
-    entries. A category gone leaves its folder empty."""
-    wanted = set()
-    for category in store.categories():
-        slug = slugs[category]
-        name = f"categories/{slug}/atom.xml"
-        wanted.add(slug)
-        entries = [(s.entry, s.url) for s in store.newest_in(category, config.output.max_entries)]
-        yield name, pub.feed(entries, name, topic=category)
+    entries. A category gone leaves its folder empty.
+
+    Every category's entries are found in one walk over the entries, and read a CHUNK of
+    entries at a time for as many categories as they serve: the work grows with the entries
+    the feeds list, not with categories times entries stored."""
+    newest = store.newest_by_category(config.output.max_entries)
+    wanted = {slugs[c] for c in newest}
+    group: list[str] = []
+    keys: set[str] = set()
+
+    def feeds() -> Iterator[tuple[str, bytes]]:
+        stored = store.get_many(sorted(keys))
+        for category in group:
+            name = f"categories/{slugs[category]}/atom.xml"
+            yield name, pub.feed([(stored[k].entry, stored[k].url) for k in newest[category]], name, topic=category)
+        group.clear()
+        keys.clear()
+
+    for category in sorted(newest):
+        group.append(category)
+        keys.update(newest[category])
+        if len(keys) >= CHUNK:
+            yield from feeds()
+    yield from feeds()
     folder = config.output.dir / "categories"
     if folder.is_dir():
         for old in folder.glob("*/atom.xml"):

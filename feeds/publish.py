@@ -314,8 +314,8 @@ class Publisher:
                 fe.author({"name": entry.author})
             elif entry.author and authors:
                 fe.dc.dc_creator(entry.author)
-            for category in entry.categories:
-                fe.category(term=category)
+            if entry.categories:  # in one call: feedgen remakes its RSS list of them on each
+                fe.category([{"term": c} for c in entry.categories])
             fe.summary(rss_text(entry.summary, html_element=True) if kind == "rss.xml" else entry.summary)
             fe.content(self.content(entry, url), type="html")  # after summary(): keeps type="html"
         if kind == "atom.xml":

@@ -4,6 +4,7 @@ never stops a pass from storing and publishing the others."""
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -113,3 +114,59 @@ def test_slugs_that_windows_reserves_get_a_suffix(tmp_path):
     names += [p.name.lower() for p in (out / "categories").iterdir()]
     assert not set(names) & set(reserved), sorted(names)
     assert sorted(p.name for p in (out / "categories").iterdir()) == ["aux-1", "lpt1-1"]
+
+
+# -- many categories ------------------------------------------------------------------------
+
+def tagged_post(tags: int) -> str:
+    """A single post's saved page whose footer links `tags` tags (rel=tag)."""
+    links = " ".join(f'<a rel="tag" href="https://example.org/tag/t{i}">Topic {i}</a>' for i in range(tags))
+    return ('<!doctype html><html><head><title>Tagged</title><link rel="canonical" href="https://example.org/p/1">'
+            '</head><body><article class="post"><h1 class="entry-title">A post with many tags</h1>'
+            '<time datetime="2025-02-01T10:00:00+00:00">1 February 2025</time>'
+            f'<div class="entry-content"><p>Text of the post.</p></div><footer class="tags-links">{links}</footer>'
+            '</article></body></html>')
+
+
+def test_a_post_with_10000_tags_keeps_100_and_publishes_a_feed_for_each(tmp_path, caplog, monkeypatch):
+    """One post with 10,000 rel=tag links cost about N^2.6 to publish (hours, gigabytes): feedgen
+    remade its list of an entry's categories at each one added, a query per category read
+    every entry, and with category feeds each of N feeds listed the post with its N
+    categories. It keeps the first 100 (with a warning) and is published in one pass."""
+    import dataclasses
+    import logging
+
+    import feedparser
+
+    monkeypatch.setattr(logging.getLogger("feeds"), "propagate", True)  # (the CLI, run in-process before, stops it)
+    caplog.set_level(logging.WARNING, logger="feeds")
+    cfg = html_site(tmp_path)
+    (tmp_path / "dumps" / "post.html").write_text(tagged_post(10_000), encoding="utf-8")
+    with Store(cfg.state.path) as store:
+        report = run_once(cfg, store, T0)
+        assert report.new == 1
+        [stored] = store.newest()
+        assert stored.entry.categories == tuple(f"Topic {i}" for i in range(100))
+        assert "names 10000 categories; the first 100 are kept" in caplog.text
+        atom = feedparser.parse((cfg.output.dir / "atom.xml").read_bytes())
+        assert atom.bozo == 0 and len(atom.entries[0].tags) == 100
+
+        # Category feeds on: a feed per category kept, read with a fixed number of queries.
+        cfg = dataclasses.replace(cfg, output=dataclasses.replace(cfg.output, category_feeds=True))
+        statements: list[str] = []
+        store.db.set_trace_callback(statements.append)
+        run_once(cfg, store, T0)
+        store.db.set_trace_callback(None)
+    feeds = sorted((cfg.output.dir / "categories").glob("*/atom.xml"))
+    assert len(feeds) == 100
+    assert sum("json_each" in s for s in statements) <= 2, "a query per category"
+    parsed = feedparser.parse(feeds[0].read_bytes())
+    assert parsed.bozo == 0 and len(parsed.entries) == 1 and len(parsed.entries[0].tags) == 100
+    page = (cfg.output.dir / "posts" / "a-post-with-many-tags.html").read_text(encoding="utf-8")
+    assert page.count('rel="alternate" type="application/atom+xml"') == 100 + 1  # (the site's feed too)
+
+    # An entry an older version stored with all 10,000 is published with its first 100 too.
+    with Store(cfg.state.path) as store:
+        store.db.execute("UPDATE entries SET categories = ?", (json.dumps([f"Topic {i}" for i in range(10_000)]),))
+        run_once(cfg, store, T0, rebuild=True)
+    assert len(list((cfg.output.dir / "categories").glob("*/atom.xml"))) == 100
