@@ -649,7 +649,101 @@ def fingerprint(config: Config) -> str:
                           f"{templates_digest(template_folders(config))}".encode()).hexdigest()
 
 
-def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]:
+class EntryBoundary:
+    """Rendering one entry's page, or its item in a feed: what goes wrong there is that entry's.
+
+    The entry is left out (its page is not written, its item not in the feed; an entry
+    whose page is not there is left out of the feeds too, which would link it), named in
+    `problems`, and stays pending, so that the next pass tries it again; the others are
+    published. Unless the same rendering fails for feeds' sample posts (`feeds check`'s)
+    too: then it is not the entry's but the templates' (or a bug's), and it stops the pass
+    as before (ConfigError, naming the template and its line, or a traceback).
+    """
+
+    #: Entries named one per line in `problems`; more are counted on one more line.
+    NAMED = 20
+
+    def __init__(self, pub: Publisher, config: Config):
+        self.pub, self.config = pub, config
+        self.failed: dict[str, Entry] = {}  # key -> the entry
+        self._where: dict[str, list[str]] = {}  # key -> the files it was left out of
+        self._why: dict[str, Exception] = {}  # key -> what went wrong first
+        self._samples: dict[str, bool] = {}  # what rendered with sample posts: page, or a feed's kind
+        self.unpublished: set[str] = set()  # keys of entries whose page failed and is not there
+
+    def page(self, entry: Entry, url: str | None, slugs: dict[str, str]) -> bytes | None:
+        try:
+            return self.pub.post_page(entry, url, category_slugs=slugs)
+        except Exception as exc:
+            self._fail(entry, exc, self.pub.page_path(entry), "page")
+            if not (self.config.output.dir / self.pub.page_path(entry)).exists():
+                self.unpublished.add(entry.key)
+            return None
+
+    def feed(self, entries: Sequence[tuple[Entry, str | None]], name: str, *,
+             topic: str | None = None) -> bytes | None:
+        """The feed without the entries whose items fail (each tried alone, once the whole failed);
+        None when no entry is left."""
+        entries = [(e, u) for e, u in entries if e.key not in self.unpublished]
+        if not entries:
+            return None
+        try:
+            return self.pub.feed(entries, name, topic=topic)
+        except Exception as exc:
+            whole = exc
+        good = []
+        for entry, url in entries:
+            try:
+                self.pub.feed([(entry, url)], name, topic=topic)
+            except Exception as exc:
+                self._fail(entry, exc, name, name.rsplit("/", 1)[-1])
+            else:
+                good.append((entry, url))
+        if len(good) == len(entries):  # each alone renders, all together do not: no one entry's fault
+            raise whole
+        return self.pub.feed(good, name, topic=topic) if good else None
+
+    def _fail(self, entry: Entry, exc: Exception, where: str, kind: str) -> None:
+        if not self._samples_render(kind):
+            raise exc
+        self.failed[entry.key] = entry
+        self._where.setdefault(entry.key, []).append(where)
+        self._why.setdefault(entry.key, exc)
+        log.info("%r (%s) could not be rendered into %s:", entry.title, entry.slug, where, exc_info=exc)
+
+    def problems(self) -> list[str]:
+        """A line for each entry left out (for the first NAMED), saying where and why."""
+        lines = []
+        for key, entry in list(self.failed.items())[:self.NAMED]:
+            exc = self._why[key]
+            why = (str(exc) if isinstance(exc, ConfigError) else  # (a template of the user's: it says which line)
+                   f"{type(exc).__name__}: {exc}; a bug: please report it, with the traceback that -v shows")
+            lines.append(f"{entry.title!r} ({entry.slug}) was left out of {', '.join(self._where[key])} and is "
+                         f"tried again on the next pass: {' '.join(why.split())}")
+        if len(self.failed) > self.NAMED:
+            lines.append(f"{len(self.failed) - self.NAMED} more entries failed to render and are tried again on the "
+                         "next pass (-v names each, with its traceback)")
+        return lines
+
+    def _samples_render(self, kind: str) -> bool:
+        """Does feeds check's sample post render into a page (or a feed of this kind)?"""
+        if kind not in self._samples:
+            from feeds.check import sample_entries  # (check imports this module)
+
+            samples = sample_entries(self.config, datetime(2025, 1, 2, 12, tzinfo=self.config.site.tz))
+            try:
+                for entry, url in samples:
+                    if kind == "page":
+                        self.pub.post_page(entry, url)
+                    else:
+                        self.pub.feed([(entry, url)], kind)
+                self._samples[kind] = True
+            except Exception:
+                self._samples[kind] = False
+        return self._samples[kind]
+
+
+def publish(store: Store, config: Config, *, rebuild: bool = False, problems: list[str] | None = None) -> list[str]:
     """Write what is pending: pages of changed entries, their archive months, feeds, index.
 
     What a pass stored is recorded as pending in the same transaction, and cleared only
@@ -660,6 +754,8 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
     or when a feed, the index or a page of the newest entries is missing. Otherwise
     the work does not grow with the entries stored. With no entries yet there are no
     feeds: a feed is dated by its newest entry, and an empty one would have no true date.
+    An entry that fails to render is left out and stays pending (EntryBoundary), named in
+    `problems`; the index and the archive do not link its page while it is not there.
     """
     out = config.output.dir
     try:  # what is stored stays pending: the next pass, with a usable output.dir, publishes it
@@ -688,23 +784,36 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
         _regroup_months(store, config)
     pages = store.each() if full else store.get_many(sorted(changed)).values()
     slugs = category_slugs(store) if config.output.category_feeds else {}  # (pages link their categories' feeds)
+    boundary = EntryBoundary(pub, config)
     for s in pages:
-        put(pub.page_path(s.entry), pub.post_page(s.entry, s.url, category_slugs=slugs))
+        page = boundary.page(s.entry, s.url, slugs)
+        if page is not None:
+            put(pub.page_path(s.entry), page)
+    unpublished = boundary.unpublished
     all_months = store.months()
     for month, _count in all_months:
         if full or month in months:
-            put(f"archive/{month}.html", pub.archive_page(month, store.month_rows(month)))
+            put(f"archive/{month}.html", pub.archive_page(
+                month, [r for r in store.month_rows(month) if r["key"] not in unpublished]))
     _remove_stale_archive(out / "archive", {m for m, _ in all_months})
     put(STYLESHEET, template_file(config, STYLESHEET).read_bytes())
     feed_entries = [(s.entry, s.url) for s in newest]
     for name in feeds:
-        put(name, pub.feed(feed_entries, name), durable=True)
-    if config.output.category_feeds:
-        for name, data in category_feeds(store, config, pub, slugs):
+        data = boundary.feed(feed_entries, name)
+        if data is not None:
             put(name, data, durable=True)
-    put("index.html", pub.index_page([s.entry for s in newest], all_months), durable=True)
+    if config.output.category_feeds:
+        for name, data in category_feeds(store, config, boundary, slugs):
+            put(name, data, durable=True)
+    put("index.html", pub.index_page([s.entry for s in newest if s.entry.key not in unpublished], all_months),
+        durable=True)
+    if problems is not None:
+        problems += boundary.problems()
     with store.transaction():
         store.clear_pending()
+        # (what failed to render stays pending: the next pass tries it again, and its month's page)
+        store.add_pending("entry", boundary.failed)
+        store.add_pending("month", {month_of(e.published, config.site.tz) for e in boundary.failed.values()})
         store.set_meta("publish_fingerprint", stamp)
         store.delete_meta(ARCHIVED_WEEKS)  # the entries changed: the digest stage looks for past weeks again
     return written
@@ -723,7 +832,7 @@ def category_slugs(store: Store) -> dict[str, str]:
     return slugs
 
 
-def category_feeds(store: Store, config: Config, pub: Publisher,
+def category_feeds(store: Store, config: Config, boundary: EntryBoundary,
                    slugs: dict[str, str]) -> Iterator[tuple[str, bytes]]:
     """categories/<slug>/atom.xml for every category (`slugs`: category_slugs()): its newest
     entries. A category gone leaves its folder empty.
@@ -740,7 +849,9 @@ def category_feeds(store: Store, config: Config, pub: Publisher,
         stored = store.get_many(sorted(keys))
         for category in group:
             name = f"categories/{slugs[category]}/atom.xml"
-            yield name, pub.feed([(stored[k].entry, stored[k].url) for k in newest[category]], name, topic=category)
+            data = boundary.feed([(stored[k].entry, stored[k].url) for k in newest[category]], name, topic=category)
+            if data is not None:
+                yield name, data
         group.clear()
         keys.clear()
 
@@ -958,7 +1069,7 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     if batch:
         ingest()
     ingested = time.perf_counter()
-    report.files_written = publish(store, config, rebuild=rebuild)
+    report.files_written = publish(store, config, rebuild=rebuild, problems=report.problems)
     report.entries_total = store.count()
     published = time.perf_counter()
     if should_stop():  # asked while publishing: the digest (composing, mailing) waits for the next pass
