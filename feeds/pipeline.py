@@ -7,6 +7,7 @@ The clock comes in as ``now``.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
 import glob
 import hashlib
@@ -1069,7 +1070,14 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     if batch:
         ingest()
     ingested = time.perf_counter()
-    report.files_written = publish(store, config, rebuild=rebuild, problems=report.problems)
+    try:
+        report.files_written = publish(store, config, rebuild=rebuild, problems=report.problems)
+    except OSError as exc:  # out/ cannot be written: what was stored stays pending
+        if not _output_failed(exc, config, report):
+            raise
+        report.entries_total = store.count()
+        _finish(store, now, report)  # (the digest links pages that may not be there: the next pass)
+        return report
     report.entries_total = store.count()
     published = time.perf_counter()
     if should_stop():  # asked while publishing: the digest (composing, mailing) waits for the next pass
@@ -1077,13 +1085,34 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
         log.info("stopping as asked: the digest is left for the next pass")
         _finish(store, now, report)
         return report
-    digest_stage(store, config, now, clock or (lambda: now), report,
-                 changed=bool(report.files_written) or rebuild, should_stop=should_stop)
+    try:
+        digest_stage(store, config, now, clock or (lambda: now), report,
+                     changed=bool(report.files_written) or rebuild, should_stop=should_stop)
+    except OSError as exc:  # the digests' archive (or the outbox) cannot be written: the next pass
+        if not _output_failed(exc, config, report):
+            raise
     log.info("timings: read and segment %.2f s, date and store %.2f s, publish %.2f s (%d files), digest %.2f s",
              ingested - started - storing, storing, published - ingested, len(report.files_written),
              time.perf_counter() - published)
     _finish(store, now, report)
     return report
+
+
+def _output_failed(exc: OSError, config: Config, report: Report) -> bool:
+    """An error writing a file under out/ (or the outbox): a disk full, a folder made read-only.
+    Reported as one line naming the file and the error (exit status 1): True. Nothing is lost:
+    what was stored and not published stays pending, and a file is replaced only once its
+    new version is whole. False for any other error, which is not reported here."""
+    name = exc.filename
+    if not isinstance(name, str) or not any(
+            Path(os.path.abspath(name)).is_relative_to(os.path.abspath(folder))
+            for folder in (config.output.dir, config.outbox)):
+        return False
+    code = errno.errorcode.get(exc.errno, str(exc.errno)) if exc.errno is not None else "?"
+    report.problems.append(f"cannot write {name}: {exc.strerror or exc} ({code}); nothing is lost: what was "
+                           "stored and not yet published (or mailed) is, by the next pass that can write there")
+    log.info("the error writing %s:", name, exc_info=exc)
+    return True
 
 
 def _finish(store: Store, now: datetime, report: Report) -> None:

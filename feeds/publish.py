@@ -78,8 +78,10 @@ def write_if_changed(path: Path, data: bytes, *, durable: bool = False) -> bool:
                 os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:  # (a write's error names no file: the disk full)
+            exc.filename = str(path)
         raise
     return True
 

@@ -262,3 +262,60 @@ def test_an_entry_whose_feed_item_fails_to_render_is_left_out_of_the_feeds_only(
     out = cfg.output.dir
     assert [e.title for e in feedparser.parse((out / "atom.xml").read_bytes()).entries] == ["Calm"]
     assert (out / "posts" / "boom.html").exists() and (out / "posts" / "calm.html").exists()
+
+
+# -- a disk that fills ------------------------------------------------------------------------
+
+def test_a_disk_that_fills_while_publishing_is_one_line_exit_1_and_loses_nothing(tmp_path):
+    """A write under out/ that fails (a full disk, a read-only out/) was a traceback, exit 70.
+    It is one line naming the file and the error, exit 1; the state is whole, and the next
+    pass publishes what this one could not.
+
+    The disk fills for real, as far as the pass can tell: the pass runs with a file-size
+    limit (RLIMIT_FSIZE; Python ignores SIGXFSZ, so a write beyond it fails with EFBIG, an
+    OSError as ENOSPC is). Tests run as root, for whom a read-only folder is not read-only,
+    and cannot mount a small filesystem. The limit is per file and applies to the state too:
+    it is set well above the state's files, and one new page is made well beyond it (a post
+    of '&', which its page escapes to five times the bytes the store keeps)."""
+    import os
+    import resource
+    import sqlite3
+    import subprocess
+    import sys
+
+    import feedparser
+    from conftest import REPO, write_config
+
+    (tmp_path / "dumps").mkdir()
+    (tmp_path / "dumps" / "a.txt").write_text(cut("Small post"), encoding="utf-8")
+    cfg = write_config(tmp_path, [str(tmp_path / "dumps" / "*.txt")])
+    state, out = tmp_path / "state", tmp_path / "out"
+
+    def feeds(limit: int | None = None) -> subprocess.CompletedProcess[str]:
+        def limited() -> None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        return subprocess.run([sys.executable, "-m", "feeds", "-c", str(cfg), "--now", "2025-03-01T09:00:00+00:00"],
+                              env={**os.environ, "PYTHONPATH": str(REPO), "TZ": "UTC"}, capture_output=True,
+                              text=True, timeout=300, preexec_fn=limited if limit else None)
+
+    assert feeds().returncode == 0
+    limit = max(p.stat().st_size for p in state.iterdir()) + 2_000_000
+    long = cut("A long post").replace("spoke at length.", "spoke at length: " + "&" * 1_000_000)
+    (tmp_path / "dumps" / "b.txt").write_text(long + "\n" + cut("A new post"), encoding="utf-8")
+    proc = feeds(limit=limit)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 1, proc.stderr
+    page = out / "posts" / "a-long-post.html"
+    assert proc.stderr.startswith(f"feeds: cannot write {page}: File too large (EFBIG); nothing is lost")
+    assert max(p.stat().st_size for p in state.iterdir()) < limit
+
+    with sqlite3.connect(state / "feeds.sqlite3") as db:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert db.execute("SELECT count(*) FROM entries").fetchone()[0] == 3
+        assert db.execute("SELECT count(*) FROM pending WHERE kind = 'entry'").fetchone()[0] == 2
+    again = feeds()  # room again: what the full disk held back is published
+    assert again.returncode == 0, again.stderr
+    assert page.stat().st_size > limit + 1_000_000
+    titles = [e.title for e in feedparser.parse((out / "atom.xml").read_bytes()).entries]
+    assert sorted(titles) == ["A long post", "A new post", "Small post"]
+    assert not list(out.rglob(".*.tmp")), "no temporary file left"
