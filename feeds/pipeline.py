@@ -570,6 +570,8 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
             # An HTML copy names the post's URL, author and categories: they are kept.
             more: dict[str, object] = {k: v for k, v in (("author", post.author), ("categories", post.categories))
                     if v and v != getattr(entry, k)}
+            if post.html is not None and old.entry.source_html not in (None, post.html) and text == old.entry.text:
+                more["source_html"] = post.html  # the same text made anew (newer reading code): links as made now
             new_url = post.url is not None and post.url != old.url
             if not (replace_text or better_date or more or new_url):
                 continue
@@ -619,10 +621,10 @@ def _entry(post: Post, key: str, slug: str, id_: str, text: str, published: date
 #: The modules whose code decides which posts a dump holds, their text and their dates: when
 #: any of them changes (an upgrade), the next pass reads every stored dump again.
 READING_CODE = ("feeds.pipeline", "feeds.dumps.encoding", "feeds.dumps.text", "feeds.dumps.html", "feeds.segment",
-                "feeds.dates", "feeds.normalise", "feeds.clean", "feeds.models")
+                "feeds.dates", "feeds.normalise", "feeds.clean", "feeds.models", "feeds.uri")
 #: The modules whose code decides the bytes of what is published: when any of them changes,
 #: the next pass renders every file again (and writes those whose bytes differ).
-PUBLISHING_CODE = ("feeds.pipeline", "feeds.publish", "feeds.digest", "feeds.normalise", "feeds.models")
+PUBLISHING_CODE = ("feeds.pipeline", "feeds.publish", "feeds.digest", "feeds.normalise", "feeds.models", "feeds.uri")
 
 
 @functools.cache

@@ -34,6 +34,7 @@ from feeds.dumps.text import strip_xml_forbidden
 from feeds.errors import ConfigError
 from feeds.models import Entry
 from feeds.normalise import blocks_from_text, body_html, continue_link
+from feeds.uri import uri
 
 FEED_FILES = ("atom.xml", "rss.xml", "feed.json")
 STYLESHEET = "feed.xsl"  # out/feed.xsl: what a browser shows for a feed
@@ -264,8 +265,9 @@ class Publisher:
         return f"posts/{entry.slug}.html"
 
     def link(self, entry: Entry, url: str | None) -> str:
-        """An entry's link: the original URL when a dump gave one, else its page here."""
-        return url or self.config.url(self.page_path(entry))
+        """An entry's link: the original URL when a dump gave one, else its page here. (A URL an
+        older version stored as the page gave it, with spaces, is percent-encoded: feeds.uri.)"""
+        return (uri(url) if url else None) or self.config.url(self.page_path(entry))
 
     def local(self, dt: datetime) -> datetime:
         return dt.astimezone(self.tz)
@@ -418,7 +420,7 @@ class Publisher:
         slugs = category_slugs or {}
         categories = [{"name": c, "feed": self.config.url(f"categories/{slugs[c]}/atom.xml") if c in slugs else None}
                       for c in entry.categories]
-        return self.render("post.html.j2", entry=entry, original_url=url, categories=categories,
+        return self.render("post.html.j2", entry=entry, original_url=uri(url) if url else None, categories=categories,
                            content=self.body(entry), page_url=self.config.url(self.page_path(entry)))
 
     def index_page(self, newest: Sequence[Entry], months: Sequence[tuple[str, int]]) -> bytes:

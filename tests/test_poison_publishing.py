@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -319,3 +320,92 @@ def test_a_disk_that_fills_while_publishing_is_one_line_exit_1_and_loses_nothing
     titles = [e.title for e in feedparser.parse((out / "atom.xml").read_bytes()).entries]
     assert sorted(titles) == ["A long post", "A new post", "Small post"]
     assert not list(out.rglob(".*.tmp")), "no temporary file left"
+
+
+# -- links that are not URIs ------------------------------------------------------------------
+
+#: RFC 3986: the characters a URI may hold, and '%' only to start an escape.
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+_URI_REFERENCE = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def valid_uri(url: str, *, relative: bool = False) -> bool:
+    return bool((_URI_REFERENCE if relative else _URI).fullmatch(url)) and not _STRAY_PERCENT.search(url)
+
+
+@given(st.text())
+@example("https://example.org/a b/ü?q=1 2#f g")
+@example("https://exa mple.org/")
+@example("http://[::1/x")
+@example("https://example.org/100%/{x}")
+def test_a_url_becomes_a_valid_uri_or_nothing_and_stays_as_it_is_then(text):
+    from feeds.uri import uri
+
+    got = uri(text)
+    assert got is None or valid_uri(got, relative=True), got
+    assert got is None or uri(got) == got
+
+
+def test_links_with_spaces_and_other_characters_no_uri_holds_are_encoded_or_dropped(tmp_path):
+    """An HTML dump's post URL and the links and images in its body were published as the page
+    gave them: "/notes/my first post/" made the feeds invalid. What can be is percent-encoded
+    (non-ASCII as UTF-8); a link that cannot be a URI (a space in its host) is dropped, its
+    text kept."""
+    import feedparser
+
+    cfg = html_site(tmp_path)
+    body = ('<p>See <a href="/files/annual report 2024.pdf">the report</a>, <a href="/wiki/Zürich {old}">Zürich</a>'
+            ' and <a href="http://exa mple.org/">this</a>.</p><p><img src="/img/a photo|1.png" alt="A photo"></p>')
+    (tmp_path / "dumps" / "listing.html").write_text(
+        '<!doctype html><html><head><title>Notes</title></head><body><main>'
+        '<article class="post"><h2 class="entry-title"><a href="/notes/my first post/">My first post</a></h2>'
+        f'<div class="entry-content">{body}</div></article>'
+        '<article class="post"><h2 class="entry-title"><a href="/notes/second">Second post</a></h2>'
+        '<div class="entry-content"><p>Text.</p></div></article></main></body></html>', encoding="utf-8")
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, T0)
+    out = cfg.output.dir
+    for name in ("atom.xml", "rss.xml"):
+        parsed = feedparser.parse((out / name).read_bytes())
+        assert parsed.bozo == 0, parsed.get("bozo_exception")
+        first = next(e for e in parsed.entries if e.title == "My first post")
+        assert first.link == "https://example.org/notes/my%20first%20post/"
+        html = first.content[0].value if "content" in first else first.summary
+        urls = re.findall(r'(?:href|src)="([^"]*)"', html)
+        assert urls and all(valid_uri(u) for u in urls), urls
+        assert "https://example.org/files/annual%20report%202024.pdf" in urls
+        assert "https://example.org/wiki/Z%C3%BCrich%20%7Bold%7D" in urls
+        assert "https://example.org/img/a%20photo%7C1.png" in urls
+        assert len(urls) == 3 and "and this." in html  # (the link to "exa mple.org" went, its text stays)
+    item = next(i for i in json.loads((out / "feed.json").read_text())["items"] if i["title"] == "My first post")
+    assert item["url"] == "https://example.org/notes/my%20first%20post/"
+    page = (out / "posts" / "my-first-post.html").read_text(encoding="utf-8")
+    assert '<link rel="canonical" href="https://example.org/notes/my%20first%20post/">' in page
+
+
+def test_links_an_older_version_stored_as_the_page_gave_them_are_mended(tmp_path):
+    """Entries stored before links were encoded: their URL is encoded as it is published, and
+    their body is made again when the dumps are read again (as they are after an upgrade),
+    without moving their `updated`."""
+    import feedparser
+
+    cfg = html_site(tmp_path)
+    (tmp_path / "dumps" / "listing.html").write_text(
+        '<html><body><main><article class="post"><h2 class="entry-title"><a href="/notes/a b">A note</a></h2>'
+        '<div class="entry-content"><p>See <a href="/x y">this</a>.</p></div></article></main></body></html>',
+        encoding="utf-8")
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, T0)
+        [before] = store.newest()
+        assert before.url == "https://example.org/notes/a%20b" and "/x%20y" in before.entry.source_html
+        store.db.execute("UPDATE entries SET url = replace(url, '%20', ' '), "  # as an older version stored them
+                         "source_html = replace(source_html, '%20', ' ')")
+        store.set_meta("parse_fingerprint", "an older version's")
+        run_once(cfg, store, T0 + timedelta(days=1))
+        [after] = store.newest()
+    assert after.url == before.url and after.entry.source_html == before.entry.source_html
+    assert after.entry.updated == before.entry.updated
+    parsed = feedparser.parse((cfg.output.dir / "atom.xml").read_bytes())
+    assert parsed.entries[0].link == "https://example.org/notes/a%20b"
+    assert 'href="https://example.org/x%20y"' in parsed.entries[0].content[0].value
