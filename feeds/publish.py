@@ -33,13 +33,17 @@ from feeds.config import Config, builtin_templates
 from feeds.dumps.text import strip_xml_forbidden
 from feeds.errors import ConfigError
 from feeds.models import Entry
-from feeds.normalise import blocks_from_text, body_html, continue_link
+from feeds.normalise import blocks_from_text, body_html, continue_link, cut_html
 from feeds.uri import uri
 
 FEED_FILES = ("atom.xml", "rss.xml", "feed.json")
 STYLESHEET = "feed.xsl"  # out/feed.xsl: what a browser shows for a feed
 PAGE_TEMPLATES = ("post.html.j2", "index.html.j2", "archive.html.j2", "digests.html.j2")
 ATOM = "http://www.w3.org/2005/Atom"
+#: A post's body in a feed is cut at about this many characters of HTML (its page holds it
+#: whole). libxml2, under most readers and under feedgen, refuses a text node over 10 MB, a
+#: feed of 50 such posts would be 500 MB, and a reader shows the opening of a long post anyway.
+FEED_CONTENT_CHARS = 100_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -284,11 +288,18 @@ class Publisher:
         return entry.source_html if entry.source_html is not None else body_html(blocks_from_text(entry.text))
 
     def content(self, entry: Entry, url: str | None = None) -> str:
-        """The body for a feed: a cut post ends with a link to where it is whole (or to its page)."""
-        if entry.truncated:
-            return continue_link(self.body(entry), entry.title, url or self.config.url(self.page_path(entry)),
+        """The body for a feed: a cut post ends with a link to where it is whole (or to its page).
+        A body longer than FEED_CONTENT_CHARS is cut (at a block's end) and ends with a link to
+        its page, which holds it whole."""
+        body = self.body(entry)
+        if len(body) > FEED_CONTENT_CHARS:
+            return continue_link(cut_html(body, FEED_CONTENT_CHARS), entry.title,
+                                 url if entry.truncated and url else self.config.url(self.page_path(entry)),
                                  self.config.input.marker)
-        return self.body(entry)
+        if entry.truncated:
+            return continue_link(body, entry.title, url or self.config.url(self.page_path(entry)),
+                                 self.config.input.marker)
+        return body
 
     # -- feeds -------------------------------------------------------------------------
     def feed(self, entries: Sequence[tuple[Entry, str | None]], name: str, *, topic: str | None = None) -> bytes:

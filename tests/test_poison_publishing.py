@@ -409,3 +409,54 @@ def test_links_an_older_version_stored_as_the_page_gave_them_are_mended(tmp_path
     parsed = feedparser.parse((cfg.output.dir / "atom.xml").read_bytes())
     assert parsed.entries[0].link == "https://example.org/notes/a%20b"
     assert 'href="https://example.org/x%20y"' in parsed.entries[0].content[0].value
+
+
+# -- a very long post -------------------------------------------------------------------------
+
+def test_a_10_mb_post_is_cut_in_the_feeds_and_whole_on_its_page(tmp_path):
+    """A 10 MB post made 10 MB feeds whose text node libxml2 refuses (lxml: "Text node too long,
+    try XML_PARSE_HUGE"), under feedgen as under most readers. Its content in each feed is now
+    its opening, cut at a paragraph's end, with a link to its page, which holds it whole."""
+    import feedparser
+    from lxml import etree
+
+    paragraph = "The harbour board met again to discuss the sea wall, the budget and the timetable. " * 12
+    body = "\n\n".join(f"{paragraph}Part {i} ends here." for i in range(10_000))
+    cfg = make_site(tmp_path, {"long": f"A very long report on the sea wall\n\n{body}\n", "short": cut("Calm")})
+    assert len(body) > 10_000_000
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, T0)
+    out = cfg.output.dir
+    page_url = cfg.url("posts/a-very-long-report-on-the-sea-wall.html")
+    for name in ("atom.xml", "rss.xml"):
+        etree.fromstring((out / name).read_bytes())  # (no huge_tree: libxml2's limits)
+    from feeds.publish import FEED_CONTENT_CHARS
+
+    for name in ("atom.xml", "rss.xml"):
+        parsed = feedparser.parse((out / name).read_bytes())
+        assert parsed.bozo == 0 and len(parsed.entries) == 2
+        long = next(e for e in parsed.entries if e.title.startswith("A very long"))
+        html = long.content[0].value if "content" in long else long.description
+        assert FEED_CONTENT_CHARS - len(paragraph) < len(html) < FEED_CONTENT_CHARS + 500
+        assert html.startswith(f"<p>{paragraph}Part 0 ends here.</p>")
+        assert html.endswith(f'ends here.</p>\n<p><a href="{page_url}">Continue reading A very long report on the '
+                             'sea wall</a></p>'), html[-300:]
+    item = next(i for i in json.loads((out / "feed.json").read_text())["items"] if i["title"].startswith("A very"))
+    assert len(item["content_html"]) < FEED_CONTENT_CHARS + 500
+    page = (out / "posts" / "a-very-long-report-on-the-sea-wall.html").read_text(encoding="utf-8")
+    assert "Part 9999 ends here." in page
+
+
+def test_a_body_is_cut_after_a_block_with_the_elements_open_there_closed():
+    from feeds.normalise import cut_html
+
+    html = ('<div><h2>Notes</h2><blockquote><p>' + "word " * 30 + '</p><p>' + "more " * 30 + '</p></blockquote>'
+            '<ul><li>one</li><li>two</li></ul></div>')
+    assert cut_html(html, len(html)) == html
+    cut = cut_html(html, html.index("more") + 20)
+    assert cut == '<div><h2>Notes</h2><blockquote><p>' + "word " * 30 + '</p></blockquote></div>'
+    # One block longer than the limit: cut at a space, outside the tags, and closed.
+    long = '<div><p>' + 'A <a href="https://example.org/x">link</a> and text. ' * 100 + '</p></div>'
+    cut = cut_html(long, 500)
+    assert len(cut) < 520 and cut.endswith("…</p></div>") and cut.count("<a ") == cut.count("</a>")
+    assert '<a href="https://example.org/x">link</a>' in cut and "<a href" not in cut[cut.rfind("</a>"):]
