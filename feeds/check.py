@@ -89,7 +89,7 @@ def check(path: str | None, now: datetime | None = None, write: Callable[[str], 
 
 # -- templates ----------------------------------------------------------------------------
 
-def _sample_entries(cfg: Config, now: datetime) -> list[tuple[Entry, str | None]]:
+def sample_entries(cfg: Config, now: datetime) -> list[tuple[Entry, str | None]]:
     """Two posts as a pass stores them: a cut one with its original URL, author and categories,
     and a whole one with none of those."""
     day = now - timedelta(days=1)
@@ -108,7 +108,7 @@ def templates(cfg: Config, now: datetime, found: Findings) -> None:
     """Render every template with sample data, as a pass (pages) and a digest (email, web page) do."""
     from feeds.publish import PAGE_TEMPLATES, DigestItem, Publisher
 
-    entries = _sample_entries(cfg, now)
+    entries = sample_entries(cfg, now)
     tz = cfg.site.tz
     month = f"{now.astimezone(tz):%Y-%m}"
     period = digest.due_period(now, cfg)

@@ -12,6 +12,8 @@ from urllib.parse import urljoin
 import nh3
 from bs4 import BeautifulSoup, Tag
 
+from feeds.uri import uri
+
 _LAZY = ("data-src", "data-lazy-src", "data-original", "data-orig-file", "data-medium-file", "data-large-file")
 _URL_ATTRS = {"a": "href", "img": "src", "source": "src", "video": "src", "audio": "src", "area": "href",
               "q": "cite", "blockquote": "cite", "del": "cite", "ins": "cite"}
@@ -84,9 +86,10 @@ def _first(tag: Tag | None, names: tuple[str, ...]) -> str | None:
 
 
 def _absolute(url: str, base: str | None) -> str:
-    """`url` made absolute against `base`; '' (dropped by the sanitiser) when it is malformed."""
+    """`url` made absolute against `base`, as a valid URI (feeds.uri: spaces and the like
+    percent-encoded); '' (dropped by the sanitiser) when it is malformed or cannot be one."""
     try:
-        return urljoin(base or "", url.strip())
+        return uri(urljoin(base or "", url.strip())) or ""
     except ValueError:
         return ""
 

@@ -47,7 +47,15 @@ def slugify(title: str, key: str | None = None) -> str:
     slug = "-".join(words)
     if not slug:  # a title with no ASCII letters at all: a stable hash instead
         slug = "post-" + hashlib.sha1(key.encode()).hexdigest()[:10]
+    if slug in WINDOWS_RESERVED:  # posts/con.html, categories/aux/: files Windows cannot hold
+        slug += "-1"
     return slug
+
+
+#: Names Windows reserves for devices, in any case and with any extension (`con.html` too):
+#: a slug that is one of them is given "-1" (which unique_slug's numbering never gives), so
+#: that out/ can be copied to, served from or synced with a Windows machine.
+WINDOWS_RESERVED = frozenset(["con", "prn", "aux", "nul", *(f"{d}{n}" for d in ("com", "lpt") for n in range(10))])
 
 
 def unique_slug(base: str, taken: set[str]) -> str:
@@ -104,6 +112,42 @@ def body_html(blocks: Sequence[Block]) -> str:
 def continue_link(html: str, title: str, link: str, marker: str) -> str:
     """A cut post's body ends with a link to the page that holds it."""
     return f'{html}\n<p><a href="{escape(link)}">{escape(marker)} {escape(title, quote=False)}</a></p>'
+
+
+#: Block elements a body may be cut after (their end tags).
+_BLOCK_END = re.compile(r"</(?:p|ul|ol|dl|li|dd|blockquote|pre|table|figure|h[1-6]|div|section|details)>", re.I)
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*?(/?)>")
+_VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
+
+
+def cut_html(html: str, limit: int) -> str:
+    """The opening of a body of HTML, at most about `limit` characters: cut after the last block
+    that ends within them (or, in a block longer than that, at the last space), with the
+    elements still open there closed. The whole body when it is not longer.
+
+    For HTML as feeds writes it (body_html) or as the sanitiser leaves it (clean_html: every
+    element closed, '<' and '>' escaped in text and attribute values): it scans only the
+    opening, however long the body."""
+    if len(html) <= limit:
+        return html
+    head = html[:limit]
+    ends = [m.end() for m in _BLOCK_END.finditer(head)]
+    if ends:
+        head = head[:ends[-1]]
+    else:  # one block longer than the limit: at a space, not within a tag or an entity
+        head = head[:head.rfind("<")] if head.rfind("<") > head.rfind(">") else head
+        space = head.rfind(" ")
+        head = (head[:space] if space > 0 else head).rstrip() + "…"
+    open_tags: list[str] = []
+    for m in _TAG.finditer(head):
+        closing, name, self_closing = m[1], m[2].lower(), m[3]
+        if name in _VOID or self_closing:
+            continue
+        if not closing:
+            open_tags.append(name)
+        elif name in open_tags:  # (closes it and anything left open inside it)
+            del open_tags[len(open_tags) - 1 - open_tags[::-1].index(name):]
+    return head + "".join(f"</{name}>" for name in reversed(open_tags))
 
 
 def summarise(paragraphs: Iterable[str], limit: int = SUMMARY_CHARS) -> str:

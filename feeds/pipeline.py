@@ -7,6 +7,7 @@ The clock comes in as ``now``.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
 import glob
 import hashlib
@@ -44,7 +45,7 @@ from feeds.publish import (
     write_if_changed,
 )
 from feeds.segment import segment
-from feeds.store import DumpRecord, Store, StoredEntry, iso
+from feeds.store import MAX_CATEGORIES, DumpRecord, Store, StoredEntry, iso
 
 log = logging.getLogger(__name__)
 
@@ -580,12 +581,21 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
     bases = {key: slugify(post.title, key) for post, key in zip(d.posts, keys, strict=True) if key not in current}
     stored = store.stored_slugs(bases.values())  # usually none: then no slug needs a query of its own
     for post, key in zip(d.posts, keys, strict=True):
+        if len(post.categories) > MAX_CATEGORIES:
+            log.warning("%s: %r names %d categories; the first %d are kept (a tag cloud taken for the post's "
+                        "tags? every feed listing it would grow as their square)", d.path, post.title,
+                        len(post.categories), MAX_CATEGORIES)
+            post = dataclasses.replace(post, categories=post.categories[:MAX_CATEGORIES])
         published, source = when[key]
         text = body_text(post.body)
         old = current.get(key)
         if old is None:
             base = bases[key]
-            slug = unique_slug(base, (store.slugs_like(base) if base in stored else set()) | slugs)
+            # A base that is free is the slug. One that is taken (stored, or given in this dump)
+            # becomes base-2, base-3, …: those may be stored too ("Hello World 2" before "Hello
+            # World" and "Hello, World"), so the stored slugs numbered after it count as taken.
+            taken = store.slugs_like(base) | slugs if base in stored or base in slugs else slugs
+            slug = unique_slug(base, taken)
             slugs.add(slug)
             entry = _entry(post, key, slug, mint_id(domain, now, slug), text,
                            published, published, source, now, d.path)
@@ -599,6 +609,8 @@ def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
             # An HTML copy names the post's URL, author and categories: they are kept.
             more: dict[str, object] = {k: v for k, v in (("author", post.author), ("categories", post.categories))
                     if v and v != getattr(entry, k)}
+            if post.html is not None and old.entry.source_html not in (None, post.html) and text == old.entry.text:
+                more["source_html"] = post.html  # the same text made anew (newer reading code): links as made now
             new_url = post.url is not None and post.url != old.url
             if not (replace_text or better_date or more or new_url):
                 continue
@@ -648,10 +660,10 @@ def _entry(post: Post, key: str, slug: str, id_: str, text: str, published: date
 #: The modules whose code decides which posts a dump holds, their text and their dates: when
 #: any of them changes (an upgrade), the next pass reads every stored dump again.
 READING_CODE = ("feeds.pipeline", "feeds.dumps.encoding", "feeds.dumps.text", "feeds.dumps.html", "feeds.segment",
-                "feeds.dates", "feeds.normalise", "feeds.clean", "feeds.models")
+                "feeds.dates", "feeds.normalise", "feeds.clean", "feeds.models", "feeds.uri")
 #: The modules whose code decides the bytes of what is published: when any of them changes,
 #: the next pass renders every file again (and writes those whose bytes differ).
-PUBLISHING_CODE = ("feeds.pipeline", "feeds.publish", "feeds.digest", "feeds.normalise", "feeds.models")
+PUBLISHING_CODE = ("feeds.pipeline", "feeds.publish", "feeds.digest", "feeds.normalise", "feeds.models", "feeds.uri")
 
 
 @functools.cache
@@ -675,11 +687,105 @@ def parse_fingerprint(config: Config) -> str:
 def fingerprint(config: Config) -> str:
     """What the published files depend on besides the entries: code, templates, config."""
     return hashlib.sha256(f"{code_digest(PUBLISHING_CODE)}\n{__version__}\n{config.site!r}\n{config.input.marker}\n"
-                          f"{config.output.max_entries}\n{templates_digest(template_folders(config))}".encode()
-                          ).hexdigest()
+                          f"{config.output.max_entries}\n{config.output.hub}\n{config.output.category_feeds}\n"
+                          f"{templates_digest(template_folders(config))}".encode()).hexdigest()
 
 
-def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]:
+class EntryBoundary:
+    """Rendering one entry's page, or its item in a feed: what goes wrong there is that entry's.
+
+    The entry is left out (its page is not written, its item not in the feed; an entry
+    whose page is not there is left out of the feeds too, which would link it), named in
+    `problems`, and stays pending, so that the next pass tries it again; the others are
+    published. Unless the same rendering fails for feeds' sample posts (`feeds check`'s)
+    too: then it is not the entry's but the templates' (or a bug's), and it stops the pass
+    as before (ConfigError, naming the template and its line, or a traceback).
+    """
+
+    #: Entries named one per line in `problems`; more are counted on one more line.
+    NAMED = 20
+
+    def __init__(self, pub: Publisher, config: Config):
+        self.pub, self.config = pub, config
+        self.failed: dict[str, Entry] = {}  # key -> the entry
+        self._where: dict[str, list[str]] = {}  # key -> the files it was left out of
+        self._why: dict[str, Exception] = {}  # key -> what went wrong first
+        self._samples: dict[str, bool] = {}  # what rendered with sample posts: page, or a feed's kind
+        self.unpublished: set[str] = set()  # keys of entries whose page failed and is not there
+
+    def page(self, entry: Entry, url: str | None, slugs: dict[str, str]) -> bytes | None:
+        try:
+            return self.pub.post_page(entry, url, category_slugs=slugs)
+        except Exception as exc:
+            self._fail(entry, exc, self.pub.page_path(entry), "page")
+            if not (self.config.output.dir / self.pub.page_path(entry)).exists():
+                self.unpublished.add(entry.key)
+            return None
+
+    def feed(self, entries: Sequence[tuple[Entry, str | None]], name: str, *,
+             topic: str | None = None) -> bytes | None:
+        """The feed without the entries whose items fail (each tried alone, once the whole failed);
+        None when no entry is left."""
+        entries = [(e, u) for e, u in entries if e.key not in self.unpublished]
+        if not entries:
+            return None
+        try:
+            return self.pub.feed(entries, name, topic=topic)
+        except Exception as exc:
+            whole = exc
+        good = []
+        for entry, url in entries:
+            try:
+                self.pub.feed([(entry, url)], name, topic=topic)
+            except Exception as exc:
+                self._fail(entry, exc, name, name.rsplit("/", 1)[-1])
+            else:
+                good.append((entry, url))
+        if len(good) == len(entries):  # each alone renders, all together do not: no one entry's fault
+            raise whole
+        return self.pub.feed(good, name, topic=topic) if good else None
+
+    def _fail(self, entry: Entry, exc: Exception, where: str, kind: str) -> None:
+        if not self._samples_render(kind):
+            raise exc
+        self.failed[entry.key] = entry
+        self._where.setdefault(entry.key, []).append(where)
+        self._why.setdefault(entry.key, exc)
+        log.info("%r (%s) could not be rendered into %s:", entry.title, entry.slug, where, exc_info=exc)
+
+    def problems(self) -> list[str]:
+        """A line for each entry left out (for the first NAMED), saying where and why."""
+        lines = []
+        for key, entry in list(self.failed.items())[:self.NAMED]:
+            exc = self._why[key]
+            why = (str(exc) if isinstance(exc, ConfigError) else  # (a template of the user's: it says which line)
+                   f"{type(exc).__name__}: {exc}; a bug: please report it, with the traceback that -v shows")
+            lines.append(f"{entry.title!r} ({entry.slug}) was left out of {', '.join(self._where[key])} and is "
+                         f"tried again on the next pass: {' '.join(why.split())}")
+        if len(self.failed) > self.NAMED:
+            lines.append(f"{len(self.failed) - self.NAMED} more entries failed to render and are tried again on the "
+                         "next pass (-v names each, with its traceback)")
+        return lines
+
+    def _samples_render(self, kind: str) -> bool:
+        """Does feeds check's sample post render into a page (or a feed of this kind)?"""
+        if kind not in self._samples:
+            from feeds.check import sample_entries  # (check imports this module)
+
+            samples = sample_entries(self.config, datetime(2025, 1, 2, 12, tzinfo=self.config.site.tz))
+            try:
+                for entry, url in samples:
+                    if kind == "page":
+                        self.pub.post_page(entry, url)
+                    else:
+                        self.pub.feed([(entry, url)], kind)
+                self._samples[kind] = True
+            except Exception:
+                self._samples[kind] = False
+        return self._samples[kind]
+
+
+def publish(store: Store, config: Config, *, rebuild: bool = False, problems: list[str] | None = None) -> list[str]:
     """Write what is pending: pages of changed entries, their archive months, feeds, index.
 
     What a pass stored is recorded as pending in the same transaction, and cleared only
@@ -690,6 +796,8 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
     or when a feed, the index or a page of the newest entries is missing. Otherwise
     the work does not grow with the entries stored. With no entries yet there are no
     feeds: a feed is dated by its newest entry, and an empty one would have no true date.
+    An entry that fails to render is left out and stays pending (EntryBoundary), named in
+    `problems`; the index and the archive do not link its page while it is not there.
     """
     out = config.output.dir
     try:  # what is stored stays pending: the next pass, with a usable output.dir, publishes it
@@ -718,23 +826,36 @@ def publish(store: Store, config: Config, *, rebuild: bool = False) -> list[str]
         _regroup_months(store, config)
     pages = store.each() if full else store.get_many(sorted(changed)).values()
     slugs = category_slugs(store) if config.output.category_feeds else {}  # (pages link their categories' feeds)
+    boundary = EntryBoundary(pub, config)
     for s in pages:
-        put(pub.page_path(s.entry), pub.post_page(s.entry, s.url, category_slugs=slugs))
+        page = boundary.page(s.entry, s.url, slugs)
+        if page is not None:
+            put(pub.page_path(s.entry), page)
+    unpublished = boundary.unpublished
     all_months = store.months()
     for month, _count in all_months:
         if full or month in months:
-            put(f"archive/{month}.html", pub.archive_page(month, store.month_rows(month)))
+            put(f"archive/{month}.html", pub.archive_page(
+                month, [r for r in store.month_rows(month) if r["key"] not in unpublished]))
     _remove_stale_archive(out / "archive", {m for m, _ in all_months})
     put(STYLESHEET, template_file(config, STYLESHEET).read_bytes())
     feed_entries = [(s.entry, s.url) for s in newest]
     for name in feeds:
-        put(name, pub.feed(feed_entries, name), durable=True)
-    if config.output.category_feeds:
-        for name, data in category_feeds(store, config, pub, slugs):
+        data = boundary.feed(feed_entries, name)
+        if data is not None:
             put(name, data, durable=True)
-    put("index.html", pub.index_page([s.entry for s in newest], all_months), durable=True)
+    if config.output.category_feeds:
+        for name, data in category_feeds(store, config, boundary, slugs):
+            put(name, data, durable=True)
+    put("index.html", pub.index_page([s.entry for s in newest if s.entry.key not in unpublished], all_months),
+        durable=True)
+    if problems is not None:
+        problems += boundary.problems()
     with store.transaction():
         store.clear_pending()
+        # (what failed to render stays pending: the next pass tries it again, and its month's page)
+        store.add_pending("entry", boundary.failed)
+        store.add_pending("month", {month_of(e.published, config.site.tz) for e in boundary.failed.values()})
         store.set_meta("publish_fingerprint", stamp)
         store.delete_meta(ARCHIVED_WEEKS)  # the entries changed: the digest stage looks for past weeks again
     return written
@@ -753,17 +874,35 @@ def category_slugs(store: Store) -> dict[str, str]:
     return slugs
 
 
-def category_feeds(store: Store, config: Config, pub: Publisher,
+def category_feeds(store: Store, config: Config, boundary: EntryBoundary,
                    slugs: dict[str, str]) -> Iterator[tuple[str, bytes]]:
     """categories/<slug>/atom.xml for every category (`slugs`: category_slugs()): its newest
-    entries. A category gone leaves its folder empty."""
-    wanted = set()
-    for category in store.categories():
-        slug = slugs[category]
-        name = f"categories/{slug}/atom.xml"
-        wanted.add(slug)
-        entries = [(s.entry, s.url) for s in store.newest_in(category, config.output.max_entries)]
-        yield name, pub.feed(entries, name, topic=category)
+    entries. A category gone leaves its folder empty.
+
+    Every category's entries are found in one walk over the entries, and read a CHUNK of
+    entries at a time for as many categories as they serve: the work grows with the entries
+    the feeds list, not with categories times entries stored."""
+    newest = store.newest_by_category(config.output.max_entries)
+    wanted = {slugs[c] for c in newest}
+    group: list[str] = []
+    keys: set[str] = set()
+
+    def feeds() -> Iterator[tuple[str, bytes]]:
+        stored = store.get_many(sorted(keys))
+        for category in group:
+            name = f"categories/{slugs[category]}/atom.xml"
+            data = boundary.feed([(stored[k].entry, stored[k].url) for k in newest[category]], name, topic=category)
+            if data is not None:
+                yield name, data
+        group.clear()
+        keys.clear()
+
+    for category in sorted(newest):
+        group.append(category)
+        keys.update(newest[category])
+        if len(keys) >= CHUNK:
+            yield from feeds()
+    yield from feeds()
     folder = config.output.dir / "categories"
     if folder.is_dir():
         for old in folder.glob("*/atom.xml"):
@@ -974,7 +1113,14 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     if batch:
         ingest()
     ingested = time.perf_counter()
-    report.files_written = publish(store, config, rebuild=rebuild)
+    try:
+        report.files_written = publish(store, config, rebuild=rebuild, problems=report.problems)
+    except OSError as exc:  # out/ cannot be written: what was stored stays pending
+        if not _output_failed(exc, config, report):
+            raise
+        report.entries_total = store.count()
+        _finish(store, now, report)  # (the digest links pages that may not be there: the next pass)
+        return report
     report.entries_total = store.count()
     published = time.perf_counter()
     if should_stop():  # asked while publishing: the digest (composing, mailing) waits for the next pass
@@ -982,13 +1128,34 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
         log.info("stopping as asked: the digest is left for the next pass")
         _finish(store, now, report)
         return report
-    digest_stage(store, config, now, clock or (lambda: now), report,
-                 changed=bool(report.files_written) or rebuild, should_stop=should_stop)
+    try:
+        digest_stage(store, config, now, clock or (lambda: now), report,
+                     changed=bool(report.files_written) or rebuild, should_stop=should_stop)
+    except OSError as exc:  # the digests' archive (or the outbox) cannot be written: the next pass
+        if not _output_failed(exc, config, report):
+            raise
     log.info("timings: read and segment %.2f s, date and store %.2f s, publish %.2f s (%d files), digest %.2f s",
              ingested - started - storing, storing, published - ingested, len(report.files_written),
              time.perf_counter() - published)
     _finish(store, now, report)
     return report
+
+
+def _output_failed(exc: OSError, config: Config, report: Report) -> bool:
+    """An error writing a file under out/ (or the outbox): a disk full, a folder made read-only.
+    Reported as one line naming the file and the error (exit status 1): True. Nothing is lost:
+    what was stored and not published stays pending, and a file is replaced only once its
+    new version is whole. False for any other error, which is not reported here."""
+    name = exc.filename
+    if not isinstance(name, str) or not any(
+            Path(os.path.abspath(name)).is_relative_to(os.path.abspath(folder))
+            for folder in (config.output.dir, config.outbox)):
+        return False
+    code = errno.errorcode.get(exc.errno, str(exc.errno)) if exc.errno is not None else "?"
+    report.problems.append(f"cannot write {name}: {exc.strerror or exc} ({code}); nothing is lost: what was "
+                           "stored and not yet published (or mailed) is, by the next pass that can write there")
+    log.info("the error writing %s:", name, exc_info=exc)
+    return True
 
 
 def _finish(store: Store, now: datetime, report: Report) -> None:

@@ -33,12 +33,17 @@ from feeds.config import Config, builtin_templates
 from feeds.dumps.text import strip_xml_forbidden
 from feeds.errors import ConfigError
 from feeds.models import Entry
-from feeds.normalise import blocks_from_text, body_html, continue_link
+from feeds.normalise import blocks_from_text, body_html, continue_link, cut_html
+from feeds.uri import uri
 
 FEED_FILES = ("atom.xml", "rss.xml", "feed.json")
 STYLESHEET = "feed.xsl"  # out/feed.xsl: what a browser shows for a feed
 PAGE_TEMPLATES = ("post.html.j2", "index.html.j2", "archive.html.j2", "digests.html.j2")
 ATOM = "http://www.w3.org/2005/Atom"
+#: A post's body in a feed is cut at about this many characters of HTML (its page holds it
+#: whole). libxml2, under most readers and under feedgen, refuses a text node over 10 MB, a
+#: feed of 50 such posts would be 500 MB, and a reader shows the opening of a long post anyway.
+FEED_CONTENT_CHARS = 100_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,8 +83,10 @@ def write_if_changed(path: Path, data: bytes, *, durable: bool = False) -> bool:
                 os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:  # (a write's error names no file: the disk full)
+            exc.filename = str(path)
         raise
     return True
 
@@ -262,8 +269,9 @@ class Publisher:
         return f"posts/{entry.slug}.html"
 
     def link(self, entry: Entry, url: str | None) -> str:
-        """An entry's link: the original URL when a dump gave one, else its page here."""
-        return url or self.config.url(self.page_path(entry))
+        """An entry's link: the original URL when a dump gave one, else its page here. (A URL an
+        older version stored as the page gave it, with spaces, is percent-encoded: feeds.uri.)"""
+        return (uri(url) if url else None) or self.config.url(self.page_path(entry))
 
     def local(self, dt: datetime) -> datetime:
         return dt.astimezone(self.tz)
@@ -280,11 +288,18 @@ class Publisher:
         return entry.source_html if entry.source_html is not None else body_html(blocks_from_text(entry.text))
 
     def content(self, entry: Entry, url: str | None = None) -> str:
-        """The body for a feed: a cut post ends with a link to where it is whole (or to its page)."""
-        if entry.truncated:
-            return continue_link(self.body(entry), entry.title, url or self.config.url(self.page_path(entry)),
+        """The body for a feed: a cut post ends with a link to where it is whole (or to its page).
+        A body longer than FEED_CONTENT_CHARS is cut (at a block's end) and ends with a link to
+        its page, which holds it whole."""
+        body = self.body(entry)
+        if len(body) > FEED_CONTENT_CHARS:
+            return continue_link(cut_html(body, FEED_CONTENT_CHARS), entry.title,
+                                 url if entry.truncated and url else self.config.url(self.page_path(entry)),
                                  self.config.input.marker)
-        return self.body(entry)
+        if entry.truncated:
+            return continue_link(body, entry.title, url or self.config.url(self.page_path(entry)),
+                                 self.config.input.marker)
+        return body
 
     # -- feeds -------------------------------------------------------------------------
     def feed(self, entries: Sequence[tuple[Entry, str | None]], name: str, *, topic: str | None = None) -> bytes:
@@ -314,8 +329,8 @@ class Publisher:
                 fe.author({"name": entry.author})
             elif entry.author and authors:
                 fe.dc.dc_creator(entry.author)
-            for category in entry.categories:
-                fe.category(term=category)
+            if entry.categories:  # in one call: feedgen remakes its RSS list of them on each
+                fe.category([{"term": c} for c in entry.categories])
             fe.summary(rss_text(entry.summary, html_element=True) if kind == "rss.xml" else entry.summary)
             fe.content(self.content(entry, url), type="html")  # after summary(): keeps type="html"
         if kind == "atom.xml":
@@ -416,7 +431,7 @@ class Publisher:
         slugs = category_slugs or {}
         categories = [{"name": c, "feed": self.config.url(f"categories/{slugs[c]}/atom.xml") if c in slugs else None}
                       for c in entry.categories]
-        return self.render("post.html.j2", entry=entry, original_url=url, categories=categories,
+        return self.render("post.html.j2", entry=entry, original_url=uri(url) if url else None, categories=categories,
                            content=self.body(entry), page_url=self.config.url(self.page_path(entry)))
 
     def index_page(self, newest: Sequence[Entry], months: Sequence[tuple[str, int]]) -> bytes:

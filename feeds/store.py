@@ -129,6 +129,12 @@ MIGRATIONS: list[str] = [
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
+#: An entry keeps at most this many categories, the first its dump names (the pass warns
+#: when it leaves some out). Each is an element in every feed that lists the entry and,
+#: with category feeds, a feed of its own that lists the entry with all of them: work and
+#: bytes grow as the square of a post's categories (10,000 tags made a pass take hours).
+MAX_CATEGORIES = 100
+
 def iso(dt: datetime) -> str:
     if dt.tzinfo is None:
         raise ValueError(f"naive datetime {dt!r}: every time must carry its zone")
@@ -286,7 +292,9 @@ class Store:
             truncated=bool(row["truncated"]), published=from_iso(row["published"]),
             updated=from_iso(row["updated"]), date_source=row["date_source"],
             first_seen=from_iso(row["first_seen"]),
-            source=row["source"], author=row["author"], categories=tuple(json.loads(row["categories"])))
+            source=row["source"], author=row["author"],
+            # (at most MAX_CATEGORIES, also of an entry an older version stored with more)
+            categories=tuple(json.loads(row["categories"])[:MAX_CATEGORIES]))
         return StoredEntry(entry, row["url"])
 
     def _rows_where_in(self, select: str, column: str, values: Sequence[str]) -> Iterator[sqlite3.Row]:
@@ -305,7 +313,8 @@ class Store:
 
     def slugs_like(self, slug: str) -> set[str]:
         """The stored slugs equal to `slug` or numbered after it (`slug-2`, …). Asked only for
-        a slug that stored_slugs() found: most are not, and need no query of their own."""
+        a slug that is taken (stored_slugs() found it, or a post before took it): most are
+        not, and need no query of their own."""
         rows = self.db.execute("SELECT slug FROM entries WHERE slug = ? OR slug GLOB ?",
                                (slug, slug + "-[0-9]*"))
         return {r[0] for r in rows}
@@ -323,7 +332,8 @@ class Store:
         self.db.executemany(self._PUT_SQL, [(
             e.key, e.id, e.slug, e.title, e.source_html, e.summary, e.text, int(e.truncated), iso(e.published),
             iso(e.updated), e.date_source, iso(e.first_seen), url, e.source, month, e.author,
-            json.dumps(list(e.categories), ensure_ascii=False) if e.categories else "[]") for e, url, month in rows])
+            json.dumps(list(e.categories[:MAX_CATEGORIES]), ensure_ascii=False) if e.categories else "[]")
+            for e, url, month in rows])
 
     def replace_sightings(self, dump: str, rows: Sequence[tuple[str, int, int, int, bool]]) -> None:
         """Where each post of a dump was seen: (key, position, start line, end line, cut)."""
@@ -353,14 +363,21 @@ class Store:
     def categories(self) -> list[str]:
         """Every category some entry has, sorted by name."""
         return [r[0] for r in self.db.execute(
-            "SELECT DISTINCT c.value FROM entries, json_each(entries.categories) AS c ORDER BY c.value")]
+            "SELECT DISTINCT c.value FROM entries, json_each(entries.categories) AS c WHERE c.key < ? "
+            "ORDER BY c.value", (MAX_CATEGORIES,))]
 
-    def newest_in(self, category: str, limit: int) -> list[StoredEntry]:
-        """The newest entries of one category."""
+    def newest_by_category(self, limit: int) -> dict[str, list[str]]:
+        """The keys of every category's newest `limit` entries, newest first: one walk over the
+        entries in that order (not a query per category, each reading every entry)."""
+        newest: dict[str, list[str]] = {}
         rows = self.db.execute(
-            "SELECT entries.* FROM entries WHERE EXISTS (SELECT 1 FROM json_each(entries.categories) AS c "
-            "WHERE c.value = ?) ORDER BY published DESC, key LIMIT ?", (category, limit))
-        return [self._row_to_entry(r) for r in rows]
+            "SELECT c.value, entries.key FROM entries, json_each(entries.categories) AS c WHERE c.key < ? "
+            "ORDER BY entries.published DESC, entries.key", (MAX_CATEGORIES,))
+        for category, key in rows:
+            keys = newest.setdefault(category, [])
+            if len(keys) < limit and (not keys or keys[-1] != key):  # (a category named twice: once)
+                keys.append(key)
+        return newest
 
     def category_slugs(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self.db.execute("SELECT name, slug FROM category_slugs")}

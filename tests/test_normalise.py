@@ -6,7 +6,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feeds.models import Block
-from feeds.normalise import blocks_from_text, body_html, body_text, identity, slugify, summarise, unique_slug
+from feeds.normalise import (
+    WINDOWS_RESERVED,
+    blocks_from_text,
+    body_html,
+    body_text,
+    identity,
+    slugify,
+    summarise,
+    unique_slug,
+)
 
 
 def test_identity_folds_quotes_space_case_and_compatibility_forms():
@@ -23,6 +32,7 @@ def test_identity_is_idempotent(title):
 def test_slug_is_ascii_and_url_safe(title):
     slug = slugify(title)
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug)
+    assert slug not in WINDOWS_RESERVED
     assert len(slug) <= 80 or slug.startswith("post-")
 
 

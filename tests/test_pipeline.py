@@ -231,6 +231,29 @@ def test_a_template_edited_within_one_tick_of_the_clock_is_used(tmp_path):
     assert "color: #0b5394" in page and "color: #a3161b" not in page
 
 
+def test_turning_category_feeds_or_a_hub_on_publishes_them_at_the_next_pass(tmp_path):
+    """The published files depend on `[output] category_feeds` and `hub`: a pass after either
+    changed, with nothing new in the dumps, publishes again (they were left out of the
+    publishing fingerprint, so nothing changed until some post did)."""
+    import dataclasses
+
+    cfg = make_site(tmp_path, {})
+    (tmp_path / "dumps" / "tagged.html").write_text(
+        '<html><head><link rel="canonical" href="https://example.org/p/1"></head><body><article class="post">'
+        '<h1>Tagged</h1><div class="entry-content"><p>Text.</p></div><a rel="tag" href="/t/a">Harbours</a>'
+        '</article></body></html>', encoding="utf-8")
+    cfg = dataclasses.replace(cfg, input=dataclasses.replace(cfg.input, paths=(str(tmp_path / "dumps" / "*.html"),)))
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, T0)
+        assert not (cfg.output.dir / "categories").exists()
+        cfg = dataclasses.replace(cfg, output=dataclasses.replace(cfg.output, category_feeds=True))
+        run_once(cfg, store, T0)
+        assert (cfg.output.dir / "categories" / "harbours" / "atom.xml").exists()
+        cfg = dataclasses.replace(cfg, output=dataclasses.replace(cfg.output, hub="https://hub.example.org/"))
+        run_once(cfg, store, T0)
+    assert 'rel="hub"' in (cfg.output.dir / "atom.xml").read_text(encoding="utf-8")
+
+
 def test_a_category_an_older_version_stored_with_characters_xml_forbids_gets_its_feed(tmp_path):
     import dataclasses
 

@@ -35,6 +35,7 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from feeds.dumps.encoding import decode_legacy, page_language
 from feeds.dumps.text import decode_utf16_or_32, strip_xml_forbidden
 from feeds.errors import DumpError
+from feeds.uri import uri
 
 PARSER = "html.parser"
 
@@ -176,11 +177,12 @@ def _within(scope: Tag, selector: str) -> Iterator[Tag]:
 # -- URLs ---------------------------------------------------------------------------------
 
 def join(base: str | None, href: str | None) -> str | None:
-    """`href` made absolute against `base`; None when it is malformed (urljoin raises on some)."""
+    """`href` made absolute against `base`, as a valid URI (spaces and the like percent-encoded:
+    feeds.uri); None when it is malformed (urljoin raises on some) or cannot be a URI."""
     if not href:
         return None
     try:
-        return urljoin(base or "", href.strip())
+        return uri(urljoin(base or "", href.strip()))
     except ValueError:
         return None
 
