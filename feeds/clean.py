@@ -41,7 +41,7 @@ def clean_html(html: str, base: str | None) -> str:
         if lazy:  # the real image; `src` is then a placeholder (a spacer, a 1x1 gif, a data: URL)
             img["src"] = lazy
         if not img.get("src") and img.get("srcset"):
-            img["src"] = str(img["srcset"]).split(",")[0].split()[0]
+            img["src"] = _first_candidate(str(img["srcset"]))
         if _pixel(img):
             img.decompose()
     for tag in soup.find_all(True):
@@ -81,6 +81,14 @@ def _first(tag: Tag | None, names: tuple[str, ...]) -> str | None:
         if value:
             return str(value).strip()
     return None
+
+
+def _first_candidate(srcset: str) -> str:
+    """The URL of a srcset's first image candidate, '' when it has none. Parsed as the HTML
+    standard does, for any value a page may hold (", x.jpg", ",", " "): spaces and commas
+    before the URL skipped, commas ending it dropped; a comma inside it is part of it."""
+    match = re.match(r"[\s,]*(\S*)", srcset)
+    return match[1].rstrip(",") if match else ""
 
 
 def _absolute(url: str, base: str | None) -> str:
