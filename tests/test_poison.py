@@ -5,6 +5,7 @@ named, and the pass goes on with the other dumps."""
 from __future__ import annotations
 
 import html
+from datetime import datetime
 
 import feedparser
 import pytest
@@ -13,6 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feeds.clean import clean_html
+from feeds.dumps.html import MAX_DEPTH
+from feeds.errors import DumpError
 
 
 def listing(body: str, url: str = "https://p.example/a", title: str = "A post") -> str:
@@ -62,3 +65,72 @@ def test_an_image_with_a_malformed_srcset_does_not_stop_the_pass(tmp_path):
     [entry] = feedparser.parse((tmp_path / "out" / "atom.xml").read_bytes()).entries
     assert entry.title == "A post"
     assert 'src="https://socialistchina.org/x.jpg"' in entry.content[0].value  # (relative to the site's URL)
+
+
+# -- 2. deep nesting ------------------------------------------------------------------------
+
+def timed_read(path, data: bytes):
+    """parse_dump's posts (or the DumpError it raised) and the seconds it took."""
+    import time
+
+    from feeds import config
+    from feeds.pipeline import parse_dump
+
+    cfg = config.parse({"site": {"title": "T", "url": "https://p.example/", "timezone": "UTC"}})
+    now = datetime.fromisoformat(NOW)
+    start = time.perf_counter()
+    try:
+        result: object = parse_dump(str(path), data, now, cfg, now).posts
+    except DumpError as exc:
+        result = exc
+    return result, time.perf_counter() - start
+
+
+def test_a_page_of_100000_nested_articles_is_read_in_seconds_and_named(tmp_path):
+    """The issue's page: 100,000 <article> elements, one in the other (1 MB), a title at the
+    bottom. It took time growing faster than N² (8,000: 46 s; this one did not end in 15
+    minutes). What is nested more than MAX_DEPTH deep is left out as it is parsed: ~2 s here."""
+    path = tmp_path / "deep.html"
+    data = ("<html><body>" + "<article>" * 100_000 + '<h2 class="entry-title"><a href="https://p.example/a">'
+            "Deep</a></h2><p>Text.</p></body></html>").encode()
+    assert len(data) > 900_000
+    result, seconds = timed_read(path, data)
+    assert seconds < 10, seconds
+    assert isinstance(result, DumpError) and str(result).startswith(f"{path}: no posts found")
+    kept = MAX_DEPTH  # html, body and 254 articles, of 100,005 elements
+    assert f"left out {100_005 - kept} element(s) nested more than {MAX_DEPTH} deep" in str(result)
+
+
+def test_a_post_holding_100000_nested_elements_keeps_what_is_above_them(tmp_path, caplog):
+    path = tmp_path / "deep.html"
+    deep = "<div>" * 50_000 + "Buried." + "</div>" * 50_000 + "<span>" * 50_000 + "Buried too."
+    data = listing(f"<p>Shown.</p><blockquote>{deep}</blockquote><p>Shown after.</p>").encode()
+    with caplog.at_level("WARNING", logger="feeds"):
+        [post], seconds = timed_read(path, data)
+    assert seconds < 10, seconds
+    assert [b.text for b in post.body] == ["Shown.", "Shown after."]
+    assert "Buried" not in post.html and "<blockquote>" in post.html
+    kept = MAX_DEPTH - 5  # of the divs, and of the spans, below html, body, article, div and blockquote
+    assert f"{path}: left out {2 * (50_000 - kept)} element(s) nested more than {MAX_DEPTH} deep, " \
+           "and their text" in caplog.messages
+
+
+def test_elements_left_out_are_closed_as_a_browser_closes_them(tmp_path):
+    """End tags close the left-out elements inside them, and a kept element's end tag closes
+    what was left out inside it: what follows a deep part is read at its own depth."""
+    from feeds.dumps.html import _Soup
+
+    soup = _Soup("<main><div><div><p>kept<b><i>out</i>out</b>kept</p>kept</div><p>kept</p></div>"
+                 "<section>kept<br>kept</section></main>", depth=4)
+    assert str(soup) == ("<main><div><div><p>keptkept</p>kept</div><p>kept</p></div><section>kept<br/>kept"
+                         "</section></main>")
+    assert soup.too_deep == 2
+    soup = _Soup("<main><div><div><p>a<b>out<br>out<img/>out<i>out</p>b</div>c</div>d</main>", depth=4)
+    assert str(soup) == "<main><div><div><p>a</p>b</div>c</div>d</main>" and soup.too_deep == 4
+
+
+def test_json_ld_nested_deeper_than_json_reads_is_passed_over(tmp_path):
+    page = listing("<p>Text.</p>").replace("</head>", '<script type="application/ld+json">'
+                                                      + "[" * 100_000 + "</script></head>")
+    [post], _ = timed_read(tmp_path / "ld.html", page.encode())
+    assert post.title == "A post"

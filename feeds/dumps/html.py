@@ -19,6 +19,9 @@ Built on the conventions blog engines share, not on one theme:
   "Weiterlesen", …) or an excerpt ending in "[…]".
 
 The parser is Python's `html.parser`: `lxml` nests sibling posts under unclosed tags.
+What is nested more than MAX_DEPTH elements deep is left out as the page is parsed (with a
+warning): every walk over the tree (up to an element's ancestors, down to its strings) is
+then bounded, and reading costs time in proportion to the page.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
@@ -37,6 +42,9 @@ from feeds.dumps.text import decode_utf16_or_32, strip_xml_forbidden
 from feeds.errors import DumpError
 
 PARSER = "html.parser"
+#: Elements nested deeper than this are left out, with their text (browsers cap nesting too,
+#: at a few hundred; themes nest a few dozen deep).
+MAX_DEPTH = 256
 
 _POST = ("article, .hentry, .h-entry, .type-post, div.post, li.post, [itemtype*='schema.org/BlogPosting'], "
          "[itemtype*='schema.org/Article'], [itemtype*='schema.org/NewsArticle']")
@@ -115,18 +123,35 @@ class HtmlPage:
 
 
 def text_of(el: Tag | NavigableString | None) -> str:
-    """Visible text, whitespace (U+00A0 too) collapsed to single spaces; screen-reader labels left out."""
+    """Visible text, whitespace (U+00A0 too) collapsed to single spaces; screen-reader labels left out.
+
+    Nothing is shown when `el`, or an element above its parent, is a script, a style or a
+    screen-reader label; below `el`, such elements are passed over. One walk down, in time
+    linear in `el`'s size (not its strings times their depth)."""
     if el is None:
         return ""
     if isinstance(el, NavigableString):
         return " ".join(str(el).split())
+    if _invisible(el) or (el.parent is not None and any(isinstance(p, Tag) and _invisible(p)
+                                                        for p in el.parent.parents)):
+        return ""
     parts = []
-    for s in el.find_all(string=True):
-        if isinstance(s, Comment) or any(p.name in ("script", "style", "noscript", "template") or _hidden_label(p)
-                                         for p in s.parents if isinstance(p, Tag) and p is not el.parent):
-            continue
-        parts.append(str(s))
+    stack = [iter(el.contents)]
+    while stack:
+        for child in stack[-1]:
+            if isinstance(child, Tag):
+                if not _invisible(child):
+                    stack.append(iter(child.contents))
+                    break
+            elif isinstance(child, NavigableString) and not isinstance(child, Comment):
+                parts.append(str(child))
+        else:
+            stack.pop()
     return " ".join("".join(parts).split())
+
+
+def _invisible(tag: Tag) -> bool:
+    return tag.name in ("script", "style", "noscript", "template") or _hidden_label(tag)
 
 
 def _hidden_label(tag: Tag) -> bool:
@@ -168,7 +193,7 @@ def _inline_hidden(tag: Tag) -> bool:
 
 
 def _within(scope: Tag, selector: str) -> Iterator[Tag]:
-    for tag in scope.select(selector):
+    for tag in scope.css.iselect(selector):  # (lazily: most callers want the first)
         if not _excluded(tag, stop=scope):
             yield tag
 
@@ -198,6 +223,47 @@ def web_url(url: str | None) -> str | None:
 
 
 # -- the page -----------------------------------------------------------------------------
+
+class _Soup(BeautifulSoup):
+    """A page parsed with the elements nested more than `depth` deep left out, with their
+    text: they are never made, so a page of 100,000 nested elements costs what a flat one
+    of that size does (`too_deep` counts them). An end tag closes the left-out elements
+    inside it as a browser would, or, naming an element that was kept, what is inside that."""
+
+    def __init__(self, markup: str | bytes, depth: int = MAX_DEPTH):
+        self.max_depth, self.too_deep = depth, 0
+        self._left_out: list[str] = []  # the names of the left-out elements still open, innermost last
+        self._left_open: Counter[str] = Counter()  # how many of each name _left_out holds
+        super().__init__(markup, PARSER)
+
+    def handle_starttag(self, name: str, namespace: str | None, nsprefix: str | None, attrs: Any,
+                        sourceline: int | None = None, sourcepos: int | None = None,
+                        namespaces: dict[str, str] | None = None) -> Tag | None:
+        if self._left_out or len(self.tagStack) > self.max_depth:  # (tagStack[0] is the document)
+            self.too_deep += 1
+            if not self.builder.can_be_empty_element(name):  # (a void element has no end tag)
+                self._left_out.append(name)
+                self._left_open[name] += 1
+            return None  # (html.parser then sends no end tag for a void element)
+        return super().handle_starttag(name, namespace, nsprefix, attrs, sourceline, sourcepos, namespaces)
+
+    def handle_endtag(self, name: str, nsprefix: str | None = None) -> None:
+        if self._left_out:
+            if self._left_open[name]:  # (each element is closed once: linear in all)
+                while (closed := self._left_out.pop()) != name:
+                    self._left_open[closed] -= 1
+                self._left_open[name] -= 1
+                return
+            if not self.open_tag_counter.get(name):
+                return  # an end tag for nothing open: ignored, as bs4 ignores it
+            self._left_out.clear()
+            self._left_open.clear()
+        super().handle_endtag(name, nsprefix)
+
+    def handle_data(self, data: str) -> None:
+        if not self._left_out:
+            super().handle_data(data)
+
 
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)|encoding=["']([\w-]+)""", re.I)
 
@@ -237,7 +303,7 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
     """
     plausible = PlausibleDates(path, written)
     markup, decoding = _decode(data, path, encoding, language)
-    soup = BeautifulSoup(markup, PARSER)
+    soup = _Soup(markup)
     if soup.find("html") is None and soup.find("body") is None and not soup.find(True):
         raise DumpError(path, "not an HTML page")
     removed = _strip_forbidden(soup) if _may_hold_forbidden(markup) else 0
@@ -264,11 +330,13 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
     safe = [_xml_safe(p) for p in posts]
     removed += sum(_text_length(p) - _text_length(q) for p, q in zip(posts, safe, strict=True))
     safe = [dataclasses.replace(p, title=" ".join(p.title.split())) for p in safe if p.title.strip()]
+    deep = f"left out {soup.too_deep} element(s) nested more than {MAX_DEPTH} deep, and their text"
     if not safe:
         raise DumpError(path, "no posts found in this HTML page (no article, .hentry or .post with a title, "
-                              "and nothing that marks it as a single post's page)")
+                              "and nothing that marks it as a single post's page)"
+                              + (f"; {deep}" if soup.too_deep else ""))
     warnings = (*decoding, *([f"{path}: removed {removed} characters that XML forbids"] if removed else []),
-                *plausible.warnings)
+                *([f"{path}: {deep}"] if soup.too_deep else []), *plausible.warnings)
     return HtmlPage("post" if is_post else "listing", canonical, base, tuple(safe), warnings)
 
 
@@ -342,7 +410,7 @@ def _json_ld(soup: BeautifulSoup) -> Iterator[dict]:
     for script in soup.find_all("script", type="application/ld+json"):
         try:
             data = json.loads(script.string or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # (RecursionError: nested deeper than json can read)
             continue
         stack = data if isinstance(data, list) else [data]
         while stack:
@@ -416,7 +484,7 @@ _PERMALINK = "a[rel~=bookmark], a.entry-link, a.post-link, a.u-url, a.permalink"
 
 
 def _permalink(container: Tag) -> Tag | None:
-    return next((a for a in container.select(_PERMALINK) if a.get("href")), None)
+    return next((a for a in container.css.iselect(_PERMALINK) if a.get("href")), None)
 
 
 def _title_link(container: Tag) -> str | None:
