@@ -17,6 +17,7 @@ import os
 import shlex
 import stat
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from datetime import time as dt_time
@@ -57,6 +58,7 @@ class Report:
     dumps_read: int = 0
     dumps_unchanged: int = 0
     skipped: list[str] = dataclasses.field(default_factory=list)  # "path: reason"
+    failed: list[str] = dataclasses.field(default_factory=list)  # "path: reason": dumps a bug kept out (quarantined)
     posts_found: int = 0
     new: int = 0
     updated: int = 0
@@ -84,6 +86,7 @@ class Report:
             return (f"stopped at a safe point as asked: {self.dumps_read} dump(s) read{digest}; what was not "
                     "stored, published or mailed is left for the next pass")
         skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
+        skipped += f", {len(self.failed)} quarantined" if self.failed else ""
         skipped += f", {self.waiting} still being written" if self.waiting else ""
         head = (f"{self.dumps_read} dump(s) read, {self.dumps_unchanged} unchanged{skipped}; "
                 f"{self.posts_found} post(s) found")
@@ -226,6 +229,14 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
             report.skipped.append(str(exc))
             store.record_dump(dataclasses.replace(record, status="skipped", error=exc.reason), now)
             continue
+        except Exception as exc:  # a bug this dump trips: it is quarantined, and the pass goes on
+            reason = failure(exc)
+            log.info("reading %s failed with a bug in feeds:", path, exc_info=True)  # (-v: the traceback)
+            report.failed.append(f"{path}: {reason}. A bug in feeds: please report it, with the traceback that -v "
+                                 f"or `python -m feeds inspect {shlex.quote(path)}` shows. Left out until the file "
+                                 "or feeds changes")
+            store.record_dump(dataclasses.replace(record, status="failed", error=reason), now)
+            continue
         report.dumps_read += 1
         report.posts_found += len(parsed.posts)
         yield parsed
@@ -297,10 +308,28 @@ def explicit_time(value: str | None, tz: ZoneInfo, latest: datetime, rank: int) 
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
+def failure(exc: BaseException) -> str:
+    """An unexpected exception as one line, to store and show: its type, its message, and
+    where in feeds it was raised."""
+    message = " ".join(str(exc).split())
+    message = message if len(message) <= 300 else message[:299] + "…"
+    where = ""
+    package = os.path.dirname(os.path.abspath(__file__))
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.startswith(package + os.sep):
+            where = f" (in feeds/{os.path.relpath(frame.filename, package)}, line {frame.lineno}, {frame.name})"
+            break
+    return f"{type(exc).__name__}{': ' + message if message else ''}{where}"
+
+
 def _unchanged(old: DumpRecord, report: Report) -> None:
     report.dumps_unchanged += 1
     if old.status == "skipped":
         report.skipped.append(f"{old.path}: {old.error} (unchanged since it was skipped)")
+    elif old.status == "failed":
+        report.failed.append(f"{old.path}: {old.error}. Still left out (unchanged since it failed) until the file "
+                             "or feeds changes; please report it, with the traceback that "
+                             f"`python -m feeds inspect {shlex.quote(old.path)}` shows")
 
 
 # -- stage 2: dates -----------------------------------------------------------------------
@@ -954,5 +983,6 @@ def _finish(store: Store, now: datetime, report: Report) -> None:
     """Record the pass for `status`; it ended (no temporary files to look for next time)."""
     with store.transaction():
         store.set_meta("last_pass", json.dumps({"time": iso(now), "summary": report.summary(),
-                                                "skipped": report.skipped, "problems": report.problems}))
+                                                "skipped": report.skipped, "failed": report.failed,
+                                                "problems": report.problems}))
         store.delete_meta("pass_started")

@@ -4,12 +4,18 @@ named, and the pass goes on with the other dumps."""
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
+import os
+import sqlite3
+import subprocess
+import sys
 from datetime import datetime
 
 import feedparser
 import pytest
-from conftest import NOW, run_cli, write_config
+from conftest import NOW, REPO, run_cli, write_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -134,3 +140,117 @@ def test_json_ld_nested_deeper_than_json_reads_is_passed_over(tmp_path):
                                                       + "[" * 100_000 + "</script></head>")
     [post], _ = timed_read(tmp_path / "ld.html", page.encode())
     assert post.title == "A post"
+
+
+# -- 3. quarantine: a bug one dump trips keeps that dump out, not the others ----------------
+
+#: The CLI with a bug planted in the HTML reader: a page holding the word "poison" trips an
+#: IndexError. Every page read is logged to $READS.
+BUGGY = """
+import os, sys
+import feeds.pipeline as pipeline
+real = pipeline.read_html
+def read_html(path, data, *args, **kwargs):
+    with open(os.environ["READS"], "a") as log:
+        log.write(path + "\\n")
+    if b"poison" in data:
+        [][0]
+    return real(path, data, *args, **kwargs)
+pipeline.read_html = read_html
+from feeds.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def buggy_cli(reads, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TZ": "UTC", "LC_ALL": "C.UTF-8", "READS": str(reads)}
+    return subprocess.run([sys.executable, "-c", BUGGY, *args], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_a_dump_that_trips_a_bug_is_quarantined_named_and_the_pass_goes_on(tmp_path):
+    (tmp_path / "dumps").mkdir()
+    good, bad = tmp_path / "dumps" / "good.html", tmp_path / "dumps" / "bad.html"
+    good.write_text(listing("<p>Fine.</p>", "https://p.example/good", "Good post"), encoding="utf-8")
+    bad.write_text(listing("<p>A poison pill.</p>", "https://p.example/bad", "Bad post"), encoding="utf-8")
+    cfg = str(write_config(tmp_path, [str(tmp_path / "dumps" / "*.html")]))
+    reads = tmp_path / "reads.log"
+
+    proc = buggy_cli(reads, "-c", cfg, "--now", NOW)
+    assert proc.returncode == 1, proc.stderr  # done, but something was left out: not 70
+    named = [line for line in proc.stderr.splitlines() if str(bad) in line]
+    assert len(named) == 1 and named[0].startswith(f"feeds: quarantined {bad}: IndexError: list index out of "
+                                                   "range"), proc.stderr
+    assert "please report it" in named[0] and "Traceback" not in proc.stderr
+    assert "1 quarantined" in proc.stdout
+    entries = feedparser.parse((tmp_path / "out" / "atom.xml").read_bytes()).entries
+    assert [e.title for e in entries] == ["Good post"]
+    with sqlite3.connect(tmp_path / "state" / "feeds.sqlite3") as db:
+        row = db.execute("SELECT status, error, sha256 FROM dumps WHERE path = ?", (str(bad),)).fetchone()
+    assert row == ("failed", row[1], hashlib.sha256(bad.read_bytes()).hexdigest())
+    assert row[1].startswith("IndexError: list index out of range") and "\n" not in row[1]
+
+    # The next pass, same bytes and same code, names it again but does not read it again.
+    reads.unlink()
+    again = buggy_cli(reads, "-c", cfg, "--now", NOW)
+    assert again.returncode == 1
+    [line] = [line for line in again.stderr.splitlines() if str(bad) in line]
+    assert line.startswith(f"feeds: quarantined {bad}: IndexError") and "Still left out" in line
+    assert not reads.exists()  # (neither dump read: both unchanged)
+
+    # `status` shows it, with its reason, as text and as JSON.
+    status = run_cli("-c", cfg, "--now", NOW, "status")
+    assert status.returncode == 0
+    assert f"quarantined:  {bad}: IndexError: list index out of range" in status.stdout
+    assert "stored:       1 dump(s) (0 skipped, 1 quarantined)" in status.stdout
+    info = json.loads(run_cli("-c", cfg, "--now", NOW, "status", "--json").stdout)
+    [q] = info["quarantined"]
+    assert q["path"] == str(bad) and q["reason"] == row[1] and q["sha256"] == row[2]
+    assert info["counts"]["dumps_quarantined"] == 1 and info["last_pass"]["failed"] == [line[len("feeds: quarantined "):]]
+
+    check = run_cli("-c", cfg, "--now", NOW, "check")
+    assert f"a pass would leave out {bad}, quarantined: IndexError: list index out of range" in check.stdout
+
+    # With -v, the traceback is in the log; when its bytes change, it is read again.
+    bad.write_text(listing("<p>Still a poison pill.</p>", "https://p.example/bad", "Bad post"), encoding="utf-8")
+    verbose = buggy_cli(reads, "-c", cfg, "--now", NOW, "-v")
+    assert verbose.returncode == 1 and reads.read_text().splitlines() == [str(bad)]
+    assert "Traceback (most recent call last)" in verbose.stderr and "IndexError" in verbose.stderr
+    bad.write_text(listing("<p>Mended.</p>", "https://p.example/bad", "Bad post"), encoding="utf-8")
+    mended = buggy_cli(reads, "-c", cfg, "--now", NOW)
+    assert mended.returncode == 0, mended.stderr
+    assert "quarantined" not in run_cli("-c", cfg, "--now", NOW, "status").stdout
+
+
+def test_a_quarantined_dump_is_read_again_when_the_reading_code_changes(tmp_path, monkeypatch):
+    from conftest import make_site
+
+    from feeds import pipeline
+    from feeds.store import Store
+
+    config = make_site(tmp_path, {"a": "First post\n\nIts text, long enough to be a post.\n",
+                                  "b": "Second post\n\nA poison pill in its text.\n"})
+    real = pipeline.segment
+    calls = []
+
+    def buggy(dump, blocks, *args, **kwargs):
+        calls.append(dump)
+        if any("poison" in b.text for b in blocks):
+            raise KeyError("planted")
+        return real(dump, blocks, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "segment", buggy)
+    now = datetime.fromisoformat(NOW)
+    with Store(config.state.path) as store:
+        first = pipeline.run_once(config, store, now)
+        assert first.new == 1 and len(first.failed) == 1 and first.failed[0].startswith(
+            f"{tmp_path / 'dumps' / 'b.txt'}: KeyError: 'planted' (in feeds/pipeline.py, line ")
+        assert store.dumps()[str(tmp_path / "dumps" / "b.txt")].status == "failed"
+        calls.clear()
+        second = pipeline.run_once(config, store, now)
+        assert calls == [] and len(second.failed) == 1 and "Still left out" in second.failed[0]
+        with store.transaction():  # as a new version of feeds' readers would find it
+            store.set_meta("parse_fingerprint", "older code")
+        third = pipeline.run_once(config, store, now)
+        assert sorted(calls) == [str(tmp_path / "dumps" / n) for n in ("a.txt", "b.txt")]
+        assert len(third.failed) == 1 and "Still left out" not in third.failed[0]
