@@ -10,7 +10,10 @@ import re
 from urllib.parse import urljoin
 
 import nh3
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
+
+from feeds.budget import Deadline
+from feeds.dumps.html import parse_html
 
 _LAZY = ("data-src", "data-lazy-src", "data-original", "data-orig-file", "data-medium-file", "data-large-file")
 _URL_ATTRS = {"a": "href", "img": "src", "source": "src", "video": "src", "audio": "src", "area": "href",
@@ -21,9 +24,11 @@ _ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "
                "abbr": {"title"}, "ol": {"start"}, "blockquote": {"cite"}, "q": {"cite"}}
 
 
-def clean_html(html: str, base: str | None) -> str:
-    """Body HTML for a feed or an email: sanitised, embeds as links, every URL absolute."""
-    soup = BeautifulSoup(html, "html.parser")
+def clean_html(html: str, base: str | None, deadline: Deadline | None = None) -> str:
+    """Body HTML for a feed or an email: sanitised, embeds as links, every URL absolute.
+    Parsed as pages are (feeds.dumps.html.parse_html), keeping to `deadline` if given."""
+    deadline = deadline or Deadline.never()
+    soup = parse_html(html, deadline)
     for frame in soup.find_all(["iframe", "embed", "object", "video", "audio"]):
         src = _first(frame, (*_LAZY, "src", "data")) or _first(frame.find("source"), ("src",))
         if src and not re.match(r"(?i)https?:|//|/|[\w.-]+(/|$)", src):  # about:blank, javascript:, data:
@@ -50,13 +55,14 @@ def clean_html(html: str, base: str | None) -> str:
             tag[attr] = _absolute(str(tag[attr]), base)
     cleaned = nh3.clean(str(soup), tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
                         link_rel="noopener noreferrer", strip_comments=True)
-    return _tidy(cleaned).strip()
+    deadline.check()
+    return _tidy(cleaned, deadline).strip()
 
 
-def _tidy(html: str) -> str:
+def _tidy(html: str, deadline: Deadline) -> str:
     """What a page around the body needs: links that go somewhere, images with a text
     alternative (and an image to show), and headings that start below the post's title (h2) without skipping levels."""
-    soup = BeautifulSoup(html, "html.parser")
+    soup = parse_html(html, deadline)
     for a in soup.find_all("a"):
         if not a.get("href"):  # an anchor, or a link whose URL was unsafe: its text stays
             a.unwrap()

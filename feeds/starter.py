@@ -56,6 +56,7 @@ KEYS: dict[str, Key] = {
     "input.chrome": Key("lines that start site chrome at the end of a page (left out of posts)"),
     "input.encoding": Key("the encoding of dumps that are not UTF-8 and declare none, such as \"windows-1252\" "
                           "(empty: guessed, with a warning)"),
+    "input.max_bytes": Key("a dump larger than this many bytes is named and skipped, not read (20971520: 20 MB)"),
     "output.dir": Key("where everything published goes; a folder apart from the dumps"),
     "output.max_entries": Key("entries in each feed, newest first (at most 100000)"),
     "output.templates": Key("a folder of your own Jinja2 templates (pages, digest, feed.xsl) that replace the "

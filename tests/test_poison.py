@@ -4,6 +4,7 @@ named, and the pass goes on with the other dumps."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import json
@@ -19,9 +20,10 @@ from conftest import NOW, REPO, run_cli, write_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feeds.budget import Deadline
 from feeds.clean import clean_html
 from feeds.dumps.html import MAX_DEPTH
-from feeds.errors import DumpError
+from feeds.errors import ConfigError, DumpError, SlowDumpError
 
 
 def listing(body: str, url: str = "https://p.example/a", title: str = "A post") -> str:
@@ -85,8 +87,8 @@ def timed_read(path, data: bytes):
     cfg = config.parse({"site": {"title": "T", "url": "https://p.example/", "timezone": "UTC"}})
     now = datetime.fromisoformat(NOW)
     start = time.perf_counter()
-    try:
-        result: object = parse_dump(str(path), data, now, cfg, now).posts
+    try:  # (a deadline: were reading slow again, the test would fail in 30 s, not hang)
+        result: object = parse_dump(str(path), data, now, cfg, now, deadline=Deadline(str(path), 30)).posts
     except DumpError as exc:
         result = exc
     return result, time.perf_counter() - start
@@ -254,3 +256,139 @@ def test_a_quarantined_dump_is_read_again_when_the_reading_code_changes(tmp_path
         third = pipeline.run_once(config, store, now)
         assert sorted(calls) == [str(tmp_path / "dumps" / n) for n in ("a.txt", "b.txt")]
         assert len(third.failed) == 1 and "Still left out" not in third.failed[0]
+
+
+# -- 4. bounded work: bytes, depth (above), posts and time per dump --------------------------
+
+@pytest.mark.parametrize("value", [0, -1, True, "20MB", 2.5, 2**31])
+def test_max_bytes_must_be_a_whole_number_of_bytes(tmp_path, value):
+    from feeds import config
+
+    with pytest.raises(ConfigError, match=r"input.max_bytes = .* is invalid: expected a whole number of bytes"):
+        config.parse({"input": {"max_bytes": value}})
+    assert config.parse({"input": {"max_bytes": 1000}}).input.max_bytes == 1000
+    assert config.parse({}).input.max_bytes == 20 * 1024 * 1024
+
+
+def test_a_dump_over_max_bytes_is_named_and_skipped_without_being_read(tmp_path):
+    """A 64 GB (sparse) dump: a pass that read it, or even hashed it, would not end."""
+    (tmp_path / "dumps").mkdir()
+    (tmp_path / "dumps" / "fine.txt").write_text("A post\n\nIts text, long enough to be a post.\n", encoding="utf-8")
+    huge = tmp_path / "dumps" / "huge.txt"
+    with open(huge, "wb") as f:
+        f.truncate(64 * 2**30)
+    cfg = str(write_config(tmp_path, [str(tmp_path / "dumps" / "*.txt")]))
+    for _ in range(2):  # named again on the next pass, not read then either
+        proc = run_cli("-c", cfg, "--now", NOW)
+        assert proc.returncode == 1, proc.stderr
+        assert (f"feeds: skipped {huge}: 68,719,476,736 bytes, more than input.max_bytes (20,971,520): not read; "
+                "raise max_bytes to read it") in proc.stderr.splitlines()
+    assert "1 dump(s) (1 skipped)" in run_cli("-c", cfg, "--now", NOW, "status").stdout
+    assert f"a pass would skip {huge}: 68,719,476,736 bytes" in run_cli("-c", cfg, "--now", NOW, "check").stdout
+    # The limit is configurable. (It bounds the work of reading: a dump read before and unchanged costs none.)
+    small = write_config(tmp_path, [str(tmp_path / "dumps" / "fine.txt")], extra="max_bytes = 10")
+    assert run_cli("-c", str(small), "--now", NOW).returncode == 0
+    with open(tmp_path / "dumps" / "fine.txt", "a", encoding="utf-8") as f:
+        f.write("More text.\n")
+    assert "fine.txt: 55 bytes, more than input.max_bytes (10): not read" in run_cli("-c", str(small), "--now", NOW).stderr
+
+
+def test_a_dump_gives_max_posts_at_most_and_says_so(tmp_path, monkeypatch, caplog):
+    from feeds import pipeline
+
+    monkeypatch.setattr(pipeline, "MAX_POSTS", 2)
+    cards = "".join(f'<article class="post"><h2 class="entry-title"><a href="https://p.example/{n}">Post {n}</a>'
+                    f'</h2><div class="entry-content"><p>Text {n}.</p></div></article>' for n in range(1, 5))
+    html_page = f'<html><body class="blog">{cards}</body></html>'.encode()
+    text = "".join(f"Post {n}\n\nThe text of post {n}, and more.\n\nContinue reading Post {n}\n\n"
+                   for n in range(1, 5)).encode()
+    with caplog.at_level("WARNING", logger="feeds"):
+        for name, data in (("page.html", html_page), ("page.txt", text)):
+            posts, _ = timed_read(tmp_path / name, data)
+            assert [p.title for p in posts] == ["Post 1", "Post 2"]
+            assert (f"{tmp_path / name}: 4 posts, more than the 2 a page may give: the first 2 are read, the rest "
+                    "left out" if name.endswith(".html") else
+                    f"{tmp_path / name}: 4 posts, more than the 2 a dump may give: the first 2 are read, the rest "
+                    "left out") in caplog.messages
+
+
+class Ticks:
+    """A clock that moves one second each time it is read."""
+
+    def __init__(self):
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return float(self.reads)
+
+
+def test_the_deadline_stops_the_html_parser_as_it_goes(tmp_path):
+    from feeds.dumps.html import read_html
+
+    data = listing("<p>x</p>" * 20_000).encode()
+    clock = Ticks()
+    with pytest.raises(SlowDumpError) as raised:
+        read_html("p.html", data, deadline=Deadline("p.html", 100, clock=clock))
+    assert clock.reads == 102  # (one to start, 101 checks): stopped at once, 20,000 tags before the end
+    assert "handle_" in raised.traceback[-2].name  # in the parser
+    assert str(raised.value) == "p.html: too slow: not read within 100 s, the time one dump may take"
+
+
+@pytest.mark.parametrize("after", [1, 50, 500, 5000])
+def test_the_deadline_is_kept_in_every_stage_of_an_html_page(tmp_path, after):
+    """Wherever the time runs out (parsing, finding posts, cleaning them), reading stops there."""
+    from feeds import config
+    from feeds.pipeline import parse_dump
+
+    data = listing("".join(f"<p>Paragraph {n} <b>with</b> <a href='/x'>a link</a>.</p>" for n in range(300))).encode()
+    cfg = config.parse({"site": {"url": "https://p.example/"}})
+    now = datetime.fromisoformat(NOW)
+    clock = Ticks()
+    parse_dump("p.html", data, now, cfg, now, deadline=Deadline("p.html", 10**9, clock=clock))
+    total = clock.reads  # the checks a whole read makes
+    assert total > 5000
+    clock = Ticks()
+    with pytest.raises(SlowDumpError):
+        parse_dump("p.html", data, now, cfg, now, deadline=Deadline("p.html", after, clock=clock))
+    assert clock.reads == after + 2
+
+
+def test_the_deadline_stops_the_text_segmenter_as_it_goes():
+    from feeds.dumps.text import parse_blocks
+    from feeds.segment import segment
+
+    blocks = parse_blocks("".join(f"Title number {n} here\n\nA body of text for post {n}, long enough.\n\n"
+                                  for n in range(2000)))
+    clock = Ticks()
+    with pytest.raises(SlowDumpError):
+        segment("d.txt", blocks, check=Deadline("d.txt", 100, clock=clock).check)
+    assert clock.reads == 102
+
+
+def test_a_dump_too_slow_to_read_is_quarantined_and_the_pass_goes_on(tmp_path, monkeypatch):
+    import time
+
+    from conftest import make_site
+
+    from feeds import pipeline
+    from feeds.store import Store
+
+    config = make_site(tmp_path, {"fine": "A post\n\nIts text, long enough to be a post.\n"})
+    slow = tmp_path / "dumps" / "slow.html"
+    slow.write_text(listing("<div><span>x</span></div>" * 50_000), encoding="utf-8")
+    config = dataclasses.replace(config, input=dataclasses.replace(
+        config.input, paths=(*config.input.paths, str(slow))))
+    monkeypatch.setattr(pipeline, "DUMP_SECONDS", 0.5)
+    now = datetime.fromisoformat(NOW)
+    with Store(config.state.path) as store:
+        start = time.monotonic()
+        report = pipeline.run_once(config, store, now)
+        assert time.monotonic() - start < 10  # (reading the page whole takes ~30 s here)
+        assert report.new == 1 and report.dumps_read == 1
+        [line] = report.failed
+        assert line.startswith(f"{slow}: too slow: not read within 0.5 s, the time one dump may take. "
+                               "A bug in feeds: please report it")
+        assert store.dumps()[str(slow)].status == "failed"
+        again = pipeline.run_once(config, store, now)
+        assert again.dumps_unchanged == 2 and "Still left out" in again.failed[0]
