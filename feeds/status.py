@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from typing import Any
 
@@ -47,9 +48,11 @@ def gather(config: Config, now: datetime) -> dict[str, Any]:
                                 .fetchone()[0],
             "digests_archived": db.execute("SELECT count(*) FROM digests WHERE kind = 'archived'").fetchone()[0],
         }
-        # Dumps a bug in feeds kept out, read again only when their bytes or feeds' readers change.
+        # Dumps a bug in feeds kept out, read again only when their bytes or feeds' readers change
+        # (one removed since is shown as gone: the state keeps what it knew of it).
         info["quarantined"] = [
-            {"path": r["path"], "reason": r["error"], "since": r["last_read"], "sha256": r["sha256"] or None}
+            {"path": r["path"], "reason": r["error"], "since": r["last_read"], "sha256": r["sha256"] or None,
+             "gone": not os.path.lexists(r["path"])}
             for r in db.execute("SELECT path, error, last_read, sha256 FROM dumps WHERE status = 'failed' "
                                 "ORDER BY path")]
         info["undelivered"] = [
@@ -86,8 +89,8 @@ def render(info: dict[str, Any]) -> str:
     lines.append(f"stored:       {c['dumps']} dump(s) ({c['dumps_skipped']} skipped{quarantined}), {c['entries']} "
                  f"entries, {c['digests_mailed']} digest(s) mailed, {c['digests_archived']} past week(s) archived")
     for q in info["quarantined"]:
-        lines.append(f"quarantined:  {q['path']}: {q['reason']} (since {_local(q['since'], info)}; a bug in feeds: "
-                     "read again when the file or feeds changes)")
+        then = "the file is gone" if q["gone"] else "a bug in feeds: read again when the file or feeds changes"
+        lines.append(f"quarantined:  {q['path']}: {q['reason']} (since {_local(q['since'], info)}; {then})")
     for u in info["undelivered"]:
         lines.append(f"not sent:     {u['period']} {u['recipient']}: {u['status']} after {u['attempts']} "
                      f"attempt(s){': ' + u['reply'] if u['reply'] else ''}")

@@ -392,3 +392,51 @@ def test_a_dump_too_slow_to_read_is_quarantined_and_the_pass_goes_on(tmp_path, m
         assert store.dumps()[str(slow)].status == "failed"
         again = pipeline.run_once(config, store, now)
         assert again.dumps_unchanged == 2 and "Still left out" in again.failed[0]
+
+
+# -- 5. `feeds status` shows the quarantined dumps, with their reasons ------------------------
+
+def test_status_lists_each_quarantined_dump_with_its_reason(tmp_path, monkeypatch):
+    from conftest import make_site
+
+    from feeds import pipeline
+    from feeds.store import Store
+
+    config = make_site(tmp_path, {"fine": "A post\n\nIts text, long enough to be a post.\n",
+                                  "buggy": "Another post\n\nA poison pill in its text.\n"})
+    slow = tmp_path / "dumps" / "slow.html"
+    slow.write_text(listing("<div><span>x</span></div>" * 50_000), encoding="utf-8")
+    config = dataclasses.replace(config, input=dataclasses.replace(
+        config.input, paths=(*config.input.paths, str(slow))))
+    real = pipeline.segment
+
+    def buggy(dump, blocks, *args, **kwargs):
+        if any("poison" in b.text for b in blocks):
+            raise ZeroDivisionError("division by zero")
+        return real(dump, blocks, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "segment", buggy)
+    monkeypatch.setattr(pipeline, "DUMP_SECONDS", 0.5)
+    with Store(config.state.path) as store:
+        pipeline.run_once(config, store, datetime.fromisoformat(NOW))
+    cfg = str(write_config(tmp_path, [*config.input.paths]))  # (the same state, for the CLI)
+
+    status = run_cli("-c", cfg, "--now", NOW, "status")
+    assert status.returncode == 0, status.stderr
+    shown = [line for line in status.stdout.splitlines() if line.startswith("quarantined:")]
+    assert shown == [
+        f"quarantined:  {tmp_path / 'dumps' / 'buggy.txt'}: ZeroDivisionError: division by zero (in "
+        f"feeds/pipeline.py, line {shown[0].split('line ')[1].split(',')[0]}, parse_dump) (since Sat 01 Mar 2025 "
+        "09:00 Europe/London; a bug in feeds: read again when the file or feeds changes)",
+        f"quarantined:  {slow}: too slow: not read within 0.5 s, the time one dump may take (since Sat 01 Mar "
+        "2025 09:00 Europe/London; a bug in feeds: read again when the file or feeds changes)"]
+    assert "stored:       1 dump(s) (0 skipped, 2 quarantined)" in status.stdout
+    info = json.loads(run_cli("-c", cfg, "--now", NOW, "status", "--json").stdout)
+    assert [(q["path"], q["reason"].split(":")[0], q["since"], q["gone"]) for q in info["quarantined"]] == [
+        (str(tmp_path / "dumps" / "buggy.txt"), "ZeroDivisionError", "2025-03-01T09:00:00+00:00", False),
+        (str(slow), "too slow", "2025-03-01T09:00:00+00:00", False)]
+    assert info["quarantined"][1]["sha256"] == hashlib.sha256(slow.read_bytes()).hexdigest()
+
+    slow.unlink()  # a quarantined dump removed since: the state still knows it, and says it is gone
+    assert f"quarantined:  {slow}: too slow: not read within 0.5 s, the time one dump may take (since Sat 01 Mar " \
+           "2025 09:00 Europe/London; the file is gone)" in run_cli("-c", cfg, "--now", NOW, "status").stdout
