@@ -10,8 +10,10 @@ import re
 from urllib.parse import urljoin
 
 import nh3
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
+from feeds.budget import Deadline
+from feeds.dumps.html import parse_html
 from feeds.uri import uri
 
 _LAZY = ("data-src", "data-lazy-src", "data-original", "data-orig-file", "data-medium-file", "data-large-file")
@@ -23,9 +25,11 @@ _ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "
                "abbr": {"title"}, "ol": {"start"}, "blockquote": {"cite"}, "q": {"cite"}}
 
 
-def clean_html(html: str, base: str | None) -> str:
-    """Body HTML for a feed or an email: sanitised, embeds as links, every URL absolute."""
-    soup = BeautifulSoup(html, "html.parser")
+def clean_html(html: str, base: str | None, deadline: Deadline | None = None) -> str:
+    """Body HTML for a feed or an email: sanitised, embeds as links, every URL absolute.
+    Parsed as pages are (feeds.dumps.html.parse_html), keeping to `deadline` if given."""
+    deadline = deadline or Deadline.never()
+    soup = parse_html(html, deadline)
     for frame in soup.find_all(["iframe", "embed", "object", "video", "audio"]):
         src = _first(frame, (*_LAZY, "src", "data")) or _first(frame.find("source"), ("src",))
         if src and not re.match(r"(?i)https?:|//|/|[\w.-]+(/|$)", src):  # about:blank, javascript:, data:
@@ -43,7 +47,7 @@ def clean_html(html: str, base: str | None) -> str:
         if lazy:  # the real image; `src` is then a placeholder (a spacer, a 1x1 gif, a data: URL)
             img["src"] = lazy
         if not img.get("src") and img.get("srcset"):
-            img["src"] = str(img["srcset"]).split(",")[0].split()[0]
+            img["src"] = _first_candidate(str(img["srcset"]))
         if _pixel(img):
             img.decompose()
     for tag in soup.find_all(True):
@@ -52,13 +56,14 @@ def clean_html(html: str, base: str | None) -> str:
             tag[attr] = _absolute(str(tag[attr]), base)
     cleaned = nh3.clean(str(soup), tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
                         link_rel="noopener noreferrer", strip_comments=True)
-    return _tidy(cleaned).strip()
+    deadline.check()
+    return _tidy(cleaned, deadline).strip()
 
 
-def _tidy(html: str) -> str:
+def _tidy(html: str, deadline: Deadline) -> str:
     """What a page around the body needs: links that go somewhere, images with a text
     alternative (and an image to show), and headings that start below the post's title (h2) without skipping levels."""
-    soup = BeautifulSoup(html, "html.parser")
+    soup = parse_html(html, deadline)
     for a in soup.find_all("a"):
         if not a.get("href"):  # an anchor, or a link whose URL was unsafe: its text stays
             a.unwrap()
@@ -83,6 +88,14 @@ def _first(tag: Tag | None, names: tuple[str, ...]) -> str | None:
         if value:
             return str(value).strip()
     return None
+
+
+def _first_candidate(srcset: str) -> str:
+    """The URL of a srcset's first image candidate, '' when it has none. Parsed as the HTML
+    standard does, for any value a page may hold (", x.jpg", ",", " "): spaces and commas
+    before the URL skipped, commas ending it dropped; a comma inside it is part of it."""
+    match = re.match(r"[\s,]*(\S*)", srcset)
+    return match[1].rstrip(",") if match else ""
 
 
 def _absolute(url: str, base: str | None) -> str:

@@ -42,13 +42,13 @@ from cron: one pass at a time, and a digest is never sent twice.
 
 EPILOG = """\
 exit status: 0 done (or stopped at a safe point by SIGTERM or Ctrl-C); 1 done, but
-a dump was skipped, an input path matched nothing, a post failed to render, a file
-under out/ could not be written (a full disk), a recipient was skipped or a digest
-did not reach someone (each named on stderr); 2 bad configuration or usage; 70
-an unexpected error (a bug: the traceback is printed); 75 another pass holds the
-lock (try again later; nothing was touched); 130 stopped at once by a second
-Ctrl-C; 141 the output's reader went away (as in "| head -1"; quietly, no
-traceback).
+a dump was skipped or quarantined, an input path matched nothing, a post failed to
+render, a file under out/ could not be written (a full disk), a recipient was
+skipped or a digest did not reach someone (each named on stderr); 2 bad
+configuration or usage; 70 an unexpected error (a bug: the traceback is printed);
+75 another pass holds the lock (try again later; nothing was touched); 130 stopped
+at once by a second Ctrl-C; 141 the output's reader went away (as in "| head -1";
+quietly, no traceback).
 
 examples:
   python -m feeds init                 write a commented starter feeds.toml here
@@ -389,13 +389,15 @@ def cmd_run(cfg: config_mod.Config, now: datetime, clock, *, rebuild: bool, quie
             raise
         for line in report.skipped:
             print(f"feeds: skipped {line}", file=sys.stderr)
+        for line in report.failed:
+            print(f"feeds: quarantined {line}", file=sys.stderr)
         for line in report.problems:
             print(f"feeds: {line}", file=sys.stderr)
         _said(store, report.named)
     summary = report.summary()
     log.info("pass done: %s", summary)  # for --log-file
     print(f"feeds: {summary}", file=sys.stderr if quiet else sys.stdout, flush=True)
-    return EXIT_SKIPPED if report.skipped or report.problems else EXIT_OK
+    return EXIT_SKIPPED if report.skipped or report.failed or report.problems else EXIT_OK
 
 
 def cmd_loop(cfg: config_mod.Config, fixed: datetime | None, *, quiet: bool) -> int:

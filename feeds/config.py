@@ -55,6 +55,7 @@ class Input:
     chrome: tuple[str, ...] = DEFAULT_CHROME
     encoding: str = ""  # of dumps that are not UTF-8 and declare no charset; default: guessed, with a warning
     follow_links: bool = False  # also read dumps that symbolic links lead to outside the folders paths names
+    max_bytes: int = 20 * 1024 * 1024  # a larger dump is named and skipped, not read
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +84,8 @@ class State:
 #: output.max_entries at most: more than any archive feeds is made for, and within what SQLite
 #: takes as a LIMIT (a larger whole number overflowed it, in the middle of a pass).
 MAX_ENTRIES = 100_000
+#: input.max_bytes at most: a dump is read whole into memory, and parsed there more than once.
+MAX_DUMP_BYTES = 1 << 30
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -489,13 +492,21 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
                                           "'iso-8859-1' or 'windows-1251' (for dumps that are not UTF-8)",
                               source) from None
 
+    def max_bytes(key: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DUMP_BYTES:
+            raise ConfigError(key, value, f"a whole number of bytes, at least 1 and at most {MAX_DUMP_BYTES} (a "
+                                          f"dump is read whole into memory; the default is {Input.max_bytes}, "
+                                          "20 MB)", source)
+        return value
+
     def boolean(key: str, value: Any) -> bool:
         if not isinstance(value, bool):
             raise ConfigError(key, value, "true or false", source)
         return value
 
     inp = _section(data, "input", Input, source, {"paths": glob_paths, "marker": marker, "chrome": chrome,
-                                                  "encoding": encoding, "follow_links": boolean},
+                                                  "encoding": encoding, "follow_links": boolean,
+                                                  "max_bytes": max_bytes},
                    {"paths": list(Input.paths)})
 
     def hub(key: str, value: Any) -> str:

@@ -43,6 +43,14 @@ class DumpError(FeedsError):
         super().__init__(f"{path}: {reason}")
 
 
+class SlowDumpError(DumpError):
+    """Reading one dump took longer than a dump may take (feeds.budget): it is quarantined."""
+
+    def __init__(self, path: str, seconds: float):
+        self.seconds = seconds
+        super().__init__(path, f"too slow: not read within {seconds:g} s, the time one dump may take")
+
+
 class StateError(FeedsError):
     """The state database cannot be used as it is."""
 

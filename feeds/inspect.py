@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from feeds.budget import Deadline
 from feeds.config import Config
 from feeds.errors import DumpError
 from feeds.normalise import identity, slugify, unique_slug
-from feeds.pipeline import _Parsed, infer_dates, parse_dump
+from feeds.pipeline import DUMP_SECONDS, _Parsed, infer_dates, parse_dump, too_big
 from feeds.store import Store
 
 
@@ -20,9 +21,14 @@ def inspect_paths(cfg: Config, paths: Sequence[str], now: datetime) -> tuple[lis
     errors: list[str] = []
     for path in paths:
         try:
+            st = os.stat(path)
+            big = too_big(st.st_size, cfg)
+            if big:
+                errors.append(f"{path}: {big}")
+                continue
             data = Path(path).read_bytes()
-            mtime = datetime.fromtimestamp(os.stat(path).st_mtime, now.tzinfo)
-            parsed.append(parse_dump(path, data, mtime, cfg, now))
+            mtime = datetime.fromtimestamp(st.st_mtime, now.tzinfo)
+            parsed.append(parse_dump(path, data, mtime, cfg, now, deadline=Deadline(path, DUMP_SECONDS)))
         except OSError as exc:
             errors.append(f"{path}: cannot be read: {exc.strerror}")
         except DumpError as exc:

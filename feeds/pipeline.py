@@ -19,6 +19,7 @@ import re
 import shlex
 import stat
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from datetime import time as dt_time
@@ -26,12 +27,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from feeds import __version__, dates, digest, mail
+from feeds.budget import Deadline
 from feeds.clean import clean_html
 from feeds.config import DEFAULT_FILE, Config
 from feeds.digest import Renderer
 from feeds.dumps.html import ISO_TIME, block_texts, read_html
 from feeds.dumps.text import read_text
-from feeds.errors import ConfigError, DumpError
+from feeds.errors import ConfigError, DumpError, SlowDumpError
 from feeds.models import DATE_SOURCE_RANK, Block, Entry, Post
 from feeds.normalise import body_text, identity, mint_id, slugify, summarise, unique_slug
 from feeds.publish import (
@@ -59,6 +61,7 @@ class Report:
     dumps_read: int = 0
     dumps_unchanged: int = 0
     skipped: list[str] = dataclasses.field(default_factory=list)  # "path: reason"
+    failed: list[str] = dataclasses.field(default_factory=list)  # "path: reason": dumps a bug kept out (quarantined)
     posts_found: int = 0
     new: int = 0
     updated: int = 0
@@ -88,6 +91,7 @@ class Report:
             return (f"stopped at a safe point as asked: {self.dumps_read} dump(s) read{digest}; what was not "
                     "stored, published or mailed is left for the next pass")
         skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
+        skipped += f", {len(self.failed)} quarantined" if self.failed else ""
         skipped += f", {self.waiting} still being written" if self.waiting else ""
         head = (f"{self.dumps_read} dump(s) read, {self.dumps_unchanged} unchanged{skipped}; "
                 f"{self.posts_found} post(s) found")
@@ -243,8 +247,13 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
         if old and old.sha256 and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
             _unchanged(old, report)
             continue
+        big = too_big(st.st_size, config)
+        if big:  # named, not read (nor hashed): recorded without a hash, it is looked at again next time
+            report.skipped.append(f"{path}: {big}")
+            store.record_dump(DumpRecord(path, st.st_size, st.st_mtime_ns, "", "skipped", 0, big), now)
+            continue
         try:
-            data = Path(path).read_bytes()
+            data = read_dump(path, config.input.max_bytes)  # (one that grew since: "being written", below)
             after = os.stat(path)
         except OSError as exc:
             report.skipped.append(f"{path}: cannot be read: {exc.strerror}")
@@ -260,35 +269,83 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
             continue
         record = DumpRecord(path, st.st_size, st.st_mtime_ns, sha, "ok", 0, None)
         try:
-            parsed = parse_dump(path, data, datetime.fromtimestamp(st.st_mtime, now.tzinfo), config, now, record)
+            parsed = parse_dump(path, data, datetime.fromtimestamp(st.st_mtime, now.tzinfo), config, now, record,
+                                deadline=Deadline(path, DUMP_SECONDS))
+        except SlowDumpError as exc:  # as for a bug: the readers should not take so long
+            log.info("%s", exc)
+            _quarantine(record, exc.reason, report, store, now, with_traceback=False)
+            continue
         except DumpError as exc:
             log.debug("skipped %s", exc)  # the report names it: the CLI prints every skipped item
             report.skipped.append(str(exc))
             store.record_dump(dataclasses.replace(record, status="skipped", error=exc.reason), now)
+            continue
+        except Exception as exc:  # a bug this dump trips: it is quarantined, and the pass goes on
+            log.info("reading %s failed with a bug in feeds:", path, exc_info=True)  # (-v: the traceback)
+            _quarantine(record, failure(exc), report, store, now)
             continue
         report.dumps_read += 1
         report.posts_found += len(parsed.posts)
         yield parsed
 
 
+def read_dump(path: str, limit: int) -> bytes:
+    """A dump's bytes, `limit` + 1 of them at most (more than `limit`: it is too big, or growing)."""
+    with open(path, "rb") as f:
+        return f.read(limit + 1)
+
+
+def too_big(size: int, config: Config) -> str | None:
+    """Why a dump of `size` bytes is not read, or None when it may be."""
+    if size <= config.input.max_bytes:
+        return None
+    return (f"{size:,} bytes, more than input.max_bytes ({config.input.max_bytes:,}): not read; raise max_bytes "
+            "to read it")
+
+
+def _quarantine(record: DumpRecord, reason: str, report: Report, store: Store, now: datetime, *,
+                with_traceback: bool = True) -> None:
+    """Record a dump a bug in feeds kept out (status 'failed'), and name it: until its bytes or
+    feeds' readers change, later passes name it again without reading it."""
+    evidence = (f"with the traceback that -v or `python -m feeds inspect {shlex.quote(record.path)}` shows"
+                if with_traceback else "with the dump if you can")
+    report.failed.append(f"{record.path}: {reason}. A bug in feeds: please report it, {evidence}. Left out until "
+                         "the file or feeds changes")
+    store.record_dump(dataclasses.replace(record, status="failed", error=reason), now)
+
+
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+#: What one dump may cost (besides input.max_bytes, its size, and feeds.dumps.html.MAX_DEPTH,
+#: how deep its elements nest): the posts read from it (a listing shows its newest first; the
+#: rest are left out, with a warning), and the seconds it may take to read (then it is
+#: quarantined as too slow, like a dump that trips a bug: the readers check the deadline as
+#: they go, so it stops within moments of it).
+MAX_POSTS = 1000
+DUMP_SECONDS = 30.0
 
 
 def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: datetime,
-               record: DumpRecord | None = None) -> _Parsed:
-    """One dump's bytes → its posts and the dates they mention. Raises DumpError."""
+               record: DumpRecord | None = None, deadline: Deadline | None = None) -> _Parsed:
+    """One dump's bytes → its posts (MAX_POSTS at most) and the dates they mention. Raises
+    DumpError, and SlowDumpError when `deadline` passes before it is done."""
     latest = min(mtime, now)
+    deadline = deadline or Deadline.never()
     if path.lower().endswith(HTML_SUFFIXES):
         try:
-            posts: tuple[Post, ...] = html_posts(path, data, config, latest)
+            posts: tuple[Post, ...] = html_posts(path, data, config, latest, deadline)
         except (ValueError, RecursionError) as exc:  # markup or URLs no parser can make sense of
             raise DumpError(path, f"cannot be read as an HTML page ({type(exc).__name__}: {exc})") from None
     else:
         dump = read_text(path, data=data, encoding=config.input.encoding, language=config.site.language)
-        seg = segment(path, dump.blocks, config.input.marker, config.input.chrome)
+        deadline.check()
+        seg = segment(path, dump.blocks, config.input.marker, config.input.chrome, check=deadline.check)
         if not seg.posts:
             raise DumpError(path, "no posts found (no title followed by text, and no "
                                   f"'{config.input.marker} <title>' lines)")
+        if len(seg.posts) > MAX_POSTS:
+            log.warning("%s: %d posts, more than the %d a dump may give: the first %d are read, the rest left out",
+                        path, len(seg.posts), MAX_POSTS, MAX_POSTS)
+            seg = dataclasses.replace(seg, posts=seg.posts[:MAX_POSTS])
         for w in dump.warnings:
             log.warning("%s", w)
         for note in seg.notes:
@@ -301,21 +358,24 @@ def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: dat
                    tuple(identity(p.title) for p in posts), latest)
 
 
-def html_posts(path: str, data: bytes, config: Config, latest: datetime) -> tuple[Post, ...]:
+def html_posts(path: str, data: bytes, config: Config, latest: datetime,
+               deadline: Deadline | None = None) -> tuple[Post, ...]:
     """The posts of a saved HTML page, their bodies cleaned and their dates read."""
+    deadline = deadline or Deadline.never()
     page = read_html(path, data, config.site.url or None, latest, encoding=config.input.encoding,
-                     language=config.site.language)
+                     language=config.site.language, deadline=deadline, max_posts=MAX_POSTS)
     for w in page.warnings:
         log.warning("%s", w)
     tz = config.site.tz
     posts = []
     for i, hp in enumerate(page.posts):
+        deadline.check()
         texts = block_texts(hp.body_element)
         posts.append(Post(
             dump=path, title=hp.title, start_line=hp.line, end_line=hp.line, truncated=hp.truncated,
             body=tuple(Block(hp.line, t) for t in texts), position=i, url=hp.url,
             published=explicit_time(hp.published, tz, latest, i), author=hp.author, categories=hp.categories,
-            html=clean_html(hp.body, page.base)))
+            html=clean_html(hp.body, page.base, deadline)))
     return tuple(posts)
 
 
@@ -337,10 +397,28 @@ def explicit_time(value: str | None, tz: ZoneInfo, latest: datetime, rank: int) 
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
+def failure(exc: BaseException) -> str:
+    """An unexpected exception as one line, to store and show: its type, its message, and
+    where in feeds it was raised."""
+    message = " ".join(str(exc).split())
+    message = message if len(message) <= 300 else message[:299] + "…"
+    where = ""
+    package = os.path.dirname(os.path.abspath(__file__))
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.startswith(package + os.sep):
+            where = f" (in feeds/{os.path.relpath(frame.filename, package)}, line {frame.lineno}, {frame.name})"
+            break
+    return f"{type(exc).__name__}{': ' + message if message else ''}{where}"
+
+
 def _unchanged(old: DumpRecord, report: Report) -> None:
     report.dumps_unchanged += 1
     if old.status == "skipped":
         report.skipped.append(f"{old.path}: {old.error} (unchanged since it was skipped)")
+    elif old.status == "failed":
+        report.failed.append(f"{old.path}: {old.error}. Still left out (unchanged since it failed) until the file "
+                             f"or feeds changes; please report it (`python -m feeds inspect {shlex.quote(old.path)}` "
+                             "shows what goes wrong)")
 
 
 # -- stage 2: dates -----------------------------------------------------------------------
@@ -660,7 +738,7 @@ def _entry(post: Post, key: str, slug: str, id_: str, text: str, published: date
 #: The modules whose code decides which posts a dump holds, their text and their dates: when
 #: any of them changes (an upgrade), the next pass reads every stored dump again.
 READING_CODE = ("feeds.pipeline", "feeds.dumps.encoding", "feeds.dumps.text", "feeds.dumps.html", "feeds.segment",
-                "feeds.dates", "feeds.normalise", "feeds.clean", "feeds.models", "feeds.uri")
+                "feeds.dates", "feeds.normalise", "feeds.clean", "feeds.models", "feeds.uri", "feeds.budget")
 #: The modules whose code decides the bytes of what is published: when any of them changes,
 #: the next pass renders every file again (and writes those whose bytes differ).
 PUBLISHING_CODE = ("feeds.pipeline", "feeds.publish", "feeds.digest", "feeds.normalise", "feeds.models", "feeds.uri")
@@ -1162,5 +1240,6 @@ def _finish(store: Store, now: datetime, report: Report) -> None:
     """Record the pass for `status`; it ended (no temporary files to look for next time)."""
     with store.transaction():
         store.set_meta("last_pass", json.dumps({"time": iso(now), "summary": report.summary(),
-                                                "skipped": report.skipped, "problems": report.problems}))
+                                                "skipped": report.skipped, "failed": report.failed,
+                                                "problems": report.problems}))
         store.delete_meta("pass_started")

@@ -30,7 +30,7 @@ import dataclasses
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from feeds.models import Block, Post
 
@@ -182,8 +182,10 @@ def _sentence_like_question(text: str) -> bool:
 
 
 class _Segmenter:
-    def __init__(self, blocks: Sequence[Block], marker: str, chrome: Sequence[str]):
+    def __init__(self, blocks: Sequence[Block], marker: str, chrome: Sequence[str],
+                 check: Callable[[], None] = lambda: None):
         self.blocks = list(blocks)
+        self.check = check  # raises when the dump has taken too long (feeds.budget)
         self.marker = " ".join(marker.split())
         self._marker_cf = self.marker.casefold()
         self._marker_first = {self.marker[0].lower(), self.marker[0].upper()}
@@ -261,6 +263,7 @@ class _Segmenter:
         post: Counter[str] | None = None  # word counts of the open post, counted lazily
         pending: list[int] = []  # blocks of the open post not yet in its word counts
         for i in range(start, end):
+            self.check()
             if self.starts_post(i, end, post, pending):
                 if spans:
                     spans[-1] = (spans[-1][0], i)
@@ -282,6 +285,7 @@ class _Segmenter:
         for m, block in enumerate(self.blocks):
             if block.key[0] not in first:
                 continue  # the cheap test first, without a call: most lines do not start like the marker
+            self.check()
             title = self.marker_title(block)
             if title is None:
                 continue
@@ -316,9 +320,10 @@ class _Segmenter:
 
 
 def segment(dump: str, blocks: Sequence[Block], marker: str = "Continue reading",
-            chrome: Sequence[str] = DEFAULT_CHROME) -> Segmentation:
-    """The posts of one dump, newest (topmost) first."""
-    seg = _Segmenter(blocks, marker, chrome)
+            chrome: Sequence[str] = DEFAULT_CHROME, check: Callable[[], None] = lambda: None) -> Segmentation:
+    """The posts of one dump, newest (topmost) first. `check` is called as the work goes
+    on, and may raise to stop it (feeds.budget.Deadline.check)."""
+    seg = _Segmenter(blocks, marker, chrome, check)
     posts = []
     for position, (s, e, truncated) in enumerate(seg.run()):
         title_block = seg.blocks[s]

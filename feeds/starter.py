@@ -58,6 +58,7 @@ KEYS: dict[str, Key] = {
                           "(empty: guessed, with a warning)"),
     "input.follow_links": Key("also read dumps that symbolic links lead to outside the folders paths names "
                               "(false: such links are skipped, and named)"),
+    "input.max_bytes": Key("a dump larger than this many bytes is named and skipped, not read (20971520: 20 MB)"),
     "output.dir": Key("where everything published goes; a folder apart from the dumps"),
     "output.max_entries": Key("entries in each feed, newest first (at most 100000)"),
     "output.templates": Key("a folder of your own Jinja2 templates (pages, digest, feed.xsl) that replace the "

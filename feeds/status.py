@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from typing import Any
 
@@ -41,11 +42,19 @@ def gather(config: Config, now: datetime) -> dict[str, Any]:
         info["counts"] = {
             "dumps": db.execute("SELECT count(*) FROM dumps WHERE status = 'ok'").fetchone()[0],
             "dumps_skipped": db.execute("SELECT count(*) FROM dumps WHERE status = 'skipped'").fetchone()[0],
+            "dumps_quarantined": db.execute("SELECT count(*) FROM dumps WHERE status = 'failed'").fetchone()[0],
             "entries": store.count(),
             "digests_mailed": db.execute("SELECT count(*) FROM digests WHERE kind = 'mailed' AND posts > 0")
                                 .fetchone()[0],
             "digests_archived": db.execute("SELECT count(*) FROM digests WHERE kind = 'archived'").fetchone()[0],
         }
+        # Dumps a bug in feeds kept out, read again only when their bytes or feeds' readers change
+        # (one removed since is shown as gone: the state keeps what it knew of it).
+        info["quarantined"] = [
+            {"path": r["path"], "reason": r["error"], "since": r["last_read"], "sha256": r["sha256"] or None,
+             "gone": not os.path.lexists(r["path"])}
+            for r in db.execute("SELECT path, error, last_read, sha256 FROM dumps WHERE status = 'failed' "
+                                "ORDER BY path")]
         info["undelivered"] = [
             {"period": r["period"], "recipient": r["recipient"], "status": r["status"], "reply": r["reply"],
              "attempts": r["attempts"]}
@@ -62,6 +71,7 @@ def render(info: dict[str, Any]) -> str:
     if last:
         lines.append(f"last pass:    {_local(last['time'], info)}: {last['summary']}")
         lines += [f"              skipped {s}" for s in last["skipped"]]
+        lines += [f"              quarantined {s}" for s in last.get("failed", ())]
         lines += [f"              {p}" for p in last["problems"]]
     else:
         lines.append("last pass:    none recorded")
@@ -75,8 +85,12 @@ def render(info: dict[str, Any]) -> str:
                                                                                      "no recipients)"
         lines.append(f"last digest:  {ld['period']}: {ld['posts']} post(s); {sent}")
     c = info["counts"]
-    lines.append(f"stored:       {c['dumps']} dump(s) ({c['dumps_skipped']} skipped), {c['entries']} entries, "
-                 f"{c['digests_mailed']} digest(s) mailed, {c['digests_archived']} past week(s) archived")
+    quarantined = f", {c['dumps_quarantined']} quarantined" if c["dumps_quarantined"] else ""
+    lines.append(f"stored:       {c['dumps']} dump(s) ({c['dumps_skipped']} skipped{quarantined}), {c['entries']} "
+                 f"entries, {c['digests_mailed']} digest(s) mailed, {c['digests_archived']} past week(s) archived")
+    for q in info["quarantined"]:
+        then = "the file is gone" if q["gone"] else "a bug in feeds: read again when the file or feeds changes"
+        lines.append(f"quarantined:  {q['path']}: {q['reason']} (since {_local(q['since'], info)}; {then})")
     for u in info["undelivered"]:
         lines.append(f"not sent:     {u['period']} {u['recipient']}: {u['status']} after {u['attempts']} "
                      f"attempt(s){': ' + u['reply'] if u['reply'] else ''}")

@@ -19,6 +19,12 @@ Built on the conventions blog engines share, not on one theme:
   "Weiterlesen", …) or an excerpt ending in "[…]".
 
 The parser is Python's `html.parser`: `lxml` nests sibling posts under unclosed tags.
+What is nested more than MAX_DEPTH elements deep is left out as the page is parsed (with a
+warning): every walk over the tree (up to an element's ancestors, down to its strings) is
+then bounded, and reading costs time in proportion to the page. A page parsed with a
+deadline (feeds.budget) keeps to it: the parser checks it at every tag and text, and every
+walk down the page or a post's copy (select, find_all, text_of, block_texts) as it goes.
+At most `max_posts` posts are read from a page; the rest are left out with a warning.
 """
 
 from __future__ import annotations
@@ -26,18 +32,24 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
 
+from feeds.budget import Deadline
 from feeds.dumps.encoding import decode_legacy, page_language
 from feeds.dumps.text import decode_utf16_or_32, strip_xml_forbidden
 from feeds.errors import DumpError
 from feeds.uri import uri
 
 PARSER = "html.parser"
+#: Elements nested deeper than this are left out, with their text (browsers cap nesting too,
+#: at a few hundred; themes nest a few dozen deep).
+MAX_DEPTH = 256
 
 _POST = ("article, .hentry, .h-entry, .type-post, div.post, li.post, [itemtype*='schema.org/BlogPosting'], "
          "[itemtype*='schema.org/Article'], [itemtype*='schema.org/NewsArticle']")
@@ -115,19 +127,46 @@ class HtmlPage:
     warnings: tuple[str, ...] = ()  # for the log: what was wrong with the page and was mended or left out
 
 
+_NEVER = Deadline.never()
+
+
+def _deadline_of(node: Tag) -> Deadline:
+    """The deadline of the page `node` was parsed from (`_Soup`), if it has one."""
+    return node.deadline if isinstance(node, (_Timed, _Soup)) else _NEVER
+
+
 def text_of(el: Tag | NavigableString | None) -> str:
-    """Visible text, whitespace (U+00A0 too) collapsed to single spaces; screen-reader labels left out."""
+    """Visible text, whitespace (U+00A0 too) collapsed to single spaces; screen-reader labels left out.
+
+    Nothing is shown when `el`, or an element above its parent, is a script, a style or a
+    screen-reader label; below `el`, such elements are passed over. One walk down, in time
+    linear in `el`'s size (not its strings times their depth)."""
     if el is None:
         return ""
     if isinstance(el, NavigableString):
         return " ".join(str(el).split())
+    if _invisible(el) or (el.parent is not None and any(isinstance(p, Tag) and _invisible(p)
+                                                        for p in el.parent.parents)):
+        return ""
     parts = []
-    for s in el.find_all(string=True):
-        if isinstance(s, Comment) or any(p.name in ("script", "style", "noscript", "template") or _hidden_label(p)
-                                         for p in s.parents if isinstance(p, Tag) and p is not el.parent):
-            continue
-        parts.append(str(s))
+    stack = [iter(el.contents)]
+    deadline = _deadline_of(el)
+    while stack:
+        for child in stack[-1]:
+            if isinstance(child, Tag):
+                if not _invisible(child):
+                    deadline.check()
+                    stack.append(iter(child.contents))
+                    break
+            elif isinstance(child, NavigableString) and not isinstance(child, Comment):
+                parts.append(str(child))
+        else:
+            stack.pop()
     return " ".join("".join(parts).split())
+
+
+def _invisible(tag: Tag) -> bool:
+    return tag.name in ("script", "style", "noscript", "template") or _hidden_label(tag)
 
 
 def _hidden_label(tag: Tag) -> bool:
@@ -169,7 +208,7 @@ def _inline_hidden(tag: Tag) -> bool:
 
 
 def _within(scope: Tag, selector: str) -> Iterator[Tag]:
-    for tag in scope.select(selector):
+    for tag in scope.css.iselect(selector):  # (lazily: most callers want the first)
         if not _excluded(tag, stop=scope):
             yield tag
 
@@ -201,6 +240,79 @@ def web_url(url: str | None) -> str | None:
 
 # -- the page -----------------------------------------------------------------------------
 
+class _Timed(Tag):
+    """A tag of a page parsed with a deadline: a walk down it (what select and find_all go
+    through) checks the deadline every 256 elements. `_Soup` makes a subclass per page."""
+
+    deadline = _NEVER
+
+    @property
+    def descendants(self) -> Iterator[PageElement]:
+        return _timed(super().descendants, self.deadline)
+
+
+def _timed(nodes: Iterator[PageElement], deadline: Deadline) -> Iterator[PageElement]:
+    for n, node in enumerate(nodes):
+        if not n & 255:
+            deadline.check()
+        yield node
+
+
+class _Soup(BeautifulSoup):
+    """A page parsed with the elements nested more than `depth` deep left out, with their
+    text: they are never made, so a page of 100,000 nested elements costs what a flat one
+    of that size does (`too_deep` counts them). An end tag closes the left-out elements
+    inside it as a browser would, or, naming an element that was kept, what is inside that.
+    The parser checks `deadline` at every tag and text; so do walks down the tree."""
+
+    def __init__(self, markup: str | bytes, depth: int = MAX_DEPTH, deadline: Deadline = _NEVER):
+        self.max_depth, self.too_deep, self.deadline = depth, 0, deadline
+        self._left_out: list[str] = []  # the names of the left-out elements still open, innermost last
+        self._left_open: Counter[str] = Counter()  # how many of each name _left_out holds
+        tag = type("_TimedTag", (_Timed,), {"deadline": deadline})
+        super().__init__(markup, PARSER, element_classes={Tag: tag})
+
+    @property
+    def descendants(self) -> Iterator[PageElement]:
+        return _timed(super().descendants, self.deadline)
+
+    def handle_starttag(self, name: str, namespace: str | None, nsprefix: str | None, attrs: Any,
+                        sourceline: int | None = None, sourcepos: int | None = None,
+                        namespaces: dict[str, str] | None = None) -> Tag | None:
+        self.deadline.check()
+        if self._left_out or len(self.tagStack) > self.max_depth:  # (tagStack[0] is the document)
+            self.too_deep += 1
+            if not self.builder.can_be_empty_element(name):  # (a void element has no end tag)
+                self._left_out.append(name)
+                self._left_open[name] += 1
+            return None  # (html.parser then sends no end tag for a void element)
+        return super().handle_starttag(name, namespace, nsprefix, attrs, sourceline, sourcepos, namespaces)
+
+    def handle_endtag(self, name: str, nsprefix: str | None = None) -> None:
+        self.deadline.check()
+        if self._left_out:
+            if self._left_open[name]:  # (each element is closed once: linear in all)
+                while (closed := self._left_out.pop()) != name:
+                    self._left_open[closed] -= 1
+                self._left_open[name] -= 1
+                return
+            if not self.open_tag_counter.get(name):
+                return  # an end tag for nothing open: ignored, as bs4 ignores it
+            self._left_out.clear()
+            self._left_open.clear()
+        super().handle_endtag(name, nsprefix)
+
+    def handle_data(self, data: str) -> None:
+        self.deadline.check()
+        if not self._left_out:
+            super().handle_data(data)
+
+
+def parse_html(markup: str, deadline: Deadline = _NEVER) -> BeautifulSoup:
+    """HTML (a post's body) parsed as a page is: nested at most MAX_DEPTH deep, keeping to `deadline`."""
+    return _Soup(markup, MAX_DEPTH, deadline)
+
+
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)|encoding=["']([\w-]+)""", re.I)
 
 
@@ -228,7 +340,8 @@ def _decode(data: bytes, path: str, encoding: str, language: str) -> tuple[str |
 
 
 def read_html(path: str, data: bytes, site_url: str | None = None, written: datetime | None = None, *,
-              encoding: str = "", language: str = "en") -> HtmlPage:
+              encoding: str = "", language: str = "en", deadline: Deadline = _NEVER,
+              max_posts: int | None = None) -> HtmlPage:
     """A saved page's posts. Raises DumpError when it has none.
 
     Relative links are resolved against the page's `<base href>`, then its canonical URL,
@@ -239,7 +352,7 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
     """
     plausible = PlausibleDates(path, written)
     markup, decoding = _decode(data, path, encoding, language)
-    soup = BeautifulSoup(markup, PARSER)
+    soup = _Soup(markup, deadline=deadline)
     if soup.find("html") is None and soup.find("body") is None and not soup.find(True):
         raise DumpError(path, "not an HTML page")
     removed = _strip_forbidden(soup) if _may_hold_forbidden(markup) else 0
@@ -251,13 +364,19 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
     candidates = _candidates(soup)
     is_post = _is_single(soup, candidates, canonical, ld)
     posts: list[HtmlPost] = []
+    limited: list[str] = []
     if is_post:
         container = candidates[0] if candidates else next(iter(_post_elements(soup)), None)
         post = _single(soup, container, canonical, ld, plausible)
         if post:
             posts.append(post)
     elif is_post is False:
+        if max_posts is not None and len(candidates) > max_posts:
+            limited.append(f"{path}: {len(candidates)} posts, more than the {max_posts} a page may give: the "
+                           f"first {max_posts} are read, the rest left out")
+            candidates = candidates[:max_posts]
         for c in candidates:
+            deadline.check()
             post = _listed(c, base, plausible)
             if post:
                 posts.append(post)
@@ -266,11 +385,13 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
     safe = [_xml_safe(p) for p in posts]
     removed += sum(_text_length(p) - _text_length(q) for p, q in zip(posts, safe, strict=True))
     safe = [dataclasses.replace(p, title=" ".join(p.title.split())) for p in safe if p.title.strip()]
+    deep = f"left out {soup.too_deep} element(s) nested more than {MAX_DEPTH} deep, and their text"
     if not safe:
         raise DumpError(path, "no posts found in this HTML page (no article, .hentry or .post with a title, "
-                              "and nothing that marks it as a single post's page)")
+                              "and nothing that marks it as a single post's page)"
+                              + (f"; {deep}" if soup.too_deep else ""))
     warnings = (*decoding, *([f"{path}: removed {removed} characters that XML forbids"] if removed else []),
-                *plausible.warnings)
+                *([f"{path}: {deep}"] if soup.too_deep else []), *limited, *plausible.warnings)
     return HtmlPage("post" if is_post else "listing", canonical, base, tuple(safe), warnings)
 
 
@@ -344,7 +465,7 @@ def _json_ld(soup: BeautifulSoup) -> Iterator[dict]:
     for script in soup.find_all("script", type="application/ld+json"):
         try:
             data = json.loads(script.string or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # (RecursionError: nested deeper than json can read)
             continue
         stack = data if isinstance(data, list) else [data]
         while stack:
@@ -418,7 +539,7 @@ _PERMALINK = "a[rel~=bookmark], a.entry-link, a.post-link, a.u-url, a.permalink"
 
 
 def _permalink(container: Tag) -> Tag | None:
-    return next((a for a in container.select(_PERMALINK) if a.get("href")), None)
+    return next((a for a in container.css.iselect(_PERMALINK) if a.get("href")), None)
 
 
 def _title_link(container: Tag) -> str | None:
@@ -480,7 +601,7 @@ def _single(soup: BeautifulSoup, container: Tag | None, url: str | None, ld: lis
 def _without_furniture(body: Tag, whole_post: bool) -> Tag:
     """A copy of a body element without widgets, comments, scripts and forms; for a post
     element with no content element of its own, also without its title, header and footer."""
-    copy = BeautifulSoup(str(body), PARSER).find(body.name) or body
+    copy = parse_html(str(body), _deadline_of(body)).find(body.name) or body
     assert isinstance(copy, Tag)
     doomed = copy.find_all(["script", "style", "noscript", "template", "form", "aside", "nav"])
     if whole_post:
@@ -680,6 +801,7 @@ def block_texts(el: Tag) -> list[str]:
     """The text of an element as a browser lays it out: one string per block, inline runs joined."""
     blocks: list[str] = []
     current: list[str] = []
+    deadline = _deadline_of(el)
 
     def flush() -> None:
         text = " ".join("".join(current).split())
@@ -694,6 +816,7 @@ def block_texts(el: Tag) -> list[str]:
             if isinstance(child, NavigableString):
                 current.append(str(child))
             elif isinstance(child, Tag):
+                deadline.check()
                 if child.name in ("script", "style", "noscript", "template"):
                     continue
                 if child.name in _BLOCK:
