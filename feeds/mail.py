@@ -523,18 +523,12 @@ def _deliver_one(store: Store, transport: Outbox | Smtp, period: str, sender: st
             log.info("digest %s to %s: %s (attempt %d of %d)", period, recipient, reply, attempt, attempts)
             if not exc.temporary:
                 return "failed", reply
-        except Unavailable as exc:
+        except (Unavailable, Unanswered) as exc:  # the server, or this recipient's RCPT, gave no answer
             reply = str(exc)
             store.mark(period, recipient, "pending", clock(), reply=reply)
             log.info("digest %s to %s: %s (attempt %d of %d)", period, recipient, reply, attempt, attempts)
             if attempt == attempts:
-                return "unavailable", reply
-        except Unanswered as exc:
-            reply = str(exc)
-            store.mark(period, recipient, "pending", clock(), reply=reply)
-            log.info("digest %s to %s: %s (attempt %d of %d)", period, recipient, reply, attempt, attempts)
-            if attempt == attempts:
-                return "unanswered", reply
+                return ("unanswered" if isinstance(exc, Unanswered) else "unavailable"), reply
         except Ambiguous as exc:
             store.mark(period, recipient, "unknown", clock(), reply=str(exc))
             return "unknown", str(exc)

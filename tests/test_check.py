@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from conftest import NOW, REPO, SEEDS, write_config
-from test_mail import Server, _authenticator, _certificate, free_port
+from test_mail import Server, free_port
+from test_mail import tls_server as start_tls_server
 
 
 def feeds(cfg: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -157,15 +157,7 @@ def test_starttls_asked_of_a_server_without_it_is_an_error(tmp_path):
 def tls_server(tmp_path, request):
     """An aiosmtpd that wants a login (digest / s3cret), over STARTTLS or implicit TLS."""
     security = request.param
-    cert, key = _certificate(tmp_path)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    handler, port = Server(), free_port()
-    tls = ({"tls_context": context, "require_starttls": True} if security == "starttls"
-           else {"ssl_context": context, "server_hostname": "127.0.0.1", "auth_require_tls": False})
-    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=_authenticator,
-                            auth_required=True, **tls)
-    controller.start()
+    controller, handler, port, cert = start_tls_server(tmp_path, security)
     extra = f'security = "{security}"\nusername = "digest"\npassword_env = "TEST_SMTP_PASSWORD"\ncafile = "{cert}"\n'
     yield handler, port, security, mail_config(tmp_path, port, extra)
     controller.stop()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -105,38 +106,45 @@ def test_options_before_or_after_the_command(project, order):
     assert (root / "out" / "atom.xml").exists() and not (root / "seeds" / "out").exists()
 
 
-def test_serve_lets_a_reader_fetch_the_feed(project):
-    root, cfg = project
-    run_cli("-c", str(cfg), "--now", NOW, check=True)
+@contextlib.contextmanager
+def serving(cfg, *options: str):
+    """`feeds serve` on a free port of 127.0.0.1: (its base URL, the process). Stopped on leaving;
+    its stderr is then in `process.stderr_text`."""
     env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"}
-    with subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), "serve", "--port", "0"],
+    with subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), *options, "serve", "--port", "0"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
         try:
             line = server.stdout.readline()
             assert line.startswith("Serving"), line
-            base = line.split(" at ")[1].split()[0]
-            with urllib.request.urlopen(base + "atom.xml", timeout=10) as resp:
-                assert resp.headers["Content-Type"].startswith("application/xml")
-                parsed = feedparser.parse(resp.read())
-            assert parsed.bozo == 0 and len(parsed.entries) == 38
-            with urllib.request.urlopen(base, timeout=10) as resp:
-                assert b'rel="alternate" type="application/atom+xml"' in resp.read()
-            # The outbox (subscribers' addresses) is under out/ by default, but never served.
-            (root / "out" / "outbox" / "2025-W07").mkdir(parents=True)
-            (root / "out" / "outbox" / "2025-W07" / "a@example.org.eml").write_text("To: a@example.org\n")
-            # Also when out/outbox is a symbolic link to the real outbox elsewhere.
-            (root / "elsewhere").mkdir()
-            (root / "elsewhere" / "b@example.org.eml").write_text("To: b@example.org\n")
-            (root / "out" / "outbox" / "2025-W08").symlink_to(root / "elsewhere")
-            for path in ("outbox/2025-W07/a@example.org.eml", "outbox/", "outbox/../outbox/2025-W07/",
-                         "outbox/2025-W08/b@example.org.eml", "%6Futbox/2025-W07/a@example.org.eml"):
-                with pytest.raises(urllib.error.HTTPError) as refused:
-                    urllib.request.urlopen(base + path, timeout=10)
-                assert refused.value.code == 404
-                refused.value.close()
+            yield line.split(" at ")[1].split()[0], server
         finally:
             server.terminate()
-            server.wait(timeout=10)
+            server.stderr_text = server.communicate(timeout=10)[1]
+
+
+def test_serve_lets_a_reader_fetch_the_feed(project):
+    root, cfg = project
+    run_cli("-c", str(cfg), "--now", NOW, check=True)
+    with serving(cfg) as (base, server):
+        with urllib.request.urlopen(base + "atom.xml", timeout=10) as resp:
+            assert resp.headers["Content-Type"].startswith("application/xml")
+            parsed = feedparser.parse(resp.read())
+        assert parsed.bozo == 0 and len(parsed.entries) == 38
+        with urllib.request.urlopen(base, timeout=10) as resp:
+            assert b'rel="alternate" type="application/atom+xml"' in resp.read()
+        # The outbox (subscribers' addresses) is under out/ by default, but never served.
+        (root / "out" / "outbox" / "2025-W07").mkdir(parents=True)
+        (root / "out" / "outbox" / "2025-W07" / "a@example.org.eml").write_text("To: a@example.org\n")
+        # Also when out/outbox is a symbolic link to the real outbox elsewhere.
+        (root / "elsewhere").mkdir()
+        (root / "elsewhere" / "b@example.org.eml").write_text("To: b@example.org\n")
+        (root / "out" / "outbox" / "2025-W08").symlink_to(root / "elsewhere")
+        for path in ("outbox/2025-W07/a@example.org.eml", "outbox/", "outbox/../outbox/2025-W07/",
+                     "outbox/2025-W08/b@example.org.eml", "%6Futbox/2025-W07/a@example.org.eml"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(base + path, timeout=10)
+            assert refused.value.code == 404
+            refused.value.close()
 
 
 def test_serve_sends_each_feed_with_a_feed_type(project):
@@ -144,23 +152,16 @@ def test_serve_sends_each_feed_with_a_feed_type(project):
     through out/feed.xsl (as application/atom+xml or rss+xml, Chromium shows the raw text)."""
     root, cfg = project
     run_cli("-c", str(cfg), "--now", NOW, check=True)
-    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"}
-    with subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), "serve", "--port", "0"],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
-        try:
-            base = server.stdout.readline().split(" at ")[1].split()[0]
-            with urllib.request.urlopen(base + "feed.json", timeout=10) as resp:
-                assert resp.headers.get_content_type() == "application/feed+json"
-                assert resp.headers.get_content_charset() == "utf-8"
-                assert len(json.loads(resp.read())["items"]) == 38
-            for name, version in (("atom.xml", "atom10"), ("rss.xml", "rss20")):
-                with urllib.request.urlopen(base + name, timeout=10) as resp:
-                    assert resp.headers.get_content_type() == "application/xml", name
-                    assert resp.headers.get_content_charset() == "utf-8", name
-                    assert feedparser.parse(resp.read()).version == version
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    with serving(cfg) as (base, server):
+        with urllib.request.urlopen(base + "feed.json", timeout=10) as resp:
+            assert resp.headers.get_content_type() == "application/feed+json"
+            assert resp.headers.get_content_charset() == "utf-8"
+            assert len(json.loads(resp.read())["items"]) == 38
+        for name, version in (("atom.xml", "atom10"), ("rss.xml", "rss20")):
+            with urllib.request.urlopen(base + name, timeout=10) as resp:
+                assert resp.headers.get_content_type() == "application/xml", name
+                assert resp.headers.get_content_charset() == "utf-8", name
+                assert feedparser.parse(resp.read()).version == version
 
 
 def _get(base: str, path: str) -> tuple[int, bytes]:
@@ -201,42 +202,29 @@ def test_serve_follows_no_symbolic_link_out_of_out(project):
     (out / "articles").symlink_to("posts")
     (out / "fifo").mkdir()
     os.mkfifo(out / "fifo" / "pipe")  # inside out/, but no regular file: opening it would wait for ever
-    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"}
-    with subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), "serve", "--port", "0"],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
-        try:
-            base = server.stdout.readline().split(" at ")[1].split()[0]
-            for path in ("state.sqlite3", "passwd", "etc/passwd", "etc/", "etc", "seeds/", f"seeds/{seed}",
-                         "fifo/pipe"):
-                assert _get(base, path)[0] == 404, path
-            assert _get(base, "newest.xml") == (200, (out / "atom.xml").read_bytes())
-            assert _get(base, f"articles/{post}") == (200, (out / "posts" / post).read_bytes())
-            assert _get(base, "articles/")[0] == 200  # (a listing: posts/ has no index.html)
-            assert _get(base, "atom.xml")[0] == 200
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    with serving(cfg) as (base, server):
+        for path in ("state.sqlite3", "passwd", "etc/passwd", "etc/", "etc", "seeds/", f"seeds/{seed}",
+                     "fifo/pipe"):
+            assert _get(base, path)[0] == 404, path
+        assert _get(base, "newest.xml") == (200, (out / "atom.xml").read_bytes())
+        assert _get(base, f"articles/{post}") == (200, (out / "posts" / post).read_bytes())
+        assert _get(base, "articles/")[0] == 200  # (a listing: posts/ has no index.html)
+        assert _get(base, "atom.xml")[0] == 200
 
 
 def test_serve_escapes_what_it_logs_and_answers_a_nul_with_400(project):
     root, cfg = project
     run_cli("-c", str(cfg), "--now", NOW, check=True)
-    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"}
-    with subprocess.Popen([sys.executable, "-m", "feeds", "-c", str(cfg), "-v", "serve", "--port", "0"],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
-        try:
-            base = server.stdout.readline().split(" at ")[1].split()[0]
-            assert _get(base, "%1b[31mred%1b]0;owned%07.html")[0] == 404
-            raw = _raw(base, b"GET /\x1b[31mred\x1b]0;owned\x07\x9b31m.html HTTP/1.0\r\n\r\n")
-            assert raw.startswith(b"HTTP/1.0 404 "), raw
-            for path in (b"/%00", b"/posts/%00.html"):
-                answer = _raw(base, b"GET " + path + b" HTTP/1.0\r\n\r\n")
-                assert answer.startswith(b"HTTP/1.0 400 "), (path, answer)
-            assert _raw(base, b"GET /%ff HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 404 ")  # (not UTF-8)
-            assert _get(base, "atom.xml")[0] == 200  # still serving
-        finally:
-            server.terminate()
-            _, err = server.communicate(timeout=10)
+    with serving(cfg, "-v") as (base, server):
+        assert _get(base, "%1b[31mred%1b]0;owned%07.html")[0] == 404
+        raw = _raw(base, b"GET /\x1b[31mred\x1b]0;owned\x07\x9b31m.html HTTP/1.0\r\n\r\n")
+        assert raw.startswith(b"HTTP/1.0 404 "), raw
+        for path in (b"/%00", b"/posts/%00.html"):
+            answer = _raw(base, b"GET " + path + b" HTTP/1.0\r\n\r\n")
+            assert answer.startswith(b"HTTP/1.0 400 "), (path, answer)
+        assert _raw(base, b"GET /%ff HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 404 ")  # (not UTF-8)
+        assert _get(base, "atom.xml")[0] == 200  # still serving
+    err = server.stderr_text
     assert "Traceback" not in err and "\x1b" not in err and "\x07" not in err and "\x9b" not in err, err
     assert "GET /\\x1b[31mred\\x1b]0;owned\\x07\\x9b31m.html" in err  # shown, escaped
     assert "%1b[31mred" in err and '"GET /%00 HTTP/1.0" 400' in err

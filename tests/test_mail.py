@@ -558,9 +558,9 @@ def test_past_weeks_are_archived_and_never_mailed_only_the_week_due_is(tmp_path,
     assert (out / "2025-W07.html").read_bytes() == mailed
 
 
-@pytest.mark.parametrize("security", ["starttls", "tls"])
-@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")  # it is TLS: see below
-def test_tls_and_login_with_the_password_from_the_environment(tmp_path, security):
+def tls_server(tmp_path, security: str):
+    """A started aiosmtpd over STARTTLS or implicit TLS that wants a login (digest / s3cret):
+    (controller, handler, port, the certificate to trust)."""
     cert, key = _certificate(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
@@ -571,6 +571,13 @@ def test_tls_and_login_with_the_password_from_the_environment(tmp_path, security
     controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=_authenticator,
                             auth_required=True, **tls)
     controller.start()
+    return controller, handler, port, cert
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")  # it is TLS: see tls_server
+def test_tls_and_login_with_the_password_from_the_environment(tmp_path, security):
+    controller, handler, port, cert = tls_server(tmp_path, security)
     try:
         cfg = site(tmp_path, port, RECIPIENTS[:2])
         cfg.write_text(cfg.read_text().replace('security = "none"', f'security = "{security}"\nusername = "digest"\n'
