@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from feeds import __version__
 from feeds import config as config_mod
-from feeds.errors import ConfigError, FeedsError, LockedError
+from feeds.errors import ConfigError, FeedsError, LockedError, StateFullError
 
 if TYPE_CHECKING:
     from feeds.store import Store
@@ -309,6 +309,9 @@ def _main(argv: Sequence[str] | None) -> int:
     except LockedError as exc:
         print(f"feeds: {exc}", file=sys.stderr)
         return EXIT_LOCKED
+    except StateFullError as exc:  # a disk full under the state: like one under out/, exit 1
+        print(f"feeds: {exc}", file=sys.stderr)
+        return EXIT_SKIPPED
     except FeedsError as exc:
         print(f"feeds: {exc}", file=sys.stderr)
         return EXIT_CONFIG

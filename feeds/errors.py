@@ -55,5 +55,10 @@ class StateError(FeedsError):
     """The state database cannot be used as it is."""
 
 
+class StateFullError(StateError):
+    """The state database could not be written (a disk full, a file-size limit, a read-only
+    disk): the transaction was rolled back, so nothing stored before is lost."""
+
+
 class LockedError(FeedsError):
     """Another feeds process holds the lock."""

@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feeds.errors import StateError
+from feeds.errors import StateError, StateFullError
 from feeds.models import DigestPost, Entry
 
 MIGRATIONS: list[str] = [
@@ -164,6 +165,10 @@ class StoredEntry:
     url: str | None
 
 
+#: SQLite's messages when the disk refuses a write: SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY.
+_NO_ROOM = re.compile(r"database or disk is full|disk I/O error|attempt to write a readonly database")
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -254,13 +259,23 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
+        """All or nothing. A write the disk refuses (full, a file-size limit, read-only) rolls it
+        back and raises StateFullError, whether a statement inside or the commit met it."""
         try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:  # (SQLite may have rolled back by itself: SQLITE_FULL)
+                    self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            if not _NO_ROOM.search(str(exc)):
+                raise
+            raise StateFullError(f"cannot write the state {self.path}: {exc}. Nothing stored before is lost "
+                                 "(the pass's changes were rolled back); free space on its disk (or make it "
+                                 "writable) and the next pass goes on where this one stopped") from None
 
     # -- dumps -----------------------------------------------------------------------
     def dumps(self) -> dict[str, DumpRecord]:

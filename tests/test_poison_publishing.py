@@ -460,3 +460,48 @@ def test_a_body_is_cut_after_a_block_with_the_elements_open_there_closed():
     cut = cut_html(long, 500)
     assert len(cut) < 520 and cut.endswith("…</p></div>") and cut.count("<a ") == cut.count("</a>")
     assert '<a href="https://example.org/x">link</a>' in cut and "<a href" not in cut[cut.rfind("</a>"):]
+
+
+def test_a_full_disk_under_the_state_is_one_line_and_loses_nothing(tmp_path):
+    """The state's disk fills while a pass stores a batch (RLIMIT_FSIZE, as above: the database's
+    write-ahead log may not grow past the limit). Before, SQLite's OperationalError was a traceback,
+    exit 70. Now: one line naming the database, exit 1, the batch rolled back, the database whole;
+    with room again the next pass stores it all."""
+    import os
+    import resource
+    import sqlite3
+    import subprocess
+    import sys
+
+    from conftest import REPO, write_config
+
+    (tmp_path / "dumps").mkdir()
+    (tmp_path / "dumps" / "a.txt").write_text(cut("Small post"), encoding="utf-8")
+    cfg = write_config(tmp_path, [str(tmp_path / "dumps" / "*.txt")])
+    state = tmp_path / "state" / "feeds.sqlite3"
+
+    def feeds(limit: int | None = None) -> subprocess.CompletedProcess[str]:
+        def limited() -> None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        return subprocess.run([sys.executable, "-m", "feeds", "-c", str(cfg), "--now", "2025-03-01T09:00:00+00:00"],
+                              env={**os.environ, "PYTHONPATH": str(REPO), "TZ": "UTC"}, capture_output=True,
+                              text=True, timeout=300, preexec_fn=limited if limit else None)
+
+    assert feeds().returncode == 0
+    limit = max(p.stat().st_size for p in state.parent.iterdir()) + 200_000
+    many = "\n".join(cut(f"Post number {i}").replace("spoke at length.", "spoke at length: " + "words " * 2000)
+                     for i in range(40))
+    (tmp_path / "dumps" / "b.txt").write_text(many, encoding="utf-8")
+    proc = feeds(limit=limit)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert proc.stderr.startswith(f"feeds: cannot write the state {state}: "), proc.stderr
+    assert ("disk I/O error. Nothing stored before is lost" in proc.stderr  # (EFBIG; ENOSPC: "… disk is full")
+            or "database or disk is full. Nothing stored before is lost" in proc.stderr), proc.stderr
+    with sqlite3.connect(state) as db:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert db.execute("SELECT count(*) FROM entries").fetchone()[0] == 1
+    again = feeds()
+    assert again.returncode == 0, again.stderr
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT count(*) FROM entries").fetchone()[0] == 41
