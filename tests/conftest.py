@@ -49,8 +49,12 @@ def shown(detail) -> str:
     """What a reader shows for a text construct that feedparser parsed (a title, a summary):
     plain text as it is, HTML as a browser renders it (its text)."""
     if detail.type == "text/html":
-        from bs4 import BeautifulSoup
-        return BeautifulSoup(detail.value, "html.parser").get_text()
+        import warnings
+
+        from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+        with warnings.catch_warnings():  # (a title such as "a.html" is text, not a file name)
+            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+            return BeautifulSoup(detail.value, "html.parser").get_text()
     assert detail.type == "text/plain", detail.type
     return detail.value
 

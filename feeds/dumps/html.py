@@ -32,13 +32,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
+from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, NavigableString, PageElement, Tag
 
 from feeds.budget import Deadline
 from feeds.dumps.encoding import decode_legacy, page_language
@@ -309,8 +310,12 @@ class _Soup(BeautifulSoup):
 
 
 def parse_html(markup: str, deadline: Deadline = _NEVER) -> BeautifulSoup:
-    """HTML (a post's body) parsed as a page is: nested at most MAX_DEPTH deep, keeping to `deadline`."""
-    return _Soup(markup, MAX_DEPTH, deadline)
+    """HTML (a post's body) parsed as a page is: nested at most MAX_DEPTH deep, keeping to `deadline`.
+    (Markup is always markup here: a body that is only 'photo.jpg' or a URL is not taken for a
+    file name, which bs4 would warn about on stderr at every pass.)"""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        return _Soup(markup, MAX_DEPTH, deadline)
 
 
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)|encoding=["']([\w-]+)""", re.I)
