@@ -278,14 +278,11 @@ def test_a_disk_that_fills_while_publishing_is_one_line_exit_1_and_loses_nothing
     and cannot mount a small filesystem. The limit is per file and applies to the state too:
     it is set well above the state's files, and one new page is made well beyond it (a post
     of '&', which its page escapes to five times the bytes the store keeps)."""
-    import os
-    import resource
     import sqlite3
     import subprocess
-    import sys
 
     import feedparser
-    from conftest import REPO, write_config
+    from conftest import write_config
 
     (tmp_path / "dumps").mkdir()
     (tmp_path / "dumps" / "a.txt").write_text(cut("Small post"), encoding="utf-8")
@@ -293,11 +290,7 @@ def test_a_disk_that_fills_while_publishing_is_one_line_exit_1_and_loses_nothing
     state, out = tmp_path / "state", tmp_path / "out"
 
     def feeds(limit: int | None = None) -> subprocess.CompletedProcess[str]:
-        def limited() -> None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-        return subprocess.run([sys.executable, "-m", "feeds", "-c", str(cfg), "--now", "2025-03-01T09:00:00+00:00"],
-                              env={**os.environ, "PYTHONPATH": str(REPO), "TZ": "UTC"}, capture_output=True,
-                              text=True, timeout=300, preexec_fn=limited if limit else None)
+        return _pass_with_file_size_limit(cfg, limit)
 
     assert feeds().returncode == 0
     limit = max(p.stat().st_size for p in state.iterdir()) + 2_000_000
@@ -467,13 +460,10 @@ def test_a_full_disk_under_the_state_is_one_line_and_loses_nothing(tmp_path):
     write-ahead log may not grow past the limit). Before, SQLite's OperationalError was a traceback,
     exit 70. Now: one line naming the database, exit 1, the batch rolled back, the database whole;
     with room again the next pass stores it all."""
-    import os
-    import resource
     import sqlite3
     import subprocess
-    import sys
 
-    from conftest import REPO, write_config
+    from conftest import write_config
 
     (tmp_path / "dumps").mkdir()
     (tmp_path / "dumps" / "a.txt").write_text(cut("Small post"), encoding="utf-8")
@@ -481,11 +471,7 @@ def test_a_full_disk_under_the_state_is_one_line_and_loses_nothing(tmp_path):
     state = tmp_path / "state" / "feeds.sqlite3"
 
     def feeds(limit: int | None = None) -> subprocess.CompletedProcess[str]:
-        def limited() -> None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-        return subprocess.run([sys.executable, "-m", "feeds", "-c", str(cfg), "--now", "2025-03-01T09:00:00+00:00"],
-                              env={**os.environ, "PYTHONPATH": str(REPO), "TZ": "UTC"}, capture_output=True,
-                              text=True, timeout=300, preexec_fn=limited if limit else None)
+        return _pass_with_file_size_limit(cfg, limit)
 
     assert feeds().returncode == 0
     limit = max(p.stat().st_size for p in state.parent.iterdir()) + 200_000
@@ -505,3 +491,20 @@ def test_a_full_disk_under_the_state_is_one_line_and_loses_nothing(tmp_path):
     assert again.returncode == 0, again.stderr
     with sqlite3.connect(state) as db:
         assert db.execute("SELECT count(*) FROM entries").fetchone()[0] == 41
+
+
+def _pass_with_file_size_limit(cfg, limit: int | None):
+    """A pass through the CLI whose files may not grow past `limit` bytes (RLIMIT_FSIZE: a write
+    beyond it fails with EFBIG, as one on a full disk fails with ENOSPC); no limit if None."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return subprocess.run([sys.executable, "-m", "feeds", "-c", str(cfg), "--now", "2025-03-01T09:00:00+00:00"],
+                          env={**os.environ, "PYTHONPATH": str(REPO), "TZ": "UTC"}, capture_output=True,
+                          text=True, timeout=300, preexec_fn=limited if limit else None)
