@@ -16,12 +16,11 @@ The exit status is 0 when all is well, 1 with warnings, 2 with errors.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds import config as config_mod
@@ -29,7 +28,7 @@ from feeds import digest, mail, pipeline
 from feeds.budget import Deadline
 from feeds.config import Config
 from feeds.errors import ConfigError, DumpError, SlowDumpError, StateError
-from feeds.models import DigestPost, Entry
+from feeds.models import DigestPost
 from feeds.store import DumpRecord, Store
 
 OK, WARNINGS, ERRORS = 0, 1, 2
@@ -90,24 +89,9 @@ def check(path: str | None, now: datetime | None = None, write: Callable[[str], 
 
 # -- templates ----------------------------------------------------------------------------
 
-def sample_entries(cfg: Config, now: datetime) -> list[tuple[Entry, str | None]]:
-    """Two posts as a pass stores them: a cut one with its original URL, author and categories,
-    and a whole one with none of those."""
-    day = now - timedelta(days=1)
-    cut = Entry(key="a sample post", id=f"tag:{cfg.site.domain},2025-01-01:a-sample-post", slug="a-sample-post",
-                title="A sample post", source_html=None, summary="The opening of a sample post, as a summary.",
-                text="The opening of a sample post.\n\n• a point\n• another", truncated=True, published=day,
-                updated=now, date_source="inferred", first_seen=now, source="sample.txt:1", author="A. Writer",
-                categories=("Samples",))
-    whole = dataclasses.replace(cut, key="another sample", id=f"tag:{cfg.site.domain},2025-01-01:another-sample",
-                                slug="another-sample", title="Another sample & more", truncated=False,
-                                published=day - timedelta(days=1), author=None, categories=())
-    return [(cut, "https://example.org/2025/01/a-sample-post/"), (whole, None)]
-
-
 def templates(cfg: Config, now: datetime, found: Findings) -> None:
     """Render every template with sample data, as a pass (pages) and a digest (email, web page) do."""
-    from feeds.publish import PAGE_TEMPLATES, DigestItem, Publisher
+    from feeds.publish import PAGE_TEMPLATES, DigestItem, Publisher, sample_entries
 
     entries = sample_entries(cfg, now)
     tz = cfg.site.tz

@@ -41,6 +41,7 @@ from feeds.publish import (
     STYLESHEET,
     DigestItem,
     Publisher,
+    sample_entries,
     template_file,
     template_folders,
     templates_digest,
@@ -848,8 +849,6 @@ class EntryBoundary:
     def _samples_render(self, kind: str) -> bool:
         """Does feeds check's sample post render into a page (or a feed of this kind)?"""
         if kind not in self._samples:
-            from feeds.check import sample_entries  # (check imports this module)
-
             samples = sample_entries(self.config, datetime(2025, 1, 2, 12, tzinfo=self.config.site.tz))
             try:
                 for entry, url in samples:

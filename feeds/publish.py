@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -254,6 +254,22 @@ def _page_environment(config: Config, tz: ZoneInfo) -> jinja2.Environment:
 def human_date(dt: datetime, tz: ZoneInfo) -> str:
     d = dt.astimezone(tz)
     return f"{d.day} {d.strftime('%B')} {d.year}"
+
+
+def sample_entries(cfg: Config, now: datetime) -> list[tuple[Entry, str | None]]:
+    """Two posts as a pass stores them (for `feeds check`, and to tell a template broken for every
+    post from one that fails for one post): a cut one with its original URL, author and categories,
+    and a whole one with none of those."""
+    day = now - timedelta(days=1)
+    cut = Entry(key="a sample post", id=f"tag:{cfg.site.domain},2025-01-01:a-sample-post", slug="a-sample-post",
+                title="A sample post", source_html=None, summary="The opening of a sample post, as a summary.",
+                text="The opening of a sample post.\n\n• a point\n• another", truncated=True, published=day,
+                updated=now, date_source="inferred", first_seen=now, source="sample.txt:1", author="A. Writer",
+                categories=("Samples",))
+    whole = dataclasses.replace(cut, key="another sample", id=f"tag:{cfg.site.domain},2025-01-01:another-sample",
+                                slug="another-sample", title="Another sample & more", truncated=False,
+                                published=day - timedelta(days=1), author=None, categories=())
+    return [(cut, "https://example.org/2025/01/a-sample-post/"), (whole, None)]
 
 
 class Publisher:
