@@ -28,8 +28,8 @@ from feeds import digest, mail, pipeline
 from feeds.budget import Deadline
 from feeds.config import Config
 from feeds.errors import ConfigError, DumpError, SlowDumpError, StateError
-from feeds.models import DigestPost
-from feeds.store import DumpRecord, Store
+from feeds.models import DigestPost, DumpRecord
+from feeds.store import Store
 
 OK, WARNINGS, ERRORS = 0, 1, 2
 

@@ -10,14 +10,15 @@ from pathlib import Path
 from feeds.budget import Deadline
 from feeds.config import Config
 from feeds.errors import DumpError
+from feeds.models import ParsedDump
 from feeds.normalise import identity, slugify, unique_slug
-from feeds.pipeline import DUMP_SECONDS, _Parsed, infer_dates, parse_dump, too_big
+from feeds.pipeline import DUMP_SECONDS, infer_dates, parse_dump, too_big
 from feeds.store import Store
 
 
 def inspect_paths(cfg: Config, paths: Sequence[str], now: datetime) -> tuple[list[dict], list[str]]:
     """One row per post found in `paths`, dated as a pass would date them on empty state."""
-    parsed: list[_Parsed] = []
+    parsed: list[ParsedDump] = []
     errors: list[str] = []
     for path in paths:
         try:

@@ -96,3 +96,33 @@ class DigestPost:
     slug: str
     published: datetime
     url: str | None  # the original URL, when a dump gave one
+
+
+@dataclasses.dataclass(frozen=True)
+class DumpRecord:
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    status: str
+    posts: int
+    error: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredEntry:
+    """An entry as stored: the Entry fields plus the original URL (or None)."""
+
+    entry: Entry
+    url: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ParsedDump:
+    """One dump read: its record, its posts (finished) and each post's identity."""
+
+    path: str
+    record: DumpRecord
+    posts: tuple[Post, ...]
+    keys: tuple[str, ...]  # each post's identity (normalise.identity of its title)
+    latest: datetime  # when the dump was written (or now, if earlier): its posts existed by then

@@ -34,7 +34,7 @@ from feeds.digest import Renderer
 from feeds.dumps.html import ISO_TIME, block_texts, read_html
 from feeds.dumps.text import read_text
 from feeds.errors import ConfigError, DumpError, SlowDumpError
-from feeds.models import DATE_SOURCE_RANK, Block, Entry, Post
+from feeds.models import DATE_SOURCE_RANK, Block, DumpRecord, Entry, ParsedDump, Post, StoredEntry
 from feeds.normalise import body_text, identity, mint_id, slugify, summarise, unique_slug
 from feeds.publish import (
     FEED_FILES,
@@ -48,7 +48,7 @@ from feeds.publish import (
     write_if_changed,
 )
 from feeds.segment import segment
-from feeds.store import MAX_CATEGORIES, DumpRecord, Store, StoredEntry, iso
+from feeds.store import MAX_CATEGORIES, Store, iso
 
 log = logging.getLogger(__name__)
 
@@ -102,15 +102,6 @@ class Report:
         look = f"; see {self.look}" if self.look and self.files_written else ""
         return (f"{head}; {self.new} new, {self.updated} updated entries "
                 f"({self.entries_total} stored); {len(self.files_written)} file(s) written{digest}{look}")
-
-
-@dataclasses.dataclass(frozen=True)
-class _Parsed:
-    path: str
-    record: DumpRecord
-    posts: tuple[Post, ...]
-    keys: tuple[str, ...]  # each post's identity (normalise.identity of its title)
-    latest: datetime  # when the dump was written (or now, if earlier): its posts existed by then
 
 
 #: Dumps are stored in batches of about this many bytes, one transaction each, and only one
@@ -223,7 +214,7 @@ def _not_a_dump(path: str) -> str | None:
 
 
 def read_changed(paths: Sequence[str], store: Store, config: Config, now: datetime,
-                 report: Report, progress: Progress | None = None) -> Iterator[_Parsed]:
+                 report: Report, progress: Progress | None = None) -> Iterator[ParsedDump]:
     """Read and segment, one at a time, the dumps whose bytes changed since the last pass."""
     # A dump already read is read again when how dumps are read changed (the code, the
     # marker, the chrome lines): its posts may come out differently. All are marked at once,
@@ -326,7 +317,7 @@ DUMP_SECONDS = 30.0
 
 
 def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: datetime,
-               record: DumpRecord | None = None, deadline: Deadline | None = None) -> _Parsed:
+               record: DumpRecord | None = None, deadline: Deadline | None = None) -> ParsedDump:
     """One dump's bytes → its posts (MAX_POSTS at most) and the dates they mention. Raises
     DumpError, and SlowDumpError when `deadline` passes before it is done."""
     latest = min(mtime, now)
@@ -355,7 +346,7 @@ def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: dat
             log.debug("%s: left out as site chrome: lines %s", path, ", ".join(str(b.line) for b in seg.chrome))
         posts = seg.posts
     record = record or DumpRecord(path, len(data), 0, hashlib.sha256(data).hexdigest(), "ok", 0, None)
-    return _Parsed(path, dataclasses.replace(record, posts=len(posts)), posts,
+    return ParsedDump(path, dataclasses.replace(record, posts=len(posts)), posts,
                    tuple(identity(p.title) for p in posts), latest)
 
 
@@ -424,7 +415,7 @@ def _unchanged(old: DumpRecord, report: Report) -> None:
 
 # -- stage 2: dates -----------------------------------------------------------------------
 
-def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
+def infer_dates(parsed: Sequence[ParsedDump], store: Store, config: Config,
                 now: datetime) -> dict[str, tuple[datetime, str]]:
     """A publication time and its source for every post of this pass, and for the stored
     posts linked to them.
@@ -506,7 +497,7 @@ def infer_dates(parsed: Sequence[_Parsed], store: Store, config: Config,
     return out
 
 
-def _linked_pages(parsed: Sequence[_Parsed], store: Store, now: datetime
+def _linked_pages(parsed: Sequence[ParsedDump], store: Store, now: datetime
                   ) -> tuple[dict[str, Sequence[str]], dict[str, datetime], set[str]]:
     """The pass's pages and the stored pages linked to them by shared posts, a step of links
     at a time until LINK_LIMIT stored posts (path -> post keys, topmost first); when each was
@@ -646,7 +637,7 @@ def redate_stored(when: dict[str, tuple[datetime, str]], shown: set[str], store:
     store.add_pending("month", months)
 
 
-def store_dump(d: _Parsed, store: Store, config: Config, now: datetime,
+def store_dump(d: ParsedDump, store: Store, config: Config, now: datetime,
                when: dict[str, tuple[datetime, str]], report: Report) -> None:
     """Upsert one dump's posts, marking what changed as pending (inside the batch's transaction)."""
     changed: set[str] = set()
@@ -1157,7 +1148,7 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
         log.info("the last pass did not finish; removed %d temporary file(s) it left", removed)
     store.set_meta("pass_started", iso(now))
     report = Report(look=Report.where(config))
-    batch: list[_Parsed] = []
+    batch: list[ParsedDump] = []
     size = 0
     started = time.perf_counter()
     storing = 0.0

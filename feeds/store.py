@@ -7,7 +7,6 @@ stored as ISO 8601 in UTC so that they sort as text.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -18,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds.errors import StateError, StateFullError
-from feeds.models import DigestPost, Entry
+from feeds.models import DigestPost, DumpRecord, Entry, StoredEntry
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -144,25 +143,6 @@ def iso(dt: datetime) -> str:
 
 def from_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
-
-
-@dataclasses.dataclass(frozen=True)
-class DumpRecord:
-    path: str
-    size: int
-    mtime_ns: int
-    sha256: str
-    status: str
-    posts: int
-    error: str | None
-
-
-@dataclasses.dataclass(frozen=True)
-class StoredEntry:
-    """An entry as stored: the Entry fields plus the original URL (or None)."""
-
-    entry: Entry
-    url: str | None
 
 
 #: SQLite's messages when the disk refuses a write: SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY.
