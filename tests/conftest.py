@@ -14,6 +14,9 @@ from feeds import config
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = sorted((REPO / "seeds").glob("*.txt"))
+#: Other sites' saved pages, with their expected extractions: kept in the shared folder beside
+#: the clone (CI has it there), never copied into the project (tests/html/README.md).
+SHARED_HTML = REPO.parent / "shared" / "html-dumps"
 NOW = "2025-03-01T09:00:00+00:00"
 
 SITE = """\
