@@ -246,13 +246,17 @@ def test_rss_items(rss_doc: etree._ElementTree) -> None:
         assert len(encoded) == 1 and (encoded[0].text or "").strip(), f"{link}: no content:encoded"
 
 
-def test_rss_channel_dates(rss_doc: etree._ElementTree) -> None:
-    last = rss_doc.findtext("channel/lastBuildDate")
-    if last is not None:
-        parse_rfc822(last)
-    pub = rss_doc.findtext("channel/pubDate")
-    if pub is not None:
-        parse_rfc822(pub)
+def test_rss_channel_dates(rss_doc: etree._ElementTree, atom_doc: etree._ElementTree) -> None:
+    """The channel's one date is its newest entry's: lastBuildDate is the Atom feed's
+    <updated> (the newest entry's updated time), never the time of the build; there is no
+    channel pubDate."""
+    channel = rss_doc.find("channel")
+    [last] = channel.findall("lastBuildDate")
+    newest = dt.datetime.fromisoformat(atom_doc.getroot().findtext(f"{{{ATOM_NS}}}updated"))
+    assert parse_rfc822(last.text or "") == newest
+    assert newest < dt.datetime.fromisoformat(NOW)
+    assert max(parse_rfc822(d) for d in rss_doc.xpath("channel/item/pubDate/text()")) <= newest
+    assert channel.find("pubDate") is None
 
 
 def test_rss_channel_links(rss_doc: etree._ElementTree) -> None:
