@@ -39,3 +39,6 @@ def test_the_golden_trees_hold_every_kind_of_output():
                  "outbox/2025-W08/reader@example.org.eml.txt", "outbox/2025-W08/reader@example.org.eml.html"):
         assert must in seeds, must
     assert any(p.startswith("posts/") for p in seeds) and any(p.startswith("archive/") for p in seeds)
+    html = {p.relative_to(GOLDEN / "html").as_posix() for p in (GOLDEN / "html").rglob("*")}
+    assert {"atom.xml", "rss.xml", "feed.json", "index.html"} <= html and any(p.startswith("posts/") for p in html)
+    assert any(p.startswith("outbox/") and p.endswith(".eml") for p in html)
