@@ -25,7 +25,7 @@ from pathlib import Path
 
 from feeds import config as config_mod
 from feeds import digest, mail, pipeline
-from feeds.budget import Deadline
+from feeds.ingest.budget import Deadline
 from feeds.config import Config
 from feeds.errors import ConfigError, DumpError, SlowDumpError, StateError
 from feeds.models import DigestPost, DumpRecord

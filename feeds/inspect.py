@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from feeds.budget import Deadline
+from feeds.ingest.budget import Deadline
 from feeds.config import Config
 from feeds.errors import DumpError
 from feeds.models import ParsedDump

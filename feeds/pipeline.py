@@ -27,12 +27,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from feeds import __version__, dates, digest, mail
-from feeds.budget import Deadline
-from feeds.clean import clean_html
+from feeds.ingest.budget import Deadline
+from feeds.ingest.html.sanitise import clean_html
 from feeds.config import DEFAULT_FILE, Config
 from feeds.digest import Renderer
-from feeds.dumps.html import ISO_TIME, block_texts, read_html
-from feeds.dumps.text import read_text
+from feeds.ingest.html.posts import ISO_TIME, block_texts, read_html
+from feeds.ingest.text import read_text
 from feeds.errors import ConfigError, DumpError, SlowDumpError
 from feeds.models import DATE_SOURCE_RANK, Block, DumpRecord, Entry, ParsedDump, Post, StoredEntry
 from feeds.normalise import body_text, identity, mint_id, slugify, summarise, unique_slug
@@ -47,7 +47,7 @@ from feeds.publish import (
     templates_digest,
     write_if_changed,
 )
-from feeds.segment import segment
+from feeds.ingest.segment import segment
 from feeds.store import MAX_CATEGORIES, Store, iso
 
 log = logging.getLogger(__name__)
@@ -307,7 +307,7 @@ def _quarantine(record: DumpRecord, reason: str, report: Report, store: Store, n
 
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-#: What one dump may cost (besides input.max_bytes, its size, and feeds.dumps.html.MAX_DEPTH,
+#: What one dump may cost (besides input.max_bytes, its size, and feeds.ingest.html.posts.MAX_DEPTH,
 #: how deep its elements nest): the posts read from it (a listing shows its newest first; the
 #: rest are left out, with a warning), and the seconds it may take to read (then it is
 #: quarantined as too slow, like a dump that trips a bug: the readers check the deadline as
@@ -729,8 +729,8 @@ def _entry(post: Post, key: str, slug: str, id_: str, text: str, published: date
 
 #: The modules whose code decides which posts a dump holds, their text and their dates: when
 #: any of them changes (an upgrade), the next pass reads every stored dump again.
-READING_CODE = ("feeds.pipeline", "feeds.dumps.encoding", "feeds.dumps.text", "feeds.dumps.html", "feeds.segment",
-                "feeds.dates", "feeds.normalise", "feeds.clean", "feeds.models", "feeds.uri", "feeds.budget")
+READING_CODE = ("feeds.pipeline", "feeds.ingest.encoding", "feeds.ingest.text", "feeds.ingest.html.posts", "feeds.ingest.segment",
+                "feeds.dates", "feeds.normalise", "feeds.ingest.html.sanitise", "feeds.models", "feeds.uri", "feeds.ingest.budget")
 #: The modules whose code decides the bytes of what is published: when any of them changes,
 #: the next pass renders every file again (and writes those whose bytes differ).
 PUBLISHING_CODE = ("feeds.pipeline", "feeds.publish", "feeds.digest", "feeds.normalise", "feeds.models", "feeds.uri")

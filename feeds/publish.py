@@ -30,7 +30,7 @@ from markupsafe import escape
 
 from feeds import __version__
 from feeds.config import Config, builtin_templates
-from feeds.dumps.text import strip_xml_forbidden
+from feeds.ingest.text import strip_xml_forbidden
 from feeds.errors import ConfigError
 from feeds.models import Entry
 from feeds.normalise import blocks_from_text, body_html, continue_link, cut_html

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from feeds import config
-from feeds.dumps.text import read_text
+from feeds.ingest.text import read_text
 from feeds.errors import DumpError
 from feeds.pipeline import parse_dump
-from feeds.segment import segment
+from feeds.ingest.segment import segment
 
 CASES = sorted(p for p in (Path(__file__).parent / "dumps").iterdir() if not p.name.endswith(".expected.json"))
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from feeds.clean import clean_html
-from feeds.dumps.html import block_texts, read_html
-from feeds.dumps.text import strip_xml_forbidden
+from feeds.ingest.html.sanitise import clean_html
+from feeds.ingest.html.posts import block_texts, read_html
+from feeds.ingest.text import strip_xml_forbidden
 from feeds.errors import DumpError
 
 CASES = sorted((Path(__file__).parent / "html").glob("*.html"))

@@ -20,9 +20,9 @@ from conftest import NOW, REPO, run_cli, write_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.budget import Deadline
-from feeds.clean import clean_html
-from feeds.dumps.html import MAX_DEPTH
+from feeds.ingest.budget import Deadline
+from feeds.ingest.html.sanitise import clean_html
+from feeds.ingest.html.posts import MAX_DEPTH
 from feeds.errors import ConfigError, DumpError, SlowDumpError
 
 
@@ -126,7 +126,7 @@ def test_a_post_holding_100000_nested_elements_keeps_what_is_above_them(tmp_path
 def test_elements_left_out_are_closed_as_a_browser_closes_them(tmp_path):
     """End tags close the left-out elements inside them, and a kept element's end tag closes
     what was left out inside it: what follows a deep part is read at its own depth."""
-    from feeds.dumps.html import _Soup
+    from feeds.ingest.html.posts import _Soup
 
     soup = _Soup("<main><div><div><p>kept<b><i>out</i>out</b>kept</p>kept</div><p>kept</p></div>"
                  "<section>kept<br>kept</section></main>", depth=4)
@@ -324,7 +324,7 @@ class Ticks:
 
 
 def test_the_deadline_stops_the_html_parser_as_it_goes(tmp_path):
-    from feeds.dumps.html import read_html
+    from feeds.ingest.html.posts import read_html
 
     data = listing("<p>x</p>" * 20_000).encode()
     clock = Ticks()
@@ -355,8 +355,8 @@ def test_the_deadline_is_kept_in_every_stage_of_an_html_page(tmp_path, after):
 
 
 def test_the_deadline_stops_the_text_segmenter_as_it_goes():
-    from feeds.dumps.text import parse_blocks
-    from feeds.segment import segment
+    from feeds.ingest.text import parse_blocks
+    from feeds.ingest.segment import segment
 
     blocks = parse_blocks("".join(f"Title number {n} here\n\nA body of text for post {n}, long enough.\n\n"
                                   for n in range(2000)))
@@ -446,6 +446,6 @@ def test_status_lists_each_quarantined_dump_with_its_reason(tmp_path, monkeypatc
 def test_a_body_that_looks_like_a_file_name_is_markup_without_a_warning(body):
     """bs4 warns (on stderr, at every pass) when the markup it is given looks like a file name or
     a URL; a post's body is always markup (warnings are errors in the tests)."""
-    from feeds.clean import clean_html
+    from feeds.ingest.html.sanitise import clean_html
 
     assert body in clean_html(f"{body}", "https://example.org/")

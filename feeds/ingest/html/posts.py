@@ -22,7 +22,7 @@ The parser is Python's `html.parser`: `lxml` nests sibling posts under unclosed 
 What is nested more than MAX_DEPTH elements deep is left out as the page is parsed (with a
 warning): every walk over the tree (up to an element's ancestors, down to its strings) is
 then bounded, and reading costs time in proportion to the page. A page parsed with a
-deadline (feeds.budget) keeps to it: the parser checks it at every tag and text, and every
+deadline (feeds.ingest.budget) keeps to it: the parser checks it at every tag and text, and every
 walk down the page or a post's copy (select, find_all, text_of, block_texts) as it goes.
 At most `max_posts` posts are read from a page; the rest are left out with a warning.
 """
@@ -41,9 +41,9 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, NavigableString, PageElement, Tag
 
-from feeds.budget import Deadline
-from feeds.dumps.encoding import decode_legacy, page_language
-from feeds.dumps.text import decode_utf16_or_32, strip_xml_forbidden
+from feeds.ingest.budget import Deadline
+from feeds.ingest.encoding import decode_legacy, page_language
+from feeds.ingest.text import decode_utf16_or_32, strip_xml_forbidden
 from feeds.errors import DumpError
 from feeds.uri import uri
 
@@ -113,7 +113,7 @@ class HtmlPost:
     published: str | None  # as the page gives it: a machine-readable value, or the ISO date a text means
     author: str | None
     categories: tuple[str, ...]
-    body: str  # the content element's HTML, widgets and comments left out (feeds.clean sanitises it)
+    body: str  # the content element's HTML, widgets and comments left out (feeds.ingest.html.sanitise sanitises it)
     body_element: Tag = dataclasses.field(repr=False, compare=False)
     truncated: bool = False
     line: int = 1  # where the post starts in the file

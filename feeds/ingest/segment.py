@@ -185,7 +185,7 @@ class _Segmenter:
     def __init__(self, blocks: Sequence[Block], marker: str, chrome: Sequence[str],
                  check: Callable[[], None] = lambda: None):
         self.blocks = list(blocks)
-        self.check = check  # raises when the dump has taken too long (feeds.budget)
+        self.check = check  # raises when the dump has taken too long (feeds.ingest.budget)
         self.marker = " ".join(marker.split())
         self._marker_cf = self.marker.casefold()
         self._marker_first = {self.marker[0].lower(), self.marker[0].upper()}
@@ -322,7 +322,7 @@ class _Segmenter:
 def segment(dump: str, blocks: Sequence[Block], marker: str = "Continue reading",
             chrome: Sequence[str] = DEFAULT_CHROME, check: Callable[[], None] = lambda: None) -> Segmentation:
     """The posts of one dump, newest (topmost) first. `check` is called as the work goes
-    on, and may raise to stop it (feeds.budget.Deadline.check)."""
+    on, and may raise to stop it (feeds.ingest.budget.Deadline.check)."""
     seg = _Segmenter(blocks, marker, chrome, check)
     posts = []
     for position, (s, e, truncated) in enumerate(seg.run()):

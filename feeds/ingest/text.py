@@ -12,7 +12,7 @@ import re
 from functools import partial
 from pathlib import Path
 
-from feeds.dumps.encoding import decode_legacy
+from feeds.ingest.encoding import decode_legacy
 from feeds.errors import DumpError
 from feeds.models import Block, Dump, match_key
 
