@@ -9,8 +9,8 @@ from datetime import date, datetime
 import pytest
 from conftest import NOW, SEEDS, run_cli
 
-from feeds.ingest.text import read_text
 from feeds.ingest.segment import segment
+from feeds.ingest.text import read_text
 
 SEED_000, SEED_003 = SEEDS
 

@@ -102,10 +102,10 @@ def heading_like(block: Block) -> bool:
     first = text[0]
     if not (first.isalnum() or first in "‘“\"'¿¡«("):
         return False
-    return not _ends_sentence(text) and not _FOOTNOTE.match(text) and not is_dateline(text)
+    return not ends_sentence(text) and not _FOOTNOTE.match(text) and not is_dateline(text)
 
 
-def _ends_sentence(text: str) -> bool:
+def ends_sentence(text: str) -> bool:
     body = text.rstrip(_CLOSING)
     return bool(body) and body[-1] in _TERMINAL_CHARS
 
@@ -120,17 +120,17 @@ def is_prose(block: Block) -> bool:
             and not is_dateline(block.key) and len(block.key) >= 20)
 
 
-_WORD = re.compile(r"[^\W\d_]{3,}")  # a word: a run of three or more letters
+WORD = re.compile(r"[^\W\d_]{3,}")  # a word: a run of three or more letters
 # Bytes of UTF-8 text to split words at: ASCII letters lowered, other ASCII bytes made
 # spaces, the bytes of non-ASCII characters kept.
 _FOLD = bytes(b + 32 if 65 <= b <= 90 else b if 97 <= b <= 122 or b >= 128 else 32 for b in range(256))
 
 
 def word_counts(text: str) -> Counter[str]:
-    """How often each word (_WORD in the case-folded text) occurs in a text.
+    """How often each word (WORD in the case-folded text) occurs in a text.
 
     Stop words and tokens shorter than a word are counted too (weigh() leaves them
-    out). The same counts as Counter(_WORD.findall(text.casefold())), several times
+    out). The same counts as Counter(WORD.findall(text.casefold())), several times
     faster: the text is split with bytes.translate (which also folds ASCII letters) and
     str.split; only tokens with non-ASCII characters are case-folded and, unless they
     are all letters ("café"), split by the regular expression ("“état’s" -> "état").
@@ -141,7 +141,7 @@ def word_counts(text: str) -> Counter[str]:
         for token in [t for t in counts if not t.isascii()]:
             n = counts.pop(token)
             token = token.casefold()  # per character, as for the whole text
-            for w in (token,) if token.isalpha() else _WORD.findall(token):
+            for w in (token,) if token.isalpha() else WORD.findall(token):
                 counts[w] += n
     return counts
 
