@@ -88,9 +88,9 @@ NOUNS = ("Dispatch", "Notes", "Letter", "Review", "Chronicle", "Digest", "Report
 
 def load_seed_posts() -> tuple[list, list[str]]:
     """The distinct posts of the seed dumps (feeds' reader and segmenter), and their banners."""
-    from feeds.dumps.text import read_text
+    from feeds.ingest.segment import segment
+    from feeds.ingest.text import read_text
     from feeds.normalise import identity
-    from feeds.segment import segment
 
     posts: dict[str, object] = {}
     banners: list[str] = []

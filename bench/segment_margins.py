@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from feeds.dumps.text import read_text  # noqa: E402
-from feeds.segment import _Segmenter, segment  # noqa: E402
+from feeds.ingest.segment import _Segmenter, segment  # noqa: E402
+from feeds.ingest.text import read_text  # noqa: E402
 
 
 def main(paths: list[str]) -> int:

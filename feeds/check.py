@@ -24,10 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds import config as config_mod
-from feeds import digest, mail, pipeline
-from feeds.budget import Deadline
+from feeds import digest, ingest, mail, pipeline
 from feeds.config import Config
 from feeds.errors import ConfigError, DumpError, SlowDumpError, StateError
+from feeds.ingest import files
 from feeds.models import DigestPost, DumpRecord
 from feeds.store import Store
 
@@ -135,7 +135,7 @@ def templates(cfg: Config, now: datetime, found: Findings) -> None:
 def dumps(cfg: Config, now: datetime, found: Findings) -> None:
     """What a pass would read and skip, found as a pass finds it; the state is only read."""
     report = pipeline.Report()
-    paths = pipeline.discover(cfg.input.paths, report, follow_links=cfg.input.follow_links)
+    paths = files.discover(cfg.input.paths, report, follow_links=cfg.input.follow_links)
     for problem in report.skipped:
         found.warning("dumps", f"a pass would skip {problem}")
     known: dict[str, DumpRecord] = {}
@@ -160,7 +160,7 @@ def dumps(cfg: Config, now: datetime, found: Findings) -> None:
         try:
             st = os.stat(path)
             same = old is not None and bool(old.sha256) and (old.size, old.mtime_ns) == (st.st_size, st.st_mtime_ns)
-            big = None if same else pipeline.too_big(st.st_size, cfg)
+            big = None if same else files.too_big(st.st_size, cfg)
             data = b"" if same or big else Path(path).read_bytes()
         except OSError as exc:
             found.warning("dumps", f"a pass would skip {path}: cannot be read: {exc.strerror}")
@@ -182,8 +182,7 @@ def dumps(cfg: Config, now: datetime, found: Findings) -> None:
             continue
         why = "new" if path not in known else "read again" if reread else "changed since the last pass"
         try:
-            parsed = pipeline.parse_dump(path, data, datetime.fromtimestamp(st.st_mtime, now.tzinfo), cfg, now,
-                                         deadline=Deadline(path, pipeline.DUMP_SECONDS))
+            parsed = ingest.read_dump(path, data, datetime.fromtimestamp(st.st_mtime, now.tzinfo), cfg, now)
         except SlowDumpError as exc:
             found.warning("dumps", f"a pass would quarantine {path} ({why}): {exc.reason}")
             skipped += 1
@@ -193,7 +192,7 @@ def dumps(cfg: Config, now: datetime, found: Findings) -> None:
             skipped += 1
             continue
         except Exception as exc:  # a bug this dump trips: a pass quarantines it and goes on
-            found.warning("dumps", f"a pass would quarantine {path} ({why}): {pipeline.failure(exc)}; a bug in "
+            found.warning("dumps", f"a pass would quarantine {path} ({why}): {ingest.failure(exc)}; a bug in "
                                    "feeds: please report it")
             skipped += 1
             continue

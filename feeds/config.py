@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feeds.errors import ConfigError
-from feeds.segment import DEFAULT_CHROME
+from feeds.ingest.segment import DEFAULT_CHROME
 
 DEFAULT_FILE = "feeds.toml"
 

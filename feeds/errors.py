@@ -44,7 +44,7 @@ class DumpError(FeedsError):
 
 
 class SlowDumpError(DumpError):
-    """Reading one dump took longer than a dump may take (feeds.budget): it is quarantined."""
+    """Reading one dump took longer than a dump may take (feeds.ingest.budget): it is quarantined."""
 
     def __init__(self, path: str, seconds: float):
         self.seconds = seconds

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 
-from feeds.budget import Deadline
 from feeds.config import Config
 from feeds.errors import DumpError
+from feeds.ingest import read_dump
+from feeds.ingest.files import read_whole
 from feeds.models import ParsedDump
 from feeds.normalise import identity, slugify, unique_slug
-from feeds.pipeline import DUMP_SECONDS, infer_dates, parse_dump, too_big
+from feeds.pipeline import infer_dates
 from feeds.store import Store
 
 
@@ -22,14 +21,8 @@ def inspect_paths(cfg: Config, paths: Sequence[str], now: datetime) -> tuple[lis
     errors: list[str] = []
     for path in paths:
         try:
-            st = os.stat(path)
-            big = too_big(st.st_size, cfg)
-            if big:
-                errors.append(f"{path}: {big}")
-                continue
-            data = Path(path).read_bytes()
-            mtime = datetime.fromtimestamp(st.st_mtime, now.tzinfo)
-            parsed.append(parse_dump(path, data, mtime, cfg, now, deadline=Deadline(path, DUMP_SECONDS)))
+            data, mtime = read_whole(path, cfg, now)
+            parsed.append(read_dump(path, data, mtime, cfg, now))
         except OSError as exc:
             errors.append(f"{path}: cannot be read: {exc.strerror}")
         except DumpError as exc:

@@ -9,33 +9,25 @@ from __future__ import annotations
 import dataclasses
 import errno
 import functools
-import glob
 import hashlib
 import importlib.util
 import json
 import logging
 import os
-import re
 import shlex
-import stat
 import time
-import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
-from datetime import time as dt_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from feeds import __version__, dates, digest, mail
-from feeds.budget import Deadline
-from feeds.clean import clean_html
+from feeds import __version__, dates, digest, ingest, mail
 from feeds.config import DEFAULT_FILE, Config
 from feeds.digest import Renderer
-from feeds.dumps.html import ISO_TIME, block_texts, read_html
-from feeds.dumps.text import read_text
-from feeds.errors import ConfigError, DumpError, SlowDumpError
-from feeds.models import DATE_SOURCE_RANK, Block, DumpRecord, Entry, ParsedDump, Post, StoredEntry
-from feeds.normalise import body_text, identity, mint_id, slugify, summarise, unique_slug
+from feeds.errors import ConfigError
+from feeds.ingest.files import Progress, discover, read_changed
+from feeds.models import DATE_SOURCE_RANK, DumpRecord, Entry, ParsedDump, Post, StoredEntry
+from feeds.normalise import body_text, mint_id, slugify, summarise, unique_slug
 from feeds.publish import (
     FEED_FILES,
     STYLESHEET,
@@ -47,12 +39,9 @@ from feeds.publish import (
     templates_digest,
     write_if_changed,
 )
-from feeds.segment import segment
 from feeds.store import MAX_CATEGORIES, Store, iso
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int, int, str], None]
 
 
 @dataclasses.dataclass
@@ -118,299 +107,7 @@ LINK_LIMIT = 400
 PINNED_COMPARED = 3
 
 
-# -- stage 1: which dumps -----------------------------------------------------------------
-
-def discover(patterns: Iterable[str], report: Report | None = None, *, follow_links: bool = False) -> list[str]:
-    """The dump files the config names (paths or globs), sorted, each once.
-
-    A path that names no file, or a glob that matches none, is reported: a pass that
-    reads nothing because of a typo must not look like a pass with nothing new. So is
-    what a path names or a glob matches but cannot be read as a dump: a symbolic link to
-    nothing, a pipe or a device (reading one could wait for ever), a file whose name is
-    not UTF-8 (the store keeps names as text), and a folder a path names (a glob's
-    folders are passed over: `seeds/*` may match some). And, unless `follow_links`, a file
-    that a symbolic link leads to out of the folders the patterns name (`seeds/x.txt ->
-    /etc/passwd`): see `_folders`.
-    """
-    patterns = list(patterns)
-    found: set[str] = set()
-    said: set[str] = set()
-    folders = None if follow_links else _folders(patterns)
-
-    def skip(problem: str) -> None:
-        if problem in said:  # (two entries may match one path: it is named once)
-            return
-        said.add(problem)
-        log.debug("%s", problem)  # the report names it: the CLI prints every skipped item
-        if report is not None:
-            report.skipped.append(problem)
-
-    for pattern in patterns:
-        expanded = os.path.expanduser(pattern)
-        magic = glob.has_magic(expanded)
-        named = glob.glob(expanded, recursive=True) if magic else [expanded] if os.path.lexists(expanded) else []
-        if not named:
-            skip(f"{pattern}: no file matches this path (input.paths)")
-        for path in named:
-            problem = _not_a_dump(path)
-            if problem is None and folders is not None and not _within(path, folders):
-                problem = (f"leads through a symbolic link to {printable_path(os.path.realpath(path))}, outside "
-                           "the folders input.paths names; not read (set [input] follow_links = true to read it)")
-            if problem is None:
-                found.add(os.path.normpath(path))
-            elif not (magic and os.path.isdir(path)):
-                skip(f"{printable_path(path)}: {problem}")
-    return sorted(found)
-
-
-def _folders(patterns: Sequence[str]) -> list[str]:
-    """The folders input.paths names, real paths (links resolved): the fixed part of each glob,
-    before its first wildcard, or the folder of a plain path. Links are followed within them."""
-    folders = []
-    for pattern in patterns:
-        parts = Path(os.path.expanduser(pattern)).parts
-        if glob.has_magic(pattern):
-            fixed = []
-            for part in parts[:-1]:
-                if not re.fullmatch(r"(?:[^*?\[]|\[[*?\[]\])*", part):  # (glob.escape writes '[' as '[[]')
-                    break
-                fixed.append(re.sub(r"\[([*?\[])\]", r"\1", part))
-            folder = os.path.join(*fixed) if fixed else "."
-        else:
-            folder = os.path.dirname(pattern) or "."
-        folders.append(os.path.realpath(os.path.expanduser(folder)))
-    return folders
-
-
-def _within(path: str, folders: Sequence[str]) -> bool:
-    """Is the real path of `path` (its links followed) in one of these folders?"""
-    real = Path(os.path.realpath(path))
-    return any(real.is_relative_to(folder) for folder in folders)
-
-
-def printable_path(path: str) -> str:
-    """A path as text that prints and stores anywhere: bytes of a name that are not UTF-8
-    (decoded as lone surrogates) shown as \\x escapes."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-def _not_a_dump(path: str) -> str | None:
-    """Why the path cannot be read as a dump, or None when it can."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return "its name is not valid UTF-8; rename it (e.g. with convmv) and it is read on the next pass"
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return "a symbolic link to a file that does not exist; mend or remove the link"
-    except OSError as exc:
-        return f"cannot be read: {exc.strerror}"
-    if stat.S_ISDIR(st.st_mode):
-        return f"a folder, not a file; name the files in it in input.paths (e.g. {os.path.join(path, '*.txt')})"
-    if not stat.S_ISREG(st.st_mode):
-        return "not a regular file (a pipe, socket or device); feeds reads dumps from files only"
-    return None
-
-
-def read_changed(paths: Sequence[str], store: Store, config: Config, now: datetime,
-                 report: Report, progress: Progress | None = None) -> Iterator[ParsedDump]:
-    """Read and segment, one at a time, the dumps whose bytes changed since the last pass."""
-    # A dump already read is read again when how dumps are read changed (the code, the
-    # marker, the chrome lines): its posts may come out differently. All are marked at once,
-    # with the new way: a pass stopped half-way leaves the others to the next pass, which
-    # does not read again what was read (and stored) the new way. (Nor does the pass after
-    # a stopped first pass: it goes on with the batches one pass would have stored next.)
-    fp = parse_fingerprint(config)
-    if store.meta("parse_fingerprint") != fp:
-        with store.transaction():
-            store.mark_dumps_unread()
-            store.set_meta("parse_fingerprint", fp)
-    known = store.dumps()
-    for n, path in enumerate(paths, 1):
-        if progress:
-            progress(n, len(paths), path)
-        try:
-            st = os.stat(path)
-        except OSError as exc:
-            report.skipped.append(f"{path}: cannot be read: {exc.strerror}")
-            continue
-        old = known.get(path)
-        if old and old.sha256 and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
-            _unchanged(old, report)
-            continue
-        big = too_big(st.st_size, config)
-        if big:  # named, not read (nor hashed): recorded without a hash, it is looked at again next time
-            report.skipped.append(f"{path}: {big}")
-            store.record_dump(DumpRecord(path, st.st_size, st.st_mtime_ns, "", "skipped", 0, big), now)
-            continue
-        try:
-            data = read_dump(path, config.input.max_bytes)  # (one that grew since: "being written", below)
-            after = os.stat(path)
-        except OSError as exc:
-            report.skipped.append(f"{path}: cannot be read: {exc.strerror}")
-            continue
-        if len(data) != st.st_size or (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
-            log.info("%s is being written (it changed while it was read); left for the next pass", path)
-            report.waiting += 1
-            continue
-        sha = hashlib.sha256(data).hexdigest()
-        if old and old.sha256 == sha:
-            store.touch_dump(path, st.st_mtime_ns)
-            _unchanged(old, report)
-            continue
-        record = DumpRecord(path, st.st_size, st.st_mtime_ns, sha, "ok", 0, None)
-        try:
-            parsed = parse_dump(path, data, datetime.fromtimestamp(st.st_mtime, now.tzinfo), config, now, record,
-                                deadline=Deadline(path, DUMP_SECONDS))
-        except SlowDumpError as exc:  # as for a bug: the readers should not take so long
-            log.info("%s", exc)
-            _quarantine(record, exc.reason, report, store, now, with_traceback=False)
-            continue
-        except DumpError as exc:
-            log.debug("skipped %s", exc)  # the report names it: the CLI prints every skipped item
-            report.skipped.append(str(exc))
-            store.record_dump(dataclasses.replace(record, status="skipped", error=exc.reason), now)
-            continue
-        except Exception as exc:  # a bug this dump trips: it is quarantined, and the pass goes on
-            log.info("reading %s failed with a bug in feeds:", path, exc_info=True)  # (-v: the traceback)
-            _quarantine(record, failure(exc), report, store, now)
-            continue
-        report.dumps_read += 1
-        report.posts_found += len(parsed.posts)
-        yield parsed
-
-
-def read_dump(path: str, limit: int) -> bytes:
-    """A dump's bytes, `limit` + 1 of them at most (more than `limit`: it is too big, or growing)."""
-    with open(path, "rb") as f:
-        return f.read(limit + 1)
-
-
-def too_big(size: int, config: Config) -> str | None:
-    """Why a dump of `size` bytes is not read, or None when it may be."""
-    if size <= config.input.max_bytes:
-        return None
-    return (f"{size:,} bytes, more than input.max_bytes ({config.input.max_bytes:,}): not read; raise max_bytes "
-            "to read it")
-
-
-def _quarantine(record: DumpRecord, reason: str, report: Report, store: Store, now: datetime, *,
-                with_traceback: bool = True) -> None:
-    """Record a dump a bug in feeds kept out (status 'failed'), and name it: until its bytes or
-    feeds' readers change, later passes name it again without reading it."""
-    evidence = (f"with the traceback that -v or `python -m feeds inspect {shlex.quote(record.path)}` shows"
-                if with_traceback else "with the dump if you can")
-    report.failed.append(f"{record.path}: {reason}. A bug in feeds: please report it, {evidence}. Left out until "
-                         "the file or feeds changes")
-    store.record_dump(dataclasses.replace(record, status="failed", error=reason), now)
-
-
-HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-#: What one dump may cost (besides input.max_bytes, its size, and feeds.dumps.html.MAX_DEPTH,
-#: how deep its elements nest): the posts read from it (a listing shows its newest first; the
-#: rest are left out, with a warning), and the seconds it may take to read (then it is
-#: quarantined as too slow, like a dump that trips a bug: the readers check the deadline as
-#: they go, so it stops within moments of it).
-MAX_POSTS = 1000
-DUMP_SECONDS = 30.0
-
-
-def parse_dump(path: str, data: bytes, mtime: datetime, config: Config, now: datetime,
-               record: DumpRecord | None = None, deadline: Deadline | None = None) -> ParsedDump:
-    """One dump's bytes → its posts (MAX_POSTS at most) and the dates they mention. Raises
-    DumpError, and SlowDumpError when `deadline` passes before it is done."""
-    latest = min(mtime, now)
-    deadline = deadline or Deadline.never()
-    if path.lower().endswith(HTML_SUFFIXES):
-        try:
-            posts: tuple[Post, ...] = html_posts(path, data, config, latest, deadline)
-        except (ValueError, RecursionError) as exc:  # markup or URLs no parser can make sense of
-            raise DumpError(path, f"cannot be read as an HTML page ({type(exc).__name__}: {exc})") from None
-    else:
-        dump = read_text(path, data=data, encoding=config.input.encoding, language=config.site.language)
-        deadline.check()
-        seg = segment(path, dump.blocks, config.input.marker, config.input.chrome, check=deadline.check)
-        if not seg.posts:
-            raise DumpError(path, "no posts found (no title followed by text, and no "
-                                  f"'{config.input.marker} <title>' lines)")
-        if len(seg.posts) > MAX_POSTS:
-            log.warning("%s: %d posts, more than the %d a dump may give: the first %d are read, the rest left out",
-                        path, len(seg.posts), MAX_POSTS, MAX_POSTS)
-            seg = dataclasses.replace(seg, posts=seg.posts[:MAX_POSTS])
-        for w in dump.warnings:
-            log.warning("%s", w)
-        for note in seg.notes:
-            log.info("%s: %s", path, note)
-        if seg.chrome:
-            log.debug("%s: left out as site chrome: lines %s", path, ", ".join(str(b.line) for b in seg.chrome))
-        posts = seg.posts
-    record = record or DumpRecord(path, len(data), 0, hashlib.sha256(data).hexdigest(), "ok", 0, None)
-    return ParsedDump(path, dataclasses.replace(record, posts=len(posts)), posts,
-                   tuple(identity(p.title) for p in posts), latest)
-
-
-def html_posts(path: str, data: bytes, config: Config, latest: datetime,
-               deadline: Deadline | None = None) -> tuple[Post, ...]:
-    """The posts of a saved HTML page, their bodies cleaned and their dates read."""
-    deadline = deadline or Deadline.never()
-    page = read_html(path, data, config.site.url or None, latest, encoding=config.input.encoding,
-                     language=config.site.language, deadline=deadline, max_posts=MAX_POSTS)
-    for w in page.warnings:
-        log.warning("%s", w)
-    tz = config.site.tz
-    posts = []
-    for i, hp in enumerate(page.posts):
-        deadline.check()
-        texts = block_texts(hp.body_element)
-        posts.append(Post(
-            dump=path, title=hp.title, start_line=hp.line, end_line=hp.line, truncated=hp.truncated,
-            body=tuple(Block(hp.line, t) for t in texts), position=i, url=hp.url,
-            published=explicit_time(hp.published, tz, latest, i), author=hp.author, categories=hp.categories,
-            html=clean_html(hp.body, page.base, deadline)))
-    return tuple(posts)
-
-
-def explicit_time(value: str | None, tz: ZoneInfo, latest: datetime, rank: int) -> datetime | None:
-    """A date an HTML page gives, as an aware time: a time without a zone is in the site's;
-    a date alone is at noon (minus the post's rank in minutes, to keep the page's order),
-    never after the dump was written."""
-    match = ISO_TIME.match(value or "")
-    if not match:
-        return None
-    try:
-        if not match["time"]:
-            day = datetime.fromisoformat(match["date"]).date()
-            return min(datetime.combine(day, dt_time(12), tzinfo=tz) - timedelta(minutes=rank), latest)
-        zone = (match["zone"] or "").replace("Z", "+00:00")
-        moment = datetime.fromisoformat(f"{match['date']}T{match['time']}{zone}")
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
-
-
-def failure(exc: BaseException) -> str:
-    """An unexpected exception as one line, to store and show: its type, its message, and
-    where in feeds it was raised."""
-    message = " ".join(str(exc).split())
-    message = message if len(message) <= 300 else message[:299] + "…"
-    where = ""
-    package = os.path.dirname(os.path.abspath(__file__))
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename.startswith(package + os.sep):
-            where = f" (in feeds/{os.path.relpath(frame.filename, package)}, line {frame.lineno}, {frame.name})"
-            break
-    return f"{type(exc).__name__}{': ' + message if message else ''}{where}"
-
-
-def _unchanged(old: DumpRecord, report: Report) -> None:
-    report.dumps_unchanged += 1
-    if old.status == "skipped":
-        report.skipped.append(f"{old.path}: {old.error} (unchanged since it was skipped)")
-    elif old.status == "failed":
-        report.failed.append(f"{old.path}: {old.error}. Still left out (unchanged since it failed) until the file "
-                             f"or feeds changes; please report it (`python -m feeds inspect {shlex.quote(old.path)}` "
-                             "shows what goes wrong)")
+# -- stage 1: which dumps, read: feeds.ingest ------------------------------------------------
 
 
 # -- stage 2: dates -----------------------------------------------------------------------
@@ -729,8 +426,7 @@ def _entry(post: Post, key: str, slug: str, id_: str, text: str, published: date
 
 #: The modules whose code decides which posts a dump holds, their text and their dates: when
 #: any of them changes (an upgrade), the next pass reads every stored dump again.
-READING_CODE = ("feeds.pipeline", "feeds.dumps.encoding", "feeds.dumps.text", "feeds.dumps.html", "feeds.segment",
-                "feeds.dates", "feeds.normalise", "feeds.clean", "feeds.models", "feeds.uri", "feeds.budget")
+READING_CODE = (*ingest.MODULES, "feeds.pipeline", "feeds.dates", "feeds.normalise", "feeds.models", "feeds.uri")
 #: The modules whose code decides the bytes of what is published: when any of them changes,
 #: the next pass renders every file again (and writes those whose bytes differ).
 PUBLISHING_CODE = ("feeds.pipeline", "feeds.publish", "feeds.digest", "feeds.normalise", "feeds.models", "feeds.uri")
@@ -1133,12 +829,14 @@ def check_templates(config: Config) -> None:
 
 def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = False,
              progress: Progress | None = None, clock: mail.Clock | None = None,
-             should_stop: Callable[[], bool] = lambda: False, batch_bytes: int = BATCH_BYTES) -> Report:
+             should_stop: Callable[[], bool] = lambda: False, batch_bytes: int = BATCH_BYTES,
+             readers: ingest.Readers = ingest.READERS) -> Report:
     """One full pass. `now` is the pass's clock (aware); `clock` times the ledger (default: now).
 
     `should_stop` is asked between dumps, after publishing and between emails: when it says
     yes, the pass stops at that safe point, leaving what it read but did not store (what
     it stored but did not publish, the digest, the emails not sent) to the next pass.
+    `readers` reads the dumps (feeds.ingest.READERS: by file-name suffix).
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
@@ -1167,7 +865,8 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
         storing += time.perf_counter() - t
 
     for parsed in read_changed(discover(config.input.paths, report, follow_links=config.input.follow_links),
-                               store, config, now, report, progress):
+                               store, config, now, report, progress, fingerprint=parse_fingerprint(config),
+                               readers=readers):
         if should_stop():
             report.stopped = True  # the batch read so far is dropped: the next pass reads it again
             log.info("stopping as asked: the dumps not yet stored are left for the next pass")

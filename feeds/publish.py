@@ -30,8 +30,8 @@ from markupsafe import escape
 
 from feeds import __version__
 from feeds.config import Config, builtin_templates
-from feeds.dumps.text import strip_xml_forbidden
 from feeds.errors import ConfigError
+from feeds.ingest.text import strip_xml_forbidden
 from feeds.models import Entry
 from feeds.normalise import blocks_from_text, body_html, continue_link, cut_html
 from feeds.uri import uri

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from feeds import config
-from feeds.dumps.text import read_text
 from feeds.errors import DumpError
-from feeds.pipeline import parse_dump
-from feeds.segment import segment
+from feeds.ingest import read_dump
+from feeds.ingest.segment import segment
+from feeds.ingest.text import read_text
 
 CASES = sorted(p for p in (Path(__file__).parent / "dumps").iterdir() if not p.name.endswith(".expected.json"))
 
@@ -33,7 +33,7 @@ def test_dump_case(path: Path, request: pytest.FixtureRequest) -> None:
         request.applymarker(pytest.mark.xfail(reason=expected["known_limit"], strict=True))
     if "error" in expected:
         with pytest.raises(DumpError) as err:  # the pass's own reading, through to finding posts
-            parse_dump(str(path), path.read_bytes(), datetime.now(UTC), config.Config(),
+            read_dump(str(path), path.read_bytes(), datetime.now(UTC), config.Config(),
                        datetime.now(UTC))
         assert expected["error"] in str(err.value)
         assert str(path) in str(err.value), "the message names the file"

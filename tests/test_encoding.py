@@ -8,9 +8,9 @@ import json
 import pytest
 from conftest import run_cli, write_config
 
-from feeds.dumps.encoding import language_default
-from feeds.dumps.html import read_html
-from feeds.dumps.text import read_text
+from feeds.ingest.encoding import language_default
+from feeds.ingest.html.posts import read_html
+from feeds.ingest.text import read_text
 
 FRENCH = "Café crème à la française"
 RUSSIAN = "Молдова выбрала президента"

@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 
 from feeds import config
 from feeds.errors import DumpError
-from feeds.pipeline import parse_dump, run_once
+from feeds.ingest import read_dump
+from feeds.pipeline import run_once
 from feeds.store import Store
 
 EXAMPLES = int(os.environ.get("FEEDS_FUZZ_EXAMPLES", "300"))
@@ -154,7 +155,7 @@ CFG = config.parse({"site": {"title": "T", "url": "https://example.org/", "timez
 def test_a_reader_gives_posts_or_a_dump_error_and_nothing_else(dump):
     suffix, data = dump
     try:
-        parsed = parse_dump(f"fuzz{suffix}", data, NOW, CFG, NOW)
+        parsed = read_dump(f"fuzz{suffix}", data, NOW, CFG, NOW)
     except DumpError as exc:
         assert f"fuzz{suffix}" in str(exc)
         return

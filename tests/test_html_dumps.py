@@ -15,10 +15,11 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import SHARED_HTML
 
-from feeds.clean import clean_html
-from feeds.dumps.html import block_texts, read_html
-from feeds.dumps.text import strip_xml_forbidden
 from feeds.errors import DumpError
+from feeds.ingest.html.page import block_texts
+from feeds.ingest.html.posts import read_html
+from feeds.ingest.html.sanitise import clean_html
+from feeds.ingest.text import strip_xml_forbidden
 
 OWN = Path(__file__).parent / "html"
 CASES = sorted(OWN.glob("*.html"))
@@ -178,7 +179,7 @@ def test_a_read_more_link_to_the_post_cuts_it_when_the_title_link_is_relative():
 def test_hugo_style_dates_are_read():
     from datetime import UTC, datetime
 
-    from feeds.pipeline import explicit_time
+    from feeds.ingest.html.dates import explicit_time
 
     tz = datetime.now(UTC).astimezone().tzinfo
     assert explicit_time("2024-03-12 00:00:00 +0000 UTC", tz, datetime(2025, 1, 1, tzinfo=UTC), 0) == \

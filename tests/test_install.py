@@ -138,7 +138,7 @@ def test_an_upgrade_that_reads_dumps_differently_reads_them_again_once(tmp_path)
 
     assert run().startswith("feeds: 2 dump(s) read, 0 unchanged")
     assert run().startswith("feeds: 0 dump(s) read, 2 unchanged")
-    with open(code / "feeds" / "segment.py", "a", encoding="utf-8") as fh:
+    with open(code / "feeds" / "ingest" / "segment.py", "a", encoding="utf-8") as fh:
         fh.write("\n# a new version of the segmenter\n")
     assert run().startswith("feeds: 2 dump(s) read, 0 unchanged")
     assert run().startswith("feeds: 0 dump(s) read, 2 unchanged")

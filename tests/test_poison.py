@@ -20,10 +20,10 @@ from conftest import NOW, REPO, run_cli, write_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.budget import Deadline
-from feeds.clean import clean_html
-from feeds.dumps.html import MAX_DEPTH
 from feeds.errors import ConfigError, DumpError, SlowDumpError
+from feeds.ingest.budget import Deadline
+from feeds.ingest.html.page import MAX_DEPTH
+from feeds.ingest.html.sanitise import clean_html
 
 
 def listing(body: str, url: str = "https://p.example/a", title: str = "A post") -> str:
@@ -77,18 +77,19 @@ def test_an_image_with_a_malformed_srcset_does_not_stop_the_pass(tmp_path):
 
 # -- 2. deep nesting ------------------------------------------------------------------------
 
-def timed_read(path, data: bytes):
-    """parse_dump's posts (or the DumpError it raised) and the seconds it took."""
+def timed_read(path, data: bytes, readers=None):
+    """read_dump's posts (or the DumpError it raised) and the seconds it took."""
     import time
 
     from feeds import config
-    from feeds.pipeline import parse_dump
+    from feeds.ingest import READERS, read_dump
 
     cfg = config.parse({"site": {"title": "T", "url": "https://p.example/", "timezone": "UTC"}})
     now = datetime.fromisoformat(NOW)
     start = time.perf_counter()
     try:  # (a deadline: were reading slow again, the test would fail in 30 s, not hang)
-        result: object = parse_dump(str(path), data, now, cfg, now, deadline=Deadline(str(path), 30)).posts
+        result: object = read_dump(str(path), data, now, cfg, now, deadline=Deadline(str(path), 30),
+                                   readers=readers or READERS).posts
     except DumpError as exc:
         result = exc
     return result, time.perf_counter() - start
@@ -126,14 +127,14 @@ def test_a_post_holding_100000_nested_elements_keeps_what_is_above_them(tmp_path
 def test_elements_left_out_are_closed_as_a_browser_closes_them(tmp_path):
     """End tags close the left-out elements inside them, and a kept element's end tag closes
     what was left out inside it: what follows a deep part is read at its own depth."""
-    from feeds.dumps.html import _Soup
+    from feeds.ingest.html.page import Soup
 
-    soup = _Soup("<main><div><div><p>kept<b><i>out</i>out</b>kept</p>kept</div><p>kept</p></div>"
+    soup = Soup("<main><div><div><p>kept<b><i>out</i>out</b>kept</p>kept</div><p>kept</p></div>"
                  "<section>kept<br>kept</section></main>", depth=4)
     assert str(soup) == ("<main><div><div><p>keptkept</p>kept</div><p>kept</p></div><section>kept<br/>kept"
                          "</section></main>")
     assert soup.too_deep == 2
-    soup = _Soup("<main><div><div><p>a<b>out<br>out<img/>out<i>out</p>b</div>c</div>d</main>", depth=4)
+    soup = Soup("<main><div><div><p>a<b>out<br>out<img/>out<i>out</p>b</div>c</div>d</main>", depth=4)
     assert str(soup) == "<main><div><div><p>a</p>b</div>c</div>d</main>" and soup.too_deep == 4
 
 
@@ -150,15 +151,15 @@ def test_json_ld_nested_deeper_than_json_reads_is_passed_over(tmp_path):
 #: IndexError. Every page read is logged to $READS.
 BUGGY = """
 import os, sys
-import feeds.pipeline as pipeline
-real = pipeline.read_html
+import feeds.ingest.html as html
+real = html.read_html
 def read_html(path, data, *args, **kwargs):
     with open(os.environ["READS"], "a") as log:
         log.write(path + "\\n")
     if b"poison" in data:
         [][0]
     return real(path, data, *args, **kwargs)
-pipeline.read_html = read_html
+html.read_html = read_html
 from feeds.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -224,36 +225,36 @@ def test_a_dump_that_trips_a_bug_is_quarantined_named_and_the_pass_goes_on(tmp_p
     assert "quarantined" not in run_cli("-c", cfg, "--now", NOW, "status").stdout
 
 
-def test_a_quarantined_dump_is_read_again_when_the_reading_code_changes(tmp_path, monkeypatch):
+def test_a_quarantined_dump_is_read_again_when_the_reading_code_changes(tmp_path):
     from conftest import make_site
 
     from feeds import pipeline
+    from feeds.ingest import READERS, text
     from feeds.store import Store
 
     config = make_site(tmp_path, {"a": "First post\n\nIts text, long enough to be a post.\n",
                                   "b": "Second post\n\nA poison pill in its text.\n"})
-    real = pipeline.segment
     calls = []
 
-    def buggy(dump, blocks, *args, **kwargs):
-        calls.append(dump)
-        if any("poison" in b.text for b in blocks):
+    def buggy(source, settings):  # the text reader, with a bug planted
+        calls.append(source.path)
+        if b"poison" in source.data:
             raise KeyError("planted")
-        return real(dump, blocks, *args, **kwargs)
+        return text.read(source, settings)
 
-    monkeypatch.setattr(pipeline, "segment", buggy)
+    readers = dataclasses.replace(READERS, other=buggy)
     now = datetime.fromisoformat(NOW)
     with Store(config.state.path) as store:
-        first = pipeline.run_once(config, store, now)
+        first = pipeline.run_once(config, store, now, readers=readers)
         assert first.new == 1 and len(first.failed) == 1 and first.failed[0].startswith(
-            f"{tmp_path / 'dumps' / 'b.txt'}: KeyError: 'planted' (in feeds/pipeline.py, line ")
+            f"{tmp_path / 'dumps' / 'b.txt'}: KeyError: 'planted' (in feeds/ingest/__init__.py, line ")
         assert store.dumps()[str(tmp_path / "dumps" / "b.txt")].status == "failed"
         calls.clear()
-        second = pipeline.run_once(config, store, now)
+        second = pipeline.run_once(config, store, now, readers=readers)
         assert calls == [] and len(second.failed) == 1 and "Still left out" in second.failed[0]
         with store.transaction():  # as a new version of feeds' readers would find it
             store.set_meta("parse_fingerprint", "older code")
-        third = pipeline.run_once(config, store, now)
+        third = pipeline.run_once(config, store, now, readers=readers)
         assert sorted(calls) == [str(tmp_path / "dumps" / n) for n in ("a.txt", "b.txt")]
         assert len(third.failed) == 1 and "Still left out" not in third.failed[0]
 
@@ -293,10 +294,10 @@ def test_a_dump_over_max_bytes_is_named_and_skipped_without_being_read(tmp_path)
     assert "fine.txt: 55 bytes, more than input.max_bytes (10): not read" in run_cli("-c", str(small), "--now", NOW).stderr
 
 
-def test_a_dump_gives_max_posts_at_most_and_says_so(tmp_path, monkeypatch, caplog):
-    from feeds import pipeline
+def test_a_dump_gives_max_posts_at_most_and_says_so(tmp_path, caplog):
+    from feeds.ingest import READERS
 
-    monkeypatch.setattr(pipeline, "MAX_POSTS", 2)
+    readers = dataclasses.replace(READERS, max_posts=2)
     cards = "".join(f'<article class="post"><h2 class="entry-title"><a href="https://p.example/{n}">Post {n}</a>'
                     f'</h2><div class="entry-content"><p>Text {n}.</p></div></article>' for n in range(1, 5))
     html_page = f'<html><body class="blog">{cards}</body></html>'.encode()
@@ -304,7 +305,7 @@ def test_a_dump_gives_max_posts_at_most_and_says_so(tmp_path, monkeypatch, caplo
                    for n in range(1, 5)).encode()
     with caplog.at_level("WARNING", logger="feeds"):
         for name, data in (("page.html", html_page), ("page.txt", text)):
-            posts, _ = timed_read(tmp_path / name, data)
+            posts, _ = timed_read(tmp_path / name, data, readers)
             assert [p.title for p in posts] == ["Post 1", "Post 2"]
             assert (f"{tmp_path / name}: 4 posts, more than the 2 a page may give: the first 2 are read, the rest "
                     "left out" if name.endswith(".html") else
@@ -324,7 +325,7 @@ class Ticks:
 
 
 def test_the_deadline_stops_the_html_parser_as_it_goes(tmp_path):
-    from feeds.dumps.html import read_html
+    from feeds.ingest.html.posts import read_html
 
     data = listing("<p>x</p>" * 20_000).encode()
     clock = Ticks()
@@ -339,24 +340,24 @@ def test_the_deadline_stops_the_html_parser_as_it_goes(tmp_path):
 def test_the_deadline_is_kept_in_every_stage_of_an_html_page(tmp_path, after):
     """Wherever the time runs out (parsing, finding posts, cleaning them), reading stops there."""
     from feeds import config
-    from feeds.pipeline import parse_dump
+    from feeds.ingest import read_dump
 
     data = listing("".join(f"<p>Paragraph {n} <b>with</b> <a href='/x'>a link</a>.</p>" for n in range(300))).encode()
     cfg = config.parse({"site": {"url": "https://p.example/"}})
     now = datetime.fromisoformat(NOW)
     clock = Ticks()
-    parse_dump("p.html", data, now, cfg, now, deadline=Deadline("p.html", 10**9, clock=clock))
+    read_dump("p.html", data, now, cfg, now, deadline=Deadline("p.html", 10**9, clock=clock))
     total = clock.reads  # the checks a whole read makes
     assert total > 5000
     clock = Ticks()
     with pytest.raises(SlowDumpError):
-        parse_dump("p.html", data, now, cfg, now, deadline=Deadline("p.html", after, clock=clock))
+        read_dump("p.html", data, now, cfg, now, deadline=Deadline("p.html", after, clock=clock))
     assert clock.reads == after + 2
 
 
 def test_the_deadline_stops_the_text_segmenter_as_it_goes():
-    from feeds.dumps.text import parse_blocks
-    from feeds.segment import segment
+    from feeds.ingest.segment import segment
+    from feeds.ingest.text import parse_blocks
 
     blocks = parse_blocks("".join(f"Title number {n} here\n\nA body of text for post {n}, long enough.\n\n"
                                   for n in range(2000)))
@@ -366,12 +367,13 @@ def test_the_deadline_stops_the_text_segmenter_as_it_goes():
     assert clock.reads == 102
 
 
-def test_a_dump_too_slow_to_read_is_quarantined_and_the_pass_goes_on(tmp_path, monkeypatch):
+def test_a_dump_too_slow_to_read_is_quarantined_and_the_pass_goes_on(tmp_path):
     import time
 
     from conftest import make_site
 
     from feeds import pipeline
+    from feeds.ingest import READERS
     from feeds.store import Store
 
     config = make_site(tmp_path, {"fine": "A post\n\nIts text, long enough to be a post.\n"})
@@ -379,27 +381,28 @@ def test_a_dump_too_slow_to_read_is_quarantined_and_the_pass_goes_on(tmp_path, m
     slow.write_text(listing("<div><span>x</span></div>" * 50_000), encoding="utf-8")
     config = dataclasses.replace(config, input=dataclasses.replace(
         config.input, paths=(*config.input.paths, str(slow))))
-    monkeypatch.setattr(pipeline, "DUMP_SECONDS", 0.5)
+    readers = dataclasses.replace(READERS, seconds=0.5)
     now = datetime.fromisoformat(NOW)
     with Store(config.state.path) as store:
         start = time.monotonic()
-        report = pipeline.run_once(config, store, now)
+        report = pipeline.run_once(config, store, now, readers=readers)
         assert time.monotonic() - start < 10  # (reading the page whole takes ~30 s here)
         assert report.new == 1 and report.dumps_read == 1
         [line] = report.failed
         assert line.startswith(f"{slow}: too slow: not read within 0.5 s, the time one dump may take. "
                                "A bug in feeds: please report it")
         assert store.dumps()[str(slow)].status == "failed"
-        again = pipeline.run_once(config, store, now)
+        again = pipeline.run_once(config, store, now, readers=readers)
         assert again.dumps_unchanged == 2 and "Still left out" in again.failed[0]
 
 
 # -- 5. `feeds status` shows the quarantined dumps, with their reasons ------------------------
 
-def test_status_lists_each_quarantined_dump_with_its_reason(tmp_path, monkeypatch):
+def test_status_lists_each_quarantined_dump_with_its_reason(tmp_path):
     from conftest import make_site
 
     from feeds import pipeline
+    from feeds.ingest import READERS, text
     from feeds.store import Store
 
     config = make_site(tmp_path, {"fine": "A post\n\nIts text, long enough to be a post.\n",
@@ -408,17 +411,15 @@ def test_status_lists_each_quarantined_dump_with_its_reason(tmp_path, monkeypatc
     slow.write_text(listing("<div><span>x</span></div>" * 50_000), encoding="utf-8")
     config = dataclasses.replace(config, input=dataclasses.replace(
         config.input, paths=(*config.input.paths, str(slow))))
-    real = pipeline.segment
 
-    def buggy(dump, blocks, *args, **kwargs):
-        if any("poison" in b.text for b in blocks):
+    def buggy(source, settings):  # the text reader, with a bug planted
+        if b"poison" in source.data:
             raise ZeroDivisionError("division by zero")
-        return real(dump, blocks, *args, **kwargs)
+        return text.read(source, settings)
 
-    monkeypatch.setattr(pipeline, "segment", buggy)
-    monkeypatch.setattr(pipeline, "DUMP_SECONDS", 0.5)
+    readers = dataclasses.replace(READERS, other=buggy, seconds=0.5)
     with Store(config.state.path) as store:
-        pipeline.run_once(config, store, datetime.fromisoformat(NOW))
+        pipeline.run_once(config, store, datetime.fromisoformat(NOW), readers=readers)
     cfg = str(write_config(tmp_path, [*config.input.paths]))  # (the same state, for the CLI)
 
     status = run_cli("-c", cfg, "--now", NOW, "status")
@@ -426,8 +427,8 @@ def test_status_lists_each_quarantined_dump_with_its_reason(tmp_path, monkeypatc
     shown = [line for line in status.stdout.splitlines() if line.startswith("quarantined:")]
     assert shown == [
         f"quarantined:  {tmp_path / 'dumps' / 'buggy.txt'}: ZeroDivisionError: division by zero (in "
-        f"feeds/pipeline.py, line {shown[0].split('line ')[1].split(',')[0]}, parse_dump) (since Sat 01 Mar 2025 "
-        "09:00 Europe/London; a bug in feeds: read again when the file or feeds changes)",
+        f"feeds/ingest/__init__.py, line {shown[0].split('line ')[1].split(',')[0]}, read_dump) (since Sat 01 Mar "
+        "2025 09:00 Europe/London; a bug in feeds: read again when the file or feeds changes)",
         f"quarantined:  {slow}: too slow: not read within 0.5 s, the time one dump may take (since Sat 01 Mar "
         "2025 09:00 Europe/London; a bug in feeds: read again when the file or feeds changes)"]
     assert "stored:       1 dump(s) (0 skipped, 2 quarantined)" in status.stdout
@@ -446,6 +447,6 @@ def test_status_lists_each_quarantined_dump_with_its_reason(tmp_path, monkeypatc
 def test_a_body_that_looks_like_a_file_name_is_markup_without_a_warning(body):
     """bs4 warns (on stderr, at every pass) when the markup it is given looks like a file name or
     a URL; a post's body is always markup (warnings are errors in the tests)."""
-    from feeds.clean import clean_html
+    from feeds.ingest.html.sanitise import clean_html
 
     assert body in clean_html(f"{body}", "https://example.org/")

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from feeds import config
-from feeds.dumps.text import strip_xml_forbidden
+from feeds.ingest.text import strip_xml_forbidden
 from feeds.normalise import identity
 from feeds.pipeline import run_once
 from feeds.store import Store

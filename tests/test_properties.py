@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from feeds import config
-from feeds.dumps.text import strip_xml_forbidden
+from feeds.ingest.text import strip_xml_forbidden
 from feeds.models import Entry
 from feeds.pipeline import run_once
 from feeds.publish import Publisher
@@ -102,14 +102,14 @@ def _dump_without(d: list[tuple[str, list]], skip: tuple[str, ...]) -> list[tupl
 @settings(max_examples=500, deadline=None)
 @given(st.text(st.characters(blacklist_categories=("Cs",))) | st.text(alphabet="aéB ’“ß_1-\u00a0İﬁ²\u2028x."))
 def test_fast_word_counts_are_the_regular_expressions(text):
-    """segment.word_counts() splits words by other means than _WORD, for speed: the words and
+    """segment.word_counts() splits words by other means than WORD, for speed: the words and
     their counts must be the same (it also counts shorter tokens, which are never weighed)."""
     from collections import Counter
 
-    from feeds.segment import _WORD, word_counts
+    from feeds.ingest.segment import WORD, word_counts
 
     got = {w: n for w, n in word_counts(text).items() if len(w) >= 3}
-    assert got == Counter(_WORD.findall(text.casefold()))
+    assert got == Counter(WORD.findall(text.casefold()))
 
 
 _FORBIDDEN_SAMPLES = "\x00\x01\x08\x0b\x0c\x0e\x1f\x7f\x80\x85\x9f\ufffe\uffff"
@@ -127,8 +127,8 @@ def _each_in_text(test):
 @_each_in_text
 def test_a_utf8_dump_loses_exactly_the_characters_xml_forbids(text):
     # decode() skips the regular expression when byte searches find nothing it could match.
-    from feeds.dumps.text import decode
     from feeds.errors import DumpError
+    from feeds.ingest.text import decode
 
     try:
         got, warnings = decode(text.encode("utf-8"), "d.txt")
@@ -144,9 +144,9 @@ def test_a_line_ends_like_a_sentence_as_the_pattern_says(text):
     # heading_like() tests the end of a line without a regular expression searched from each place.
     import re
 
-    from feeds.segment import _ends_sentence
+    from feeds.ingest.segment import ends_sentence
 
-    assert _ends_sentence(text) == bool(re.search(r"[.,;:…][\"”’»)\]]*$", text))
+    assert ends_sentence(text) == bool(re.search(r"[.,;:…][\"”’»)\]]*$", text))
 
 
 @given(st.text(st.one_of(st.characters(blacklist_categories=("Cs",)),
@@ -155,7 +155,7 @@ def test_a_line_ends_like_a_sentence_as_the_pattern_says(text):
 def test_a_lines_matching_key_is_match_key(text):
     """parse_blocks() skips match_key() for lines with no space to fold, for speed: the keys
     must be what match_key() gives, or a title and its marker line would not match."""
-    from feeds.dumps.text import parse_blocks
+    from feeds.ingest.text import parse_blocks
     from feeds.models import match_key
 
     for block in parse_blocks(text):

@@ -11,8 +11,9 @@ import feedparser
 import pytest
 from conftest import NOW, make_site, run_cli
 
-from feeds import config, pipeline
+from feeds import config
 from feeds.errors import ConfigError
+from feeds.ingest import files
 from feeds.pipeline import run_once
 from feeds.store import Store
 
@@ -273,7 +274,8 @@ def test_an_input_link_out_of_the_configured_folders_is_named_and_skipped_unless
 def test_the_folder_of_a_glob_is_its_fixed_part_even_when_its_name_looks_like_a_glob(tmp_path):
     """'site [2025]/seeds/*.txt' names the folder 'site [2025]/seeds' (the config escapes the
     file's folder in a glob): a link from it to its parent is out of it; one within it is read."""
-    from feeds.pipeline import Report, discover
+    from feeds.ingest.files import discover
+    from feeds.pipeline import Report
 
     site = tmp_path / "site [2025]"
     (site / "seeds").mkdir(parents=True)
@@ -291,7 +293,8 @@ def test_the_folder_of_a_glob_is_its_fixed_part_even_when_its_name_looks_like_a_
 
 
 def test_a_plain_input_path_that_is_a_link_out_of_its_folder_is_skipped(tmp_path):
-    from feeds.pipeline import Report, discover
+    from feeds.ingest.files import discover
+    from feeds.pipeline import Report
 
     (tmp_path / "seeds").mkdir()
     (tmp_path / "seeds" / "x.txt").symlink_to("/etc/passwd")
@@ -315,7 +318,7 @@ def test_a_dump_still_being_written_is_left_for_the_next_pass(tmp_path, monkeypa
             "Continue reading A post that is being saved\n")
     cfg = make_site(tmp_path, {"growing": page[:60]})
     dump = tmp_path / "dumps" / "growing.txt"
-    real_read = pipeline.read_dump
+    real_read = files.read_bytes
 
     def read_while_a_writer_appends(path: str, limit: int) -> bytes:  # the writer is not done when we read
         data = real_read(path, limit)
@@ -324,7 +327,7 @@ def test_a_dump_still_being_written_is_left_for_the_next_pass(tmp_path, monkeypa
                 fh.write(page[60:])
         return data
 
-    monkeypatch.setattr(pipeline, "read_dump", read_while_a_writer_appends)
+    monkeypatch.setattr(files, "read_bytes", read_while_a_writer_appends)
     with Store(cfg.state.path) as store:
         first = run_once(cfg, store, datetime(2025, 2, 17, 9, tzinfo=UTC))
         assert first.waiting == 1 and first.dumps_read == 0 and store.count() == 0

@@ -9,8 +9,8 @@ from datetime import date, datetime
 import pytest
 from conftest import NOW, SEEDS, run_cli
 
-from feeds.dumps.text import read_text
-from feeds.segment import segment
+from feeds.ingest.segment import segment
+from feeds.ingest.text import read_text
 
 SEED_000, SEED_003 = SEEDS
 
@@ -103,7 +103,7 @@ def test_whole_posts_on_one_subject_next_to_each_other_stay_two(first, second):
         p = by_start[start]
         extra += [p.title, *(("  • " if b.kind == "bullet" else "") + b.text for b in p.body)]
     page = text + "\n\n" + "\n\n".join(extra) + "\n"
-    from feeds.dumps.text import parse_blocks
+    from feeds.ingest.text import parse_blocks
     found = segment("page.txt", parse_blocks(page)).posts
     assert [p.title for p in found[-2:]] == [by_start[first].title, by_start[second].title]
     assert len(found) == 22

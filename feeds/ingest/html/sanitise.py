@@ -12,8 +12,8 @@ from urllib.parse import urljoin
 import nh3
 from bs4 import Tag
 
-from feeds.budget import Deadline
-from feeds.dumps.html import parse_html
+from feeds.ingest.budget import Deadline
+from feeds.ingest.html.page import parse_html
 from feeds.uri import uri
 
 _LAZY = ("data-src", "data-lazy-src", "data-original", "data-orig-file", "data-medium-file", "data-large-file")
@@ -27,7 +27,7 @@ _ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "
 
 def clean_html(html: str, base: str | None, deadline: Deadline | None = None) -> str:
     """Body HTML for a feed or an email: sanitised, embeds as links, every URL absolute.
-    Parsed as pages are (feeds.dumps.html.parse_html), keeping to `deadline` if given."""
+    Parsed as pages are (feeds.ingest.html.page.parse_html), keeping to `deadline` if given."""
     deadline = deadline or Deadline.never()
     soup = parse_html(html, deadline)
     for frame in soup.find_all(["iframe", "embed", "object", "video", "audio"]):

@@ -1,4 +1,5 @@
-"""Read a plain-text dump into blocks: one block per paragraph or bullet line.
+"""The text reader: a plain-text dump read into blocks, one block per paragraph or bullet
+line, and its posts found in them (feeds.ingest.segment).
 
 A paragraph is one line of text. Dumps of the same site separate paragraphs by
 blank lines or by single newlines; treating every non-blank line as a block reads
@@ -8,12 +9,15 @@ both the same way.
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 from functools import partial
 from pathlib import Path
 
-from feeds.dumps.encoding import decode_legacy
 from feeds.errors import DumpError
+from feeds.ingest.encoding import decode_legacy
+from feeds.ingest.reader import Found, Settings, Source
+from feeds.ingest.segment import segment
 from feeds.models import Block, Dump, match_key
 
 # Characters XML 1.0 forbids (C0 controls but tab and newlines, surrogates, U+FFFE/U+FFFF),
@@ -136,3 +140,26 @@ def parse_blocks(text: str) -> list[Block]:
     # spaces in a row, or any other space character (isprintable() is False for all but ' ').
     keys = [match_key(t) if ("  " in t or not t.isprintable()) else t for t in texts]
     return list(map(partial(tuple.__new__, Block), zip(numbers, texts, kinds, keys, strict=True)))
+
+
+def read(source: Source, settings: Settings) -> Found:
+    """The posts of a text dump (feeds.ingest.reader: a reader)."""
+    path, deadline = source.path, source.deadline
+    dump = read_text(path, data=source.data, encoding=settings.encoding, language=settings.language)
+    deadline.check()
+    seg = segment(path, dump.blocks, settings.marker, settings.chrome, check=deadline.check)
+    if not seg.posts:
+        raise DumpError(path, "no posts found (no title followed by text, and no "
+                              f"'{settings.marker} <title>' lines)")
+    posts, most = seg.posts, source.max_posts
+    said = []
+    if len(posts) > most:
+        said.append((logging.WARNING, f"{path}: {len(posts)} posts, more than the {most} a dump may give: the "
+                                      f"first {most} are read, the rest left out"))
+        posts = posts[:most]
+    said += [(logging.WARNING, w) for w in dump.warnings]
+    said += [(logging.INFO, f"{path}: {note}") for note in seg.notes]
+    if seg.chrome:
+        said.append((logging.DEBUG, f"{path}: left out as site chrome: lines "
+                                    + ", ".join(str(b.line) for b in seg.chrome)))
+    return Found(posts, tuple(said))

@@ -102,10 +102,10 @@ def heading_like(block: Block) -> bool:
     first = text[0]
     if not (first.isalnum() or first in "‘“\"'¿¡«("):
         return False
-    return not _ends_sentence(text) and not _FOOTNOTE.match(text) and not is_dateline(text)
+    return not ends_sentence(text) and not _FOOTNOTE.match(text) and not is_dateline(text)
 
 
-def _ends_sentence(text: str) -> bool:
+def ends_sentence(text: str) -> bool:
     body = text.rstrip(_CLOSING)
     return bool(body) and body[-1] in _TERMINAL_CHARS
 
@@ -120,17 +120,17 @@ def is_prose(block: Block) -> bool:
             and not is_dateline(block.key) and len(block.key) >= 20)
 
 
-_WORD = re.compile(r"[^\W\d_]{3,}")  # a word: a run of three or more letters
+WORD = re.compile(r"[^\W\d_]{3,}")  # a word: a run of three or more letters
 # Bytes of UTF-8 text to split words at: ASCII letters lowered, other ASCII bytes made
 # spaces, the bytes of non-ASCII characters kept.
 _FOLD = bytes(b + 32 if 65 <= b <= 90 else b if 97 <= b <= 122 or b >= 128 else 32 for b in range(256))
 
 
 def word_counts(text: str) -> Counter[str]:
-    """How often each word (_WORD in the case-folded text) occurs in a text.
+    """How often each word (WORD in the case-folded text) occurs in a text.
 
     Stop words and tokens shorter than a word are counted too (weigh() leaves them
-    out). The same counts as Counter(_WORD.findall(text.casefold())), several times
+    out). The same counts as Counter(WORD.findall(text.casefold())), several times
     faster: the text is split with bytes.translate (which also folds ASCII letters) and
     str.split; only tokens with non-ASCII characters are case-folded and, unless they
     are all letters ("café"), split by the regular expression ("“état’s" -> "état").
@@ -141,7 +141,7 @@ def word_counts(text: str) -> Counter[str]:
         for token in [t for t in counts if not t.isascii()]:
             n = counts.pop(token)
             token = token.casefold()  # per character, as for the whole text
-            for w in (token,) if token.isalpha() else _WORD.findall(token):
+            for w in (token,) if token.isalpha() else WORD.findall(token):
                 counts[w] += n
     return counts
 
@@ -185,7 +185,7 @@ class _Segmenter:
     def __init__(self, blocks: Sequence[Block], marker: str, chrome: Sequence[str],
                  check: Callable[[], None] = lambda: None):
         self.blocks = list(blocks)
-        self.check = check  # raises when the dump has taken too long (feeds.budget)
+        self.check = check  # raises when the dump has taken too long (feeds.ingest.budget)
         self.marker = " ".join(marker.split())
         self._marker_cf = self.marker.casefold()
         self._marker_first = {self.marker[0].lower(), self.marker[0].upper()}
@@ -322,7 +322,7 @@ class _Segmenter:
 def segment(dump: str, blocks: Sequence[Block], marker: str = "Continue reading",
             chrome: Sequence[str] = DEFAULT_CHROME, check: Callable[[], None] = lambda: None) -> Segmentation:
     """The posts of one dump, newest (topmost) first. `check` is called as the work goes
-    on, and may raise to stop it (feeds.budget.Deadline.check)."""
+    on, and may raise to stop it (feeds.ingest.budget.Deadline.check)."""
     seg = _Segmenter(blocks, marker, chrome, check)
     posts = []
     for position, (s, e, truncated) in enumerate(seg.run()):

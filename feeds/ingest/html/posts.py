@@ -1,0 +1,299 @@
+"""Read a saved HTML page (a blog's listing or a single post) into posts, with beautifulsoup4.
+
+Built on the conventions blog engines share, not on one theme:
+
+- a post is an `<article>`, an hAtom `.hentry`/`.h-entry`, a `.post`/`.type-post`, or a
+  schema.org `BlogPosting`/`Article`; comments, related-post and share widgets, sidebars
+  and navigation are not posts;
+- its title is the `.entry-title` (or `[itemprop=headline]`, `.post-title`, a heading with
+  a link); on a single post's page a title above the post (`h1.page-title`) counts too;
+- its URL is the title's link on a listing, the page's `rel=canonical` on a post's page;
+- its date is, in this order, `<time datetime>`, microformats `abbr.published[title]`,
+  `[itemprop=datePublished]`, `article:published_time`, JSON-LD `datePublished`, and a
+  date written in the post's byline or text (English, German, French, Spanish, Italian,
+  Dutch or Portuguese month names);
+- its author is the byline's name (`.byline-author`, `.fn`, `[itemprop=author]`,
+  a visible `rel=author` link);
+- its categories are the `rel=tag`/`rel=category` links, `.cat-links`, Blogger labels;
+- it is cut when the listing shows a "more" link ("Continue reading", "Read more",
+  "Weiterlesen", …) or an excerpt ending in "[…]".
+
+At most `max_posts` posts are read from a page; the rest are left out with a warning.
+How a page is parsed and walked is in .page, a post's fields in .fields, its dates in .dates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from bs4 import BeautifulSoup, Tag
+
+from feeds.errors import DumpError
+from feeds.ingest.budget import Deadline
+from feeds.ingest.html.dates import PlausibleDates
+from feeds.ingest.html.fields import (
+    BODY,
+    author_in,
+    categories_in,
+    drop_more_links,
+    post_body,
+    published_in,
+    title_element,
+    title_link,
+    truncated_in,
+)
+from feeds.ingest.html.page import (
+    MAX_DEPTH,
+    NEVER,
+    Soup,
+    attr_of,
+    class_words,
+    decode_page,
+    excluded,
+    join,
+    may_hold_forbidden,
+    same_url,
+    select_in,
+    strip_forbidden,
+    text_of,
+    web_url,
+)
+from feeds.ingest.text import strip_xml_forbidden
+
+_POST = ("article, .hentry, .h-entry, .type-post, div.post, li.post, [itemtype*='schema.org/BlogPosting'], "
+         "[itemtype*='schema.org/Article'], [itemtype*='schema.org/NewsArticle']")
+
+
+@dataclasses.dataclass(frozen=True)
+class HtmlPost:
+    title: str
+    url: str | None  # absolute
+    published: str | None  # as the page gives it: a machine-readable value, or the ISO date a text means
+    author: str | None
+    categories: tuple[str, ...]
+    body: str  # the content element's HTML, widgets and comments left out (feeds.ingest.html.sanitise sanitises it)
+    body_element: Tag = dataclasses.field(repr=False, compare=False)
+    truncated: bool = False
+    line: int = 1  # where the post starts in the file
+
+
+@dataclasses.dataclass(frozen=True)
+class HtmlPage:
+    kind: str  # "listing" or "post"
+    url: str | None  # the page's own URL (canonical), if it says
+    base: str | None  # what its relative links are relative to
+    posts: tuple[HtmlPost, ...]
+    warnings: tuple[str, ...] = ()  # for the log: what was wrong with the page and was mended or left out
+
+
+def read_html(path: str, data: bytes, site_url: str | None = None, written: datetime | None = None, *,
+              encoding: str = "", language: str = "en", deadline: Deadline = NEVER,
+              max_posts: int | None = None) -> HtmlPage:
+    """A saved page's posts. Raises DumpError when it has none.
+
+    Relative links are resolved against the page's `<base href>`, then its canonical URL,
+    then `site_url`; a post URL that is still not an absolute http(s) URL is dropped. A
+    date outside PlausibleDates (`written`: when the page was saved, if known) is ignored
+    with a warning, as a malformed one is: the post is dated by the page's next date, or
+    as a text dump's posts are.
+    """
+    plausible = PlausibleDates(path, written)
+    markup, decoding = decode_page(data, path, encoding, language)
+    soup = Soup(markup, deadline=deadline)
+    if soup.find("html") is None and soup.find("body") is None and not soup.find(True):
+        raise DumpError(path, "not an HTML page")
+    removed = strip_forbidden(soup) if may_hold_forbidden(markup) else 0
+    canonical, base = _addresses(soup, site_url)
+    ld = list(_json_ld(soup))
+    candidates = _candidates(soup)
+    is_post = _is_single(soup, candidates, canonical, ld)
+    posts: list[HtmlPost] = []
+    limited: list[str] = []
+    if is_post:
+        container = candidates[0] if candidates else next(iter(_post_elements(soup)), None)
+        post = _single(soup, container, canonical, ld, plausible)
+        posts += [post] if post else []
+    elif is_post is False:
+        if max_posts is not None and len(candidates) > max_posts:
+            limited.append(f"{path}: {len(candidates)} posts, more than the {max_posts} a page may give: the "
+                           f"first {max_posts} are read, the rest left out")
+            candidates = candidates[:max_posts]
+        posts += _listing(candidates, base, plausible, deadline)
+    # JSON-LD values (a headline, an author, a date) come from escapes such as \u0001 in a
+    # script's text, which the walk above does not see. A title of nothing else is no title.
+    safe = [_xml_safe(p) for p in posts]
+    removed += sum(_text_length(p) - _text_length(q) for p, q in zip(posts, safe, strict=True))
+    safe = [dataclasses.replace(p, title=" ".join(p.title.split())) for p in safe if p.title.strip()]
+    deep = f"left out {soup.too_deep} element(s) nested more than {MAX_DEPTH} deep, and their text"
+    if not safe:
+        raise DumpError(path, "no posts found in this HTML page (no article, .hentry or .post with a title, "
+                              "and nothing that marks it as a single post's page)"
+                              + (f"; {deep}" if soup.too_deep else ""))
+    warnings = (*decoding, *([f"{path}: removed {removed} characters that XML forbids"] if removed else []),
+                *([f"{path}: {deep}"] if soup.too_deep else []), *limited, *plausible.warnings)
+    return HtmlPage("post" if is_post else "listing", canonical, base, tuple(safe), warnings)
+
+
+def _addresses(soup: BeautifulSoup, site_url: str | None) -> tuple[str | None, str | None]:
+    """The page's own URL (canonical), if it says, and what its relative links are relative to."""
+    canonical = web_url(_link(soup, "canonical", site_url)) or web_url(join(site_url, _meta(soup, "og:url")))
+    base_tag = soup.find("base", href=True)
+    base = join(canonical or site_url, attr_of(base_tag, "href")) if isinstance(base_tag, Tag) else None
+    return canonical, base or canonical or site_url
+
+
+def _listing(candidates: list[Tag], base: str | None, plausible: Callable[[str], bool],
+             deadline: Deadline) -> list[HtmlPost]:
+    """The posts of a listing's post elements, those with a title."""
+    posts = []
+    for c in candidates:
+        deadline.check()
+        post = _listed(c, base, plausible)
+        if post:
+            posts.append(post)
+    return posts
+
+
+def _xml_safe(post: HtmlPost) -> HtmlPost:
+    """The post's text fields without characters XML forbids."""
+    def clean(text: str | None) -> str | None:
+        return None if text is None else strip_xml_forbidden(text)
+    return dataclasses.replace(post, title=strip_xml_forbidden(post.title), url=clean(post.url),
+                               published=clean(post.published), author=clean(post.author) or None,
+                               categories=tuple(c for c in map(strip_xml_forbidden, post.categories) if c.strip()))
+
+
+def _text_length(post: HtmlPost) -> int:
+    return sum(len(t or "") for t in (post.title, post.url, post.published, post.author, *post.categories))
+
+
+def _link(soup: BeautifulSoup, rel: str, base: str | None) -> str | None:
+    for link in soup.find_all("link", href=True):
+        if rel in [r.lower() for r in (link.get("rel") or [])]:
+            return join(base, str(link["href"]))
+    return None
+
+
+def _meta(soup: BeautifulSoup, name: str) -> str | None:
+    tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
+    value = tag.get("content") if isinstance(tag, Tag) else None
+    return str(value).strip() if value else None
+
+
+def _json_ld(soup: BeautifulSoup) -> Iterator[dict]:
+    for script in soup.find_all("script", type="application/ld+json"):
+        try:
+            data = json.loads(script.string or "")
+        except (ValueError, RecursionError):  # (RecursionError: nested deeper than json can read)
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, dict):
+                if "@graph" in item and isinstance(item["@graph"], list):
+                    stack += item["@graph"]
+                types = item.get("@type")
+                types = types if isinstance(types, list) else [types]
+                if any(t in ("BlogPosting", "Article", "NewsArticle", "Posting") for t in types):
+                    yield item
+
+
+def _post_elements(soup: BeautifulSoup) -> list[Tag]:
+    """The outermost post elements, in page order."""
+    found = [t for t in soup.select(_POST) if not excluded(t)]
+    chosen = set(map(id, found))
+    return [t for t in found if not any(id(p) in chosen for p in t.parents)]
+
+
+def _candidates(soup: BeautifulSoup) -> list[Tag]:
+    """The outermost post elements that have a title: the posts of a listing."""
+    return [t for t in _post_elements(soup) if title_element(t) is not None]
+
+
+def _is_single(soup: BeautifulSoup, candidates: list[Tag], canonical: str | None, ld: list[dict]) -> bool | None:
+    """True: a single post's page; False: a listing; None: neither can be told (no posts)."""
+    body = soup.find("body")
+    classes = set(body.get("class") or []) if isinstance(body, Tag) else set()
+    if classes & {"home", "blog", "archive", "category", "tag", "search", "paged"}:
+        return False
+    if classes & {"single", "single-post", "singular"} or _meta(soup, "og:type") == "article":
+        return True
+    if len(candidates) > 1:
+        return False
+    if ld:
+        return True
+    if not candidates:
+        # Nothing marks posts: only a page that says it is one post's (a post element, or an
+        # h1 beside a content element) is read as one; anything else is not guessed at.
+        has_body = any(True for _ in select_in(soup, BODY))
+        return True if (_post_elements(soup) or (has_body and soup.find("h1"))) and canonical else None
+    link = title_link(candidates[0])
+    return link is None or (canonical is not None and same_url(link, canonical))
+
+
+def _listed(container: Tag, base: str | None, plausible: Callable[[str], bool]) -> HtmlPost | None:
+    title_el = title_element(container)
+    if title_el is None:
+        return None
+    url = web_url(join(base, title_link(container)))
+    body_el = post_body(container, title_el)
+    if url:
+        drop_more_links(body_el, url)
+    return HtmlPost(
+        title=text_of(title_el), url=url,
+        published=published_in(container, plausible), author=author_in(container), categories=categories_in(container),
+        body=str(body_el), body_element=body_el, truncated=truncated_in(container, body_el, url),
+        line=container.sourceline or 1)
+
+
+def _single(soup: BeautifulSoup, container: Tag | None, url: str | None, ld: list[dict],
+            plausible: Callable[[str], bool]) -> HtmlPost | None:
+    main = container or soup.find("main") or soup.find("body") or soup
+    title_el = title_element(container) if container is not None else None
+    title = text_of(title_el) if title_el is not None else ""
+    if not title:
+        title_el = next((t for t in soup.select("h1.page-title, h1.post-title, h1") if not excluded(t)
+                         and not re.search(r"site-title|logo|brand", class_words(t), re.I)), None)
+        title = text_of(title_el) if title_el is not None else ""
+    if not title:
+        title = next((str(i.get("headline")) for i in ld if i.get("headline")), "") or _meta(soup, "og:title") or ""
+        title = " ".join(title.split())
+    if not title:
+        return None
+    # Byline, date and categories may sit above the post, beside its title: look from the
+    # element that holds both.
+    scope = _common_ancestor(title_el, container) if title_el is not None and container is not None else main
+    published = published_in(main, plausible) or (published_in(scope, plausible) if scope is not main else None) \
+        or next((v for v in (_meta(soup, "article:published_time"),
+                             *(str(i["datePublished"]) for i in ld if i.get("datePublished"))) if v and plausible(v)),
+                None)
+    author = author_in(main) or (author_in(scope) if scope is not main else None) or _ld_author(ld) \
+        or _meta(soup, "author")
+    categories = categories_in(main) or (categories_in(scope) if scope is not main else ())
+    body_el = post_body(main, title_el)
+    return HtmlPost(title=title, url=url, published=published, author=author, categories=categories,
+                    body=str(body_el), body_element=body_el, truncated=False,
+                    line=(container or main).sourceline or 1)
+
+
+def _common_ancestor(a: Tag, b: Tag) -> Tag:
+    chain = [a, *a.parents]
+    ids = {id(t) for t in chain}
+    for t in (b, *b.parents):
+        if id(t) in ids and isinstance(t, Tag):
+            return t
+    return b
+
+
+def _ld_author(ld: list[dict]) -> str | None:
+    for item in ld:
+        author = item.get("author")
+        author = author[0] if isinstance(author, list) and author else author
+        name = author.get("name") if isinstance(author, dict) else author
+        if isinstance(name, str) and name.strip():
+            return " ".join(name.split())
+    return None
