@@ -9,11 +9,11 @@ from pathlib import Path
 
 from feeds.budget import Deadline
 from feeds.config import Config
+from feeds.dating.pages import dates_for
 from feeds.errors import DumpError
-from feeds.models import ParsedDump
+from feeds.models import ParsedDump, Snapshot
 from feeds.normalise import identity, slugify, unique_slug
-from feeds.pipeline import DUMP_SECONDS, infer_dates, parse_dump, too_big
-from feeds.store import Store
+from feeds.pipeline import DUMP_SECONDS, parse_dump, too_big
 
 
 def inspect_paths(cfg: Config, paths: Sequence[str], now: datetime) -> tuple[list[dict], list[str]]:
@@ -34,8 +34,7 @@ def inspect_paths(cfg: Config, paths: Sequence[str], now: datetime) -> tuple[lis
             errors.append(f"{path}: cannot be read: {exc.strerror}")
         except DumpError as exc:
             errors.append(str(exc))
-    with Store(":memory:") as empty:
-        when = infer_dates(parsed, empty, cfg, now)
+    when = dates_for(parsed, Snapshot.empty(), cfg.site.tz)
     rows = []
     slugs: dict[str, str] = {}  # key -> slug, unique as a pass on empty state would mint them
     for d in parsed:
