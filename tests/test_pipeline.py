@@ -602,3 +602,23 @@ def _dead_links(cfg) -> list[str]:
                 if not (cfg.output.dir / target).is_file():
                     dead.append(f"{page.relative_to(cfg.output.dir)} -> {href}")
     return dead
+
+
+def _cut(title: str) -> str:
+    return f"{title}\n\nThe harbour office wrote about {title.lower()} this week.\n\nContinue reading {title}\n"
+
+
+def test_a_new_slug_is_numbered_past_the_stored_and_the_batch_slugs(tmp_path):
+    """Stored: harbour-news and harbour-news-2-2. A new dump shows 'Harbour news!' (another post
+    whose slug base is harbour-news: it becomes harbour-news-2) and 'Harbour news 2', whose base
+    harbour-news-2 the first one just took: it must skip the stored harbour-news-2-2 too."""
+    cfg = make_site(tmp_path, {"a": _cut("Harbour news") + "\n" + _cut("Harbour news 2 2")})
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, T0)
+    (tmp_path / "dumps" / "b.txt").write_text(_cut("Harbour news!") + "\n" + _cut("Harbour news 2"), encoding="utf-8")
+    with Store(cfg.state.path) as store:
+        report = run_once(cfg, store, T1)
+        slugs = {e.entry.title: e.entry.slug for e in store.newest()}
+    assert report.new == 2
+    assert slugs == {"Harbour news": "harbour-news", "Harbour news 2 2": "harbour-news-2-2",
+                     "Harbour news!": "harbour-news-2", "Harbour news 2": "harbour-news-2-3"}
