@@ -425,6 +425,39 @@ def store_batch(batch: Sequence[ParsedDump], store: Store, config: Config, now: 
     report.updated += intents.updated
 
 
+def store_all(dumps: Iterable[ParsedDump], store: Store, config: Config, now: datetime, report: Report, *,
+              should_stop: Callable[[], bool], batch_bytes: int, limits: Limits) -> float:
+    """Date and store the dumps in batches of about `batch_bytes`, each in one transaction: a
+    batch is dated as a whole, so a pass killed half-way through one leaves none of it, and the
+    next pass reads it again. Asked to stop (between dumps), it drops the batch read so far
+    and sets report.stopped. The seconds spent dating and storing."""
+    batch: list[ParsedDump] = []
+    size = 0
+    storing = 0.0
+    for parsed in dumps:
+        if should_stop():
+            report.stopped = True
+            log.info("stopping as asked: the dumps not yet stored are left for the next pass")
+            return storing
+        batch.append(parsed)
+        size += parsed.record.size
+        if size >= batch_bytes:
+            storing += _store_timed(batch, store, config, now, report, limits)
+            batch, size = [], 0
+    if batch:
+        storing += _store_timed(batch, store, config, now, report, limits)
+    return storing
+
+
+def _store_timed(batch: Sequence[ParsedDump], store: Store, config: Config, now: datetime, report: Report,
+                 limits: Limits) -> float:
+    """store_batch in its own transaction; the seconds it took."""
+    t = time.perf_counter()
+    with store.transaction():
+        store_batch(batch, store, config, now, report, limits)
+    return time.perf_counter() - t
+
+
 # -- stage 4: publish ---------------------------------------------------------------------
 
 #: The modules whose code decides which posts a dump holds, their text and their dates: when
@@ -852,35 +885,13 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
         log.info("the last pass did not finish; removed %d temporary file(s) it left", removed)
     store.set_meta("pass_started", iso(now))
     report = Report(look=Report.where(config))
-    batch: list[ParsedDump] = []
-    size = 0
     started = time.perf_counter()
-    storing = 0.0
-
-    def ingest() -> None:
-        """Date and store a batch in one transaction: a batch is dated as a whole, so a pass
-        killed half-way through one leaves none of it, and the next pass reads it again."""
-        nonlocal storing
-        t = time.perf_counter()
-        with store.transaction():
-            store_batch(batch, store, config, now, report, limits)
-        batch.clear()
-        storing += time.perf_counter() - t
-
-    for parsed in read_changed(discover(config.input.paths, report, follow_links=config.input.follow_links),
-                               store, config, now, report, progress):
-        if should_stop():
-            report.stopped = True  # the batch read so far is dropped: the next pass reads it again
-            log.info("stopping as asked: the dumps not yet stored are left for the next pass")
-            _finish(store, now, report)
-            return report
-        batch.append(parsed)
-        size += parsed.record.size
-        if size >= batch_bytes:
-            ingest()
-            size = 0
-    if batch:
-        ingest()
+    storing = store_all(read_changed(discover(config.input.paths, report, follow_links=config.input.follow_links),
+                                     store, config, now, report, progress),
+                        store, config, now, report, should_stop=should_stop, batch_bytes=batch_bytes, limits=limits)
+    if report.stopped:  # the batch read so far is dropped: the next pass reads it again
+        _finish(store, now, report)
+        return report
     ingested = time.perf_counter()
     try:
         report.files_written = publish(store, config, rebuild=rebuild, problems=report.problems)
