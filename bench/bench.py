@@ -360,7 +360,7 @@ def time_library_floor(paths: list[Path], state: Path) -> dict:
     making entries."""
     import sqlite3
 
-    from feeds.dates import _MONTH_PREFIX
+    from feeds.dating.mentions import _MONTH_PREFIX
     from feeds.store import Store
 
     times = dict.fromkeys(("read", "hash", "decode", "lines", "month scan", "store"), 0.0)

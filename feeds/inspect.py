@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from feeds.config import Config
+from feeds.dating.pages import dates_for
 from feeds.errors import DumpError
 from feeds.ingest import read_dump
 from feeds.ingest.files import read_whole
-from feeds.models import ParsedDump
+from feeds.models import ParsedDump, Snapshot
 from feeds.normalise import identity, slugify, unique_slug
-from feeds.pipeline import infer_dates
-from feeds.store import Store
 
 
 def inspect_paths(cfg: Config, paths: Sequence[str], now: datetime) -> tuple[list[dict], list[str]]:
@@ -27,8 +26,7 @@ def inspect_paths(cfg: Config, paths: Sequence[str], now: datetime) -> tuple[lis
             errors.append(f"{path}: cannot be read: {exc.strerror}")
         except DumpError as exc:
             errors.append(str(exc))
-    with Store(":memory:") as empty:
-        when = infer_dates(parsed, empty, cfg, now)
+    when = dates_for(parsed, Snapshot.empty(), cfg.site.tz)
     rows = []
     slugs: dict[str, str] = {}  # key -> slug, unique as a pass on empty state would mint them
     for d in parsed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal, NamedTuple
 
@@ -11,6 +12,12 @@ DateSource = Literal["explicit", "inferred", "first-seen"]
 
 #: Rank of each date source: a higher rank replaces a lower one, never the reverse.
 DATE_SOURCE_RANK: dict[str, int] = {"first-seen": 0, "inferred": 1, "explicit": 2}
+
+#: An entry keeps at most this many categories, the first its dump names (the pass warns
+#: when it leaves some out). Each is an element in every feed that lists the entry and,
+#: with category feeds, a feed of its own that lists the entry with all of them: work and
+#: bytes grow as the square of a post's categories (10,000 tags made a pass take hours).
+MAX_CATEGORIES = 100
 
 
 class _BlockFields(NamedTuple):
@@ -126,3 +133,75 @@ class ParsedDump:
     posts: tuple[Post, ...]
     keys: tuple[str, ...]  # each post's identity (normalise.identity of its title)
     latest: datetime  # when the dump was written (or now, if earlier): its posts existed by then
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """How much of the stored history a batch is dated with, and how it is read."""
+
+    #: A batch is dated with the stored pages linked to it, a step of links at a time, until
+    #: they show this many stored posts besides the batch's own. A site dumped week after week
+    #: links every page it ever had; the dates of posts further away are settled: they stay as
+    #: stored, and bound the dates of the posts above them.
+    link_limit: int = 400
+    #: Stored entries are read this many at a time (one query each).
+    chunk: int = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """What the store holds that dating and deciding one batch need, read in one step before
+    them: the rules then ask the store nothing."""
+
+    entries: Mapping[str, StoredEntry]  # the stored entries of the batch's posts and the linked pages' posts
+    pages: Mapping[str, Sequence[str]]  # stored pages linked to the batch by shared posts: path -> keys, topmost first
+    written: Mapping[str, datetime]  # when each of those pages was written (not after the pass's now)
+    settled: frozenset[str]  # stored posts at the edge of the link limit: their dates stay as stored
+    slugs: Mapping[str, frozenset[str]]  # a new post's slug base that may be taken -> the stored slugs
+    # equal to it or numbered after it (base-2, …)
+
+    @classmethod
+    def empty(cls) -> Snapshot:
+        """What an empty store holds."""
+        return cls({}, {}, {}, frozenset(), {})
+
+
+class Sighting(NamedTuple):
+    """Where a dump showed a post."""
+
+    key: str
+    position: int
+    start_line: int
+    end_line: int
+    truncated: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class EntryIntent:
+    """An entry to insert or update, with its original URL and its archive month (YYYY-MM)."""
+
+    entry: Entry
+    url: str | None
+    month: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DumpIntent:
+    """What storing one dump writes: its entries (in order), where it showed each post, its record."""
+
+    path: str
+    record: DumpRecord
+    entries: tuple[EntryIntent, ...]
+    sightings: tuple[Sighting, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Intents:
+    """What storing a batch changes, for the store to apply in one transaction."""
+
+    dumps: tuple[DumpIntent, ...]
+    redated: tuple[EntryIntent, ...]  # stored posts the batch's pages moved that none of them shows
+    pending_entries: frozenset[str]  # keys of the entries to publish again
+    pending_months: frozenset[str]  # archive months to publish again
+    new: int
+    updated: int

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence, Set
 from datetime import datetime
 from html import escape
 
@@ -64,6 +65,23 @@ def unique_slug(base: str, taken: set[str]) -> str:
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+def may_be_taken(bases: Sequence[str], stored: Set[str]) -> set[str]:
+    """Which of new posts' slug bases unique_slug may have to number, given which are `stored`:
+    those stored, those two posts share, and those equal to a numbered slug (base-2, …) of
+    one of these. The others are free: each is its post's slug, with no other slug to ask for."""
+    counts = Counter(bases)
+    out = {b for b, n in counts.items() if n > 1 or b in stored}
+    while more := {b for b in counts if b not in out and _numbers(b) in out}:
+        out |= more
+    return out
+
+
+def _numbers(slug: str) -> str | None:
+    """The base `slug` numbers ('x' for 'x-2'), or None."""
+    base, _, n = slug.rpartition("-")
+    return base if base and n.isascii() and n.isdigit() else None
 
 
 def mint_id(domain: str, first_seen: datetime, slug: str) -> str:

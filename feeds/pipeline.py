@@ -16,18 +16,19 @@ import logging
 import os
 import shlex
 import time
-from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from feeds import __version__, dates, digest, ingest, mail
+from feeds import __version__, decide, digest, ingest, mail
 from feeds.config import DEFAULT_FILE, Config
+from feeds.dating.pages import dates_for
+from feeds.decide import month_of
 from feeds.digest import Renderer
 from feeds.errors import ConfigError
 from feeds.ingest.files import Progress, discover, read_changed
-from feeds.models import DATE_SOURCE_RANK, DumpRecord, Entry, ParsedDump, Post, StoredEntry
-from feeds.normalise import body_text, mint_id, slugify, summarise, unique_slug
+from feeds.models import Entry, Limits, ParsedDump
+from feeds.normalise import slugify, unique_slug
 from feeds.publish import (
     FEED_FILES,
     STYLESHEET,
@@ -39,7 +40,7 @@ from feeds.publish import (
     templates_digest,
     write_if_changed,
 )
-from feeds.store import MAX_CATEGORIES, Store, iso
+from feeds.store import Store, iso
 
 log = logging.getLogger(__name__)
 
@@ -96,337 +97,69 @@ class Report:
 #: Dumps are stored in batches of about this many bytes, one transaction each, and only one
 #: batch is held in memory (a batch is dated with the stored pages it shares posts with).
 BATCH_BYTES = 16 * 1024 * 1024
-#: Stored entries linked to a batch are read this many at a time when dating it.
+#: How much of the stored history a batch is dated with (run_once's default).
+LIMITS = Limits()
+#: Category feeds read the stored entries they list this many at a time.
 CHUNK = 500
-#: A batch is dated with the stored pages linked to it, a step of links at a time, until
-#: they show this many stored posts besides the batch's own. A site dumped week after week
-#: links every page it ever had; the dates of posts further away are settled: they stay as
-#: stored, and bound the dates of the posts above them.
-LINK_LIMIT = 400
-#: A page is compared with this many pages written before it, to find posts pinned to its top.
-PINNED_COMPARED = 3
 
 
 # -- stage 1: which dumps, read: feeds.ingest ------------------------------------------------
 
 
-# -- stage 2: dates -----------------------------------------------------------------------
+# -- stage 2 and 3: date and store ----------------------------------------------------------
 
-def infer_dates(parsed: Sequence[ParsedDump], store: Store, config: Config,
-                now: datetime) -> dict[str, tuple[datetime, str]]:
-    """A publication time and its source for every post of this pass, and for the stored
-    posts linked to them.
-
-    The pages of the pass are dated together with the stored pages they are linked to by
-    shared posts (as earlier passes read them), up to LINK_LIMIT stored posts: the dates
-    then do not depend on which dumps came in which pass or batch, and a page read later
-    corrects the inferred dates of posts stored before it (store_dump and redate_stored
-    apply that). Beyond the limit, dates are settled: the posts at the edge keep their
-    stored dates, which bound their neighbours, so a pass's work does not grow with years
-    of linked history. Pages that share posts are merged into one newest-first order.
-    Explicit dates (HTML dumps) are kept and bound their neighbours. A post's date
-    mentions are read from its fullest copy (whole before cut, then the longer text). No
-    post is dated after the earliest dump that shows it was written.
-    """
-    tz = config.site.tz
-    pages, written, settled = _linked_pages(parsed, store, now)
-    keys = {k for page in pages.values() for k in page}
-    copies: dict[str, list[Post]] = {}  # the pass's copies of each post
-    explicit: dict[str, datetime] = {}
-    for d in parsed:
-        for p, k in zip(d.posts, d.keys, strict=True):
-            copies.setdefault(k, []).append(p)
-            if p.published is not None:
-                explicit.setdefault(k, p.published)
-    # The stored posts a CHUNK at a time: a long history linked to this pass is not held in memory.
-    stored: dict[str, tuple[datetime, str]] = {}  # key -> (published, date_source)
-    fixed: dict[str, datetime] = {}  # dates that stay: explicit ones, and the settled posts'
-    mentions: dict[str, Sequence[dates.Mention]] = {}
-    every = sorted(keys)
-    for i in range(0, len(every), CHUNK):
-        chunk = every[i:i + CHUNK]
-        entries = store.get_many(chunk)
-        fullest = {}
-        for k in chunk:  # (texts made here, a chunk at a time, and not kept)
-            e = entries[k].entry if k in entries else None
-            if e is not None:
-                stored[k] = (e.published, e.date_source)
-                if k in settled:  # its date stays (a time first seen bounds nothing); no mentions needed
-                    if e.date_source != "first-seen":
-                        fixed[k] = e.published
-                    continue
-                if e.date_source == "explicit":  # a stored explicit date stays
-                    explicit[k] = e.published
-            options = [(not p.truncated, len(t), t, p.title) for p in copies.get(k, ()) for t in [body_text(p.body)]]
-            if e is not None:
-                options.append((not e.truncated, len(e.text), e.text, e.title))
-            if options:
-                fullest[k] = max(options)
-        mentions.update(zip(fullest, dates.posts_mentions([[c[3], c[2]] for c in fullest.values()]), strict=True))
-    fixed.update(explicit)
-    latest_of: dict[str, datetime] = {}  # a post existed when the first dump showing it was written
-    for path, page in pages.items():
-        for k in page:
-            latest_of[k] = min(latest_of.get(k, written[path]), written[path])
-    # In path order, as one pass reads them. A post pinned to the top of the listing says
-    # nothing about the order of the others: it is dated on its own.
-    pinned = _pinned(pages, written)
-    ordered = [[k for k in pages[path] if k not in pinned] for path in sorted(pages)]
-    ordered += [[k] for k in sorted(pinned)]
-    out: dict[str, tuple[datetime, str]] = {}
-    for group in _linked(ordered):
-        order = dates.merge_orders(group)
-        known = [fixed[k].astimezone(tz).date() if k in fixed else None for k in order]
-        latest = [latest_of[k] for k in order]
-        days = dates.infer([mentions.get(k, ()) for k in order], [t.astimezone(tz).date() for t in latest], known)
-        times = dates.at_page_time(days, tz, latest, [fixed.get(k) for k in order])
-        for rank, (k, t) in enumerate(zip(order, times, strict=True)):
-            if k in settled and k in stored:
-                out[k] = stored[k]
-            elif k in explicit:
-                out[k] = (explicit[k], "explicit")
-            elif t is not None:
-                out[k] = (t, "inferred")
-            elif k in stored:  # nothing to go on, and a date stored already: it stays
-                out[k] = stored[k]
-            else:  # nothing to go on: when it was first seen (its dump written), in page order
-                out[k] = (latest_of[k] - timedelta(seconds=rank), "first-seen")
-    return out
+def store_batch(batch: Sequence[ParsedDump], store: Store, config: Config, now: datetime, report: Report,
+                limits: Limits) -> None:
+    """Date and store a batch (inside its transaction): read what the rules need of the store,
+    date the batch with the stored pages linked to it, decide what changes, and write that."""
+    bases = decide.slug_bases(batch)
+    snapshot = store.snapshot_for({d.path: d.keys for d in batch}, bases, now, limits)
+    dates = dates_for(batch, snapshot, config.site.tz)
+    intents = decide.intents(batch, snapshot, dates, now, tz=config.site.tz, domain=config.site.domain)
+    store.apply(intents, now)
+    report.new += intents.new
+    report.updated += intents.updated
 
 
-def _linked_pages(parsed: Sequence[ParsedDump], store: Store, now: datetime
-                  ) -> tuple[dict[str, Sequence[str]], dict[str, datetime], set[str]]:
-    """The pass's pages and the stored pages linked to them by shared posts, a step of links
-    at a time until LINK_LIMIT stored posts (path -> post keys, topmost first); when each was
-    written (not after now); and the settled posts: stored posts of the pages taken that
-    pages not taken may also show (their dates stay as stored).
-
-    Within a step, the pages written last are taken first: a post shown on every page (one
-    pinned to the top of the listing) links every dump of that page in one step.
-    """
-    pages: dict[str, Sequence[str]] = {d.path: d.keys for d in parsed}
-    written: dict[str, datetime] = {d.path: d.latest for d in parsed}
-    own = {k for d in parsed for k in d.keys}
-    keys = set(own)
-    frontier = set(own)
-    records: dict[str, DumpRecord] = {}
-
-    def when(path: str) -> datetime:
-        rec = records.get(path)
-        return min(datetime.fromtimestamp(rec.mtime_ns / 1e9, now.tzinfo), now) if rec else now
-
-    step = 0
-    while frontier:  # one step of links at a time
-        if step and len(keys) - len(own) >= LINK_LIMIT:
-            return pages, written, frontier  # their other pages are not read
-        step += 1
-        found = store.pages(store.pages_showing(frontier) - pages.keys())
-        if found and not records:
-            records = store.dumps()
-        frontier = set()
-        left = dict(found)
-        for path in sorted(found, key=lambda p: (when(p), p), reverse=True):
-            if frontier and len(keys) + len(frontier) - len(own) >= LINK_LIMIT:  # (frontier: not in keys)
-                break
-            pages[path], written[path] = left.pop(path), when(path)
-            frontier.update(k for k in pages[path] if k not in keys)
-        keys |= frontier
-        if left:  # the limit came within this step
-            beyond = {k for page in left.values() for k in page}
-            return pages, written, (frontier | (keys & beyond)) - own
-    return pages, written, set()
+def store_all(dumps: Iterable[ParsedDump], store: Store, config: Config, now: datetime, report: Report, *,
+              should_stop: Callable[[], bool], batch_bytes: int, limits: Limits) -> float:
+    """Date and store the dumps in batches of about `batch_bytes`, each in one transaction: a
+    batch is dated as a whole, so a pass killed half-way through one leaves none of it, and the
+    next pass reads it again. Asked to stop (between dumps), it drops the batch read so far
+    and sets report.stopped. The seconds spent dating and storing."""
+    batch: list[ParsedDump] = []
+    size = 0
+    storing = 0.0
+    for parsed in dumps:
+        if should_stop():
+            report.stopped = True
+            log.info("stopping as asked: the dumps not yet stored are left for the next pass")
+            return storing
+        batch.append(parsed)
+        size += parsed.record.size
+        if size >= batch_bytes:
+            storing += _store_timed(batch, store, config, now, report, limits)
+            batch, size = [], 0
+    if batch:
+        storing += _store_timed(batch, store, config, now, report, limits)
+    return storing
 
 
-def _pinned(pages: dict[str, Sequence[str]], written: dict[str, datetime]) -> set[str]:
-    """Posts pinned to the top of a listing ("sticky" posts): a later dump of a page shows a
-    post the earlier one did not, below them and above a post both show. On a listing in
-    time order new posts come in at the top only, so the posts above such a newcomer stayed
-    where they were. Each page is compared with the last pages written before it that
-    share a post with it (the dumps of one page follow each other)."""
-    shows: dict[str, list[str]] = {}
-    for path, keys in pages.items():
-        for k in keys:
-            shows.setdefault(k, []).append(path)
-    pinned: set[str] = set()
-    for path, keys in pages.items():
-        earlier = {other for k in keys for other in shows[k] if written[other] < written[path]}
-        for other in sorted(earlier, key=lambda o: (written[o], o), reverse=True)[:PINNED_COMPARED]:
-            before = set(pages[other])
-            both = [i for i, k in enumerate(keys) if k in before]
-            newcomers = [i for i in range(both[0] + 1, both[-1]) if keys[i] not in before] if both else []
-            if newcomers:
-                pinned.update(k for k in keys[:newcomers[0]] if k in before)
-    return pinned
-
-
-def _linked(pages: Sequence[Sequence[str]]) -> list[list[Sequence[str]]]:
-    """Pages grouped by shared keys (union-find), in their original order."""
-    parent = list(range(len(pages)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[str, int] = {}
-    for i, keys in enumerate(pages):
-        for k in keys:
-            if k in owner:
-                parent[find(i)] = find(owner[k])
-            else:
-                owner[k] = i
-    groups: dict[int, list[Sequence[str]]] = {}
-    for i, keys in enumerate(pages):
-        groups.setdefault(find(i), []).append(keys)
-    return list(groups.values())
-
-
-# -- stage 3: store -----------------------------------------------------------------------
-
-def _fuller(new_truncated: bool, new_text: str, old: StoredEntry) -> bool:
-    """Does a new copy replace the stored text? A cut copy never replaces a whole one."""
-    if new_text == old.entry.text:
-        return False
-    if old.entry.truncated and not new_truncated:
-        return True
-    if new_truncated and not old.entry.truncated:
-        return False
-    if new_truncated:  # both cut: the longer excerpt
-        return len(new_text) > len(old.entry.text)
-    return True  # both whole and different: the post was edited
-
-
-def _new_date(published: datetime, source: str, entry: Entry) -> bool:
-    """Does a date found now replace the stored one? A better source does; an inferred date
-    moves when the pages it was inferred from changed; an explicit one never."""
-    return (DATE_SOURCE_RANK[source] > DATE_SOURCE_RANK[entry.date_source]
-            or (source == entry.date_source == "inferred" and published != entry.published))
-
-
-def _redated(entry: Entry, published: datetime, source: str) -> Entry:
-    """The entry with a new date. `updated` moves only when the text changes, or to stay
-    no earlier than the new date."""
-    return dataclasses.replace(entry, published=published, date_source=source,  # type: ignore[arg-type]
-                               updated=max(entry.updated, published))
-
-
-def redate_stored(when: dict[str, tuple[datetime, str]], shown: set[str], store: Store, config: Config,
-                  report: Report) -> None:
-    """Move the dates of stored posts that were dated with this pass's pages but that none of
-    them shows (a post further down an older page), marking what moved as pending (inside
-    the batch's transaction)."""
-    tz = config.site.tz
-    months: set[str] = set()
-    others = sorted(when.keys() - shown)
-    for i in range(0, len(others), CHUNK):  # a long linked history is not held in memory
-        rows: list[tuple[Entry, str | None, str]] = []
-        for key, old in store.get_many(others[i:i + CHUNK]).items():
-            published, source = when[key]
-            if not _new_date(published, source, old.entry):
-                continue
-            months.add(month_of(old.entry.published, tz))
-            rows.append((_redated(old.entry, published, source), old.url, month_of(published, tz)))
-            months.add(rows[-1][2])
-        store.put(rows)
-        store.add_pending("entry", [entry.key for entry, _, _ in rows])
-        report.updated += len(rows)
-    store.add_pending("month", months)
-
-
-def store_dump(d: ParsedDump, store: Store, config: Config, now: datetime,
-               when: dict[str, tuple[datetime, str]], report: Report) -> None:
-    """Upsert one dump's posts, marking what changed as pending (inside the batch's transaction)."""
-    changed: set[str] = set()
-    months: set[str] = set()
-    tz = config.site.tz
-    domain = config.site.domain
-    keys = d.keys
-    current = store.get_many(keys)  # entries as they stand, updated as this dump goes
-    rows: list[tuple[Entry, str | None, str]] = []  # stored at the end, all at once
-    slugs: set[str] = set()  # given to new entries of this dump, not yet stored
-    bases = {key: slugify(post.title, key) for post, key in zip(d.posts, keys, strict=True) if key not in current}
-    stored = store.stored_slugs(bases.values())  # usually none: then no slug needs a query of its own
-    for post, key in zip(d.posts, keys, strict=True):
-        if len(post.categories) > MAX_CATEGORIES:
-            log.warning("%s: %r names %d categories; the first %d are kept (a tag cloud taken for the post's "
-                        "tags? every feed listing it would grow as their square)", d.path, post.title,
-                        len(post.categories), MAX_CATEGORIES)
-            post = dataclasses.replace(post, categories=post.categories[:MAX_CATEGORIES])
-        published, source = when[key]
-        text = body_text(post.body)
-        old = current.get(key)
-        if old is None:
-            base = bases[key]
-            # A base that is free is the slug. One that is taken (stored, or given in this dump)
-            # becomes base-2, base-3, …: those may be stored too ("Hello World 2" before "Hello
-            # World" and "Hello, World"), so the stored slugs numbered after it count as taken.
-            taken = store.slugs_like(base) | slugs if base in stored or base in slugs else slugs
-            slug = unique_slug(base, taken)
-            slugs.add(slug)
-            entry = _entry(post, key, slug, mint_id(domain, now, slug), text,
-                           published, published, source, now, d.path)
-            url = post.url
-            report.new += 1
-        else:
-            entry = old.entry
-            replace_text = _fuller(post.truncated, text, old) or (
-                post.html is not None and old.entry.source_html is None and text == old.entry.text)
-            better_date = _new_date(published, source, entry)  # a better source, or other pages
-            # An HTML copy names the post's URL, author and categories: they are kept.
-            more: dict[str, object] = {k: v for k, v in (("author", post.author), ("categories", post.categories))
-                    if v and v != getattr(entry, k)}
-            if post.html is not None and old.entry.source_html not in (None, post.html) and text == old.entry.text:
-                more["source_html"] = post.html  # the same text made anew (newer reading code): links as made now
-            new_url = post.url is not None and post.url != old.url
-            if not (replace_text or better_date or more or new_url):
-                continue
-            if replace_text:
-                entry = _entry(post, key, entry.slug, entry.id, text, entry.published,
-                               max(now, entry.published), entry.date_source, entry.first_seen, d.path)
-                more = {"author": post.author or old.entry.author,
-                        "categories": post.categories or old.entry.categories, **more}
-            if more:
-                entry = dataclasses.replace(entry, **more)  # type: ignore[arg-type]
-            if better_date:
-                months.add(month_of(entry.published, tz))
-                entry = _redated(entry, published, source)
-            url = post.url or old.url
-            report.updated += 1 if key not in changed else 0
-        month = month_of(entry.published, tz)
-        months.add(month)
-        rows.append((entry, url, month))
-        current[key] = StoredEntry(entry, url)
-        changed.add(key)
-    store.put(rows)
-    store.replace_sightings(d.path, [(key, p.position, p.start_line, p.end_line, p.truncated)
-                                     for p, key in zip(d.posts, keys, strict=True)])
-    store.record_dump(d.record, now)
-    store.add_pending("entry", changed)
-    store.add_pending("month", months)
-
-
-def month_of(moment: datetime, tz: ZoneInfo) -> str:
-    """YYYY-MM of a time in the site's zone: the archive page it is listed on."""
-    local = moment.astimezone(tz)
-    return f"{local.year:04d}-{local.month:02d}"
-
-
-def _entry(post: Post, key: str, slug: str, id_: str, text: str, published: datetime,
-           updated: datetime, source: str, first_seen: datetime, dump: str) -> Entry:
-    return Entry(key=key, id=id_, slug=slug, title=" ".join(post.title.split()),
-                 source_html=post.html, summary=summarise(b.text for b in post.body),
-                 text=text, truncated=post.truncated, published=published, updated=updated,
-                 date_source=source,  # type: ignore[arg-type]
-                 first_seen=first_seen, source=f"{dump}:{post.start_line}", author=post.author,
-                 categories=post.categories)
+def _store_timed(batch: Sequence[ParsedDump], store: Store, config: Config, now: datetime, report: Report,
+                 limits: Limits) -> float:
+    """store_batch in its own transaction; the seconds it took."""
+    t = time.perf_counter()
+    with store.transaction():
+        store_batch(batch, store, config, now, report, limits)
+    return time.perf_counter() - t
 
 
 # -- stage 4: publish ---------------------------------------------------------------------
 
 #: The modules whose code decides which posts a dump holds, their text and their dates: when
 #: any of them changes (an upgrade), the next pass reads every stored dump again.
-READING_CODE = (*ingest.MODULES, "feeds.pipeline", "feeds.dates", "feeds.normalise", "feeds.models", "feeds.uri")
+READING_CODE = (*ingest.MODULES, "feeds.pipeline", "feeds.dating.mentions", "feeds.dating.infer",
+                "feeds.dating.pages", "feeds.decide", "feeds.normalise", "feeds.models", "feeds.uri")
 #: The modules whose code decides the bytes of what is published: when any of them changes,
 #: the next pass renders every file again (and writes those whose bytes differ).
 PUBLISHING_CODE = ("feeds.pipeline", "feeds.publish", "feeds.digest", "feeds.normalise", "feeds.models", "feeds.uri")
@@ -830,8 +563,10 @@ def check_templates(config: Config) -> None:
 def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = False,
              progress: Progress | None = None, clock: mail.Clock | None = None,
              should_stop: Callable[[], bool] = lambda: False, batch_bytes: int = BATCH_BYTES,
-             readers: ingest.Readers = ingest.READERS) -> Report:
+             readers: ingest.Readers = ingest.READERS, limits: Limits = LIMITS) -> Report:
     """One full pass. `now` is the pass's clock (aware); `clock` times the ledger (default: now).
+    `batch_bytes`: dumps are stored in batches of about this many bytes; `limits`: how much of
+    the stored history a batch is dated with.
 
     `should_stop` is asked between dumps, after publishing and between emails: when it says
     yes, the pass stops at that safe point, leaving what it read but did not store (what
@@ -846,39 +581,14 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
         log.info("the last pass did not finish; removed %d temporary file(s) it left", removed)
     store.set_meta("pass_started", iso(now))
     report = Report(look=Report.where(config))
-    batch: list[ParsedDump] = []
-    size = 0
     started = time.perf_counter()
-    storing = 0.0
-
-    def ingest() -> None:
-        """Date and store a batch in one transaction: a batch is dated as a whole, so a pass
-        killed half-way through one leaves none of it, and the next pass reads it again."""
-        nonlocal storing
-        t = time.perf_counter()
-        with store.transaction():
-            when = infer_dates(batch, store, config, now)
-            for d in batch:
-                store_dump(d, store, config, now, when, report)
-            redate_stored(when, {k for d in batch for k in d.keys}, store, config, report)
-        batch.clear()
-        storing += time.perf_counter() - t
-
-    for parsed in read_changed(discover(config.input.paths, report, follow_links=config.input.follow_links),
-                               store, config, now, report, progress, fingerprint=parse_fingerprint(config),
-                               readers=readers):
-        if should_stop():
-            report.stopped = True  # the batch read so far is dropped: the next pass reads it again
-            log.info("stopping as asked: the dumps not yet stored are left for the next pass")
-            _finish(store, now, report)
-            return report
-        batch.append(parsed)
-        size += parsed.record.size
-        if size >= batch_bytes:
-            ingest()
-            size = 0
-    if batch:
-        ingest()
+    storing = store_all(read_changed(discover(config.input.paths, report, follow_links=config.input.follow_links),
+                                     store, config, now, report, progress,
+                                     fingerprint=parse_fingerprint(config), readers=readers),
+                        store, config, now, report, should_stop=should_stop, batch_bytes=batch_bytes, limits=limits)
+    if report.stopped:  # the batch read so far is dropped: the next pass reads it again
+        _finish(store, now, report)
+        return report
     ingested = time.perf_counter()
     try:
         report.files_written = publish(store, config, rebuild=rebuild, problems=report.problems)

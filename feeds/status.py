@@ -38,23 +38,22 @@ def gather(config: Config, now: datetime) -> dict[str, Any]:
                 counts[row["status"]] = counts.get(row["status"], 0) + 1
             info["last_digest"] = {"period": mailed["period"], "posts": mailed["posts"],
                                    "composed": mailed["composed"], "deliveries": counts}
-        db = store.db
+        dumps = store.dump_counts()
+        mailed_count, archived_count = store.digest_counts()
         info["counts"] = {
-            "dumps": db.execute("SELECT count(*) FROM dumps WHERE status = 'ok'").fetchone()[0],
-            "dumps_skipped": db.execute("SELECT count(*) FROM dumps WHERE status = 'skipped'").fetchone()[0],
-            "dumps_quarantined": db.execute("SELECT count(*) FROM dumps WHERE status = 'failed'").fetchone()[0],
+            "dumps": dumps.get("ok", 0),
+            "dumps_skipped": dumps.get("skipped", 0),
+            "dumps_quarantined": dumps.get("failed", 0),
             "entries": store.count(),
-            "digests_mailed": db.execute("SELECT count(*) FROM digests WHERE kind = 'mailed' AND posts > 0")
-                                .fetchone()[0],
-            "digests_archived": db.execute("SELECT count(*) FROM digests WHERE kind = 'archived'").fetchone()[0],
+            "digests_mailed": mailed_count,
+            "digests_archived": archived_count,
         }
         # Dumps a bug in feeds kept out, read again only when their bytes or feeds' readers change
         # (one removed since is shown as gone: the state keeps what it knew of it).
         info["quarantined"] = [
-            {"path": r["path"], "reason": r["error"], "since": r["last_read"], "sha256": r["sha256"] or None,
-             "gone": not os.path.lexists(r["path"])}
-            for r in db.execute("SELECT path, error, last_read, sha256 FROM dumps WHERE status = 'failed' "
-                                "ORDER BY path")]
+            {"path": q.path, "reason": q.error, "since": q.last_read, "sha256": q.sha256 or None,
+             "gone": not os.path.lexists(q.path)}
+            for q in store.quarantined()]
         info["undelivered"] = [
             {"period": r["period"], "recipient": r["recipient"], "status": r["status"], "reply": r["reply"],
              "attempts": r["attempts"]}

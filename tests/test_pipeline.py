@@ -13,7 +13,8 @@ import feedparser
 import pytest
 from conftest import NOW, SEEDS, make_site, run_cli, seeds_site_and_reference, write_config
 
-from feeds import config, pipeline
+from feeds import config
+from feeds.models import Limits
 from feeds.pipeline import run_once
 from feeds.store import Store
 
@@ -337,14 +338,13 @@ def test_a_stopped_first_pass_resumes_where_it_stopped_and_writes_what_one_pass_
             == {k: v[0] for k, v in snapshot(sites["one"].output.dir).items()}), "the files of one pass"
 
 
-@pytest.mark.parametrize("chunk", [pipeline.CHUNK, 7])
-def test_dates_do_not_depend_on_which_dumps_came_in_which_pass(tmp_path, monkeypatch, chunk):
+@pytest.mark.parametrize("chunk", [Limits().chunk, 7])
+def test_dates_do_not_depend_on_which_dumps_came_in_which_pass(tmp_path, chunk):
     """The seeds read in one pass, one per pass in either order, or one per batch: the same
     dates. Read alone, the first page dates its lowest posts weeks early (nothing below them);
     the second page, read later, shows posts dated Feb. 3 under them, and moves them (and the
     posts above them on the first page) to where one pass over both puts them. (Also with
     stored entries read 7 at a time, across chunks.)"""
-    monkeypatch.setattr(pipeline, "CHUNK", chunk)
     seeds = {s.stem: s.read_bytes() for s in SEEDS}
     first, second = sorted(seeds)
     runs = {"together": [[first, second]], "first page first": [[first], [second]],
@@ -360,7 +360,8 @@ def test_dates_do_not_depend_on_which_dumps_came_in_which_pass(tmp_path, monkeyp
             for dumps in passes:
                 for dump in dumps:
                     (root / "dumps" / f"{dump}.txt").write_bytes(seeds[dump])
-                reports.append(run_once(cfg, store, T0, batch_bytes=1 if name == "one dump per batch" else 1 << 30))
+                reports.append(run_once(cfg, store, T0, batch_bytes=1 if name == "one dump per batch" else 1 << 30,
+                                        limits=Limits(chunk=chunk)))
             dated[name] = {r["key"]: (r["published"], r["date_source"])
                            for r in store.db.execute("SELECT key, published, date_source FROM entries")}
         pages[name] = {k: v[0] for k, v in snapshot(cfg.output.dir).items() if k.startswith(("posts/", "archive/"))}
@@ -442,30 +443,40 @@ def _dates(state: Path) -> dict[str, str]:
         db.close()
 
 
+class WatchedStore(Store):
+    """A store that notes the pages each batch is dated with: its own and the stored ones linked to it."""
+
+    def __init__(self, path: Path, dated: list[dict[str, Sequence[str]]]):
+        super().__init__(path)
+        self.dated = dated
+
+    def snapshot_for(self, pages, bases, now, limits):
+        snap = super().snapshot_for(pages, bases, now, limits)
+        self.dated.append({**pages, **snap.pages})
+        return snap
+
+
 @pytest.mark.parametrize("limit", [40, 10**9])
-def test_a_new_page_dates_a_bounded_part_of_a_long_linked_history(tmp_path, monkeypatch, limit):
+def test_a_new_page_dates_a_bounded_part_of_a_long_linked_history(tmp_path, limit):
     """A site dumped week after week links every page it ever had. A new page on top is dated
-    with at most LINK_LIMIT stored posts (and one more step of links) around it; further down,
-    dates stay as stored and bound the ones above them: the page order holds across the edge.
+    with at most `Limits.link_limit` stored posts (and one more step of links) around it; further
+    down, dates stay as stored and bound the ones above them: the page order holds across the edge.
     On pages whose dates agree, that gives the dates one pass over every page gives."""
-    monkeypatch.setattr(pipeline, "LINK_LIMIT", limit)
+    limits = Limits(link_limit=limit)
     linked: list[dict[str, Sequence[str]]] = []
-    find = pipeline._linked_pages
-    monkeypatch.setattr(pipeline, "_linked_pages", lambda *a: linked.append((r := find(*a))[0]) or r)
     pages = {f"page-{n:02d}": _chain_page(n) for n in range(12)}
     for folder in ("one-pass", "weekly"):
         (tmp_path / folder).mkdir()
     one_pass = make_site(tmp_path / "one-pass", pages)
     with Store(one_pass.state.path) as store:
-        run_once(one_pass, store, T0)
+        run_once(one_pass, store, T0, limits=limits)
     cfg = make_site(tmp_path / "weekly", {name: text for name, text in pages.items() if name != "page-00"})
     with Store(cfg.state.path) as store:
-        run_once(cfg, store, T0)
+        run_once(cfg, store, T0, limits=limits)
     before = _dates(cfg.state.path)
     (tmp_path / "weekly" / "dumps" / "page-00.txt").write_text(pages["page-00"], encoding="utf-8")
-    linked.clear()
-    with Store(cfg.state.path) as store:
-        report = run_once(cfg, store, T1)
+    with WatchedStore(cfg.state.path, linked) as store:
+        report = run_once(cfg, store, T1, limits=limits)
         order = [e.entry.key for e in store.newest()]
     after = _dates(cfg.state.path)
     [dated] = linked
@@ -509,18 +520,15 @@ Continue reading Welcome to the council's notes: how to subscribe
 """
 
 
-@pytest.mark.parametrize("limit", [pipeline.LINK_LIMIT, 20])
-def test_a_post_pinned_to_the_top_of_the_listing_does_not_date_the_others(tmp_path, monkeypatch, limit):
+@pytest.mark.parametrize("limit", [Limits().link_limit, 20])
+def test_a_post_pinned_to_the_top_of_the_listing_does_not_date_the_others(tmp_path, limit):
     """Page 1 of a site, dumped weekly for six weeks, with a post pinned above the newest ones
     (WordPress's "sticky" posts). Taken for the newest post of every dump, it held every post
     below it to the time it was first seen: all of them dated 6 January, weeks early. The
     posts get the dates they mention, as on the same site without a pinned post; the pinned
-    one keeps the date it was first given. With a small LINK_LIMIT, the newest dumps are
+    one keeps the date it was first given. With a small link limit, the newest dumps are
     read first and the rest settled (the pinned post links every dump in one step)."""
-    monkeypatch.setattr(pipeline, "LINK_LIMIT", limit)
     linked: list[dict[str, Sequence[str]]] = []
-    find = pipeline._linked_pages
-    monkeypatch.setattr(pipeline, "_linked_pages", lambda *a: linked.append((r := find(*a))[0]) or r)
     dated = {}
     for site in ("pinned", "plain"):
         root = tmp_path / site
@@ -533,8 +541,8 @@ def test_a_post_pinned_to_the_top_of_the_listing_does_not_date_the_others(tmp_pa
             dump = root / "dumps" / f"{written:%Y-%m-%d}-page-1.txt"
             dump.write_text("\n".join(([PINNED] if site == "pinned" else []) + page), encoding="utf-8")
             os.utime(dump, (written.timestamp(), written.timestamp()))
-            with Store(cfg.state.path) as store:
-                run_once(cfg, store, written + timedelta(hours=1))
+            with WatchedStore(cfg.state.path, linked) as store:
+                run_once(cfg, store, written + timedelta(hours=1), limits=Limits(link_limit=limit))
         with Store(cfg.state.path) as store:
             dated[site] = {e.entry.title: e.entry.published for e in store.newest()}
     pinned = dated["pinned"].pop("Welcome to the council's notes: how to subscribe")
@@ -594,3 +602,23 @@ def _dead_links(cfg) -> list[str]:
                 if not (cfg.output.dir / target).is_file():
                     dead.append(f"{page.relative_to(cfg.output.dir)} -> {href}")
     return dead
+
+
+def _cut(title: str) -> str:
+    return f"{title}\n\nThe harbour office wrote about {title.lower()} this week.\n\nContinue reading {title}\n"
+
+
+def test_a_new_slug_is_numbered_past_the_stored_and_the_batch_slugs(tmp_path):
+    """Stored: harbour-news and harbour-news-2-2. A new dump shows 'Harbour news!' (another post
+    whose slug base is harbour-news: it becomes harbour-news-2) and 'Harbour news 2', whose base
+    harbour-news-2 the first one just took: it must skip the stored harbour-news-2-2 too."""
+    cfg = make_site(tmp_path, {"a": _cut("Harbour news") + "\n" + _cut("Harbour news 2 2")})
+    with Store(cfg.state.path) as store:
+        run_once(cfg, store, T0)
+    (tmp_path / "dumps" / "b.txt").write_text(_cut("Harbour news!") + "\n" + _cut("Harbour news 2"), encoding="utf-8")
+    with Store(cfg.state.path) as store:
+        report = run_once(cfg, store, T1)
+        slugs = {e.entry.title: e.entry.slug for e in store.newest()}
+    assert report.new == 2
+    assert slugs == {"Harbour news": "harbour-news", "Harbour news 2 2": "harbour-news-2-2",
+                     "Harbour news!": "harbour-news-2", "Harbour news 2": "harbour-news-2-3"}

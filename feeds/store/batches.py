@@ -1,0 +1,83 @@
+"""A batch of dumps as the store sees it: one read of what its dating and merge rules need
+(`snapshot_for`), and one write of what they decided (`apply`), both inside the batch's
+transaction. The rules themselves (`feeds.dating.pages`, `feeds.decide`) ask the store nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from feeds.models import DumpRecord, Intents, Limits, Snapshot
+from feeds.normalise import may_be_taken
+from feeds.store.dumps import Dumps
+from feeds.store.entries import Entries
+
+Pages = dict[str, Sequence[str]]
+
+
+class Batches(Dumps, Entries):
+    def snapshot_for(self, pages: Mapping[str, Sequence[str]], bases: Mapping[str, str], now: datetime,
+                     limits: Limits) -> Snapshot:
+        """What dating and storing a batch need of the store. `pages`: the batch's dumps (path ->
+        post keys, topmost first); `bases`: each post key's slug base (normalise.slugify)."""
+        linked, written, settled = self.linked_pages(pages, now, limits.link_limit)
+        keys = sorted({k for page in (*pages.values(), *linked.values()) for k in page})
+        entries = self.get_many(keys, limits.chunk)
+        new = [base for key, base in bases.items() if key not in entries]
+        taken = may_be_taken(new, self.stored_slugs(new))
+        slugs = {base: frozenset(self.slugs_like(base)) for base in sorted(taken)}
+        return Snapshot(entries, linked, written, frozenset(settled), slugs)
+
+    def linked_pages(self, pages: Mapping[str, Sequence[str]], now: datetime, link_limit: int
+                     ) -> tuple[Pages, dict[str, datetime], set[str]]:
+        """The stored pages linked to these by shared posts, a step of links at a time until
+        `link_limit` stored posts besides theirs (path -> post keys, topmost first); when each
+        was written (not after now); and the settled posts: stored posts of the pages taken
+        that pages not taken may also show (their dates stay as stored).
+
+        Within a step, the pages written last are taken first: a post shown on every page (one
+        pinned to the top of the listing) links every dump of that page in one step.
+        """
+        linked: Pages = {}
+        written: dict[str, datetime] = {}
+        own = {k for page in pages.values() for k in page}
+        keys, frontier, seen = set(own), set(own), set(pages)
+        records: dict[str, DumpRecord] = {}
+        step = 0
+        while frontier:  # one step of links at a time
+            if step and len(keys) - len(own) >= link_limit:
+                return linked, written, frontier  # their other pages are not read
+            step += 1
+            found = self.pages(self.pages_showing(frontier) - seen)
+            if found and not records:
+                records = self.dumps()
+            frontier = set()
+            left = dict(found)
+            for path in sorted(found, key=lambda p: (_written(records.get(p), now), p), reverse=True):
+                if frontier and len(keys) + len(frontier) - len(own) >= link_limit:  # (frontier: not in keys)
+                    break
+                linked[path], written[path] = left.pop(path), _written(records.get(path), now)
+                seen.add(path)
+                frontier.update(k for k in linked[path] if k not in keys)
+            keys |= frontier
+            if left:  # the limit came within this step
+                beyond = {k for page in left.values() for k in page}
+                return linked, written, (frontier | (keys & beyond)) - own
+        return linked, written, set()
+
+    def apply(self, intents: Intents, now: datetime) -> None:
+        """Write what storing a batch decided (inside the batch's transaction): each dump's
+        entries in order (new entries' rowids follow the order they were first seen), where it
+        showed its posts and its record; the stored posts moved; what is to be published."""
+        for dump in intents.dumps:
+            self.put((i.entry, i.url, i.month) for i in dump.entries)
+            self.replace_sightings(dump.path, dump.sightings)
+            self.record_dump(dump.record, now)
+        self.put((i.entry, i.url, i.month) for i in intents.redated)
+        self.add_pending("entry", sorted(intents.pending_entries))
+        self.add_pending("month", sorted(intents.pending_months))
+
+
+def _written(record: DumpRecord | None, now: datetime) -> datetime:
+    """When a stored dump was written, as its modification time says (not after now)."""
+    return min(datetime.fromtimestamp(record.mtime_ns / 1e9, now.tzinfo), now) if record else now

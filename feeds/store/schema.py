@@ -1,0 +1,116 @@
+"""The store's schema: versioned migrations, applied on open in one transaction (``PRAGMA
+user_version``); a database newer than this code is refused."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE dumps (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        status TEXT NOT NULL,           -- 'ok' or 'skipped'
+        posts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        first_seen TEXT NOT NULL,
+        last_read TEXT NOT NULL
+    );
+    CREATE TABLE entries (
+        key TEXT PRIMARY KEY,           -- normalised title: identity within the site
+        id TEXT NOT NULL UNIQUE,        -- minted once, never recomputed
+        slug TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        source_html TEXT,               -- the body as an HTML dump gave it; NULL: made from text
+        summary TEXT NOT NULL,
+        text TEXT NOT NULL,
+        truncated INTEGER NOT NULL,
+        published TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        date_source TEXT NOT NULL CHECK (date_source IN ('explicit', 'inferred', 'first-seen')),
+        first_seen TEXT NOT NULL,
+        url TEXT,                       -- the original URL, when a dump gives one
+        source TEXT NOT NULL,           -- dump:line of the copy the text comes from
+        month TEXT NOT NULL             -- YYYY-MM of published in the site's zone: the archive page
+    );
+    CREATE INDEX entries_newest ON entries (published DESC, key);
+    CREATE INDEX entries_month ON entries (month, published DESC);
+    CREATE TABLE sightings (
+        dump TEXT NOT NULL,
+        key TEXT NOT NULL,
+        position INTEGER NOT NULL,      -- 0 for the topmost post of the page
+        start_line INTEGER NOT NULL,
+        end_line INTEGER NOT NULL,
+        truncated INTEGER NOT NULL,
+        PRIMARY KEY (dump, key)
+    );
+    CREATE TABLE meta (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    -- What a pass stored but has not yet published: written in the same transaction as
+    -- the entries, cleared after publishing, so an interrupted pass is finished by the next.
+    CREATE TABLE pending (
+        kind TEXT NOT NULL CHECK (kind IN ('entry', 'month')),
+        value TEXT NOT NULL,
+        PRIMARY KEY (kind, value)
+    );
+    """,
+    # 2: the weekly digest: what each digest lists, and the delivery ledger
+    """
+    CREATE TABLE digests (
+        period TEXT PRIMARY KEY,        -- ISO week in the site's zone: 2025-W07
+        kind TEXT NOT NULL CHECK (kind IN ('mailed', 'archived')),
+        -- mailed: composed when due, its posts fixed in digest_entries, delivered via the ledger;
+        -- archived: a past week rendered on request, its posts chosen by publication date
+        date TEXT NOT NULL,             -- the digest's date (its Date header): when the week's digest was due
+        composed TEXT,                  -- mailed: when it was composed
+        seen_upto INTEGER,              -- mailed: the last entry (rowid) stored then; the next digest
+                                        -- lists entries stored after it (not by clock: clocks go back)
+        posts INTEGER NOT NULL          -- how many posts it lists (0: nothing new, no email)
+    );
+    CREATE TABLE digest_entries (
+        period TEXT NOT NULL REFERENCES digests (period),
+        key TEXT NOT NULL UNIQUE,       -- a post is announced in one digest at most
+        position INTEGER NOT NULL,      -- 0 for the newest
+        PRIMARY KEY (period, key)
+    );
+    CREATE TABLE deliveries (
+        period TEXT NOT NULL REFERENCES digests (period),
+        recipient TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'unknown', 'cancelled')),
+        -- sending: handed to the server, its answer not yet recorded; found so after a crash it
+        -- becomes unknown, and is not sent again (a missed digest rather than a duplicate)
+        message_id TEXT NOT NULL,
+        via TEXT,                       -- smtp or outbox, once an attempt began
+        attempts INTEGER NOT NULL DEFAULT 0,
+        reply TEXT,                     -- the server's last answer, or what went wrong
+        sent_at TEXT,
+        updated TEXT NOT NULL,
+        PRIMARY KEY (period, recipient)
+    );
+    """,
+    # 3: what HTML dumps tell of a post
+    """
+    ALTER TABLE entries ADD COLUMN author TEXT;
+    ALTER TABLE entries ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';  -- a JSON list of names
+    CREATE TABLE category_slugs (
+        name TEXT PRIMARY KEY,          -- a category as dumps name it
+        slug TEXT NOT NULL UNIQUE       -- its feed's folder, categories/<slug>/, never reused
+    );
+    """,
+    # 4: which dumps show a post (dating follows shared posts from page to page)
+    """
+    CREATE INDEX sightings_key ON sightings (key);
+    """,
+    # 5: whether a failed or unknown delivery was named to the operator (on stderr), so that one
+    # recorded by a pass that died before saying so is named by the next, and then never again
+    """
+    ALTER TABLE deliveries ADD COLUMN named INTEGER NOT NULL DEFAULT 1;  -- 0: failed or unknown, not yet said
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+SCHEMA_VERSION = len(MIGRATIONS)
