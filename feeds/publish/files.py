@@ -65,6 +65,11 @@ class OutFiles:
             self.written.append(str(self.out / rel))
 
 
+def make_folder(folder: Path) -> None:
+    """Make out/ (and its parents) if it is not there."""
+    folder.mkdir(parents=True, exist_ok=True)
+
+
 def remove_stale(folder: Path, pattern: str, keep: Callable[[Path], bool], why: str) -> None:
     """Remove the files under `folder` matching `pattern` that `keep` does not keep (an archive
     page whose month has no posts any more, the feed of a category gone), each logged with `why`."""

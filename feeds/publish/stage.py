@@ -19,7 +19,7 @@ from feeds.models import StoredEntry
 from feeds.normalise import slugify, unique_slug
 from feeds.publish.boundary import EntryBoundary
 from feeds.publish.content import Links, month_of
-from feeds.publish.files import OutFiles, WriteFile, remove_stale, write_if_changed
+from feeds.publish.files import OutFiles, WriteFile, make_folder, remove_stale, write_if_changed
 from feeds.publish.outputs import OUTPUTS
 from feeds.publish.plan import Family, Plan, PublishState, Registry, checked_paths, plan
 from feeds.publish.render import Publisher
@@ -79,7 +79,7 @@ def publish(store: Store, config: Config, *, templates: Templates | None = None,
 def _output_dir(config: Config) -> Path:
     out = config.output.dir
     try:  # what is stored stays pending: the next pass, with a usable output.dir, publishes it
-        out.mkdir(parents=True, exist_ok=True)
+        make_folder(out)
     except OSError as exc:
         raise ConfigError("output.dir", str(out), f"a folder feeds can make ({exc.strerror or exc})",
                           config.source) from None
