@@ -91,7 +91,8 @@ def _read_state(store: Store, config: Config, registry: Registry, newest: Sequen
     """What the plan is made from: the store's pending entries and months, the stamp, and which
     of the files that must be there are. (A new entry's page is missing too, but it is pending.)"""
     changed = frozenset(store.pending("entry"))
-    pages = tuple((s.entry.key, Links(config).page_path(s.entry)) for s in newest)
+    links = Links(config)
+    pages = tuple((s.entry.key, links.page_path(s.entry)) for s in newest)
     checked = checked_paths(registry, config, pages, changed)
     return PublishState(rebuild=rebuild, stamp_changed=store.meta("publish_fingerprint") != stamp,
                         changed=changed, months=frozenset(store.pending("month")), newest=pages,
