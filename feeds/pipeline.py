@@ -916,7 +916,7 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     ingested = time.perf_counter()
     try:
         report.files_written = publish(store, config, templates=templates, rebuild=rebuild, problems=report.problems,
-                                       write=write, invalidates=(ARCHIVED_WEEKS,))
+                                       write=write, invalidates=(ARCHIVED_WEEKS,))  # (entries changed: look again)
     except OSError as exc:  # out/ cannot be written: what was stored stays pending
         if not _output_failed(exc, config, report):
             raise
