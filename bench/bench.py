@@ -321,8 +321,8 @@ def time_feed_build(config_path: Path, repeat: int = 7) -> dict:
     """In-process: newest(50) from the state, then Publisher.feed(…, 'atom.xml'); and the whole
     publish() step of a pass in which one entry changed."""
     from feeds import config as config_mod
-    from feeds.pipeline import publish
-    from feeds.publish import Publisher
+    from feeds.publish.stage import publish
+    from feeds.publish.render import Publisher
     from feeds.store import Store
 
     cfg = config_mod.load(config_path)
@@ -404,7 +404,8 @@ def time_many_tags(work: Path, tags: int = MANY_TAGS) -> dict:
     import logging
 
     from feeds import config as config_mod
-    from feeds.pipeline import publish, run_once
+    from feeds.pipeline import run_once
+    from feeds.publish.stage import publish
     from feeds.store import Store
 
     root = work / "many-tags"

@@ -91,7 +91,9 @@ def check(path: str | None, now: datetime | None = None, write: Callable[[str], 
 
 def templates(cfg: Config, now: datetime, found: Findings) -> None:
     """Render every template with sample data, as a pass (pages) and a digest (email, web page) do."""
-    from feeds.publish import PAGE_TEMPLATES, DigestItem, Publisher, sample_entries
+    from feeds.publish.content import DigestItem, sample_entries
+    from feeds.publish.pages import PAGE_TEMPLATES
+    from feeds.publish.render import Publisher
 
     entries = sample_entries(cfg, now)
     tz = cfg.site.tz

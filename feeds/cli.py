@@ -379,13 +379,14 @@ def cmd_run(cfg: config_mod.Config, now: datetime, clock, *, rebuild: bool, quie
 
     # FEEDS_BATCH_BYTES: a smaller batch, for tests that kill passes half-way through many batches.
     batch_bytes = int(os.environ.get("FEEDS_BATCH_BYTES") or BATCH_BYTES)
-    check_templates(cfg)  # a template that is missing or broken stops the pass before the state is made
+    templates = check_templates(cfg)  # a template that is missing or broken stops the pass before the state is made
     first = not cfg.state.path.exists()
     stack, store = _locked_store(cfg)
     with stack:
         try:
             report = run_once(cfg, store, now, rebuild=rebuild, progress=_progress(), clock=clock,
-                              should_stop=stop.is_set if stop else lambda: False, batch_bytes=batch_bytes)
+                              should_stop=stop.is_set if stop else lambda: False, batch_bytes=batch_bytes,
+                              templates=templates)
         except BaseException:
             if first and store.holds_nothing():  # a first pass that failed leaves no state behind
                 store.remove()

@@ -42,7 +42,8 @@ from markupsafe import escape
 from feeds.config import Config, one_line, parse_address
 from feeds.errors import FeedsError
 from feeds.models import DigestPost
-from feeds.publish import loaded_templates, render_template, template_loader, write_if_changed
+from feeds.publish.files import write_if_changed
+from feeds.publish.templates import loaded_templates, render_template, template_loader
 from feeds.store import Store, from_iso
 
 #: The HTML part must stay under this after CSS is inlined (Gmail clips at about 102 KB).

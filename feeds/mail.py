@@ -40,7 +40,7 @@ from urllib.parse import quote, urlsplit
 from feeds.config import Config, parse_address
 from feeds.digest import Rendered, Renderer, Selection, build_message, select
 from feeds.errors import ConfigError, FeedsError
-from feeds.publish import write_if_changed
+from feeds.publish.files import write_if_changed
 from feeds.store import Store
 
 log = logging.getLogger(__name__)

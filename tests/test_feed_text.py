@@ -18,7 +18,8 @@ from lxml import etree
 
 from feeds import config
 from feeds.models import Entry
-from feeds.publish import Publisher, template_file
+from feeds.publish.render import Publisher
+from feeds.publish.templates import template_file
 
 TITLE = """<video> & <b>bold</b> "double" 'single' &amp; &copy; AT&T a < b > c"""
 SUMMARY = """A post about <video src="clip.mp4"> & <script>alert(1)</script>, "quoted", 'single', \

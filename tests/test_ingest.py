@@ -113,4 +113,5 @@ def test_bs4_and_nh3_are_imported_only_inside_the_html_reader():
 def test_the_parse_fingerprint_covers_every_module_of_the_readers():
     files = {p.relative_to(REPO).with_suffix("") for p in (REPO / "feeds" / "ingest").rglob("*.py")}
     names = {".".join(p.parts[:-1]) if p.name == "__init__" else ".".join(p.parts) for p in files}
-    assert names <= set(pipeline.READING_CODE)
+    covered = {n for n in names if any(n == r or n.startswith(r + ".") for r in pipeline.READING_CODE)}
+    assert covered == names  # (a package named there is hashed whole: feeds.stamps.code_digest)

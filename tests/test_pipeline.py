@@ -391,7 +391,7 @@ def test_dating_finds_the_pages_that_show_a_post_by_an_index(tmp_path):
 def test_a_new_post_renders_its_own_page_not_every_page(tmp_path, monkeypatch):
     """A new post is among the newest, and its page does not exist yet: that is the pass's
     work, not a sign of a damaged out/ that calls for rendering every page again."""
-    from feeds.publish import Publisher
+    from feeds.publish.render import Publisher
 
     cfg = make_site(tmp_path, {s.stem: s.read_bytes() for s in SEEDS})
     rendered: list[str] = []

@@ -243,7 +243,7 @@ def test_an_entry_whose_feed_item_fails_to_render_is_left_out_of_the_feeds_only(
     the feeds are written without it, its page is written, and it stays pending."""
     import feedparser
 
-    from feeds.publish import Publisher
+    from feeds.publish.render import Publisher
 
     content = Publisher.content
 
@@ -423,7 +423,7 @@ def test_a_10_mb_post_is_cut_in_the_feeds_and_whole_on_its_page(tmp_path):
     page_url = cfg.url("posts/a-very-long-report-on-the-sea-wall.html")
     for name in ("atom.xml", "rss.xml"):
         etree.fromstring((out / name).read_bytes())  # (no huge_tree: libxml2's limits)
-    from feeds.publish import FEED_CONTENT_CHARS
+    from feeds.publish.content import FEED_CONTENT_CHARS
 
     for name in ("atom.xml", "rss.xml"):
         parsed = feedparser.parse((out / name).read_bytes())

@@ -16,7 +16,7 @@ from feeds import config
 from feeds.ingest.text import strip_xml_forbidden
 from feeds.models import Entry
 from feeds.pipeline import run_once
-from feeds.publish import Publisher
+from feeds.publish.render import Publisher
 from feeds.store import Store
 
 CFG = config.parse({"site": {"title": "T", "url": "https://example.org/", "timezone": "UTC"}})

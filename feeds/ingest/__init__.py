@@ -15,7 +15,6 @@ import dataclasses
 import hashlib
 import logging
 import os
-import pkgutil
 import traceback
 from collections.abc import Mapping
 from datetime import datetime
@@ -67,10 +66,6 @@ class Readers:
 
 
 READERS = Readers(MappingProxyType(dict.fromkeys(html.SUFFIXES, html.read)), other=text.read)
-
-#: The modules of this package, found in it: their code decides which posts a dump holds
-#: (feeds.pipeline.READING_CODE: when it changes, the stored dumps are read again).
-MODULES = ("feeds.ingest", *sorted(m.name for m in pkgutil.walk_packages(__path__, "feeds.ingest.")))
 
 
 def read_dump(path: str, data: bytes, mtime: datetime, config: Config, now: datetime,
