@@ -26,11 +26,12 @@ from datetime import time as dt_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from feeds import __version__, dates, digest, mail
+from feeds import __version__, dates, mail
 from feeds.budget import Deadline
 from feeds.clean import clean_html
 from feeds.config import DEFAULT_FILE, Config
-from feeds.digest import Renderer
+from feeds.digest import stage as digest_room
+from feeds.digest.render import Renderer
 from feeds.dumps.html import ISO_TIME, block_texts, read_html
 from feeds.dumps.text import read_text
 from feeds.errors import ConfigError, DumpError, SlowDumpError
@@ -39,7 +40,6 @@ from feeds.normalise import body_text, identity, mint_id, slugify, summarise, un
 from feeds.publish import (
     FEED_FILES,
     STYLESHEET,
-    DigestItem,
     Publisher,
     sample_entries,
     template_file,
@@ -733,7 +733,8 @@ READING_CODE = ("feeds.pipeline", "feeds.dumps.encoding", "feeds.dumps.text", "f
                 "feeds.dates", "feeds.normalise", "feeds.clean", "feeds.models", "feeds.uri", "feeds.budget")
 #: The modules whose code decides the bytes of what is published: when any of them changes,
 #: the next pass renders every file again (and writes those whose bytes differ).
-PUBLISHING_CODE = ("feeds.pipeline", "feeds.publish", "feeds.digest", "feeds.normalise", "feeds.models", "feeds.uri")
+PUBLISHING_CODE = ("feeds.pipeline", "feeds.publish", "feeds.digest.period", "feeds.digest.select",
+                   "feeds.digest.render", "feeds.digest.archive", "feeds.normalise", "feeds.models", "feeds.uri")
 
 
 @functools.cache
@@ -925,7 +926,7 @@ def publish(store: Store, config: Config, *, rebuild: bool = False, problems: li
         store.add_pending("entry", boundary.failed)
         store.add_pending("month", {month_of(e.published, config.site.tz) for e in boundary.failed.values()})
         store.set_meta("publish_fingerprint", stamp)
-        store.delete_meta(ARCHIVED_WEEKS)  # the entries changed: the digest stage looks for past weeks again
+        store.delete_meta(digest_room.ARCHIVED_PERIODS)  # the entries changed: look for past periods again
     return written
 
 
@@ -1001,115 +1002,16 @@ def _remove_stale_archive(folder: Path, months: set[str]) -> None:
 
 # -- stage 5: the digest ------------------------------------------------------------------
 
-#: The meta key that holds the week due when the digest stage last looked for past weeks to
-#: archive (digest.archive_past_weeks); publish() removes it when the entries change.
-ARCHIVED_WEEKS = "archived_weeks"
-
-
-def publish_digests(store: Store, config: Config, now: datetime) -> list[str]:
-    """The digests' archive: a page per digest with posts, their index, and their Atom feed
-    (the newest `max_entries` digests)."""
-    out = config.output.dir
-    renderer = Renderer(config)
-    pub = Publisher(config)
-    written: list[str] = []
-    items: list[DigestItem] = []
-    tz = config.site.tz
-    stamp = fingerprint(config)
-    for row in store.digests(with_empty=True):
-        period = row["period"]
-        try:
-            sel = digest.select(store, config, period, now)
-        except digest.PeriodError:  # a week not over by this clock (it went back): next time
-            log.info("digest %s left as it is: %s is before its week's end", period, now.isoformat())
-            continue
-        if sel.kind == "archived" and len(sel.posts) != row["posts"]:
-            with store.transaction():
-                store.set_digest(period, "archived", sel.date, len(sel.posts))
-        page = out / "digests" / f"{period}.html"
-        if not sel.posts:
-            page.unlink(missing_ok=True)
-            continue
-        # Render a page only when what it shows changed: a large week costs a lot to inline.
-        shown = hashlib.sha256(f"{stamp}\n{sel!r}".encode()).hexdigest()
-        if not page.exists() or store.meta(f"digest_page:{period}") != shown:
-            if write_if_changed(page, renderer.render(sel, web=True).html.encode("utf-8")):
-                written.append(str(page))
-            store.set_meta(f"digest_page:{period}", shown)
-        path = f"digests/{period}.html"
-        in_feed = len(items) < config.output.max_entries
-        items.append(DigestItem(period=period, start=digest.bounds(period, tz)[0].date(),
-                                week=digest.week_label(period, tz), title=renderer.subject(period), path=path,
-                                url=config.url(path), date=sel.date, posts=len(sel.posts),
-                                content=renderer.feed_content(sel) if in_feed else ""))
-    files = [("digests/index.html", pub.digests_index(items, feeds=store.count() > 0), False)]
-    if items:  # (no digest lists a post yet: no feed, which would have no true date; the index says so)
-        files.append(("digests/atom.xml", pub.digests_feed(items[:config.output.max_entries]), True))
-    for name, data, durable in files:
-        if write_if_changed(out / name, data, durable=durable):
-            written.append(str(out / name))
-    with store.transaction():
-        store.set_meta("digests_published", _digests_state(store, stamp))
-    return written
-
-
-def _digests_state(store: Store, stamp: str) -> str:
-    """What the digests' archive shows, in short: the digests stored and the code that renders
-    them. A pass killed between composing a digest and writing its archive leaves it stale."""
-    rows = [tuple(r) for r in store.digests(with_empty=True)]
-    return hashlib.sha256(f"{stamp}\n{rows!r}\n{store.count() > 0}".encode()).hexdigest()  # (feeds linked or not)
-
-
 def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock, report: Report, *,
                  changed: bool, should_stop: Callable[[], bool] = lambda: False) -> None:
-    """Compose the digest if one is due, publish the archive, deliver what is pending.
-
-    The ledger's writes are synced to disk before the next step (synchronous=FULL): a
-    digest marked sent must stay marked after a power cut, or it would be sent again.
-    """
-    addresses, problems = mail.recipients(config)
-    report.problems += problems
-    composed = None
-    due = digest.due_period(now, config)
-    with store.durable():
-        if config.digest.recipients_file is not None and not addresses:
-            # A recipients file that is empty (or being rewritten) must not use up a digest.
-            report.problems.append(f"digest not composed: {config.digest.recipients_file} lists no valid "
-                                   "address; it waits for the next pass")
-        else:
-            composed = digest.compose_due(store, config, now, [a.addr_spec for a in addresses])
-        # The past weeks with posts are archived by publication date (never mailed), after the
-        # week due took its posts; looked for when the entries changed or another week is due.
-        look = composed is not None or changed or store.meta(ARCHIVED_WEEKS) != due
-        if look:
-            digest.archive_past_weeks(store, config, now)
-        stale = store.meta("digests_published") != _digests_state(store, fingerprint(config))
-        if composed or changed or look or stale or not (config.output.dir / "digests" / "index.html").exists():
-            report.files_written += publish_digests(store, config, now)  # before the emails that link to it
-        if look:
-            with store.transaction():
-                store.set_meta(ARCHIVED_WEEKS, due)
-        delivery = mail.deliver(store, config, clock, should_stop=should_stop,
-                                recipients_now={a.addr_spec.lower(): a for a in addresses})
-    report.problems += delivery.problems
-    report.named += delivery.named
-    parts = []
-    if composed is not None:
-        n = len(composed.posts)
-        parts.append(f"digest {composed.period}: " + (f"{n} post(s) for {len(addresses)} recipient(s)" if n
-                                                       else "no new posts, no email"))
-    if delivery.sent:
-        parts.append(f"{delivery.sent} email(s) " + ("sent" if delivery.via == "smtp" else
-                                                      f"written to {config.outbox}"))
-    if delivery.held_back:
-        parts.append(f"{delivery.held_back} email(s) not mailed: the configuration needs fixing (see above)")
-    if delivery.held:
-        report.stopped = True
-        parts.append(f"{delivery.held} email(s) not sent yet")
-    if delivery.failed or delivery.deferred or delivery.unknown:
-        parts.append(f"{len(delivery.failed)} refused, {len(delivery.deferred)} to retry, "
-                     f"{len(delivery.unknown)} uncertain")
-    report.digest = ", ".join(parts)
+    """The digest room's stage (feeds.digest.stage.run), its outcome added to the pass's report."""
+    outcome = digest_room.run(store, config, now, clock, stamp=fingerprint(config), changed=changed,
+                              should_stop=should_stop)
+    report.problems += outcome.problems
+    report.named += outcome.named
+    report.files_written += outcome.files_written
+    report.stopped = report.stopped or outcome.stopped
+    report.digest = outcome.summary
 
 
 # -- the pass -----------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from markupsafe import escape
 
 from feeds import __version__
 from feeds.config import Config, builtin_templates
+from feeds.digest.period import WORDS
 from feeds.dumps.text import strip_xml_forbidden
 from feeds.errors import ConfigError
 from feeds.models import Entry
@@ -50,9 +51,9 @@ FEED_CONTENT_CHARS = 100_000
 class DigestItem:
     """A past digest, for the digests' index and feed."""
 
-    period: str  # 2025-W07
-    start: date  # its Monday
-    week: str  # "10–16 February 2025"
+    period: str  # 2025-W07 (a week), 2025-02-14 (a day), 2025-02 (a month)
+    start: date  # its first day
+    heading: str  # "Week of 10–16 February 2025", "14 February 2025", "February 2025"
     title: str  # the email's subject
     path: str  # digests/2025-W07.html
     url: str
@@ -422,8 +423,10 @@ class Publisher:
         """The Atom feed of past digests (digests/atom.xml), newest first."""
         site = self.site
         name = "digests/atom.xml"
-        fg = self._generator(self.config.url("digests/"), f"{site.title}: weekly digests",
-                             f"Every week's new posts of {site.title}, as sent to the mailing list (weeks not mailed: "
+        words = WORDS[self.config.digest.every]
+        fg = self._generator(self.config.url("digests/"), f"{site.title}: {words.adjective} digests",
+                             f"Every {words.unit}'s new posts of {site.title}, as sent to the mailing list "
+                             f"({words.unit}s not mailed: "
                              "the posts published in them)", name,
                              self.config.url("digests/index.html"), (d.date for d in digests))
         for d in digests:
@@ -438,7 +441,8 @@ class Publisher:
 
     # -- pages -------------------------------------------------------------------------
     def render(self, template: str, **context: object) -> bytes:
-        base = {"site": self.site, "config": self.config, "url": self.config.url, "feeds": True}
+        base = {"site": self.site, "config": self.config, "url": self.config.url, "feeds": True,
+                "cadence": WORDS[self.config.digest.every]}
         return render_template(self.env, template, self.config, **{**base, **context}).encode("utf-8")
 
     def post_page(self, entry: Entry, url: str | None, *, category_slugs: Mapping[str, str] | None = None) -> bytes:
