@@ -9,6 +9,7 @@ from typing import Any
 
 from feeds.config import Config
 from feeds.digest.period import Period, Schedule
+from feeds.digest.select import last_mailed
 from feeds.store import Store, from_iso
 
 
@@ -23,8 +24,9 @@ def gather(config: Config, now: datetime) -> dict[str, Any]:
         info["last_pass"] = json.loads(last) if last else None
         schedule = Schedule.of(config)
         due = schedule.due_period(now)
-        mailed = store.last_mailed()
-        overdue = mailed is None or Period.parse(mailed["period"]) < due
+        latest = last_mailed(store)
+        mailed = latest[1] if latest else None
+        overdue = latest is None or latest[0] < due
         following = due if overdue else due.shift(1)
         info["next_digest"] = {"period": following.label, "week": following.describe(),
                                "due": schedule.due(following).isoformat(), "overdue": overdue}
@@ -74,7 +76,7 @@ def render(info: dict[str, Any]) -> str:
         lines.append("last pass:    none recorded")
     nd = info["next_digest"]
     when = _local(nd["due"], info)
-    lines.append(f"next digest:  {nd['period']} (week of {nd['week']}), "
+    lines.append(f"next digest:  {nd['period']} ({Period.parse(nd['period']).phrase}), "
                  + (f"due since {when}: the next pass sends it" if nd["overdue"] else f"due {when}"))
     ld = info["last_digest"]
     if ld:

@@ -16,7 +16,7 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import run_cli, write_config
 
-from feeds import config, pipeline
+from feeds import config, pipeline, status
 from feeds.digest.period import Period, PeriodError, Schedule
 from feeds.errors import ConfigError
 from feeds.store import Store
@@ -234,3 +234,18 @@ def test_digest_period_takes_the_cadences_label(tmp_path):
     proc = run_cli("-c", str(path), "--now", now, "digest", "--period", "2025-03")
     assert proc.returncode == 2 and "the month 2025-03 is not over yet" in proc.stderr
     assert "the latest month due is 2025-02" in proc.stderr
+
+
+def test_a_site_that_changes_its_cadence_mails_each_post_once_and_each_period_once(tmp_path):
+    """Labels of two cadences do not sort by time ('2025-W06' after '2025-02'): periods do."""
+    weekly = _site(tmp_path, {"Early February news": "2025-02-05T12:00:00+00:00"})
+    assert _pass(weekly, datetime(2025, 2, 10, 9, 0, tzinfo=UTC)).digest.startswith("digest 2025-W06: 1 post(s)")
+    monthly = _site(tmp_path, {"Mid February news": "2025-02-12T12:00:00+00:00"}, every="month")
+    assert _pass(monthly, datetime(2025, 2, 20, 9, 0, tzinfo=UTC)).digest == ""  # January ended before W06
+    assert "next digest:  2025-02 (February 2025), due Sat 01 Mar 2025 08:00" in status.render(
+        status.gather(monthly, datetime(2025, 2, 20, 9, 0, tzinfo=UTC)))
+    report = _pass(monthly, datetime(2025, 3, 1, 8, 0, tzinfo=UTC))
+    assert report.digest.startswith("digest 2025-02: 1 post(s) for 1 recipient(s)")
+    assert "Early February news" not in _mail(monthly, "2025-02").get_body(("plain",)).get_content()
+    assert _pass(monthly, datetime(2025, 3, 1, 9, 0, tzinfo=UTC)).digest == ""
+    assert _ledger(monthly) == {"2025-W06": "sent", "2025-02": "sent"}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -36,21 +37,23 @@ class Selection:
     posts: tuple[DigestPost, ...]
 
 
-def _last_mailed(store: Store) -> Period | None:
-    row = store.last_mailed()
-    return None if row is None else Period.parse(row["period"])
+def last_mailed(store: Store) -> tuple[Period, sqlite3.Row] | None:
+    """The latest digest composed for mailing, by when its period ends, and its row. (Not the
+    store's last by label: labels of two cadences, in a state whose `every` changed, do not sort
+    by time: '2025-W07' after '2025-12'.)"""
+    mailed = [(Period.parse(row["period"]), row) for row in store.digests(with_empty=True) if row["kind"] == "mailed"]
+    return max(mailed, key=lambda pair: pair[0], default=None)
 
 
 def select_new(store: Store, config: Config, period: Period) -> list[DigestPost]:
     """The posts a digest composed now for `period` would list (see the module's rule)."""
     tz = config.site.tz
     start, _ = period.bounds(tz)
-    row = store.last_mailed()
     since = start
     stored_after = None
-    if row is not None and (last := Period.parse(row["period"])) < period:
-        since = min(start, last.bounds(tz)[1])
-        stored_after = row["seen_upto"]  # first seen since the previous digest, whatever the clock says
+    if (last := last_mailed(store)) is not None and last[0] < period:
+        since = min(start, last[0].bounds(tz)[1])
+        stored_after = last[1]["seen_upto"]  # first seen since the previous digest, whatever the clock says
     window = timedelta(days=config.digest.window_days)
     return store.candidates(published_from=since - window, stored_after=stored_after)
 
@@ -66,8 +69,8 @@ def select(store: Store, config: Config, period: Period, now: datetime) -> Selec
         raise PeriodError(f"the {period.words.unit} {period} is not over yet: its digest is due "
                           f"{due:%A %d %B %Y %H:%M} ({config.site.timezone}); the latest "
                           f"{period.words.unit} due is {schedule.due_period(now)}")
-    last = _last_mailed(store)
-    if row is None and period == schedule.due_period(now) and (last is None or last < period):
+    last = last_mailed(store)
+    if row is None and period == schedule.due_period(now) and (last is None or last[0] < period):
         return Selection(period, "due", due, tuple(select_new(store, config, period)))
     start, end = period.bounds(config.site.tz)
     return Selection(period, "archived", due, tuple(store.candidates(published_from=start, published_before=end)))
@@ -78,8 +81,8 @@ def compose_due(store: Store, config: Config, now: datetime, recipients: Sequenc
     put (period, recipient) rows in the ledger, all in one transaction. None if not due."""
     schedule = Schedule.of(config)
     period = schedule.due_period(now)
-    last = _last_mailed(store)
-    if last is not None and not last < period:
+    last = last_mailed(store)
+    if last is not None and not last[0] < period:
         return None
     posts = select_new(store, config, period)
     keys = [p.key for p in posts]
