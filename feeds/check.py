@@ -24,8 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds import config as config_mod
-from feeds import digest, ingest, mail, pipeline
+from feeds import ingest, mail, pipeline, transport
 from feeds.config import Config
+from feeds.digest import render as digest
+from feeds.digest.period import Schedule
+from feeds.digest.select import Selection
 from feeds.errors import ConfigError, DumpError, SlowDumpError, StateError
 from feeds.ingest import files
 from feeds.models import DigestPost, DumpRecord
@@ -83,7 +86,7 @@ def check(path: str | None, now: datetime | None = None, write: Callable[[str], 
     dumps(cfg, now, found)
     recipients(cfg, found)
     if cfg.mail.host:
-        mail.probe(cfg, lambda level, text: found.say("smtp", level, text))
+        transport.probe(cfg, lambda level, text: found.say("smtp", level, text))
     return found.finish()
 
 
@@ -98,9 +101,10 @@ def templates(cfg: Config, now: datetime, found: Findings) -> None:
     entries = sample_entries(cfg, now)
     tz = cfg.site.tz
     month = f"{now.astimezone(tz):%Y-%m}"
-    period = digest.due_period(now, cfg)
+    schedule = Schedule.of(cfg)
+    period = schedule.due_period(now)
     posts = tuple(DigestPost(e.key, e.title, e.summary, e.slug, e.published, url) for e, url in entries)
-    sel = digest.Selection(period, "mailed", digest.due_time(period, cfg), posts)
+    sel = Selection(period, "mailed", schedule.due(period), posts)
 
     def pages() -> None:
         pub = Publisher(cfg)
@@ -111,7 +115,7 @@ def templates(cfg: Config, now: datetime, found: Findings) -> None:
                                   "published": e.published.isoformat()} for e, _ in entries])
         renderer = digest.Renderer(cfg)
         pub.digests_index([DigestItem(
-            period=period, start=digest.bounds(period, tz)[0].date(), week=digest.week_label(period, tz),
+            period=period.label, start=period.start, heading=digest.heading(period),
             title=renderer.subject(period), path=f"digests/{period}.html", url=cfg.url(f"digests/{period}.html"),
             date=sel.date, posts=len(posts), content=renderer.feed_content(sel))])
 

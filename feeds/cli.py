@@ -156,7 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  python -m feeds digest --period 2025-W07 --preview\n"
                "  python -m feeds digest --send          deliver the digest due now (what a pass does)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    dig.add_argument("--period", metavar="YYYY-Www", help="the ISO week, in the site's time zone, e.g. 2025-W07")
+    dig.add_argument("--period", metavar="PERIOD", help="the period, in the site's time zone, as [digest] every "
+                                                        "counts it: a week like 2025-W07 (the default), a day like "
+                                                        "2025-02-14, a month like 2025-02")
     mode = dig.add_mutually_exclusive_group()
     mode.add_argument("--preview", action="store_true",
                       help="also write the email as HTML, text and .eml under out/preview/ and print their "
@@ -445,43 +447,33 @@ def cmd_status(cfg: config_mod.Config, now: datetime, *, as_json: bool) -> int:
 
 def cmd_digest(cfg: config_mod.Config, now: datetime, clock, *, period: str | None, preview: bool, send: bool,
                quiet: bool) -> int:
-    from feeds import digest
-    from feeds.pipeline import Report, digest_stage, publish_digests
+    from feeds.digest import archive, render, stage
+    from feeds.publish.stage import fingerprint
+    from feeds.publish.templates import Templates
 
+    stamp = fingerprint(cfg, Templates(cfg).hash)
     stack, store = _locked_store(cfg)
     with stack:
-        due = digest.due_period(now, cfg)
-        week = digest.parse_period(period) if period else due
         if send:
-            row = store.digest(week)
-            if week != due and not (row is not None and row["kind"] == "mailed"):
-                raise digest.PeriodError(f"--send delivers the digest due now ({due}); {week} was never composed "
-                                         "for mailing. Render a past week without --send.")
-            report = Report()
-            digest_stage(store, cfg, now, clock, report, changed=False)
-            for line in report.problems:
+            outcome = stage.send(store, cfg, now, clock, period, stamp=stamp)
+            for line in outcome.problems:
                 print(f"feeds: {line}", file=sys.stderr)
-            _said(store, report.named)
-            print(f"feeds: {report.digest or 'nothing to send'}", file=sys.stderr if quiet else sys.stdout)
-            return EXIT_SKIPPED if report.problems else EXIT_OK
-        sel = digest.select(store, cfg, week, now)
+            _said(store, outcome.named)
+            print(f"feeds: {outcome.summary or 'nothing to send'}", file=sys.stderr if quiet else sys.stdout)
+            return EXIT_SKIPPED if outcome.problems else EXIT_OK
+        sel = stage.render(store, cfg, now, period, stamp=stamp)
         if not sel.posts:
-            print(f"feeds: no posts for {week} ({digest.week_label(week, cfg.site.tz)}); nothing written")
+            print(f"feeds: no posts for {sel.period} ({sel.period.describe()}); nothing written")
             return EXIT_OK
         if sel.kind == "due":
-            print(f"{week}: {len(sel.posts)} post(s), due now and not yet mailed: the next pass (or "
+            print(f"{sel.period}: {len(sel.posts)} post(s), due now and not yet mailed: the next pass (or "
                   "digest --send) mails it and puts it in out/digests/")
         else:
-            if store.digest(week) is None:
-                with store.transaction():
-                    store.set_digest(week, "archived", sel.date, len(sel.posts))
-            publish_digests(store, cfg, now)
-            page = cfg.output.dir / "digests" / f"{week}.html"
             what = "as mailed" if sel.kind == "mailed" else "by publication date"
-            print(f"{page}  {len(sel.posts)} post(s), {what}")
+            print(f"{cfg.output.dir / 'digests' / f'{sel.period}.html'}  {len(sel.posts)} post(s), {what}")
         if preview:
-            for path, size in digest.write_preview(cfg, sel):
-                note = (f"  (after CSS inlining; the limit is {digest.MAX_HTML_BYTES // 1000} KB)"
+            for path, size in archive.write_preview(cfg, sel):
+                note = (f"  (after CSS inlining; the limit is {render.MAX_HTML_BYTES // 1000} KB)"
                         if path.suffix == ".html" else "")
                 print(f"{path}  {size / 1000:.1f} KB{note}")
     return EXIT_OK

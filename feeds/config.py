@@ -92,10 +92,12 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 @dataclasses.dataclass(frozen=True)
 class Digest:
-    """The weekly digest: when it is due, what goes in, who gets it."""
+    """The digest: when it is due, what goes in, who gets it."""
 
-    weekday: str = "monday"  # due on this day after the ISO week ends …
-    hour: int = 8  # … at this hour, in the site's time zone
+    every: str = "week"  # the period: "day", "week" (ISO) or "month", in the site's time zone
+    weekday: str = "monday"  # a week's digest is due on this day after the week ends …
+    day: int = 1  # … a month's on this day of the next month (past its last day: the last day) …
+    hour: int = 8  # … at this hour, in the site's time zone (a day's: the next day)
     window_days: int = 7  # leave out posts published more than this before the period (back-fill)
     max_full: int = 20  # posts shown with their summaries; the rest as a list of links
     sender: str = ""  # "Name <address>"; default: the site's title at digest@<domain>
@@ -569,6 +571,8 @@ def parse(data: dict[str, Any], source: str = "feeds.toml", base: Path | None = 
         return check
 
     digest = _section(data, "digest", Digest, source, {
+        "every": choice("day", "week", "month"), "day": ranged(1, 31, "a day of the month from 1 to 31 (past a "
+                                                                   "month's last day: its last day)"),
         "weekday": weekday, "hour": ranged(0, 23, "an hour from 0 to 23"),
         "window_days": ranged(0, 3660, "a whole number of days, 0 or more"),
         "max_full": ranged(1, 500, "a whole number from 1 to 500"),

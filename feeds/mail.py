@@ -1,4 +1,4 @@
-"""Delivering a digest: over SMTP, or as .eml files in the outbox, through the ledger.
+"""Delivering ready messages through the ledger: over SMTP, or as .eml files in the outbox.
 
 The ledger (table `deliveries`) holds one row per (period, recipient). Each step is
 committed, and synced to disk, before the next one starts:
@@ -27,21 +27,17 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import logging
-import os
-import smtplib
-import ssl
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from email.headerregistry import Address
-from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from feeds.config import Config, parse_address
-from feeds.digest import Rendered, Renderer, Selection, build_message, select
-from feeds.errors import ConfigError, FeedsError
-from feeds.publish.files import write_if_changed
+from feeds.errors import ConfigError
 from feeds.store import Store
+from feeds.transport import Ambiguous, Outbox, Reply, Smtp, Unanswered, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -170,248 +166,6 @@ def refusals(config: Config) -> list[str]:
     return problems
 
 
-# -- transports ---------------------------------------------------------------------------
-
-class Reply(Exception):
-    """The server answered no: `code` 4xx (try again later) or 5xx (give up)."""
-
-    def __init__(self, code: int, text: str):
-        self.code, self.text = code, text
-        super().__init__(f"{code} {text}")
-
-    @property
-    def temporary(self) -> bool:
-        return 400 <= self.code < 500
-
-
-class Unavailable(Exception):
-    """The server cannot take mail now, for anyone: no connection, or it refused the connection
-    or the sender (MAIL FROM). Not a recipient's failure: the rest wait for the next pass."""
-
-
-class Unanswered(Exception):
-    """RCPT TO got no answer within mail.timeout, or the connection closed at it: nothing was
-    handed over. A temporary failure of this recipient (a server that is slow to look one address
-    up, or stumbles on it), not of the server: the others go on."""
-
-
-class Ambiguous(Exception):
-    """The message was handed over but no answer came: it may have been delivered."""
-
-
-class Outbox:
-    """Writes each message to <outbox>/<period>/<recipient>.eml."""
-
-    name = "outbox"
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    def path(self, period: str, recipient: str) -> Path:
-        """One file per address: characters a file name should not hold are %-escaped (one to one)."""
-        return self.folder / period / (quote(recipient, safe="@.+-_") + ".eml")
-
-    def send(self, period: str, sender: str, recipient: str, data: bytes, handing_over: Callable[[], None]) -> str:
-        handing_over()
-        path = self.path(period, recipient)
-        write_if_changed(path, data, durable=True)
-        return f"written to {path}"
-
-    def close(self) -> None:
-        pass
-
-
-class Smtp:
-    """One SMTP connection, opened when first needed, reopened after it drops."""
-
-    name = "smtp"
-
-    def __init__(self, config: Config):
-        self.mail = config.mail
-        self.source = config.source
-        self.password = ""
-        if self.mail.username:
-            self.password = os.environ.get(self.mail.password_env, "")
-            if not self.password:
-                raise ConfigError("mail.password_env", self.mail.password_env,
-                                  f"an environment variable holding the SMTP password of {self.mail.username!r}; "
-                                  f"it is not set: export {self.mail.password_env}=…", self.source)
-        self.conn: smtplib.SMTP | None = None
-
-    def _connect(self, steps: Steps | None = None) -> smtplib.SMTP:
-        """A connection ready for MAIL FROM: TLS as mail.security says, logged in if a username
-        is set. `steps` is told each step as it starts and ends (for `feeds check`)."""
-        m = self.mail
-        steps = steps or Steps()
-        context = ssl.create_default_context()
-        if m.cafile is not None:
-            context.load_verify_locations(cafile=str(m.cafile))
-        try:
-            if m.security == "tls":
-                steps.start(f"connect {m.host}:{m.smtp_port} with TLS")
-                conn: smtplib.SMTP = smtplib.SMTP_SSL(m.host, m.smtp_port, timeout=m.timeout, context=context)
-                steps.done(_tls(conn))
-            else:
-                steps.start(f"connect {m.host}:{m.smtp_port}")
-                conn = smtplib.SMTP(m.host, m.smtp_port, timeout=m.timeout)
-                steps.done()
-            steps.start("EHLO")
-            conn.ehlo_or_helo_if_needed()  # (STARTTLS and login would say it first anyway)
-            steps.done()
-            if m.security == "starttls":
-                steps.start("STARTTLS")
-                try:
-                    conn.starttls(context=context)
-                except smtplib.SMTPNotSupportedError:
-                    raise ConfigError("mail.security", m.security, f"what {m.host} offers: it has no STARTTLS; "
-                                      "use 'tls' (port 465) if it speaks TLS from the start, or 'none' for a "
-                                      "local relay", self.source) from None
-                steps.done(_tls(conn))
-                conn.ehlo_or_helo_if_needed()
-            if m.username:
-                steps.start("AUTH")
-                try:
-                    conn.login(m.username, self.password)
-                except smtplib.SMTPNotSupportedError:
-                    raise ConfigError("mail.username", m.username, f"empty: {m.host} offers no login on this "
-                                      "connection (or it needs mail.security 'starttls' or 'tls' first)",
-                                      self.source) from None
-                steps.done(f"user {m.username}")
-        except smtplib.SMTPAuthenticationError as exc:
-            raise FeedsError(f"SMTP login to {m.host} as {m.username!r} refused ({exc.smtp_code} "
-                             f"{_text(exc.smtp_error)}): check mail.username and ${m.password_env}") from None
-        except smtplib.SMTPResponseException as exc:
-            raise Unavailable(f"{m.host}:{m.smtp_port} refused the connection: {exc.smtp_code} "
-                              f"{_text(exc.smtp_error)}") from None
-        except (OSError, smtplib.SMTPException) as exc:  # refused, unreachable, TLS, timeout, dropped
-            raise Unavailable(f"cannot talk to {m.host}:{m.smtp_port}: {exc}") from None
-        return conn
-
-    def send(self, period: str, sender: str, recipient: str, data: bytes, handing_over: Callable[[], None]) -> str:
-        if self.conn is None:
-            self.conn = self._connect()
-        conn = self.conn
-        try:
-            code, text = conn.mail(sender)
-            if code != 250:
-                self._reset()
-                raise Unavailable(f"{self.mail.host} refused the sender {sender}: {code} {_text(text)}")
-        except (OSError, smtplib.SMTPServerDisconnected) as exc:
-            self.close()
-            raise Unavailable(f"connection lost before the hand-off: {exc}") from None
-        try:
-            code, text = conn.rcpt(recipient)
-        except (OSError, smtplib.SMTPServerDisconnected) as exc:  # (a timeout is an OSError)
-            self._drop()  # no QUIT: a server that did not answer would keep us waiting again
-            why = (f"no answer to RCPT TO within mail.timeout = {self.mail.timeout} s" if "timed out" in str(exc)
-                   else f"the connection closed at RCPT TO ({exc})")
-            raise Unanswered(why) from None
-        if code not in (250, 251):
-            self._reset()
-            raise Reply(code, _text(text))
-        handing_over()
-        try:
-            code, text = conn.data(data)
-        except smtplib.SMTPResponseException as exc:  # DATA itself refused: nothing was handed over
-            self._reset()
-            raise Reply(exc.smtp_code, _text(exc.smtp_error)) from None
-        except (OSError, smtplib.SMTPServerDisconnected) as exc:
-            self.close()
-            raise Ambiguous(f"connection lost during the hand-off: {exc}") from None
-        if code != 250:
-            self._reset()
-            raise Reply(code, _text(text))
-        return f"{code} {_text(text)}"
-
-    def _reset(self) -> None:
-        try:
-            assert self.conn is not None
-            self.conn.rset()
-        except (OSError, smtplib.SMTPException):
-            self.close()
-
-    def _drop(self) -> None:
-        """Close the connection without a word to the server."""
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-    def close(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.quit()
-            except (OSError, smtplib.SMTPException):
-                self.conn.close()
-            self.conn = None
-
-
-class Steps:
-    """Told of each step of connecting as it starts and as it ends; this one tells no one."""
-
-    def start(self, step: str) -> None:
-        pass
-
-    def done(self, detail: str = "") -> None:
-        pass
-
-
-def _tls(conn: smtplib.SMTP) -> str:
-    """The TLS version of a connection, such as 'TLSv1.3'."""
-    sock = conn.sock
-    return (sock.version() or "TLS") if isinstance(sock, ssl.SSLSocket) else "not encrypted"
-
-
-def probe(config: Config, say: Callable[[str, str], None]) -> None:
-    """Connect to the SMTP server as a pass does (TLS, login), offer the sender, then reset and
-    quit: nothing is sent. Each step is said as `say(level, text)`, level 'ok', 'warning' or 'error'."""
-    m = config.mail
-    login = bool(m.username)
-    if login and not os.environ.get(m.password_env):
-        say("warning", f"AUTH not tried: ${m.password_env} is not set here, and a pass without it stops "
-                       f"(exit status 2) before it connects; export {m.password_env}=… where passes run "
-                       f"(mail.username = {m.username!r})")
-        config = dataclasses.replace(config, mail=dataclasses.replace(m, username=""))
-
-    class Said(Steps):
-        step = ""
-
-        def start(self, step: str) -> None:
-            self.step = step
-
-        def done(self, detail: str = "") -> None:
-            say("ok", f"{self.step} ok" + (f" ({detail})" if detail else ""))
-            self.step = ""
-
-    steps = Said()
-    smtp = Smtp(config)
-    try:
-        conn = smtp._connect(steps)
-    except (FeedsError, Unavailable) as exc:
-        say("error", f"{steps.step or 'connect'} failed: {exc}")
-        return
-    smtp.conn = conn
-    sender = config.sender.addr_spec
-    try:
-        if login and not config.mail.username:  # (a server that wants a login would refuse the sender)
-            return
-        code, text = conn.mail(sender)
-        if code == 250:
-            say("ok", f"MAIL FROM:<{sender}> ok ({code} {_text(text)}); reset: nothing sent")
-            conn.rset()
-        else:
-            say("error", f"MAIL FROM:<{sender}> refused: {code} {_text(text)}; a pass could mail no one "
-                         "(check digest.sender, and mail.username if the server wants a login)")
-    except (OSError, smtplib.SMTPException) as exc:
-        say("error", f"MAIL FROM:<{sender}> failed: {exc}")
-    finally:
-        smtp.close()
-
-
-def _text(value: bytes | str) -> str:
-    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-    return " ".join(text.split())
-
-
 # -- delivering through the ledger -------------------------------------------------------
 
 #: RCPT TO unanswered (every attempt) for this many recipients in a row: the trouble is the
@@ -419,7 +173,12 @@ def _text(value: bytes | str) -> str:
 UNANSWERED_IN_A_ROW = 3
 
 
-def deliver(store: Store, config: Config, clock: Clock, *,
+#: Makes the ready message of a (period, recipient) of the ledger: (period, the recipient as the
+#: ledger has it, the address to write in To, the Message-ID) -> the message's bytes.
+Messages = Callable[[str, str, Address, str], bytes]
+
+
+def deliver(store: Store, config: Config, clock: Clock, messages: Messages, *,
             sleep: Callable[[float], None] = time.sleep, should_stop: Callable[[], bool] = lambda: False,
             recipients_now: Mapping[str, Address] | None = None) -> Delivery:
     """Deliver every pending (period, recipient) of the ledger; see the module's docstring.
@@ -431,20 +190,7 @@ def deliver(store: Store, config: Config, clock: Clock, *,
     next pass; so do they when `should_stop` says so.
     """
     report = Delivery()
-    for row in store.deliveries(status="sending"):  # left by a process that died mid-hand-off
-        if row["via"] == "outbox":
-            store.mark(row["period"], row["recipient"], "pending", clock())
-        else:
-            reply = "the process stopped during the SMTP hand-off; not sent again, to never send twice"
-            store.mark(row["period"], row["recipient"], "unknown", clock(), reply=reply)
-    # Failed or unknown, and never said: recorded by a pass that died before it could say so
-    # (or just now, above). Named in this pass, like the ones it records itself.
-    for row in store.unnamed():
-        reply = row["reply"] or "no reply recorded"
-        if not reply.startswith("the process stopped"):
-            reply += " (recorded by an earlier pass that ended before saying so)"
-        getattr(report, row["status"]).append(f"{row['period']} {row['recipient']}: {reply}")
-        report.named.append((row["period"], row["recipient"]))
+    _recover(store, clock, report)
     pending = store.deliveries(status="pending")
     if recipients_now is not None:
         for row in [r for r in pending if r["recipient"].lower() not in recipients_now]:
@@ -458,49 +204,62 @@ def deliver(store: Store, config: Config, clock: Clock, *,
         return report
     transport: Outbox | Smtp = Smtp(config) if config.mail.host else Outbox(config.outbox)
     report.via = transport.name
-    renderer = Renderer(config)
-    sender = config.sender.addr_spec
-    selections: dict[str, Selection] = {}
-    # A message differs between recipients only by their unsubscribe links: when those hold no
-    # {email}, one rendering serves every recipient of a period (inlining the CSS is the costly
-    # part). Only the last is kept: with {email} links, one per recipient would pile up.
-    last: tuple[tuple[str, tuple[str, str]], Rendered] | None = None
-    unanswered = 0  # recipients in a row whose RCPT TO went unanswered, every attempt
     try:
-        for i, row in enumerate(pending):
-            if should_stop():  # asked, not a failure: the rest stay pending, for the next pass
-                report.held = len(pending) - i
-                break
-            period, recipient = row["period"], row["recipient"]
-            if period not in selections:
-                selections[period] = select(store, config, period, clock())
-            sel = selections[period]
-            key = (period, config.unsubscribe_links(recipient))
-            if last is None or last[0] != key:
-                last = (key, renderer.render(sel, recipient))
-            to = (recipients_now or {}).get(recipient.lower()) or parse_address(recipient)  # (the ledger: no name)
-            msg = build_message(config, last[1], period, to, sel.date, row["message_id"])
-            outcome, reply = _deliver_one(store, transport, period, sender, recipient, msg.as_bytes(), clock,
-                                          config.mail.attempts, config.mail.backoff, sleep)
-            unanswered = unanswered + 1 if outcome == "unanswered" else 0
-            if outcome == "sent":
-                report.sent += 1
-                continue
-            if outcome == "unavailable" or unanswered == UNANSWERED_IN_A_ROW:
-                # The server cannot take mail: this one and the rest stay pending, for the next pass.
-                why = ("the server could not take mail" if outcome == "unavailable" else
-                       f"no answer to RCPT TO for {unanswered} recipients in a row")
-                report.deferred += [f"{period} {recipient}: {reply}"] + [
-                    f"{r['period']} {r['recipient']}: not tried: {why}" for r in pending[i + 1:]]
-                break
-            if outcome == "unanswered":  # this recipient's trouble: the rest go on
-                outcome = "deferred"
-            getattr(report, outcome).append(f"{period} {recipient}: {reply}")
-            if outcome in ("failed", "unknown"):
-                report.named.append((period, recipient))
+        _send_all(store, config, transport, pending, messages, report, clock=clock, sleep=sleep,
+                  should_stop=should_stop, recipients_now=recipients_now or {})
     finally:
         transport.close()
     return report
+
+
+def _recover(store: Store, clock: Clock, report: Delivery) -> None:
+    """What a pass that died left: rows `sending` (the hand-off cut short), and rows failed or
+    unknown that it recorded but never said (named in this pass, like the ones it records)."""
+    for row in store.deliveries(status="sending"):  # left by a process that died mid-hand-off
+        if row["via"] == "outbox":
+            store.mark(row["period"], row["recipient"], "pending", clock())
+        else:
+            reply = "the process stopped during the SMTP hand-off; not sent again, to never send twice"
+            store.mark(row["period"], row["recipient"], "unknown", clock(), reply=reply)
+    for row in store.unnamed():
+        reply = row["reply"] or "no reply recorded"
+        if not reply.startswith("the process stopped"):
+            reply += " (recorded by an earlier pass that ended before saying so)"
+        getattr(report, row["status"]).append(f"{row['period']} {row['recipient']}: {reply}")
+        report.named.append((row["period"], row["recipient"]))
+
+
+def _send_all(store: Store, config: Config, transport: Outbox | Smtp, pending: list[sqlite3.Row],
+              messages: Messages, report: Delivery, *, clock: Clock, sleep: Callable[[float], None],
+              should_stop: Callable[[], bool], recipients_now: Mapping[str, Address]) -> None:
+    """Each pending row in turn, until the server cannot take mail or the pass is asked to stop."""
+    sender = config.sender.addr_spec
+    unanswered = 0  # recipients in a row whose RCPT TO went unanswered, every attempt
+    for i, row in enumerate(pending):
+        if should_stop():  # asked, not a failure: the rest stay pending, for the next pass
+            report.held = len(pending) - i
+            return
+        period, recipient = row["period"], row["recipient"]
+        to = recipients_now.get(recipient.lower()) or parse_address(recipient)  # (the ledger: no name)
+        data = messages(period, recipient, to, row["message_id"])
+        outcome, reply = _deliver_one(store, transport, period, sender, recipient, data, clock,
+                                      config.mail.attempts, config.mail.backoff, sleep)
+        unanswered = unanswered + 1 if outcome == "unanswered" else 0
+        if outcome == "sent":
+            report.sent += 1
+            continue
+        if outcome == "unavailable" or unanswered == UNANSWERED_IN_A_ROW:
+            # The server cannot take mail: this one and the rest stay pending, for the next pass.
+            why = ("the server could not take mail" if outcome == "unavailable" else
+                   f"no answer to RCPT TO for {unanswered} recipients in a row")
+            report.deferred += [f"{period} {recipient}: {reply}"] + [
+                f"{r['period']} {r['recipient']}: not tried: {why}" for r in pending[i + 1:]]
+            return
+        if outcome == "unanswered":  # this recipient's trouble: the rest go on
+            outcome = "deferred"
+        getattr(report, outcome).append(f"{period} {recipient}: {reply}")
+        if outcome in ("failed", "unknown"):
+            report.named.append((period, recipient))
 
 
 def _deliver_one(store: Store, transport: Outbox | Smtp, period: str, sender: str, recipient: str, data: bytes,

@@ -15,13 +15,13 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from feeds import decide, digest, ingest, mail
+from feeds import decide, ingest, mail
 from feeds.config import DEFAULT_FILE, Config
 from feeds.dating.pages import dates_for
-from feeds.digest import Renderer
+from feeds.digest import stage as digest_room
+from feeds.digest.render import Renderer
 from feeds.ingest.files import Progress, discover, read_changed
 from feeds.models import Limits, ParsedDump
-from feeds.publish.content import DigestItem
 from feeds.publish.files import WriteFile, output_error, sweep_temporary_files, write_if_changed
 from feeds.publish.render import Publisher
 from feeds.publish.stage import fingerprint, publish
@@ -158,120 +158,17 @@ def parse_fingerprint(config: Config) -> str:
 
 # -- stage 5: the digest ------------------------------------------------------------------
 
-#: The meta key that holds the week due when the digest stage last looked for past weeks to
-#: archive (digest.archive_past_weeks); publish() removes it when the entries change.
-ARCHIVED_WEEKS = "archived_weeks"
-
-
-def publish_digests(store: Store, config: Config, now: datetime, *, templates: Templates | None = None,
-                    write: WriteFile = write_if_changed) -> list[str]:
-    """The digests' archive: a page per digest with posts, their index, and their Atom feed
-    (the newest `max_entries` digests)."""
-    out = config.output.dir
-    renderer = Renderer(config)
-    templates = templates or Templates(config)
-    pub = Publisher(config, templates)
-    written: list[str] = []
-    items: list[DigestItem] = []
-    tz = config.site.tz
-    stamp = fingerprint(config, templates.hash)
-    for row in store.digests(with_empty=True):
-        period = row["period"]
-        try:
-            sel = digest.select(store, config, period, now)
-        except digest.PeriodError:  # a week not over by this clock (it went back): next time
-            log.info("digest %s left as it is: %s is before its week's end", period, now.isoformat())
-            continue
-        if sel.kind == "archived" and len(sel.posts) != row["posts"]:
-            with store.transaction():
-                store.set_digest(period, "archived", sel.date, len(sel.posts))
-        page = out / "digests" / f"{period}.html"
-        if not sel.posts:
-            page.unlink(missing_ok=True)
-            continue
-        # Render a page only when what it shows changed: a large week costs a lot to inline.
-        shown = hashlib.sha256(f"{stamp}\n{sel!r}".encode()).hexdigest()
-        if not page.exists() or store.meta(f"digest_page:{period}") != shown:
-            if write(page, renderer.render(sel, web=True).html.encode("utf-8")):
-                written.append(str(page))
-            store.set_meta(f"digest_page:{period}", shown)
-        path = f"digests/{period}.html"
-        in_feed = len(items) < config.output.max_entries
-        items.append(DigestItem(period=period, start=digest.bounds(period, tz)[0].date(),
-                                week=digest.week_label(period, tz), title=renderer.subject(period), path=path,
-                                url=config.url(path), date=sel.date, posts=len(sel.posts),
-                                content=renderer.feed_content(sel) if in_feed else ""))
-    files = [("digests/index.html", pub.digests_index(items, feeds=store.count() > 0), False)]
-    if items:  # (no digest lists a post yet: no feed, which would have no true date; the index says so)
-        files.append(("digests/atom.xml", pub.digests_feed(items[:config.output.max_entries]), True))
-    for name, data, durable in files:
-        if write(out / name, data, durable=durable):
-            written.append(str(out / name))
-    with store.transaction():
-        store.set_meta("digests_published", _digests_state(store, stamp))
-    return written
-
-
-def _digests_state(store: Store, stamp: str) -> str:
-    """What the digests' archive shows, in short: the digests stored and the code that renders
-    them. A pass killed between composing a digest and writing its archive leaves it stale."""
-    rows = [tuple(r) for r in store.digests(with_empty=True)]
-    return hashlib.sha256(f"{stamp}\n{rows!r}\n{store.count() > 0}".encode()).hexdigest()  # (feeds linked or not)
-
-
 def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock, report: Report, *,
-                 changed: bool, should_stop: Callable[[], bool] = lambda: False,
-                 templates: Templates | None = None, write: WriteFile = write_if_changed) -> None:
-    """Compose the digest if one is due, publish the archive, deliver what is pending.
-
-    The ledger's writes are synced to disk before the next step (synchronous=FULL): a
-    digest marked sent must stay marked after a power cut, or it would be sent again.
-    """
-    addresses, problems = mail.recipients(config)
-    report.problems += problems
-    composed = None
-    due = digest.due_period(now, config)
-    with store.durable():
-        if config.digest.recipients_file is not None and not addresses:
-            # A recipients file that is empty (or being rewritten) must not use up a digest.
-            report.problems.append(f"digest not composed: {config.digest.recipients_file} lists no valid "
-                                   "address; it waits for the next pass")
-        else:
-            composed = digest.compose_due(store, config, now, [a.addr_spec for a in addresses])
-        # The past weeks with posts are archived by publication date (never mailed), after the
-        # week due took its posts; looked for when the entries changed or another week is due.
-        look = composed is not None or changed or store.meta(ARCHIVED_WEEKS) != due
-        if look:
-            digest.archive_past_weeks(store, config, now)
-        templates = templates or Templates(config)
-        stale = store.meta("digests_published") != _digests_state(store, fingerprint(config, templates.hash))
-        if composed or changed or look or stale or not (config.output.dir / "digests" / "index.html").exists():
-            report.files_written += publish_digests(store, config, now, templates=templates,
-                                                    write=write)  # before the emails that link to it
-        if look:
-            with store.transaction():
-                store.set_meta(ARCHIVED_WEEKS, due)
-        delivery = mail.deliver(store, config, clock, should_stop=should_stop,
-                                recipients_now={a.addr_spec.lower(): a for a in addresses})
-    report.problems += delivery.problems
-    report.named += delivery.named
-    parts = []
-    if composed is not None:
-        n = len(composed.posts)
-        parts.append(f"digest {composed.period}: " + (f"{n} post(s) for {len(addresses)} recipient(s)" if n
-                                                       else "no new posts, no email"))
-    if delivery.sent:
-        parts.append(f"{delivery.sent} email(s) " + ("sent" if delivery.via == "smtp" else
-                                                      f"written to {config.outbox}"))
-    if delivery.held_back:
-        parts.append(f"{delivery.held_back} email(s) not mailed: the configuration needs fixing (see above)")
-    if delivery.held:
-        report.stopped = True
-        parts.append(f"{delivery.held} email(s) not sent yet")
-    if delivery.failed or delivery.deferred or delivery.unknown:
-        parts.append(f"{len(delivery.failed)} refused, {len(delivery.deferred)} to retry, "
-                     f"{len(delivery.unknown)} uncertain")
-    report.digest = ", ".join(parts)
+                 changed: bool, templates: Templates, should_stop: Callable[[], bool] = lambda: False,
+                 write: WriteFile = write_if_changed) -> None:
+    """The digest room's stage (feeds.digest.stage.run), its outcome added to the pass's report."""
+    outcome = digest_room.run(store, config, now, clock, stamp=fingerprint(config, templates.hash), changed=changed,
+                              templates=templates, should_stop=should_stop, write=write)
+    report.problems += outcome.problems
+    report.named += outcome.named
+    report.files_written += outcome.files_written
+    report.stopped = report.stopped or outcome.stopped
+    report.digest = outcome.summary
 
 
 # -- the pass -----------------------------------------------------------------------------
@@ -320,7 +217,8 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     ingested = time.perf_counter()
     try:
         report.files_written = publish(store, config, templates=templates, rebuild=rebuild, problems=report.problems,
-                                       write=write, invalidates=(ARCHIVED_WEEKS,))  # (entries changed: look again)
+                                       write=write,
+                                       invalidates=(digest_room.ARCHIVED_PERIODS,))  # (entries changed: look again)
     except OSError as exc:  # out/ cannot be written: what was stored stays pending
         if not _output_failed(exc, config, report):
             raise

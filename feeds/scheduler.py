@@ -2,10 +2,10 @@
 
 A pass runs at start (so a digest slot missed while the process was down is caught
 up, once: the ledger in SQLite knows which digests were composed), then every
-`[loop] interval` minutes (a `schedule` job) and at each weekly digest slot. The
+`[loop] interval` minutes (a `schedule` job) and at each digest slot. The
 slot is not a `schedule` job: `schedule` works in the machine's naive local time,
 so the slot is computed from the calendar in the site's time zone
-(`digest.next_due`), which stays right across daylight-saving changes. Between
+(`Schedule.next_due`), which stays right across daylight-saving changes. Between
 jobs the loop sleeps until the next one (never longer than MAX_NAP, so that a
 wall clock that jumps is noticed soon).
 
@@ -28,8 +28,8 @@ from typing import Protocol
 
 import schedule
 
-from feeds import digest
 from feeds.config import Config
+from feeds.digest.period import Schedule
 from feeds.errors import FeedsError
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class Loop:
     def __init__(self, config: Config, run_pass: Pass, *, clock: Clock, sleep: Sleep,
                  stop: StopFlag | None = None):
         self.config = config
+        self.schedule = Schedule.of(config)
         self.run_pass = run_pass
         self.clock = clock
         self.sleep = sleep
@@ -78,7 +79,7 @@ class Loop:
 
     def run(self) -> None:
         self._job("start")
-        slot = digest.next_due(self.clock(), self.config)
+        slot = self.schedule.next_due(self.clock())
         while not self.stop.is_set():
             now = self.clock()
             idle = self.scheduler.idle_seconds
@@ -88,8 +89,8 @@ class Loop:
             now = self.clock()
             if now >= slot:
                 self._job("digest slot")
-                slot = digest.next_due(now, self.config)
-            elif (slot - now).total_seconds() > 8 * 24 * 3600:
-                slot = digest.next_due(now, self.config)  # the clock went back: aim again
+                slot = self.schedule.next_due(now)
+            elif slot - now > self.schedule.longest_wait():
+                slot = self.schedule.next_due(now)  # the clock went back: aim again
             if not self.stop.is_set():
                 self.scheduler.run_pending()

@@ -66,9 +66,11 @@ KEYS: dict[str, Key] = {
     "output.hub": Key("a WebSub hub URL, named in the feeds (empty: none)"),
     "output.category_feeds": Key("also an Atom feed per category, out/categories/<slug>/atom.xml"),
     "state.path": Key("the SQLite database of every post seen and every digest sent; outside output.dir"),
-    "digest.weekday": Key("the week's digest is due on this day after the week ends …"),
-    "digest.hour": Key("… at this hour (0-23), in site.timezone"),
-    "digest.window_days": Key("posts published more than this many days before the week are left out "
+    "digest.every": Key("the digest's period: \"day\", \"week\" (an ISO week) or \"month\", in site.timezone"),
+    "digest.weekday": Key("a week's digest is due on this day after the week ends …"),
+    "digest.day": Key("… a month's on this day of the next month (1-31; past its last day: its last day) …"),
+    "digest.hour": Key("… at this hour (0-23), in site.timezone (a day's: the next day)"),
+    "digest.window_days": Key("posts published more than this many days before the period are left out "
                               "(a back-fill does not flood the digest)"),
     "digest.max_full": Key("posts shown with their summaries; the rest are listed as links"),
     "digest.sender": Key("the From address (default: site.title at digest@<site.url's host>; with site.url "

@@ -7,8 +7,9 @@ import os
 from datetime import datetime
 from typing import Any
 
-from feeds import digest
 from feeds.config import Config
+from feeds.digest.period import Period, Schedule
+from feeds.digest.select import last_mailed
 from feeds.store import Store, from_iso
 
 
@@ -18,19 +19,17 @@ def gather(config: Config, now: datetime) -> dict[str, Any]:
     if not config.state.path.exists():
         info["missing"] = True
         return info
-    tz = config.site.tz
     with Store(config.state.path) as store:
         last = store.meta("last_pass")
         info["last_pass"] = json.loads(last) if last else None
-        due = digest.due_period(now, config)
-        mailed = store.last_mailed()
-        if mailed is None or mailed["period"] < due:
-            info["next_digest"] = {"period": due, "week": digest.week_label(due, tz),
-                                   "due": digest.due_time(due, config).isoformat(), "overdue": True}
-        else:
-            following = digest.shift(due, 1, tz)
-            info["next_digest"] = {"period": following, "week": digest.week_label(following, tz),
-                                   "due": digest.due_time(following, config).isoformat(), "overdue": False}
+        schedule = Schedule.of(config)
+        due = schedule.due_period(now)
+        latest = last_mailed(store)
+        mailed = latest[1] if latest else None
+        overdue = latest is None or latest[0] < due
+        following = due if overdue else due.shift(1)
+        info["next_digest"] = {"period": following.label, "week": following.describe(),
+                               "due": schedule.due(following).isoformat(), "overdue": overdue}
         info["last_digest"] = None
         if mailed is not None:
             counts: dict[str, int] = {}
@@ -76,7 +75,7 @@ def render(info: dict[str, Any]) -> str:
         lines.append("last pass:    none recorded")
     nd = info["next_digest"]
     when = _local(nd["due"], info)
-    lines.append(f"next digest:  {nd['period']} (week of {nd['week']}), "
+    lines.append(f"next digest:  {nd['period']} ({Period.parse(nd['period']).phrase}), "
                  + (f"due since {when}: the next pass sends it" if nd["overdue"] else f"due {when}"))
     ld = info["last_digest"]
     if ld:

@@ -13,9 +13,13 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import make_site, run_cli, write_config
 
-from feeds import config, digest, pipeline
+from feeds import config, pipeline
 from feeds.config import parse_address
+from feeds.digest import archive, render, select
+from feeds.digest.period import Period, PeriodError, Schedule
 from feeds.models import DigestPost
+from feeds.publish.stage import fingerprint
+from feeds.publish.templates import Templates
 from feeds.store import Store
 
 LONDON = config.parse({"site": {"timezone": "Europe/London", "title": "T", "url": "https://example.org/"}})
@@ -26,35 +30,35 @@ LONDON = config.parse({"site": {"timezone": "Europe/London", "title": "T", "url"
 @pytest.mark.parametrize("text, period", [("2025-W07", "2025-W07"), ("2025-w7", "2025-W07"),
                                           (" 2020-W53 ", "2020-W53")])
 def test_parse_period(text, period):
-    assert digest.parse_period(text) == period
+    assert Period.parse(text, "week").label == period
 
 
 @pytest.mark.parametrize("text", ["2025-07", "2025-W54", "2025-W53", "W07", "2025-W00", "", "9999-W52", "0001-W01"])
 def test_parse_period_says_what_is_expected(text):
-    with pytest.raises(digest.PeriodError, match="like 2025-W07"):
-        digest.parse_period(text)
+    with pytest.raises(PeriodError, match="like 2025-W07"):
+        Period.parse(text, "week")
 
 
 def test_week_bounds_follow_local_midnight_across_a_dst_change():
     tz = LONDON.site.tz
-    start, end = digest.bounds("2025-W13", tz)  # 24–30 March 2025; clocks go forward on the 30th
+    start, end = Period.parse("2025-W13").bounds(tz)  # 24–30 March 2025; clocks go forward on the 30th
     assert start == datetime(2025, 3, 24, 0, tzinfo=UTC)
     assert end == datetime(2025, 3, 30, 23, tzinfo=UTC)  # Monday 31 March 00:00 BST
     assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(days=7, hours=-1)  # a 167-hour week
-    assert digest.period_of(datetime(2025, 3, 30, 22, 59, tzinfo=UTC), tz) == "2025-W13"
-    assert digest.period_of(datetime(2025, 3, 30, 23, 0, tzinfo=UTC), tz) == "2025-W14"
+    assert Period.of(datetime(2025, 3, 30, 22, 59, tzinfo=UTC), tz, "week").label == "2025-W13"
+    assert Period.of(datetime(2025, 3, 30, 23, 0, tzinfo=UTC), tz, "week").label == "2025-W14"
 
 
 def test_due_at_the_configured_local_hour_after_the_week():
     tz = LONDON.site.tz
     # Default: Monday 08:00 local. In summer that is 07:00 UTC.
-    assert digest.due_time("2025-W13", LONDON) == datetime(2025, 3, 31, 8, tzinfo=tz)
-    assert digest.due_period(datetime(2025, 3, 31, 6, 59, tzinfo=UTC), LONDON) == "2025-W12"
-    assert digest.due_period(datetime(2025, 3, 31, 7, 0, tzinfo=UTC), LONDON) == "2025-W13"
+    assert Schedule.of(LONDON).due(Period.parse("2025-W13")) == datetime(2025, 3, 31, 8, tzinfo=tz)
+    assert Schedule.of(LONDON).due_period(datetime(2025, 3, 31, 6, 59, tzinfo=UTC)).label == "2025-W12"
+    assert Schedule.of(LONDON).due_period(datetime(2025, 3, 31, 7, 0, tzinfo=UTC)).label == "2025-W13"
     friday = dataclasses.replace(LONDON, digest=dataclasses.replace(LONDON.digest, weekday="friday", hour=17))
-    assert digest.due_time("2025-W07", friday) == datetime(2025, 2, 21, 17, tzinfo=tz)
-    assert digest.due_period(datetime(2025, 2, 21, 16, 0, tzinfo=UTC), friday) == "2025-W06"
-    assert digest.due_period(datetime(2025, 2, 21, 17, 0, tzinfo=UTC), friday) == "2025-W07"
+    assert Schedule.of(friday).due(Period.parse("2025-W07")) == datetime(2025, 2, 21, 17, tzinfo=tz)
+    assert Schedule.of(friday).due_period(datetime(2025, 2, 21, 16, 0, tzinfo=UTC)).label == "2025-W06"
+    assert Schedule.of(friday).due_period(datetime(2025, 2, 21, 17, 0, tzinfo=UTC)).label == "2025-W07"
 
 
 @pytest.mark.parametrize("period, label", [
@@ -63,7 +67,7 @@ def test_due_at_the_configured_local_hour_after_the_week():
     ("2025-W01", "30 December 2024 – 5 January 2025"),
 ])
 def test_week_label(period, label):
-    assert digest.week_label(period, LONDON.site.tz) == label
+    assert Period.parse(period).describe() == label
 
 
 # -- what a digest lists ------------------------------------------------------------------
@@ -105,9 +109,9 @@ def test_window_keeps_last_week_out_of_a_first_digest(tmp_path):
         store.db.execute("UPDATE entries SET published = ?", ("2025-02-02T12:00:00+00:00",))  # 15 days before W08
         store.db.execute("DELETE FROM digest_entries")
         store.db.execute("DELETE FROM digests")
-        assert digest.select_new(store, cfg, "2025-W08") == []
+        assert select.select_new(store, cfg, Period.parse("2025-W08")) == []
         store.db.execute("UPDATE entries SET published = ?", ("2025-02-11T12:00:00+00:00",))  # within 7 days
-        assert len(digest.select_new(store, cfg, "2025-W08")) == 1
+        assert len(select.select_new(store, cfg, Period.parse("2025-W08"))) == 1
 
 
 def test_a_missed_week_is_caught_up_once_without_losing_posts(tmp_path):
@@ -136,14 +140,14 @@ def _entry(i: int, title: str | None = None) -> DigestPost:
                       published=datetime(2025, 2, 16, 12, tzinfo=UTC) - timedelta(minutes=i), url=None)
 
 
-def _selection(entries) -> digest.Selection:
-    return digest.Selection("2025-W07", "mailed", datetime(2025, 2, 17, 8, tzinfo=UTC), tuple(entries))
+def _selection(entries) -> select.Selection:
+    return select.Selection(Period.parse("2025-W07"), "mailed", datetime(2025, 2, 17, 8, tzinfo=UTC), tuple(entries))
 
 
 def test_a_week_of_100_posts_stays_under_90_kb_and_lists_the_rest():
-    rendered = digest.Renderer(LONDON).render(_selection(_entry(i) for i in range(100)), "a@example.org")
+    rendered = render.Renderer(LONDON).render(_selection(_entry(i) for i in range(100)), "a@example.org")
     size = len(rendered.html.encode("utf-8"))
-    assert size < digest.MAX_HTML_BYTES, size
+    assert size < render.MAX_HTML_BYTES, size
     assert rendered.full == 20 and rendered.listed == 80
     soup = BeautifulSoup(rendered.html, "html.parser")
     assert len(soup.select("td.item")) == 20 and len(soup.select("td.rest li")) == 80
@@ -153,12 +157,12 @@ def test_a_week_of_100_posts_stays_under_90_kb_and_lists_the_rest():
 
 def test_a_huge_week_shrinks_to_fit_and_links_to_the_web_page():
     big = dataclasses.replace(LONDON, digest=dataclasses.replace(LONDON.digest, max_full=500))
-    rendered = digest.Renderer(big).render(_selection(_entry(i) for i in range(600)), "a@example.org")
-    assert len(rendered.html.encode("utf-8")) <= digest.MAX_HTML_BYTES
+    rendered = render.Renderer(big).render(_selection(_entry(i) for i in range(600)), "a@example.org")
+    assert len(rendered.html.encode("utf-8")) <= render.MAX_HTML_BYTES
     assert rendered.full < 500 and rendered.full + rendered.listed < 600
     assert "See all 600 posts of the week on the web" in rendered.html
     assert "http://127.0.0.1:8000/digests/2025-W07.html" in rendered.text
-    page = digest.Renderer(big).render(_selection(_entry(i) for i in range(600)), web=True)
+    page = render.Renderer(big).render(_selection(_entry(i) for i in range(600)), web=True)
     soup = BeautifulSoup(page.html, "html.parser")
     assert len(soup.select("td.item")) + len(soup.select("td.rest li")) == 600  # the web copy lists them all
     assert "See all" not in page.html and "View in browser" not in page.html
@@ -166,7 +170,7 @@ def test_a_huge_week_shrinks_to_fit_and_links_to_the_web_page():
 
 def test_titles_and_summaries_are_escaped_exactly_once():
     title = 'Tom & Jerry <script>alert("x")</script> “quoted”'
-    rendered = digest.Renderer(LONDON).render(_selection([_entry(0, title)]), "a@example.org")
+    rendered = render.Renderer(LONDON).render(_selection([_entry(0, title)]), "a@example.org")
     assert "Tom &amp; Jerry &lt;script&gt;" in rendered.html and "&amp;amp;" not in rendered.html
     assert "<script>" not in rendered.html
     soup = BeautifulSoup(rendered.html, "html.parser")
@@ -177,8 +181,8 @@ def test_titles_and_summaries_are_escaped_exactly_once():
 def test_the_text_parts_signature_separator_is_dash_dash_space_on_its_own_line():
     """"-- " (RFC 3676, 4.3): what mail clients know the footer by; "--" is just text to them."""
     sel = _selection([_entry(0)])
-    rendered = digest.Renderer(LONDON).render(sel, "a@example.org")
-    msg = digest.build_message(LONDON, rendered, "2025-W07", parse_address("a@example.org"), sel.date,
+    rendered = render.Renderer(LONDON).render(sel, "a@example.org")
+    msg = render.build_message(LONDON, rendered, parse_address("a@example.org"), sel.date,
                                "<x@example.org>")
     text_part, _ = email.message_from_bytes(msg.as_bytes(), policy=policy.default).iter_parts()
     lines = text_part.get_content().replace("\r\n", "\n").split("\n")  # as the client decodes it
@@ -190,8 +194,8 @@ def test_no_text_from_a_dump_reaches_a_header():
     cfg = config.parse({"site": {"title": "Site\u2028Bcc: everyone@example.org\u2029X-Evil: 1",
                                  "timezone": "Europe/London"}})  # what the config lets through
     entry = _entry(0, "A title\rBcc: victim@example.org\nSubject: spam")
-    rendered = digest.Renderer(cfg).render(_selection([entry]), "a@example.org")
-    msg = digest.build_message(cfg, rendered, "2025-W07", parse_address("a@example.org"),
+    rendered = render.Renderer(cfg).render(_selection([entry]), "a@example.org")
+    msg = render.build_message(cfg, rendered, parse_address("a@example.org"),
                                datetime(2025, 2, 17, 8, tzinfo=UTC), "<x@example.org>")
     parsed = email.message_from_bytes(msg.as_bytes(), policy=policy.default)
     assert sorted(parsed.keys()) == sorted(["From", "To", "Subject", "Date", "Message-ID", "List-Id",
@@ -202,7 +206,7 @@ def test_no_text_from_a_dump_reaches_a_header():
 
 def test_to_holds_the_recipients_name_without_control_characters():
     sel = _selection([_entry(0)])
-    msg = digest.build_message(LONDON, digest.Renderer(LONDON).render(sel, "a@example.org"), "2025-W07",
+    msg = render.build_message(LONDON, render.Renderer(LONDON).render(sel, "a@example.org"),
                                parse_address("Ann\x1b[31m Lee\x7f <a@example.org>"), sel.date, "<x@example.org>")
     data = msg.as_bytes()
     assert b"\x1b" not in data and b"\x7f" not in data
@@ -212,13 +216,13 @@ def test_to_holds_the_recipients_name_without_control_characters():
 
 def test_the_message_is_the_same_bytes_every_time():
     sel = _selection(_entry(i) for i in range(5))
-    make = lambda: digest.build_message(  # noqa: E731
-        LONDON, digest.Renderer(LONDON).render(sel, "a@example.org"), "2025-W07", parse_address("a@example.org"),
-        sel.date, digest.message_id("2025-W07", "a@example.org", LONDON)).as_bytes()
+    make = lambda: render.build_message(  # noqa: E731
+        LONDON, render.Renderer(LONDON).render(sel, "a@example.org"), parse_address("a@example.org"),
+        sel.date, select.message_id("2025-W07", "a@example.org", LONDON)).as_bytes()
     assert make() == make()
-    assert digest.message_id("2025-W07", "a@example.org", LONDON) != digest.message_id("2025-W07", "b@example.org",
+    assert select.message_id("2025-W07", "a@example.org", LONDON) != select.message_id("2025-W07", "b@example.org",
                                                                                         LONDON)
-    assert "a@example.org" not in digest.message_id("2025-W07", "a@example.org", LONDON)
+    assert "a@example.org" not in select.message_id("2025-W07", "a@example.org", LONDON)
 
 
 # -- the archive and the command ----------------------------------------------------------
@@ -264,7 +268,7 @@ def test_preview_writes_html_text_and_eml_and_prints_sizes(project):
         assert f"{path}  {path.stat().st_size / 1000:.1f} KB" in proc.stdout
     msg = email.message_from_bytes((preview / "2025-W06.eml").read_bytes(), policy=policy.default)
     assert msg["Subject"] == "Friends of Socialist China — week of 3–9 February 2025"
-    assert (preview / "2025-W06.html").stat().st_size < digest.MAX_HTML_BYTES
+    assert (preview / "2025-W06.html").stat().st_size < render.MAX_HTML_BYTES
 
 
 def test_a_pass_at_the_due_time_mails_and_archives_the_digest_once(tmp_path: Path):
@@ -307,13 +311,14 @@ def test_a_digest_page_is_rendered_again_only_when_what_it_shows_changed(tmp_pat
     _pass(cfg, now.isoformat())
     page = tmp_path / "out" / "digests" / "2025-W07.html"
     with Store(cfg.state.path) as store:
-        assert pipeline.publish_digests(store, cfg, now) == []  # nothing it shows changed
+        assert archive.publish_digests(store, cfg, now, _stamp(cfg)) == []  # nothing it shows changed
         store.db.execute("UPDATE entries SET summary = 'An edited summary of the festival.'")
-        assert str(page) in pipeline.publish_digests(store, cfg, now)
+        assert str(page) in archive.publish_digests(store, cfg, now, _stamp(cfg))
     assert "An edited summary of the festival." in page.read_text(encoding="utf-8")
     page.unlink()
     with Store(cfg.state.path) as store:
-        assert str(page) in pipeline.publish_digests(store, cfg, now)  # a deleted page comes back
+        stamp = _stamp(cfg)
+        assert str(page) in archive.publish_digests(store, cfg, now, stamp)  # a deleted page comes back
 
 
 
@@ -367,7 +372,7 @@ def test_a_pass_archives_the_seeds_past_weeks_by_publication_date_and_mails_none
     with Store(root / "state" / "feeds.sqlite3") as store:
         assert store.deliveries() == [] and not (root / "out" / "outbox").exists()
         for week, count in weeks.items():
-            start, end = digest.bounds(week, tz)
+            start, end = Period.parse(week).bounds(tz)
             published = [r[0] for r in store.db.execute(
                 "SELECT title FROM entries WHERE published >= ? AND published < ? ORDER BY published DESC, key",
                 (start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat()))]
@@ -426,9 +431,9 @@ def test_a_pass_renders_only_the_past_weeks_whose_posts_changed(tmp_path, monkey
                                       "New railway line opens in the north": "2025-01-22T12:00:00+00:00",  # W04
                                       "Fresh news of the week for the digest": "2025-01-29T12:00:00+00:00"}})  # W05
     rendered: list[str] = []
-    render = digest.Renderer.render
-    monkeypatch.setattr(digest.Renderer, "render",
-                        lambda self, sel, *a, **k: rendered.append(sel.period) or render(self, sel, *a, **k))
+    original = render.Renderer.render
+    monkeypatch.setattr(render.Renderer, "render",
+                        lambda self, sel, *a, **k: rendered.append(sel.period.label) or original(self, sel, *a, **k))
     out = tmp_path / "out" / "digests"
     _pass(cfg, "2025-03-03T09:00:00+00:00")
     assert sorted(rendered) == ["2025-W03", "2025-W04", "2025-W05"]
@@ -448,7 +453,7 @@ def test_a_pass_renders_only_the_past_weeks_whose_posts_changed(tmp_path, monkey
         assert store.deliveries() == []  # past weeks are never mailed
         # The digests' feed holds the newest max_entries digests; the index lists them all.
         capped = dataclasses.replace(cfg, output=dataclasses.replace(cfg.output, max_entries=2))
-        pipeline.publish_digests(store, capped, datetime(2025, 3, 3, 12, tzinfo=UTC))
+        archive.publish_digests(store, capped, datetime(2025, 3, 3, 12, tzinfo=UTC), _stamp(capped))
     feed = feedparser.parse((out / "atom.xml").read_bytes())
     assert feed.bozo == 0 and [e.link.rsplit("/", 1)[1] for e in feed.entries] == ["2025-W05.html", "2025-W04.html"]
     assert len(BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser").select("main li")) == 4
@@ -468,3 +473,8 @@ def test_a_pass_stopped_before_the_digest_stage_leaves_the_past_weeks_to_the_nex
     report = _pass(cfg, "2025-03-03T11:00:00+00:00")  # nothing new to store, but the archive is finished
     assert report.new == 0 and str(page) in report.files_written
     assert _shown(page) == ["New railway line opens in the north"]
+
+
+def _stamp(cfg) -> str:
+    """What a pass stamps the digests' archive with: the publishing code, config and templates."""
+    return fingerprint(cfg, Templates(cfg).hash)

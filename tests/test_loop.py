@@ -19,7 +19,8 @@ import pytest
 import schedule
 from conftest import make_site
 
-from feeds import digest, pipeline
+from feeds import pipeline
+from feeds.digest.period import Schedule
 from feeds.errors import ConfigError
 from feeds.lock import exclusive
 from feeds.scheduler import Loop
@@ -147,7 +148,20 @@ def test_the_slot_follows_the_site_clock_across_a_dst_change(tmp_path, fake_sche
     assert ("digest slot", datetime(2025, 3, 31, 7, 0, tzinfo=UTC)) in log
     assert _mailed(cfg)["2025-W13"] == "2025-03-31T07:00:00+00:00"
     # And back in autumn: Monday 27 October 2025 08:00 GMT is 08:00 UTC.
-    assert digest.next_due(datetime(2025, 10, 25, 12, tzinfo=UTC), cfg) == datetime(2025, 10, 27, 8, tzinfo=UTC)
+    assert Schedule.of(cfg).next_due(datetime(2025, 10, 25, 12, tzinfo=UTC)) == datetime(2025, 10, 27, 8, tzinfo=UTC)
+
+
+def test_a_daily_loop_runs_a_pass_at_each_days_local_hour_across_a_dst_change(tmp_path, fake_schedule_clock):
+    cfg = _site(tmp_path, interval=180)
+    cfg = dataclasses.replace(cfg, digest=dataclasses.replace(cfg.digest, every="day"))
+    time = FakeTime(datetime(2025, 3, 28, 9, 0, tzinfo=UTC), datetime(2025, 3, 31, 9, 0, tzinfo=UTC))
+    fake_schedule_clock["time"] = time
+    one_pass, log = _passes(cfg, time, {datetime(2025, 3, 29, 12, tzinfo=UTC): ("sat.txt", _dump("A Saturday post"))})
+    Loop(cfg, one_pass, clock=time.clock, sleep=time.sleep).run()
+    # 08:00 in London: GMT on Saturday 29 March, BST from Sunday 30 March.
+    assert [when for why, when in log if why == "digest slot"] == [
+        datetime(2025, 3, 29, 8, tzinfo=UTC), datetime(2025, 3, 30, 7, tzinfo=UTC), datetime(2025, 3, 31, 7, tzinfo=UTC)]
+    assert _mailed(cfg) == {"2025-03-27": "2025-03-28T09:00:00+00:00", "2025-03-29": "2025-03-30T07:00:00+00:00"}
 
 
 def test_a_pass_that_raises_does_not_stop_the_loop(tmp_path, fake_schedule_clock, caplog):

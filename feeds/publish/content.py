@@ -22,9 +22,9 @@ FEED_CONTENT_CHARS = 100_000
 class DigestItem:
     """A past digest, for the digests' index and feed."""
 
-    period: str  # 2025-W07
-    start: date  # its Monday
-    week: str  # "10–16 February 2025"
+    period: str  # 2025-W07 (a week), 2025-02-14 (a day), 2025-02 (a month)
+    start: date  # its first day
+    heading: str  # "Week of 10–16 February 2025", "14 February 2025", "February 2025"
     title: str  # the email's subject
     path: str  # digests/2025-W07.html
     url: str

@@ -19,6 +19,7 @@ from lxml import etree
 from markupsafe import escape
 
 from feeds import __version__
+from feeds.digest.period import WORDS
 from feeds.ingest.text import strip_xml_forbidden
 from feeds.models import Entry
 from feeds.publish.content import DigestItem, Links
@@ -104,9 +105,10 @@ def digests_feed(pub: Links, digests: Sequence[DigestItem]) -> bytes:
     """The Atom feed of past digests (digests/atom.xml), newest first."""
     site, config = pub.site, pub.config
     name = "digests/atom.xml"
-    fg = _generator(pub, config.url("digests/"), f"{site.title}: weekly digests",
-                    f"Every week's new posts of {site.title}, as sent to the mailing list (weeks not mailed: "
-                    "the posts published in them)", name,
+    words = WORDS[config.digest.every]
+    fg = _generator(pub, config.url("digests/"), f"{site.title}: {words.adjective} digests",
+                    f"Every {words.unit}'s new posts of {site.title}, as sent to the mailing list "
+                    f"({words.unit}s not mailed: the posts published in them)", name,
                     config.url("digests/index.html"), (d.date for d in digests))
     for d in digests:
         fe = fg.add_entry(order="append")

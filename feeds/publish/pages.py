@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from feeds.config import Config
+from feeds.digest.period import WORDS
 from feeds.models import Entry
 from feeds.publish.content import DigestItem, Links, human_date, month_name
 from feeds.publish.templates import Templates, render_template, template_loader
@@ -43,7 +44,8 @@ class Pages(Links):
                                               lambda: page_environment(config, self.tz), [STYLESHEET])
 
     def render(self, template: str, **context: object) -> bytes:
-        base = {"site": self.site, "config": self.config, "url": self.config.url, "feeds": True}
+        base = {"site": self.site, "config": self.config, "url": self.config.url, "feeds": True,
+                "cadence": WORDS[self.config.digest.every]}
         return render_template(self.env, template, self.config, **{**base, **context}).encode("utf-8")
 
     def post_page(self, entry: Entry, url: str | None, *, category_slugs: Mapping[str, str] | None = None) -> bytes:
