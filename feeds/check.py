@@ -23,8 +23,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from feeds import addresses, digest, mail, pipeline
 from feeds import config as config_mod
-from feeds import digest, mail, pipeline
 from feeds.budget import Deadline
 from feeds.config import Config
 from feeds.errors import ConfigError, DumpError, SlowDumpError, StateError
@@ -207,7 +207,7 @@ def dumps(cfg: Config, now: datetime, found: Findings) -> None:
 def recipients(cfg: Config, found: Findings) -> None:
     """Who the digest goes to, and how."""
     try:
-        addresses, problems = mail.recipients(cfg)
+        to, problems = mail.recipients(cfg)
     except ConfigError as exc:
         found.error("digest", str(exc))
         return
@@ -215,13 +215,13 @@ def recipients(cfg: Config, found: Findings) -> None:
         found.warning("digest", f"digest.recipients_file: {problem}")
     how = (f"mailed over SMTP through {cfg.mail.host}:{cfg.mail.smtp_port}" if cfg.mail.host else
            f"written as .eml files to {cfg.outbox} ([mail] host is empty: nothing is mailed)")
-    found.ok("digest", f"{len(addresses)} recipient(s), from {cfg.sender}; {how}")
+    found.ok("digest", f"{len(to)} recipient(s), from {addresses.sender(cfg)}; {how}")
     if not cfg.mail.host:
         return
     refused = mail.refusals(cfg)
     for reason in refused:
         found.warning("digest", f"a pass would not mail the digest (it waits): {reason}")
-    domain = cfg.sender.domain
+    domain = addresses.sender(cfg).domain
     if not refused and cfg.digest.sender and not mail.claims(cfg, domain):
         found.ok("digest", f"the sender's domain {domain} is not site.url's host nor a parent of it: taken as set "
                            "in digest.sender; its SPF and DMARC records must allow mail.host to send for it")

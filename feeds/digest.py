@@ -39,7 +39,9 @@ import css_inline
 import jinja2
 from markupsafe import escape
 
-from feeds.config import Config, one_line, parse_address
+from feeds import addresses
+from feeds.addresses import one_line, parse_address
+from feeds.config import Config
 from feeds.errors import FeedsError
 from feeds.models import DigestPost
 from feeds.publish import loaded_templates, render_template, template_loader, write_if_changed
@@ -247,7 +249,7 @@ class Renderer:
 
     def _context(self, sel: Selection, recipient: str | None, web: bool) -> dict[str, object]:
         cfg = self.config
-        mailto, https = cfg.unsubscribe_links(recipient or "")
+        mailto, https = addresses.unsubscribe_links(cfg, recipient or "")
         return {
             "site": cfg.site, "period": sel.period, "subject": self.subject(sel.period),
             "week": week_label(sel.period, self.tz), "count": len(sel.posts), "web": web,
@@ -310,7 +312,7 @@ def _tidy_text(text: str) -> str:
 
 def message_id(period: str, recipient: str, config: Config) -> str:
     """The same for the same (period, recipient); the address itself is not shown."""
-    digest = hashlib.sha256(f"{config.list_id}\n{period}\n{recipient.lower()}".encode()).hexdigest()[:24]
+    digest = hashlib.sha256(f"{addresses.list_id(config)}\n{period}\n{recipient.lower()}".encode()).hexdigest()[:24]
     return f"<digest.{period}.{digest}@{config.site.domain}>"
 
 
@@ -318,13 +320,13 @@ def build_message(config: Config, rendered: Rendered, period: str, recipient: Ad
                   msg_id: str) -> EmailMessage:
     """multipart/alternative: the text part first, then the HTML. Deterministic bytes."""
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = config.sender
+    msg["From"] = addresses.sender(config)
     msg["To"] = Address(one_line(recipient.display_name), addr_spec=recipient.addr_spec)  # its name too, in one line
     msg["Subject"] = rendered.subject
     msg["Date"] = format_datetime(when.astimezone(config.site.tz))
     msg["Message-ID"] = msg_id
-    msg["List-Id"] = f"{one_line(config.site.title)} digest <{config.list_id}>"
-    msg["List-Unsubscribe"] = ", ".join(f"<{u}>" for u in config.unsubscribe_links(recipient.addr_spec) if u)
+    msg["List-Id"] = f"{one_line(config.site.title)} digest <{addresses.list_id(config)}>"
+    msg["List-Unsubscribe"] = ", ".join(f"<{u}>" for u in addresses.unsubscribe_links(config, recipient.addr_spec) if u)
     if config.digest.unsubscribe_url:
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["MIME-Version"] = "1.0"

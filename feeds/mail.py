@@ -37,7 +37,9 @@ from email.headerregistry import Address
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from feeds.config import Config, parse_address
+from feeds import addresses
+from feeds.addresses import parse_address
+from feeds.config import Config
 from feeds.digest import Rendered, Renderer, Selection, build_message, select
 from feeds.errors import ConfigError, FeedsError
 from feeds.publish import write_if_changed
@@ -153,7 +155,7 @@ def refusals(config: Config) -> list[str]:
                         "write the digest to the outbox instead)")
     spf = ("receiving servers check a sender's domain against its SPF and DMARC records and reject or junk "
            "mail that domain's owner has not authorised")
-    sender = config.sender
+    sender = addresses.sender(config)
     if config.digest.sender:
         if not _public_domain(sender.domain):
             problems.append(f"digest.sender = {config.digest.sender!r} is not on a public domain; {spf}: set "
@@ -390,7 +392,7 @@ def probe(config: Config, say: Callable[[str, str], None]) -> None:
         say("error", f"{steps.step or 'connect'} failed: {exc}")
         return
     smtp.conn = conn
-    sender = config.sender.addr_spec
+    sender = addresses.sender(config).addr_spec
     try:
         if login and not config.mail.username:  # (a server that wants a login would refuse the sender)
             return
@@ -459,7 +461,7 @@ def deliver(store: Store, config: Config, clock: Clock, *,
     transport: Outbox | Smtp = Smtp(config) if config.mail.host else Outbox(config.outbox)
     report.via = transport.name
     renderer = Renderer(config)
-    sender = config.sender.addr_spec
+    sender = addresses.sender(config).addr_spec
     selections: dict[str, Selection] = {}
     # A message differs between recipients only by their unsubscribe links: when those hold no
     # {email}, one rendering serves every recipient of a period (inlining the CSS is the costly
@@ -475,7 +477,7 @@ def deliver(store: Store, config: Config, clock: Clock, *,
             if period not in selections:
                 selections[period] = select(store, config, period, clock())
             sel = selections[period]
-            key = (period, config.unsubscribe_links(recipient))
+            key = (period, addresses.unsubscribe_links(config, recipient))
             if last is None or last[0] != key:
                 last = (key, renderer.render(sel, recipient))
             to = (recipients_now or {}).get(recipient.lower()) or parse_address(recipient)  # (the ledger: no name)
