@@ -51,7 +51,7 @@ def test_the_installed_wheel_runs_a_pass_from_a_folder_with_only_a_config_and_se
     env = {**os.environ, "PYTHONPATH": str(site), "TZ": "UTC", "LC_ALL": "C.UTF-8"}
     where = subprocess.run([sys.executable, "-c", "import feeds.config as c; print(c.__file__); "
                             "print(c.builtin_templates())"], cwd=work, env=env, capture_output=True, text=True)
-    assert where.stdout.splitlines() == [str(site / "feeds" / "config.py"), str(site / "feeds" / "templates")]
+    assert where.stdout.splitlines() == [str(site / "feeds" / "config" / "__init__.py"), str(site / "feeds" / "templates")]
     proc = subprocess.run([sys.executable, "-m", "feeds", "--now", NOW], cwd=work, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
