@@ -23,8 +23,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from feeds import addresses, ingest, mail, pipeline, transport
 from feeds import config as config_mod
-from feeds import ingest, mail, pipeline, transport
 from feeds.config import Config
 from feeds.digest import render as digest
 from feeds.digest.period import Schedule
@@ -144,67 +144,82 @@ def dumps(cfg: Config, now: datetime, found: Findings) -> None:
     paths = files.discover(cfg.input.paths, report, follow_links=cfg.input.follow_links)
     for problem in report.skipped:
         found.warning("dumps", f"a pass would skip {problem}")
-    known: dict[str, DumpRecord] = {}
-    reread = False  # how dumps are read changed since the last pass: every one is read again
+    stored = _stored_dumps(cfg, found)
+    if stored is None:
+        return
+    known, reread = stored
+    counts = {"read": 0, "unchanged": 0, "skipped": 0}
+    for path in paths:
+        for outcome in _one_dump(cfg, now, found, path, known, reread):
+            counts[outcome] += 1
+    found.ok("dumps", f"{counts['read']} to read, {counts['unchanged']} unchanged since the last pass, "
+                      f"{counts['skipped']} to skip")
+
+
+def _stored_dumps(cfg: Config, found: Findings) -> tuple[dict[str, DumpRecord], bool] | None:
+    """The dumps read before, and whether how dumps are read changed since (every one is read
+    again); None when the state cannot be read (said as an error)."""
     state = cfg.state.path
     if not state.exists():
         found.ok("state", f"{state} does not exist yet: the first pass makes it and reads every dump")
-    else:
-        try:
-            with Store.peek(state) as store:
-                known = store.dumps()
-                reread = bool(known) and store.meta("parse_fingerprint") != pipeline.parse_fingerprint(cfg)
-        except (StateError, sqlite3.Error) as exc:
-            found.error("state", str(exc) if str(exc).startswith(str(state)) else f"{state}: {exc}")
-            return
-        found.ok("state", f"{state}: {len(known)} dump(s) read before"
-                 + ("; how dumps are read changed (feeds' version, input.marker or input.chrome): a pass reads "
-                    "every dump again" if reread else ""))
-    read = unchanged = skipped = 0
-    for path in paths:
-        old = None if reread else known.get(path)
-        try:
-            st = os.stat(path)
-            same = old is not None and bool(old.sha256) and (old.size, old.mtime_ns) == (st.st_size, st.st_mtime_ns)
-            big = None if same else files.too_big(st.st_size, cfg)
-            data = b"" if same or big else Path(path).read_bytes()
-        except OSError as exc:
-            found.warning("dumps", f"a pass would skip {path}: cannot be read: {exc.strerror}")
-            skipped += 1
-            continue
-        if old is not None and (same or old.sha256 == hashlib.sha256(data).hexdigest()):
-            unchanged += 1
-            if old.status == "skipped":
-                found.warning("dumps", f"a pass would skip {path}: {old.error} (unchanged since it was skipped)")
-                skipped += 1
-            elif old.status == "failed":
-                found.warning("dumps", f"a pass would leave out {path}, quarantined: {old.error} (a bug in feeds, "
-                                       "unchanged since it failed; please report it)")
-                skipped += 1
-            continue
-        if big:
-            found.warning("dumps", f"a pass would skip {path}: {big}")
-            skipped += 1
-            continue
-        why = "new" if path not in known else "read again" if reread else "changed since the last pass"
-        try:
-            parsed = ingest.read_dump(path, data, datetime.fromtimestamp(st.st_mtime, now.tzinfo), cfg, now)
-        except SlowDumpError as exc:
-            found.warning("dumps", f"a pass would quarantine {path} ({why}): {exc.reason}")
-            skipped += 1
-            continue
-        except DumpError as exc:
-            found.warning("dumps", f"a pass would skip {exc} ({why})")
-            skipped += 1
-            continue
-        except Exception as exc:  # a bug this dump trips: a pass quarantines it and goes on
-            found.warning("dumps", f"a pass would quarantine {path} ({why}): {ingest.failure(exc)}; a bug in "
-                                   "feeds: please report it")
-            skipped += 1
-            continue
-        read += 1
-        found.ok("dumps", f"a pass would read {path} ({why}: {len(parsed.posts)} post(s))")
-    found.ok("dumps", f"{read} to read, {unchanged} unchanged since the last pass, {skipped} to skip")
+        return {}, False
+    try:
+        with Store.peek(state) as store:
+            known = store.dumps()
+            reread = bool(known) and store.meta("parse_fingerprint") != pipeline.parse_fingerprint(cfg)
+    except (StateError, sqlite3.Error) as exc:
+        found.error("state", str(exc) if str(exc).startswith(str(state)) else f"{state}: {exc}")
+        return None
+    found.ok("state", f"{state}: {len(known)} dump(s) read before"
+             + ("; how dumps are read changed (feeds' version, input.marker or input.chrome): a pass reads "
+                "every dump again" if reread else ""))
+    return known, reread
+
+
+def _one_dump(cfg: Config, now: datetime, found: Findings, path: str, known: dict[str, DumpRecord],
+              reread: bool) -> list[str]:
+    """What a pass would do with one dump, said: its counts ("read", "unchanged", "skipped")."""
+    old = None if reread else known.get(path)
+    try:
+        st = os.stat(path)
+        same = old is not None and bool(old.sha256) and (old.size, old.mtime_ns) == (st.st_size, st.st_mtime_ns)
+        big = None if same else files.too_big(st.st_size, cfg)
+        data = b"" if same or big else Path(path).read_bytes()
+    except OSError as exc:
+        found.warning("dumps", f"a pass would skip {path}: cannot be read: {exc.strerror}")
+        return ["skipped"]
+    if old is not None and (same or old.sha256 == hashlib.sha256(data).hexdigest()):
+        if old.status == "skipped":
+            found.warning("dumps", f"a pass would skip {path}: {old.error} (unchanged since it was skipped)")
+            return ["unchanged", "skipped"]
+        if old.status == "failed":
+            found.warning("dumps", f"a pass would leave out {path}, quarantined: {old.error} (a bug in feeds, "
+                                   "unchanged since it failed; please report it)")
+            return ["unchanged", "skipped"]
+        return ["unchanged"]
+    if big:
+        found.warning("dumps", f"a pass would skip {path}: {big}")
+        return ["skipped"]
+    why = "new" if path not in known else "read again" if reread else "changed since the last pass"
+    return [_parse(cfg, now, found, path, data, st.st_mtime, why)]
+
+
+def _parse(cfg: Config, now: datetime, found: Findings, path: str, data: bytes, mtime: float, why: str) -> str:
+    """Read one dump as a pass would, and say what came of it: "read" or "skipped"."""
+    try:
+        parsed = ingest.read_dump(path, data, datetime.fromtimestamp(mtime, now.tzinfo), cfg, now)
+    except SlowDumpError as exc:
+        found.warning("dumps", f"a pass would quarantine {path} ({why}): {exc.reason}")
+        return "skipped"
+    except DumpError as exc:
+        found.warning("dumps", f"a pass would skip {exc} ({why})")
+        return "skipped"
+    except Exception as exc:  # a bug this dump trips: a pass quarantines it and goes on
+        found.warning("dumps", f"a pass would quarantine {path} ({why}): {ingest.failure(exc)}; a bug in "
+                               "feeds: please report it")
+        return "skipped"
+    found.ok("dumps", f"a pass would read {path} ({why}: {len(parsed.posts)} post(s))")
+    return "read"
 
 
 # -- the digest ---------------------------------------------------------------------------
@@ -212,7 +227,7 @@ def dumps(cfg: Config, now: datetime, found: Findings) -> None:
 def recipients(cfg: Config, found: Findings) -> None:
     """Who the digest goes to, and how."""
     try:
-        addresses, problems = mail.recipients(cfg)
+        to, problems = mail.recipients(cfg)
     except ConfigError as exc:
         found.error("digest", str(exc))
         return
@@ -220,13 +235,13 @@ def recipients(cfg: Config, found: Findings) -> None:
         found.warning("digest", f"digest.recipients_file: {problem}")
     how = (f"mailed over SMTP through {cfg.mail.host}:{cfg.mail.smtp_port}" if cfg.mail.host else
            f"written as .eml files to {cfg.outbox} ([mail] host is empty: nothing is mailed)")
-    found.ok("digest", f"{len(addresses)} recipient(s), from {cfg.sender}; {how}")
+    found.ok("digest", f"{len(to)} recipient(s), from {addresses.sender(cfg)}; {how}")
     if not cfg.mail.host:
         return
     refused = mail.refusals(cfg)
     for reason in refused:
         found.warning("digest", f"a pass would not mail the digest (it waits): {reason}")
-    domain = cfg.sender.domain
+    domain = addresses.sender(cfg).domain
     if not refused and cfg.digest.sender and not mail.claims(cfg, domain):
         found.ok("digest", f"the sender's domain {domain} is not site.url's host nor a parent of it: taken as set "
                            "in digest.sender; its SPF and DMARC records must allow mail.host to send for it")

@@ -34,7 +34,9 @@ from datetime import datetime
 from email.headerregistry import Address
 from urllib.parse import urlsplit
 
-from feeds.config import Config, parse_address
+from feeds import addresses
+from feeds.addresses import parse_address
+from feeds.config import Config
 from feeds.errors import ConfigError
 from feeds.store import Store
 from feeds.transport import Ambiguous, Outbox, Reply, Smtp, Unanswered, Unavailable
@@ -149,7 +151,7 @@ def refusals(config: Config) -> list[str]:
                         "write the digest to the outbox instead)")
     spf = ("receiving servers check a sender's domain against its SPF and DMARC records and reject or junk "
            "mail that domain's owner has not authorised")
-    sender = config.sender
+    sender = addresses.sender(config)
     if config.digest.sender:
         if not _public_domain(sender.domain):
             problems.append(f"digest.sender = {config.digest.sender!r} is not on a public domain; {spf}: set "
@@ -233,7 +235,7 @@ def _send_all(store: Store, config: Config, transport: Outbox | Smtp, pending: l
               messages: Messages, report: Delivery, *, clock: Clock, sleep: Callable[[float], None],
               should_stop: Callable[[], bool], recipients_now: Mapping[str, Address]) -> None:
     """Each pending row in turn, until the server cannot take mail or the pass is asked to stop."""
-    sender = config.sender.addr_spec
+    sender = addresses.sender(config).addr_spec
     unanswered = 0  # recipients in a row whose RCPT TO went unanswered, every attempt
     for i, row in enumerate(pending):
         if should_stop():  # asked, not a failure: the rest stay pending, for the next pass

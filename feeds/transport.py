@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
+from feeds import addresses
 from feeds.config import Config
 from feeds.errors import ConfigError, FeedsError
 from feeds.publish.files import write_if_changed
@@ -237,7 +238,7 @@ def probe(config: Config, say: Callable[[str, str], None]) -> None:
         say("error", f"{steps.step or 'connect'} failed: {exc}")
         return
     smtp.conn = conn
-    sender = config.sender.addr_spec
+    sender = addresses.sender(config).addr_spec
     try:
         if login and not config.mail.username:  # (a server that wants a login would refuse the sender)
             return

@@ -5,7 +5,7 @@ import os
 import pytest
 from conftest import NOW, REPO, SEEDS, run_cli
 
-from feeds import config
+from feeds import addresses, config
 from feeds.errors import ConfigError
 
 
@@ -258,18 +258,33 @@ def test_cli_config_that_is_a_folder(tmp_path):
     assert str(tmp_path / "feeds.toml") in proc.stderr
 
 
-def test_unreadable_config_file(tmp_path, monkeypatch):
-    def refuse(*args, **kwargs):
-        raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(config, "open", refuse, raising=False)  # root reads any file: refuse as the system would
+@pytest.mark.parametrize("how, reason", [
+    ("unreadable", "Permission denied"),
+    ("in a file", "Not a directory"),
+    ("a link loop", "Too many levels of symbolic links"),
+])
+def test_unreadable_config_file(tmp_path, how, reason):
+    """A file the system will not open is named with the system's reason, in one line."""
+    path = tmp_path / "feeds.toml"
+    if how == "unreadable":
+        if os.geteuid() == 0:
+            pytest.skip("root reads any file")
+        path.write_text("")
+        path.chmod(0)
+    elif how == "in a file":
+        (tmp_path / "site").write_text("")
+        path = tmp_path / "site" / "feeds.toml"
+    else:
+        path.symlink_to(path)
     with pytest.raises(ConfigError) as err:
-        config.load(tmp_path / "feeds.toml")
-    assert err.value.key == "--config" and "a TOML file feeds can read (Permission denied)" in str(err.value)
+        config.load(path)
+    assert err.value.key == "--config" and f"a TOML file feeds can read ({reason})" in str(err.value)
 
 
 def test_digest_and_mail_defaults():
     cfg = config.parse({"site": {"title": "A Site", "url": "https://example.org/"}})
-    assert str(cfg.sender) == "A Site <digest@example.org>" and cfg.list_id == "digest.example.org"
-    assert cfg.unsubscribe_mailto == "mailto:digest@example.org?subject=unsubscribe"
+    assert str(addresses.sender(cfg)) == "A Site <digest@example.org>"
+    assert addresses.list_id(cfg) == "digest.example.org"
+    assert addresses.unsubscribe_mailto(cfg) == "mailto:digest@example.org?subject=unsubscribe"
     assert cfg.outbox == cfg.output.dir / "outbox" and cfg.mail.smtp_port == 587
     assert config.parse({"mail": {"security": "tls"}}).mail.smtp_port == 465

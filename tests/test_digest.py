@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 from conftest import make_site, run_cli, write_config
 
 from feeds import config, pipeline
-from feeds.config import parse_address
+from feeds.addresses import parse_address
 from feeds.digest import archive, render, select
 from feeds.digest.period import Period, PeriodError, Schedule
 from feeds.models import DigestPost

@@ -51,7 +51,7 @@ def test_the_installed_wheel_runs_a_pass_from_a_folder_with_only_a_config_and_se
     env = {**os.environ, "PYTHONPATH": str(site), "TZ": "UTC", "LC_ALL": "C.UTF-8"}
     where = subprocess.run([sys.executable, "-c", "import feeds.config as c; print(c.__file__); "
                             "print(c.builtin_templates())"], cwd=work, env=env, capture_output=True, text=True)
-    assert where.stdout.splitlines() == [str(site / "feeds" / "config.py"), str(site / "feeds" / "templates")]
+    assert where.stdout.splitlines() == [str(site / "feeds" / "config" / "__init__.py"), str(site / "feeds" / "templates")]
     proc = subprocess.run([sys.executable, "-m", "feeds", "--now", NOW], cwd=work, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -100,7 +100,7 @@ def test_a_first_pass_that_fails_leaves_no_state_and_the_next_pass_is_a_first_pa
     assert ours == theirs
 
 
-def test_a_first_pass_stopped_at_once_before_it_stored_anything_removes_the_database_it_made(tmp_path, monkeypatch):
+def test_a_first_pass_stopped_at_once_before_it_stored_anything_removes_the_database_it_made(tmp_path):
     """A second Ctrl-C (KeyboardInterrupt) while the first dump is read: exit 130, no database
     left; the next pass makes it."""
     from feeds import cli, config
@@ -113,10 +113,8 @@ def test_a_first_pass_stopped_at_once_before_it_stored_anything_removes_the_data
             raise KeyboardInterrupt
         return show
 
-    monkeypatch.setattr(cli, "_progress", interrupted)
-    assert cli.main(["-c", str(cfg), "--now", NOW, "-q"]) == 130
+    assert cli.main(["-c", str(cfg), "--now", NOW, "-q"], progress=interrupted) == 130
     assert not state.exists()
-    monkeypatch.undo()
     assert cli.main(["-c", str(cfg), "--now", NOW, "-q"]) == 0
     assert state.exists()
 

@@ -226,11 +226,11 @@ def test_a_stop_signal_during_the_loops_sleep_never_deadlocks():
 
     script = textwrap.dedent("""
         import logging, os, random, signal, threading
-        from feeds.cli import _Stop
+        from feeds.stopflag import Stop
         logging.disable(logging.WARNING)  # not a thousand "stopping" lines
         main = threading.get_ident()
         for i in range(1000):
-            with _Stop() as stop:
+            with Stop() as stop:
                 timer = threading.Timer(random.uniform(0, 0.0005), signal.pthread_kill, (main, signal.SIGTERM))
                 timer.start()
                 while not stop.wait(0):

@@ -20,10 +20,16 @@ def config_keys() -> set[str]:
             if dataclasses.is_dataclass(section.default) for field in dataclasses.fields(section.default)}
 
 
-def test_every_config_field_has_a_help_line_and_no_other_key_does():
+def test_every_config_field_is_declared_with_a_check_and_a_help_line():
+    for section in dataclasses.fields(config.Config):
+        if not dataclasses.is_dataclass(section.default):
+            continue
+        for field in dataclasses.fields(section.default):
+            assert callable(field.metadata.get("check")), f"{section.name}.{field.name}: declare it with key()"
     assert set(starter.KEYS) == config_keys()
     assert set(starter.SECTIONS) == {k.split(".")[0] for k in config_keys()}
     assert all(k.help.strip() and "\n" not in k.help for k in starter.KEYS.values())
+    assert all(text.strip() and "(" not in text.split()[0] for text in starter.SECTIONS.values())  # not dataclass's
 
 
 def test_the_readme_table_names_every_key():
@@ -97,3 +103,25 @@ def test_init_names_the_file_when_given_a_folder(tmp_path):
     proc = run_cli("init", "-c", str(tmp_path))
     assert proc.returncode == 2 and f"-c {tmp_path / 'feeds.toml'}" in proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_readme_table_gives_each_written_default_as_declared():
+    """Where the README's default column writes a key's default as a TOML value, it is the
+    declared one (as `feeds init` writes it): the table cannot fall behind the code."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    compared = 0
+    for section, keys, default in re.findall(r"^\| `\[(\w+)\] (.*?) \| (.*?) \|", readme, re.M):
+        names = re.findall(r"`(\w+)`", "`" + keys)
+        literals = re.findall(r"`([^`]*)`", default)
+        for name, literal in zip(names, literals, strict=False):
+            try:
+                written = tomllib.loads(f"v = {literal}")["v"]
+            except tomllib.TOMLDecodeError:
+                continue  # prose, such as `Leave a Reply`
+            key = starter.KEYS[f"{section}.{name}"]
+            if key.example is not None:
+                continue  # a worked-out default, such as "<site title> <digest@<domain>>"
+            declared = getattr(getattr(config.Config(), section), name)
+            assert tomllib.loads(f"v = {starter.toml_value(declared)}")["v"] == written, f"[{section}] {name}"
+            compared += 1
+    assert compared >= 25

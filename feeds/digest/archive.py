@@ -8,7 +8,8 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from feeds.config import Config, parse_address
+from feeds.addresses import parse_address
+from feeds.config import Config
 from feeds.digest.period import Period, PeriodError
 from feeds.digest.render import PREVIEW_RECIPIENT, Renderer, build_message, heading
 from feeds.digest.select import Selection, message_id, select

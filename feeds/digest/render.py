@@ -19,7 +19,9 @@ import css_inline
 import jinja2
 from markupsafe import escape
 
-from feeds.config import Config, one_line
+from feeds import addresses
+from feeds.addresses import one_line
+from feeds.config import Config
 from feeds.digest.period import Period
 from feeds.digest.select import Selection
 from feeds.models import DigestPost
@@ -78,7 +80,7 @@ class Renderer:
 
     def _context(self, sel: Selection, recipient: str | None, web: bool) -> dict[str, object]:
         cfg = self.config
-        mailto, https = cfg.unsubscribe_links(recipient or "")
+        mailto, https = addresses.unsubscribe_links(cfg, recipient or "")
         label = sel.period.label
         return {
             "site": cfg.site, "period": label, "subject": self.subject(sel.period),
@@ -143,13 +145,13 @@ def build_message(config: Config, rendered: Rendered, recipient: Address, when: 
                   msg_id: str) -> EmailMessage:
     """multipart/alternative: the text part first, then the HTML. Deterministic bytes."""
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = config.sender
+    msg["From"] = addresses.sender(config)
     msg["To"] = Address(one_line(recipient.display_name), addr_spec=recipient.addr_spec)  # its name too, in one line
     msg["Subject"] = rendered.subject
     msg["Date"] = format_datetime(when.astimezone(config.site.tz))
     msg["Message-ID"] = msg_id
-    msg["List-Id"] = f"{one_line(config.site.title)} digest <{config.list_id}>"
-    msg["List-Unsubscribe"] = ", ".join(f"<{u}>" for u in config.unsubscribe_links(recipient.addr_spec) if u)
+    msg["List-Id"] = f"{one_line(config.site.title)} digest <{addresses.list_id(config)}>"
+    msg["List-Unsubscribe"] = ", ".join(f"<{u}>" for u in addresses.unsubscribe_links(config, recipient.addr_spec) if u)
     if config.digest.unsubscribe_url:
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["MIME-Version"] = "1.0"

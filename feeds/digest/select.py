@@ -23,6 +23,7 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from feeds import addresses
 from feeds.config import Config
 from feeds.digest.period import Period, PeriodError, Schedule
 from feeds.models import DigestPost
@@ -136,5 +137,5 @@ def period_to_send(store: Store, config: Config, now: datetime, asked: Period | 
 
 def message_id(period: str, recipient: str, config: Config) -> str:
     """The same for the same (period, recipient); the address itself is not shown."""
-    digest = hashlib.sha256(f"{config.list_id}\n{period}\n{recipient.lower()}".encode()).hexdigest()[:24]
+    digest = hashlib.sha256(f"{addresses.list_id(config)}\n{period}\n{recipient.lower()}".encode()).hexdigest()[:24]
     return f"<digest.{period}.{digest}@{config.site.domain}>"

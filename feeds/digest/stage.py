@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from email.headerregistry import Address
 
-from feeds import mail
+from feeds import addresses, mail
 from feeds.config import Config
 from feeds.digest.archive import PUBLISHED, digests_state, publish_digests
 from feeds.digest.period import Period, Schedule
@@ -52,7 +52,7 @@ class Messages:
         if period not in self.selections:
             self.selections[period] = select(self.store, self.config, Period.parse(period), self.clock())
         sel = self.selections[period]
-        key = (period, self.config.unsubscribe_links(recipient))
+        key = (period, addresses.unsubscribe_links(self.config, recipient))
         if self.last is None or self.last[0] != key:
             self.last = (key, self.renderer.render(sel, recipient))
         return build_message(self.config, self.last[1], to, sel.date, msg_id).as_bytes()

@@ -32,13 +32,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
+from feeds.config import DEFAULT_CHROME
 from feeds.models import Block, Post
-
-DEFAULT_CHROME = (
-    "Leave a Reply", "Leave a Comment", "Leave a reply", "Cancel reply", "Share this:", "Like this:",
-    "Post navigation", "Posts navigation", "Older posts", "Newer posts", "« Older Entries",
-    "Newer Entries »", "Load more", "Related posts", "Related",
-)
 
 # A line ends like a sentence: [.,;:…] and any closing quotes or brackets ("… end.”)").
 _TERMINAL_CHARS = ".,;:…"

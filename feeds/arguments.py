@@ -1,0 +1,188 @@
+"""The command line's arguments: ``python -m feeds [options] [command]``, one function per command."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from feeds import __version__
+
+DESCRIPTION = """\
+Turn dumps of a website's pages (text, or saved HTML) into feeds (Atom, RSS,
+JSON Feed), a page per post, and a weekly digest email.
+
+With no command, runs one pass: reads the dumps named in feeds.toml (default
+seeds/*.txt) that are new or changed, stores their posts in SQLite (default
+state/feeds.sqlite3), writes what changed under out/ (atom.xml, rss.xml,
+feed.json, index.html, posts/<slug>.html) and, when the week's digest is due, mails it
+(or writes it to out/outbox/) and archives it under out/digests/. Safe to run
+from cron: one pass at a time, and a digest is never sent twice.
+"""
+
+EPILOG = """\
+exit status: 0 done (or stopped at a safe point by SIGTERM or Ctrl-C); 1 done, but
+a dump was skipped or quarantined, an input path matched nothing, a post failed to
+render, a file under out/ could not be written (a full disk), a recipient was
+skipped or a digest did not reach someone (each named on stderr); 2 bad
+configuration or usage; 70 an unexpected error (a bug: the traceback is printed);
+75 another pass holds the lock (try again later; nothing was touched); 130 stopped
+at once by a second Ctrl-C; 141 the output's reader went away (as in "| head -1";
+quietly, no traceback).
+
+examples:
+  python -m feeds init                 write a commented starter feeds.toml here
+  python -m feeds check                is everything ready? (sends nothing, writes nothing)
+  python -m feeds                      one pass over seeds/ into out/ (cron: every few minutes)
+  python -m feeds loop                 passes on a schedule, as a service
+  python -m feeds status               the last pass, the next digest, undelivered recipients
+  python -m feeds inspect seeds/*.txt  show the posts found, touch nothing
+  python -m feeds serve                preview out/ at http://127.0.0.1:8000/
+"""
+
+
+def _now(value: str) -> datetime:
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--now {value!r} is not an ISO 8601 time; write e.g. 2025-02-17T09:00:00+00:00") from None
+    # A fixed clock far from the real one is a typo (2205 for 2025); passed on, it would
+    # record a digest for that week, and the ledger would hold back every week before it.
+    real = datetime.now(UTC)
+    aware = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    if dt.year < 1970 or aware > real + timedelta(days=366):
+        raise argparse.ArgumentTypeError(
+            f"--now {value!r} is out of range: give a time from 1970 to a year after this machine's "
+            f"clock ({real:%Y-%m-%d}); check the year")
+    return dt
+
+
+def _port(value: str) -> int:
+    if not (value.isascii() and value.isdigit()) or not 0 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"--port {value!r} is not a port; give a number from 0 to 65535 (0: any free port)")
+    return int(value)
+
+
+def _common_options(top: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after the command's name.
+
+    On the commands they default to SUPPRESS, so that `-c FILE run` keeps the -c
+    given before the command instead of resetting it.
+    """
+    common = argparse.ArgumentParser(add_help=False)
+    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    common.add_argument("-c", "--config", metavar="FILE", default=default(None),
+                        help="configuration file (default: ./feeds.toml if present, else built-in defaults)")
+    common.add_argument("--now", type=_now, metavar="ISO-8601", default=default(None),
+                        help="fix the clock (e.g. 2025-02-17T09:00:00+00:00) for reproducible builds and tests; "
+                             "a time without offset is in the site's time zone")
+    common.add_argument("-v", "--verbose", action="count", default=default(0), help="say more (-vv for debugging)")
+    common.add_argument("-q", "--quiet", action="store_true", default=default(False),
+                        help="only errors, and the summary line")
+    common.add_argument("--log-file", metavar="FILE", default=default(None),
+                        help="also write the log, with times, to FILE (warnings and errors still go to stderr)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m feeds", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     parents=[_common_options(top=True)])
+    parser.add_argument("--version", action="version", version=f"feeds {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="command")
+    common = _common_options(top=False)
+    for add in (_init, _check, _run, _inspect, _digest, _loop, _status, _serve):
+        add(sub, common)
+    return parser
+
+
+Commands = Any  # argparse's _SubParsersAction, a private name
+
+
+def _init(sub: Commands, common: argparse.ArgumentParser) -> None:
+    sub.add_parser("init", parents=[common], help="write a commented starter feeds.toml",
+                   description="Write a starter configuration to ./feeds.toml (or the -c FILE path): every key "
+                               "of every section with its default and a line on what it does, ready to edit. "
+                               "An existing file is never overwritten (exit status 2).",
+                   epilog="examples:\n  python -m feeds init                 ./feeds.toml\n"
+                          "  python -m feeds init -c site/feeds.toml",
+                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def _check(sub: Commands, common: argparse.ArgumentParser) -> None:
+    sub.add_parser(
+        "check", parents=[common], help="check the config, templates, dumps and mail server; change nothing",
+        description="Check what a pass needs, one finding per line: the configuration loads; each template "
+                    "renders with sample data; the dumps a pass would read (new or changed since the last "
+                    "pass) and those it would skip; the digest's recipients; and, when [mail] host is set, "
+                    "the SMTP server: connect, EHLO, STARTTLS or implicit TLS, AUTH (when mail.username is "
+                    "set and its password variable is), MAIL FROM, then a reset: no message is sent. Writes "
+                    "nothing: the state is only read, out/ is not touched.",
+        epilog="exit status: 0 all well; 1 warnings (a pass would work, but skip something or hold back the "
+               "digest); 2 errors (a pass would stop, or could not mail)",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def _run(sub: Commands, common: argparse.ArgumentParser) -> None:
+    run = sub.add_parser("run", parents=[common], help="one pass (the default command)",
+                         description="Read new or changed dumps, store their posts, publish what changed.")
+    run.add_argument("--rebuild", action="store_true",
+                     help="render every page and feed again (written only where the bytes differ)")
+
+
+def _inspect(sub: Commands, common: argparse.ArgumentParser) -> None:
+    inspect = sub.add_parser("inspect", parents=[common], help="show the posts found in dumps; touches nothing",
+                             description="Read the given dumps and show the posts found in them, with "
+                                         "their lines, cut or whole, slug and date. Touches neither the "
+                                         "state nor out/.")
+    inspect.add_argument("paths", nargs="+", metavar="PATH", help="dump files")
+    inspect.add_argument("--json", action="store_true",
+                         help="one JSON object per post per line: dump, title, url, published, date_source, "
+                              "author, categories, truncated, start_line, end_line, slug, position")
+
+
+def _digest(sub: Commands, common: argparse.ArgumentParser) -> None:
+    dig = sub.add_parser(
+        "digest", parents=[common], help="render, preview or send the weekly digest email",
+        description="Render the weekly digest of an ISO week (default: the latest week whose digest is due) "
+                    "into the archive, out/digests/<week>.html. A week that was mailed shows what was mailed; "
+                    "another past week lists the posts published in it. Nothing is sent unless --send.",
+        epilog="examples:\n  python -m feeds digest --period 2025-W07 --preview\n"
+               "  python -m feeds digest --send          deliver the digest due now (what a pass does)",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    dig.add_argument("--period", metavar="PERIOD", help="the period, in the site's time zone, as [digest] every "
+                                                        "counts it: a week like 2025-W07 (the default), a day like "
+                                                        "2025-02-14, a month like 2025-02")
+    mode = dig.add_mutually_exclusive_group()
+    mode.add_argument("--preview", action="store_true",
+                      help="also write the email as HTML, text and .eml under out/preview/ and print their "
+                           "paths and sizes")
+    mode.add_argument("--send", action="store_true",
+                      help="compose the digest due now (once per week) and deliver it through the ledger: "
+                           "SMTP when [mail] host is set, else .eml files in the outbox")
+
+
+def _loop(sub: Commands, common: argparse.ArgumentParser) -> None:
+    sub.add_parser("loop", parents=[common], help="run passes on a schedule until stopped",
+                   description="Run a pass now, then every [loop] interval minutes (default 15) and at the "
+                               "weekly digest slot, until SIGTERM or Ctrl-C (the pass in progress stops at a safe "
+                               "point; exit status 0). A slot missed while feeds was not running is caught up "
+                               "once, at start. One summary line per pass.")
+
+
+def _status(sub: Commands, common: argparse.ArgumentParser) -> None:
+    status = sub.add_parser("status", parents=[common], help="the last pass, the next digest, the ledger",
+                            description="Show the last pass (when, what it did, its problems), the digest due "
+                                        "next, how many dumps, entries and digests are stored, and the "
+                                        "recipients a digest did not reach. Reads the state; changes nothing.")
+    status.add_argument("--json", action="store_true", help="the same as one JSON object")
+
+
+def _serve(sub: Commands, common: argparse.ArgumentParser) -> None:
+    serve = sub.add_parser("serve", parents=[common], help="serve out/ on 127.0.0.1:8000 to preview it",
+                           description="Serve the output folder over HTTP so a browser or a feed reader "
+                                       "can subscribe to http://127.0.0.1:8000/atom.xml.")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0: any free port)")
+    serve.add_argument("--bind", default="127.0.0.1", help="address (default 127.0.0.1)")
