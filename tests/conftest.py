@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +22,12 @@ from feeds import config
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = sorted((REPO / "seeds").glob("*.txt"))
 NOW = "2025-03-01T09:00:00+00:00"
+
+
+def examples(full: int, quick: int, env: Mapping[str, str] = os.environ) -> int:
+    """A hypothesis test's number of examples: `full` with FEEDS_TESTS=full (.ci/run sets it),
+    `quick` in the default local run."""
+    return full if env.get("FEEDS_TESTS") == "full" else quick
 
 SITE = """\
 [site]

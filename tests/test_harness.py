@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 
-from conftest import NOW, run_cli, run_process
+from conftest import NOW, examples, run_cli, run_process
 
 
 def _process_state() -> dict[str, object]:
@@ -56,3 +56,8 @@ def test_in_process_and_as_a_process_the_same_output_and_status(tmp_path):
                        p.stderr.replace(str(tmp_path / name), "SITE"))
                       for name, p in ((name, run(*args, cwd=tmp_path / name)) for name, run in runs.items()))
         assert ours == real, args
+
+
+def test_ci_draws_the_full_count_of_examples_and_a_local_run_fewer():
+    assert examples(300, 60, env={"FEEDS_TESTS": "full"}) == 300
+    assert examples(300, 60, env={}) == examples(300, 60, env={"FEEDS_TESTS": ""}) == 60
