@@ -53,25 +53,27 @@ def write_config(root: Path, paths: list[str], extra: str = "") -> Path:
 CLI_ENV = {"TZ": "UTC", "LC_ALL": "C.UTF-8"}
 
 
-def run_process(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
+def run_process(*args: str, cwd: Path | None = None, check: bool = False,
+                env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`python -m feeds ARGS` as a separate process: for what only a process shows (its entry
     point, signals, pipes, locks between processes, a module imported afresh)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), **CLI_ENV}
-    proc = subprocess.run([sys.executable, "-m", "feeds", *args], cwd=cwd or REPO, env=env,
+    environ = {**os.environ, "PYTHONPATH": str(REPO), **CLI_ENV, **(env or {})}
+    proc = subprocess.run([sys.executable, "-m", "feeds", *args], cwd=cwd or REPO, env=environ,
                           capture_output=True, text=True, timeout=300)
     return _checked(proc, check)
 
 
-def run_cli(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, cwd: Path | None = None, check: bool = False,
+            env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`python -m feeds ARGS` in this process: `feeds.cli.main(ARGS)` in `cwd` with the
-    process's environment (TZ, LC_ALL), its stdout and stderr captured as the process's pipes
+    process's environment (TZ, LC_ALL, and `env`), its stdout and stderr captured as the process's pipes
     would be, its exit status as the process's. Everything it sets is put back: the working
     folder, the environment, the "feeds" logger, sys.stdout and sys.stderr (and the signal
     handlers, which the command puts back itself: tests/test_harness.py checks it all)."""
     from feeds import cli
 
     out, err = io.StringIO(), io.StringIO()
-    with _as_a_process(cwd or REPO):
+    with _as_a_process(cwd or REPO, {**CLI_ENV, **(env or {})}):
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 status = cli.main(list(args))
@@ -100,12 +102,12 @@ def _as_read_from_a_pipe(text: str) -> str:
 
 
 @contextlib.contextmanager
-def _as_a_process(cwd: Path):
+def _as_a_process(cwd: Path, env: Mapping[str, str]):
     logger = logging.getLogger("feeds")
     saved_logger = (logger.handlers[:], logger.level, logger.propagate)
-    saved_env = {name: os.environ.get(name) for name in CLI_ENV}
+    saved_env = {name: os.environ.get(name) for name in env}
     saved_cwd = os.getcwd()
-    os.environ.update(CLI_ENV)
+    os.environ.update(env)
     time.tzset()
     os.chdir(cwd)
     try:
