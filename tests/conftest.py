@@ -1,10 +1,17 @@
-"""Shared fixtures: a project directory with its own config, and the real CLI as a subprocess."""
+"""Shared fixtures: a project directory with its own config, and the real CLI, in this process or as a
+subprocess."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import subprocess
 import sys
+import time
+import traceback
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +25,12 @@ SEEDS = sorted((REPO / "seeds").glob("*.txt"))
 #: the clone (CI has it there), never copied into the project (tests/html/README.md).
 SHARED_HTML = REPO.parent / "shared" / "html-dumps"
 NOW = "2025-03-01T09:00:00+00:00"
+
+
+def examples(full: int, quick: int, env: Mapping[str, str] = os.environ) -> int:
+    """A hypothesis test's number of examples: `full` with FEEDS_TESTS=full (.ci/run sets it),
+    `quick` in the default local run."""
+    return full if env.get("FEEDS_TESTS") == "full" else quick
 
 SITE = """\
 [site]
@@ -39,10 +52,84 @@ def write_config(root: Path, paths: list[str], extra: str = "") -> Path:
     return cfg
 
 
-def run_cli(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TZ": "UTC", "LC_ALL": "C.UTF-8"}
-    proc = subprocess.run([sys.executable, "-m", "feeds", *args], cwd=cwd or REPO, env=env,
+#: What the command line's process is given besides its arguments: the time zone and locale pinned.
+CLI_ENV = {"TZ": "UTC", "LC_ALL": "C.UTF-8"}
+
+
+def run_process(*args: str, cwd: Path | None = None, check: bool = False,
+                env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m feeds ARGS` as a separate process: for what only a process shows (its entry
+    point, signals, pipes, locks between processes, a module imported afresh)."""
+    environ = {**os.environ, "PYTHONPATH": str(REPO), **CLI_ENV, **(env or {})}
+    proc = subprocess.run([sys.executable, "-m", "feeds", *args], cwd=cwd or REPO, env=environ,
                           capture_output=True, text=True, timeout=300)
+    return _checked(proc, check)
+
+
+def run_cli(*args: str, cwd: Path | None = None, check: bool = False,
+            env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m feeds ARGS` in this process: `feeds.cli.main(ARGS)` in `cwd` with the
+    process's environment (TZ, LC_ALL, and `env`), its stdout and stderr captured as the process's pipes
+    would be, its exit status as the process's. Everything it sets is put back: the working
+    folder, the environment, the "feeds" logger, sys.stdout and sys.stderr (and the signal
+    handlers, which the command puts back itself: tests/test_harness.py checks it all)."""
+    from feeds import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with _as_a_process(cwd or REPO, {**CLI_ENV, **(env or {})}):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = cli.main(list(args))
+            except SystemExit as exc:  # argparse: usage errors, --help, --version
+                status = _exit_status(exc.code, err)
+            except Exception:  # uncaught: Python prints the traceback and exits with 1
+                traceback.print_exc(file=err)
+                status = 1
+    proc = subprocess.CompletedProcess(["python", "-m", "feeds", *args], status,
+                                       _as_read_from_a_pipe(out.getvalue()), _as_read_from_a_pipe(err.getvalue()))
+    return _checked(proc, check)
+
+
+def _exit_status(code: object, err: io.StringIO) -> int:
+    if code is None or isinstance(code, int):
+        return code or 0
+    print(code, file=err)  # SystemExit("message"), as the interpreter shows it
+    return 1
+
+
+def _as_read_from_a_pipe(text: str) -> str:
+    """What `subprocess.run(text=True)` reads: UTF-8 (a character the process could not have
+    written fails here, as it would there) with universal newlines."""
+    text.encode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@contextlib.contextmanager
+def _as_a_process(cwd: Path, env: Mapping[str, str]):
+    logger = logging.getLogger("feeds")
+    saved_logger = (logger.handlers[:], logger.level, logger.propagate)
+    saved_env = {name: os.environ.get(name) for name in env}
+    saved_cwd = os.getcwd()
+    os.environ.update(env)
+    time.tzset()
+    os.chdir(cwd)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        time.tzset()
+        for handler in logger.handlers:
+            if handler not in saved_logger[0]:
+                handler.close()  # (a --log-file's file)
+        logger.handlers[:], logger.level, logger.propagate = saved_logger
+
+
+def _checked(proc: subprocess.CompletedProcess[str], check: bool) -> subprocess.CompletedProcess[str]:
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
     return proc

@@ -30,6 +30,7 @@ def wheel(tmp_path_factory) -> Path:
     return built
 
 
+@pytest.mark.slow  # (building the wheel: .ci/run also installs one and runs a pass with it)
 def test_the_wheel_holds_every_template_and_the_stylesheet(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {f"feeds/templates/{p.name}" for p in (REPO / "templates").iterdir() if p.is_file()}
@@ -38,6 +39,7 @@ def test_the_wheel_holds_every_template_and_the_stylesheet(wheel):
     assert not any(n.startswith("templates/") for n in names), "the templates live inside the package"
 
 
+@pytest.mark.slow
 def test_the_installed_wheel_runs_a_pass_from_a_folder_with_only_a_config_and_seeds(wheel, tmp_path):
     """The wheel unpacked as pip installs it (site-packages), put first on the path: nothing is
     read from this checkout. The pass's files equal those of the checkout's own build."""

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 
-from conftest import make_site
+from conftest import examples, make_site
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -74,7 +74,7 @@ def html_site(root: Path, **output: object) -> config.Config:
                          "state": {"path": str(root / "state" / "feeds.sqlite3")}})
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(full=100, quick=25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(_titles, min_size=1, max_size=5), min_size=1, max_size=4))
 @example([["Hello World 2"], ["Hello World", "Hello, World"]])
 @example([["World 2"], ["World", "world,"], ["World 2 2", "World 2", "World 3"]])

@@ -1,4 +1,5 @@
-"""Round trips and invariants, with hypothesis."""
+"""Round trips and invariants, with hypothesis. The costlier ones draw fewer examples in the default
+local run than in CI (FEEDS_TESTS=full): conftest.examples()."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
-from conftest import shown
+from conftest import examples, shown
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -42,7 +43,7 @@ def mojibake_shaped(text: str) -> bool:
         return False
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(full=300, quick=100), deadline=None)
 @given(titles)
 @example("</b> &amp; <video> &copy")  # what a reader takes for markup in an RSS title
 @example("Tom & Jerry: a < b")
@@ -63,7 +64,7 @@ paragraph = st.lists(st.sampled_from(WORDS), min_size=8, max_size=30).map(lambda
 heading = st.lists(st.sampled_from(WORDS), min_size=4, max_size=9).map(lambda w: " ".join(w).capitalize())
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(full=25, quick=10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(heading, st.lists(paragraph, min_size=1, max_size=3), st.booleans()),
                 min_size=1, max_size=6, unique_by=lambda p: p[0].casefold()))
 def test_ingesting_twice_changes_nothing(posts):
@@ -99,7 +100,7 @@ def _dump_without(d: list[tuple[str, list]], skip: tuple[str, ...]) -> list[tupl
     return [(t, rows) for t, rows in d if t not in skip]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(full=500, quick=200), deadline=None)
 @given(st.text(st.characters(blacklist_categories=("Cs",))) | st.text(alphabet="aéB ’“ß_1-\u00a0İﬁ²\u2028x."))
 def test_fast_word_counts_are_the_regular_expressions(text):
     """segment.word_counts() splits words by other means than WORD, for speed: the words and

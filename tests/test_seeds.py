@@ -65,13 +65,15 @@ def test_end_line_is_the_last_text_line_not_the_marker():
     assert first.end_line == 31  # line 33 is "Continue reading …"
 
 
-def inspect_rows():
+@pytest.fixture(scope="module")
+def inspect_rows() -> list[dict]:
+    """What `inspect --json` shows of the seeds (read once for the tests below: it touches nothing)."""
     proc = run_cli("inspect", "--json", "--now", NOW, *map(str, SEEDS), check=True)
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
 
-def test_inferred_dates_follow_page_order_and_are_not_in_the_future():
-    rows = inspect_rows()
+def test_inferred_dates_follow_page_order_and_are_not_in_the_future(inspect_rows):
+    rows = inspect_rows
     assert {r["date_source"] for r in rows} == {"inferred"}
     for dump in {r["dump"] for r in rows}:
         page = [datetime.fromisoformat(r["published"]) for r in rows if r["dump"] == dump]
@@ -80,15 +82,15 @@ def test_inferred_dates_follow_page_order_and_are_not_in_the_future():
     assert max(datetime.fromisoformat(r["published"]) for r in rows) <= datetime.fromisoformat(NOW)
 
 
-def test_announced_future_event_is_not_the_date_of_its_announcement():
-    rows = {r["start_line"]: r for r in inspect_rows() if r["dump"].endswith(SEED_000.name)}
+def test_announced_future_event_is_not_the_date_of_its_announcement(inspect_rows):
+    rows = {r["start_line"]: r for r in inspect_rows if r["dump"].endswith(SEED_000.name)}
     announcement, report = rows[520], rows[35]  # announces the 16 February webinar; reports on it
     assert datetime.fromisoformat(announcement["published"]) < datetime.fromisoformat(report["published"])
     assert date.fromisoformat(announcement["published"][:10]) < date(2025, 2, 16)
 
 
-def test_history_does_not_date_a_post():
-    for r in inspect_rows():
+def test_history_does_not_date_a_post(inspect_rows):
+    for r in inspect_rows:
         assert r["published"][:4] == "2025", (r["title"], r["published"])
 
 
