@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +31,8 @@ from feeds.digest.select import Selection
 from feeds.errors import ConfigError, DumpError, SlowDumpError, StateError
 from feeds.ingest import files
 from feeds.models import DigestPost, DumpRecord
-from feeds.store import Store
+from feeds.report import Report
+from feeds.store import DatabaseError, Store
 
 OK, WARNINGS, ERRORS = 0, 1, 2
 
@@ -140,7 +140,7 @@ def templates(cfg: Config, now: datetime, found: Findings) -> None:
 
 def dumps(cfg: Config, now: datetime, found: Findings) -> None:
     """What a pass would read and skip, found as a pass finds it; the state is only read."""
-    report = pipeline.Report()
+    report = Report()
     paths = files.discover(cfg.input.paths, report, follow_links=cfg.input.follow_links)
     for problem in report.skipped:
         found.warning("dumps", f"a pass would skip {problem}")
@@ -167,7 +167,7 @@ def _stored_dumps(cfg: Config, found: Findings) -> tuple[dict[str, DumpRecord], 
         with Store.peek(state) as store:
             known = store.dumps()
             reread = bool(known) and store.meta("parse_fingerprint") != pipeline.parse_fingerprint(cfg)
-    except (StateError, sqlite3.Error) as exc:
+    except (StateError, DatabaseError) as exc:
         found.error("state", str(exc) if str(exc).startswith(str(state)) else f"{state}: {exc}")
         return None
     found.ok("state", f"{state}: {len(known)} dump(s) read before"

@@ -28,7 +28,7 @@ from feeds.runner import run_pass
 from feeds.stopflag import Stop
 
 if TYPE_CHECKING:
-    from feeds.pipeline import Report
+    from feeds.report import Report
 
 log = logging.getLogger("feeds")
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -38,7 +37,7 @@ from feeds import addresses
 from feeds.addresses import parse_address
 from feeds.config import Config
 from feeds.errors import ConfigError
-from feeds.store import Store
+from feeds.store import Row, Store
 from feeds.transport import Ambiguous, Outbox, Reply, Smtp, Unanswered, Unavailable
 
 log = logging.getLogger(__name__)
@@ -231,7 +230,7 @@ def _recover(store: Store, clock: Clock, report: Delivery) -> None:
         report.named.append((row["period"], row["recipient"]))
 
 
-def _send_all(store: Store, config: Config, transport: Outbox | Smtp, pending: list[sqlite3.Row],
+def _send_all(store: Store, config: Config, transport: Outbox | Smtp, pending: list[Row],
               messages: Messages, report: Delivery, *, clock: Clock, sleep: Callable[[float], None],
               should_stop: Callable[[], bool], recipients_now: Mapping[str, Address]) -> None:
     """Each pending row in turn, until the server cannot take mail or the pass is asked to stop."""

@@ -6,17 +6,15 @@ The clock comes in as ``now``.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
-import shlex
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from feeds import decide, ingest, mail
-from feeds.config import DEFAULT_FILE, Config
+from feeds.config import Config
 from feeds.dating.pages import dates_for
 from feeds.digest import stage as digest_room
 from feeds.digest.render import Renderer
@@ -26,59 +24,11 @@ from feeds.publish.files import WriteFile, output_error, sweep_temporary_files, 
 from feeds.publish.render import Publisher
 from feeds.publish.stage import fingerprint, publish
 from feeds.publish.templates import Templates
+from feeds.report import Report
 from feeds.stamps import code_digest
 from feeds.store import Store, iso
 
 log = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass
-class Report:
-    """What a pass did, for the summary line and the exit status."""
-
-    dumps_read: int = 0
-    dumps_unchanged: int = 0
-    skipped: list[str] = dataclasses.field(default_factory=list)  # "path: reason"
-    failed: list[str] = dataclasses.field(default_factory=list)  # "path: reason": dumps a bug kept out (quarantined)
-    posts_found: int = 0
-    new: int = 0
-    updated: int = 0
-    files_written: list[str] = dataclasses.field(default_factory=list)
-    entries_total: int = 0
-    waiting: int = 0  # dumps that changed while being read, left for the next pass
-    stopped: bool = False  # asked to stop (SIGTERM, Ctrl-C): what was read but not stored is read again next time
-    digest: str = ""  # what the digest stage did, if anything
-    problems: list[str] = dataclasses.field(default_factory=list)  # deliveries that did not go through
-    named: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # failed/unknown deliveries among
-    # the problems: once said, Store.set_named(named), so that the next pass does not say them again
-    look: str = ""  # where to look at what a pass wrote: said when it wrote files
-
-    @staticmethod
-    def where(config: Config) -> str:
-        """The output's index page, and the command that serves it (with the config's file, if named)."""
-        named = "" if config.source in ("defaults", DEFAULT_FILE) else f" -c {shlex.quote(config.source)}"
-        return f"{config.output.dir / 'index.html'} (or: python -m feeds{named} serve)"
-
-    @property
-    def nothing_new(self) -> bool:
-        return not (self.new or self.updated or self.files_written)
-
-    def summary(self) -> str:
-        if self.stopped:
-            digest = f"; {self.digest}" if self.digest else ""
-            return (f"stopped at a safe point as asked: {self.dumps_read} dump(s) read{digest}; what was not "
-                    "stored, published or mailed is left for the next pass")
-        skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
-        skipped += f", {len(self.failed)} quarantined" if self.failed else ""
-        skipped += f", {self.waiting} still being written" if self.waiting else ""
-        head = (f"{self.dumps_read} dump(s) read, {self.dumps_unchanged} unchanged{skipped}; "
-                f"{self.posts_found} post(s) found")
-        digest = f"; {self.digest}" if self.digest else ""
-        if self.nothing_new:
-            return f"{head}; nothing new ({self.entries_total} entries stored){digest}"
-        look = f"; see {self.look}" if self.look and self.files_written else ""
-        return (f"{head}; {self.new} new, {self.updated} updated entries "
-                f"({self.entries_total} stored); {len(self.files_written)} file(s) written{digest}{look}")
 
 
 #: Dumps are stored in batches of about this many bytes, one transaction each, and only one
@@ -86,12 +36,6 @@ class Report:
 BATCH_BYTES = 16 * 1024 * 1024
 #: How much of the stored history a batch is dated with (run_once's default).
 LIMITS = Limits()
-#: Category feeds read the stored entries they list this many at a time.
-CHUNK = 500
-
-
-# -- stage 1: which dumps, read: feeds.ingest ------------------------------------------------
-
 
 # -- stage 2 and 3: date and store ----------------------------------------------------------
 
@@ -156,6 +100,25 @@ def parse_fingerprint(config: Config) -> str:
     return hashlib.sha256(f"{code_digest(READING_CODE)}\n{settings!r}".encode()).hexdigest()
 
 
+# -- stage 4: publish (feeds.publish) ---------------------------------------------------------
+
+def publish_stage(store: Store, config: Config, report: Report, *, templates: Templates, rebuild: bool,
+                  write: WriteFile) -> bool:
+    """Publish what the stored entries changed; False when out/ could not be written (said in the
+    report: what was stored stays pending, for the next pass)."""
+    try:
+        report.files_written = publish(store, config, templates=templates, rebuild=rebuild, problems=report.problems,
+                                       write=write,
+                                       invalidates=(digest_room.ARCHIVED_PERIODS,))  # (entries changed: look again)
+    except OSError as exc:
+        if not _output_failed(exc, config, report):
+            raise
+        return False
+    finally:
+        report.entries_total = store.count()
+    return True
+
+
 # -- stage 5: the digest ------------------------------------------------------------------
 
 def digest_stage(store: Store, config: Config, now: datetime, clock: mail.Clock, report: Report, *,
@@ -201,10 +164,7 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     templates = templates or check_templates(config)
-    if store.meta("pass_started"):  # the last pass did not end: it may have left temporary files
-        removed = sweep_temporary_files(config.output.dir, config.outbox)
-        log.info("the last pass did not finish; removed %d temporary file(s) it left", removed)
-    store.set_meta("pass_started", iso(now))
+    _begin(store, config, now)
     report = Report(look=Report.where(config))
     started = time.perf_counter()
     storing = store_all(read_changed(discover(config.input.paths, report, follow_links=config.input.follow_links),
@@ -212,26 +172,15 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
                                      fingerprint=parse_fingerprint(config), readers=readers),
                         store, config, now, report, should_stop=should_stop, batch_bytes=batch_bytes, limits=limits)
     if report.stopped:  # the batch read so far is dropped: the next pass reads it again
-        _finish(store, now, report)
-        return report
+        return _finish(store, now, report)
     ingested = time.perf_counter()
-    try:
-        report.files_written = publish(store, config, templates=templates, rebuild=rebuild, problems=report.problems,
-                                       write=write,
-                                       invalidates=(digest_room.ARCHIVED_PERIODS,))  # (entries changed: look again)
-    except OSError as exc:  # out/ cannot be written: what was stored stays pending
-        if not _output_failed(exc, config, report):
-            raise
-        report.entries_total = store.count()
-        _finish(store, now, report)  # (the digest links pages that may not be there: the next pass)
-        return report
-    report.entries_total = store.count()
+    if not publish_stage(store, config, report, templates=templates, rebuild=rebuild, write=write):
+        return _finish(store, now, report)  # (the digest links pages that may not be there: the next pass)
     published = time.perf_counter()
     if should_stop():  # asked while publishing: the digest (composing, mailing) waits for the next pass
         report.stopped = True
         log.info("stopping as asked: the digest is left for the next pass")
-        _finish(store, now, report)
-        return report
+        return _finish(store, now, report)
     try:
         digest_stage(store, config, now, clock or (lambda: now), report,
                      changed=bool(report.files_written) or rebuild, should_stop=should_stop,
@@ -242,8 +191,15 @@ def run_once(config: Config, store: Store, now: datetime, *, rebuild: bool = Fal
     log.info("timings: read and segment %.2f s, date and store %.2f s, publish %.2f s (%d files), digest %.2f s",
              ingested - started - storing, storing, published - ingested, len(report.files_written),
              time.perf_counter() - published)
-    _finish(store, now, report)
-    return report
+    return _finish(store, now, report)
+
+
+def _begin(store: Store, config: Config, now: datetime) -> None:
+    """Mark the pass as started; if the last one did not end, remove the temporary files it may have left."""
+    if store.meta("pass_started"):
+        removed = sweep_temporary_files(config.output.dir, config.outbox)
+        log.info("the last pass did not finish; removed %d temporary file(s) it left", removed)
+    store.set_meta("pass_started", iso(now))
 
 
 def _output_failed(exc: OSError, config: Config, report: Report) -> bool:
@@ -257,10 +213,11 @@ def _output_failed(exc: OSError, config: Config, report: Report) -> bool:
     return True
 
 
-def _finish(store: Store, now: datetime, report: Report) -> None:
+def _finish(store: Store, now: datetime, report: Report) -> Report:
     """Record the pass for `status`; it ended (no temporary files to look for next time)."""
     with store.transaction():
         store.set_meta("last_pass", json.dumps({"time": iso(now), "summary": report.summary(),
                                                 "skipped": report.skipped, "failed": report.failed,
                                                 "problems": report.problems}))
         store.delete_meta("pass_started")
+    return report

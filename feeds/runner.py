@@ -17,7 +17,7 @@ from feeds.config import Config
 from feeds.progress import Progress
 
 if TYPE_CHECKING:
-    from feeds.pipeline import Report
+    from feeds.report import Report
     from feeds.store import Store
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -27,7 +26,7 @@ from feeds import addresses
 from feeds.config import Config
 from feeds.digest.period import Period, PeriodError, Schedule
 from feeds.models import DigestPost
-from feeds.store import Store, from_iso
+from feeds.store import Row, Store, from_iso
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,7 +37,7 @@ class Selection:
     posts: tuple[DigestPost, ...]
 
 
-def last_mailed(store: Store) -> tuple[Period, sqlite3.Row] | None:
+def last_mailed(store: Store) -> tuple[Period, Row] | None:
     """The latest digest composed for mailing, by when its period ends, and its row. (Not the
     store's last by label: labels of two cadences, in a state whose `every` changed, do not sort
     by time: '2025-W07' after '2025-12'.)"""

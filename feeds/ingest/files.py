@@ -30,7 +30,7 @@ Progress = Callable[[int, int, str], None]
 
 
 class Tally(Protocol):
-    """What reading adds to a pass's report (feeds.pipeline.Report)."""
+    """What reading adds to a pass's report (feeds.report.Report)."""
 
     dumps_read: int
     dumps_unchanged: int

@@ -19,11 +19,8 @@ from feeds.ingest.encoding import decode_legacy
 from feeds.ingest.reader import Found, Settings, Source
 from feeds.ingest.segment import segment
 from feeds.models import Block, Dump, match_key
+from feeds.xmlchars import strip_xml_forbidden
 
-# Characters XML 1.0 forbids (C0 controls but tab and newlines, surrogates, U+FFFE/U+FFFF),
-# and the C1 controls it discourages: in a text dump they are mis-decoded bytes, and
-# feed readers turn them into cp1252 characters nobody wrote.
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 _BULLET = re.compile(r"^\s*[•\-*]\s+(?=\S)")
 # Bytes that almost never occur in text: C0 controls other than tab, LF, FF, CR, ESC.
 _BINARY_BYTES = bytes(set(range(32)) - {9, 10, 12, 13, 27})
@@ -36,11 +33,6 @@ _OTHER_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 # In UTF-8, the C0 controls but tab and newlines, and DEL, are these single bytes; the C1
 # controls are \xc2\x80-\xc2\x9f and U+FFFE/U+FFFF \xef\xbf\xbe/\xbf (surrogates do not decode).
 _UTF8_C0 = bytes([*range(9), 11, 12, *range(14, 32), 127])
-
-
-def strip_xml_forbidden(text: str) -> str:
-    """Remove the characters an XML document may not contain."""
-    return _XML_FORBIDDEN.sub("", text)
 
 
 def _utf8_has_forbidden(data: bytes) -> bool:

@@ -20,10 +20,10 @@ from markupsafe import escape
 
 from feeds import __version__
 from feeds.digest.period import WORDS
-from feeds.ingest.text import strip_xml_forbidden
 from feeds.models import Entry
 from feeds.publish.content import DigestItem, Links
 from feeds.publish.pages import STYLESHEET
+from feeds.xmlchars import strip_xml_forbidden
 
 ATOM = "http://www.w3.org/2005/Atom"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from feeds.ingest.text import strip_xml_forbidden
 from feeds.models import Entry
 from feeds.publish import feeds, jsonfeed
 from feeds.publish.content import DigestItem
 from feeds.publish.pages import Pages
+from feeds.xmlchars import strip_xml_forbidden
 
 FEED_FILES = ("atom.xml", "rss.xml", "feed.json")
 

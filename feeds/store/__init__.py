@@ -25,7 +25,13 @@ from feeds.store.dumps import Dumps, Quarantined
 from feeds.store.entries import Entries
 from feeds.store.schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["MAX_CATEGORIES", "MIGRATIONS", "SCHEMA_VERSION", "Quarantined", "Store", "from_iso", "iso"]
+__all__ = ["MAX_CATEGORIES", "MIGRATIONS", "SCHEMA_VERSION", "DatabaseError", "Quarantined", "Row", "Store", "from_iso",
+           "iso"]
+
+#: A stored row (of the digests and the ledger), read by column name; and what SQLite raises. The
+#: store is the only module that imports sqlite3: the rest name these.
+Row = sqlite3.Row
+DatabaseError = sqlite3.Error
 
 #: SQLite's messages when the disk refuses a write: SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY.
 _NO_ROOM = re.compile(r"database or disk is full|disk I/O error|attempt to write a readonly database")
