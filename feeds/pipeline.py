@@ -141,7 +141,7 @@ def check_templates(config: Config) -> Templates:
     broken; the pass's templates, to be passed down (loaded once, their hash made once)."""
     templates = Templates(config)
     Publisher(config, templates)
-    Renderer(config)
+    Renderer(config, templates)
     return templates
 
 

@@ -31,7 +31,8 @@ def publish_digests(store: Store, config: Config, now: datetime, stamp: str, *, 
     (the newest `max_entries` digests). `stamp` names the code and templates that render them:
     a page is rendered again only when what it shows or the stamp changed. `write` writes each file."""
     out = config.output.dir
-    renderer = Renderer(config)
+    templates = templates or Templates(config)
+    renderer = Renderer(config, templates)
     written: list[str] = []
     items: list[DigestItem] = []
     for row in store.digests(with_empty=True):
@@ -53,7 +54,7 @@ def publish_digests(store: Store, config: Config, now: datetime, stamp: str, *, 
             items.append(DigestItem(period=period.label, start=period.start, heading=heading(period),
                                     title=renderer.subject(period), path=path, url=config.url(path), date=sel.date,
                                     posts=len(sel.posts), content=renderer.feed_content(sel) if in_feed else ""))
-    pub = Publisher(config, templates or Templates(config))
+    pub = Publisher(config, templates)
     files = [("digests/index.html", pub.digests_index(items, feeds=store.count() > 0), False)]
     if items:  # (no digest lists a post yet: no feed, which would have no true date; the index says so)
         files.append(("digests/atom.xml", pub.digests_feed(items[:config.output.max_entries]), True))

@@ -25,7 +25,7 @@ from feeds.config import Config
 from feeds.digest.period import Period
 from feeds.digest.select import Selection
 from feeds.models import DigestPost
-from feeds.publish.templates import loaded_templates, render_template, template_loader
+from feeds.publish.templates import Templates, render_template, template_loader
 
 #: The HTML part must stay under this after CSS is inlined (Gmail clips at about 102 KB).
 MAX_HTML_BYTES = 90_000
@@ -56,10 +56,11 @@ def heading(period: Period) -> str:
 class Renderer:
     """Renders digests from templates/digest.html.j2 and digest.txt.j2."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, templates: Templates | None = None):
+        """`templates`: the pass's (its mail environment is loaded once a pass); a new set when not given."""
         self.config = config
         self.tz = config.site.tz
-        self.env = loaded_templates(config, ("mail",), MAIL_TEMPLATES, lambda: jinja2.Environment(
+        self.env = (templates or Templates(config)).environment(("mail",), MAIL_TEMPLATES, lambda: jinja2.Environment(
             loader=template_loader(config),
             autoescape=jinja2.select_autoescape(("html", "html.j2"), default_for_string=False, default=False),
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True))

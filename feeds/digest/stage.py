@@ -42,9 +42,9 @@ class Messages:
     part). Only the last is kept: with {email} links, one per recipient would pile up.
     """
 
-    def __init__(self, store: Store, config: Config, clock: mail.Clock):
+    def __init__(self, store: Store, config: Config, clock: mail.Clock, templates: Templates | None = None):
         self.store, self.config, self.clock = store, config, clock
-        self.renderer = Renderer(config)
+        self.renderer = Renderer(config, templates)
         self.selections: dict[str, Selection] = {}
         self.last: tuple[tuple[str, tuple[str, str]], Rendered] | None = None
 
@@ -90,7 +90,8 @@ def run(store: Store, config: Config, now: datetime, clock: mail.Clock, *, stamp
         if look:
             with store.transaction():
                 store.set_meta(ARCHIVED_PERIODS, due)
-        delivery = mail.deliver(store, config, clock, Messages(store, config, clock), should_stop=should_stop,
+        delivery = mail.deliver(store, config, clock, Messages(store, config, clock, templates),
+                                should_stop=should_stop,
                                 recipients_now={a.addr_spec.lower(): a for a in addresses})
     outcome.problems += delivery.problems
     outcome.named = delivery.named

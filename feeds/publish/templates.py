@@ -87,12 +87,6 @@ class Templates:
         return self._loaded[kind]
 
 
-def loaded_templates(config: Config, kind: tuple[object, ...], names: Sequence[str],
-                     make: Callable[[], jinja2.Environment], files: Sequence[str] = ()) -> jinja2.Environment:
-    """`Templates.environment` for a caller that has no pass's `Templates` at hand: loaded anew."""
-    return Templates(config).environment(kind, names, make, files)
-
-
 def _template_error(config: Config, problem: str) -> NoReturn:
     """ConfigError for a template: blamed on `[output] templates` when the user set it, else
     on the installation (the built-in templates are part of the package)."""
