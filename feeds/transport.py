@@ -88,9 +88,18 @@ class Smtp:
 
     def _connect(self, steps: Steps | None = None) -> smtplib.SMTP:
         """A connection ready for MAIL FROM: TLS as mail.security says, logged in if a username
-        is set. `steps` is told each step as it starts and ends (for `feeds check`)."""
+        is set. `steps` is told each step as it starts and ends (for `feeds check`). A step that
+        fails after the connection was made (STARTTLS, AUTH) closes it: it is not left open."""
+        opened: list[smtplib.SMTP] = []
+        try:
+            return self._handshake(steps or Steps(), opened)
+        except BaseException:
+            for conn in opened:
+                conn.close()
+            raise
+
+    def _handshake(self, steps: Steps, opened: list[smtplib.SMTP]) -> smtplib.SMTP:
         m = self.mail
-        steps = steps or Steps()
         context = ssl.create_default_context()
         if m.cafile is not None:
             context.load_verify_locations(cafile=str(m.cafile))
@@ -98,10 +107,12 @@ class Smtp:
             if m.security == "tls":
                 steps.start(f"connect {m.host}:{m.smtp_port} with TLS")
                 conn: smtplib.SMTP = smtplib.SMTP_SSL(m.host, m.smtp_port, timeout=m.timeout, context=context)
+                opened.append(conn)
                 steps.done(_tls(conn))
             else:
                 steps.start(f"connect {m.host}:{m.smtp_port}")
                 conn = smtplib.SMTP(m.host, m.smtp_port, timeout=m.timeout)
+                opened.append(conn)
                 steps.done()
             steps.start("EHLO")
             conn.ehlo_or_helo_if_needed()  # (STARTTLS and login would say it first anyway)

@@ -146,7 +146,7 @@ def test_starttls_asked_of_a_server_without_it_is_an_error(tmp_path):
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        proc = feeds(mail_config(tmp_path, port), "check", process=True)  # security: starttls, the default
+        proc = feeds(mail_config(tmp_path, port), "check")  # security: starttls, the default
     finally:
         controller.stop()
     assert proc.returncode == 2
@@ -185,7 +185,7 @@ def test_tls_and_auth_with_the_right_password(tls_server):
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 def test_auth_refused_is_an_error_and_a_missing_password_a_warning(tls_server):
     handler, port, _, cfg = tls_server
-    wrong = feeds(cfg, "check", env={"TEST_SMTP_PASSWORD": "wrong"}, process=True)
+    wrong = feeds(cfg, "check", env={"TEST_SMTP_PASSWORD": "wrong"})
     assert wrong.returncode == 2, wrong.stdout + wrong.stderr
     lines = smtp_lines(wrong)
     assert lines[:3] == [f"smtp: connect 127.0.0.1:{port} ok", "smtp: EHLO ok", "smtp: STARTTLS ok (TLSv1.3)"]

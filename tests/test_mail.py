@@ -27,7 +27,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from bs4 import BeautifulSoup
-from conftest import REPO, SEEDS, run_cli, run_process, write_config
+from conftest import REPO, SEEDS, run_cli, write_config
 
 DUE = "2025-02-17T09:00:00+00:00"
 RECIPIENTS = ["ana@example.org", "ben@example.net", "chloe@example.com", "dev@example.org"]
@@ -584,9 +584,9 @@ def test_tls_and_login_with_the_password_from_the_environment(tmp_path, security
         missing = feeds(cfg)
         assert missing.returncode == 2 and "export TEST_SMTP_PASSWORD=" in missing.stderr
         os.environ["TEST_SMTP_PASSWORD"] = "wrong"
-        # (As a process: mail.Smtp._connect leaves the connection whose login was refused for the
-        # exit to close; in this process that is an unclosed socket, an error here.)
-        wrong = run_process("-c", str(cfg), "--now", DUE, cwd=cfg.parent)
+        # (In this process: a connection whose login was refused and left open would be an
+        # unclosed socket, an error here.)
+        wrong = run_cli("-c", str(cfg), "--now", DUE, cwd=cfg.parent)
         assert wrong.returncode == 2 and "SMTP login to 127.0.0.1 as 'digest' refused (535" in wrong.stderr
         assert handler.messages == [] and {r["status"] for r in ledger(tmp_path).values()} == {"pending"}
         os.environ["TEST_SMTP_PASSWORD"] = "s3cret"
