@@ -28,7 +28,7 @@ from feeds.models import (
     Snapshot,
     StoredEntry,
 )
-from feeds.normalise import body_text, mint_id, slugify, summarise, unique_slug
+from feeds.normalise import body_text, mint_id, month_of, slugify, summarise, unique_slug
 
 log = logging.getLogger(__name__)
 
@@ -188,12 +188,6 @@ def redate(stored: Mapping[str, StoredEntry], dates: Mapping[str, Dated], tz: tz
             entry = redated(old.entry, *dates[key])
             out.append(EntryIntent(entry, old.url, month_of(entry.published, tz)))
     return out
-
-
-def month_of(moment: datetime, tz: tzinfo) -> str:
-    """YYYY-MM of a time in the site's zone: the archive page it is listed on."""
-    local = moment.astimezone(tz)
-    return f"{local.year:04d}-{local.month:02d}"
 
 
 def make_entry(post: Post, dump: str, key: str, slug: str, id_: str, published: datetime, source: str,

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence, Set
-from datetime import datetime
+from datetime import datetime, tzinfo
 from html import escape
 
 from feeds.models import Block, match_key
@@ -184,3 +184,9 @@ def summarise(paragraphs: Iterable[str], limit: int = SUMMARY_CHARS) -> str:
     space = cut.rfind(" ")
     cut = cut[:space] if space > limit // 2 else text[:limit]
     return cut.rstrip(" ,;:–—-") + "…"
+
+
+def month_of(moment: datetime, tz: tzinfo) -> str:
+    """YYYY-MM of a time in the site's zone: the archive page it is listed on."""
+    local = moment.astimezone(tz)
+    return f"{local.year:04d}-{local.month:02d}"

@@ -113,9 +113,9 @@ def publish_stage(store: Store, config: Config, report: Report, *, templates: Te
     except OSError as exc:
         if not _output_failed(exc, config, report):
             raise
-        return False
-    finally:
         report.entries_total = store.count()
+        return False
+    report.entries_total = store.count()
     return True
 
 

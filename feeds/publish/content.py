@@ -38,12 +38,6 @@ def human_date(dt: datetime, tz: ZoneInfo) -> str:
     return f"{d.day} {d.strftime('%B')} {d.year}"
 
 
-def month_of(moment: datetime, tz: ZoneInfo) -> str:
-    """YYYY-MM of a time in the site's zone: the archive page it is listed on."""
-    local = moment.astimezone(tz)
-    return f"{local.year:04d}-{local.month:02d}"
-
-
 def month_name(month: str) -> str:
     year, number = month.split("-")
     return f"{datetime(int(year), int(number), 1).strftime('%B')} {year}"

@@ -16,9 +16,9 @@ from feeds import __version__
 from feeds.config import Config
 from feeds.errors import ConfigError
 from feeds.models import StoredEntry
-from feeds.normalise import slugify, unique_slug
+from feeds.normalise import month_of, slugify, unique_slug
 from feeds.publish.boundary import EntryBoundary
-from feeds.publish.content import Links, month_of
+from feeds.publish.content import Links
 from feeds.publish.files import OutFiles, WriteFile, make_folder, remove_stale, write_if_changed
 from feeds.publish.outputs import OUTPUTS
 from feeds.publish.plan import Family, Plan, PublishState, Registry, checked_paths, plan
