@@ -28,13 +28,15 @@ import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, Comment, Tag
 
+from feeds.config.selectors import HtmlSelectors
 from feeds.errors import DumpError
 from feeds.ingest.budget import Deadline
-from feeds.ingest.html.dates import PlausibleDates
+from feeds.ingest.html.dates import PlausibleDates, parse_text_date
+from feeds.ingest.html.engines import POST_SELECTOR, engine_of
 from feeds.ingest.html.fields import (
     BODY,
     author_in,
@@ -62,10 +64,9 @@ from feeds.ingest.html.page import (
     text_of,
     web_url,
 )
+from feeds.ingest.html.selectors import Selected, select_posts
+from feeds.ingest.html.structure import Listing, find_listing, header_dates, main_of
 from feeds.ingest.text import strip_xml_forbidden
-
-_POST = ("article, .hentry, .h-entry, .type-post, div.post, li.post, [itemtype*='schema.org/BlogPosting'], "
-         "[itemtype*='schema.org/Article'], [itemtype*='schema.org/NewsArticle']")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +80,8 @@ class HtmlPost:
     body_element: Tag = dataclasses.field(repr=False, compare=False)
     truncated: bool = False
     line: int = 1  # where the post starts in the file
+    #: which rule found the post and each field, for `feeds inspect --explain`: (field, rule)
+    sources: tuple[tuple[str, str], ...] = dataclasses.field(default=(), compare=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,11 +91,13 @@ class HtmlPage:
     base: str | None  # what its relative links are relative to
     posts: tuple[HtmlPost, ...]
     warnings: tuple[str, ...] = ()  # for the log: what was wrong with the page and was mended or left out
+    #: the list of posts the page's structure shows, when no markup or selector marked them (for --explain)
+    structure: Listing | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 def read_html(path: str, data: bytes, site_url: str | None = None, written: datetime | None = None, *,
               encoding: str = "", language: str = "en", deadline: Deadline = NEVER,
-              max_posts: int | None = None) -> HtmlPage:
+              max_posts: int | None = None, selectors: tuple[HtmlSelectors, ...] = ()) -> HtmlPage:
     """A saved page's posts. Raises DumpError when it has none.
 
     Relative links are resolved against the page's `<base href>`, then its canonical URL,
@@ -100,6 +105,11 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
     date outside PlausibleDates (`written`: when the page was saved, if known) is ignored
     with a warning, as a malformed one is: the post is dated by the page's next date, or
     as a text dump's posts are.
+
+    The posts are, in this order of trust: the items of the first `selectors` table whose
+    glob matches `path` (input.html); the post elements the engine table marks (.engines);
+    on a page that is not marked as one post's and has at most one of those, the list its
+    structure shows (.structure), when it shows one.
     """
     plausible = PlausibleDates(path, written)
     markup, decoding = decode_page(data, path, encoding, language)
@@ -110,10 +120,19 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
     canonical, base = _addresses(soup, site_url)
     ld = list(_json_ld(soup))
     candidates = _candidates(soup)
-    is_post = _is_single(soup, candidates, canonical, ld)
+    rules = next((r for r in selectors if r.matches(path)), None)
+    is_post = False if rules else _is_single(soup, candidates, canonical, ld)
+    listing = None if rules or _marked_single(soup, ld) or len(candidates) > 1 else _structure(soup, candidates)
     posts: list[HtmlPost] = []
     limited: list[str] = []
-    if is_post:
+    if rules:
+        selected, said = select_posts(soup, rules, path, plausible)
+        posts += [_from_selected(s, base) for s in selected]
+        limited += said
+    elif listing:
+        is_post = False
+        posts += _from_structure(listing, base, plausible, main_of(soup), deadline)
+    elif is_post:
         container = candidates[0] if candidates else next(iter(_post_elements(soup)), None)
         post = _single(soup, container, canonical, ld, plausible)
         posts += [post] if post else []
@@ -135,7 +154,7 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
                               + (f"; {deep}" if soup.too_deep else ""))
     warnings = (*decoding, *([f"{path}: removed {removed} characters that XML forbids"] if removed else []),
                 *([f"{path}: {deep}"] if soup.too_deep else []), *limited, *plausible.warnings)
-    return HtmlPage("post" if is_post else "listing", canonical, base, tuple(safe), warnings)
+    return HtmlPage("post" if is_post else "listing", canonical, base, tuple(safe), warnings, listing)
 
 
 def _addresses(soup: BeautifulSoup, site_url: str | None) -> tuple[str | None, str | None]:
@@ -204,7 +223,7 @@ def _json_ld(soup: BeautifulSoup) -> Iterator[dict]:
 
 def _post_elements(soup: BeautifulSoup) -> list[Tag]:
     """The outermost post elements, in page order."""
-    found = [t for t in soup.select(_POST) if not excluded(t)]
+    found = [t for t in soup.select(POST_SELECTOR) if not excluded(t)]
     chosen = set(map(id, found))
     return [t for t in found if not any(id(p) in chosen for p in t.parents)]
 
@@ -235,19 +254,97 @@ def _is_single(soup: BeautifulSoup, candidates: list[Tag], canonical: str | None
     return link is None or (canonical is not None and same_url(link, canonical))
 
 
-def _listed(container: Tag, base: str | None, plausible: Callable[[str], bool]) -> HtmlPost | None:
-    title_el = title_element(container)
+def _listed(container: Tag, base: str | None, plausible: Callable[[str], bool], title_el: Tag | None = None,
+            found_by: str = "") -> HtmlPost | None:
+    """A post element's post, its fields by the field rules (.fields); `title_el` when the
+    finder already knows its title (the structure's)."""
+    title_el = title_el if title_el is not None else title_element(container)
     if title_el is None:
         return None
-    url = web_url(join(base, title_link(container)))
+    href = title_link(container) if title_el is title_element(container) else _title_href(container, title_el)
+    url = web_url(join(base, href))
     body_el = post_body(container, title_el)
     if url:
         drop_more_links(body_el, url)
+    found_by = found_by or f"engine table: {engine_of(container)}"
     return HtmlPost(
         title=text_of(title_el), url=url,
         published=published_in(container, plausible), author=author_in(container), categories=categories_in(container),
         body=str(body_el), body_element=body_el, truncated=truncated_in(container, body_el, url),
-        line=container.sourceline or 1)
+        line=container.sourceline or 1,
+        sources=(("post", found_by), ("title", found_by), ("url", "title link" if href else "none"),
+                 *((f, "field rules (fields.py)") for f in ("published", "author", "categories", "truncated"))))
+
+
+def _title_href(block: Tag, title: Tag) -> str | None:
+    """The link of a title the structure found: around it, in it, else the block's own or first link."""
+    a = title if title.name == "a" else title.find("a", href=True) or title.find_parent("a", href=True)
+    if not isinstance(a, Tag) or not any(p is block for p in (a, *a.parents)):
+        a = block if block.name == "a" and block.get("href") else block.find("a", href=True)
+    return attr_of(a, "href").strip() or None if isinstance(a, Tag) else None
+
+
+def _marked_single(soup: BeautifulSoup, ld: list[dict]) -> bool:
+    """Does the page say it is one post's: JSON-LD of a post, og:type article, a body class?"""
+    body = soup.find("body")
+    classes = set(body.get("class") or []) if isinstance(body, Tag) else set()
+    return bool(ld) or _meta(soup, "og:type") == "article" or bool(classes & {"single", "single-post", "singular"})
+
+
+def _structure(soup: BeautifulSoup, candidates: list[Tag]) -> Listing | None:
+    """The list of posts the page's structure shows. Beside one post element, only a list
+    inside it whose posts link to pages of their own (a page's wrapper element, not a post)."""
+    listing = find_listing(soup)
+    if listing is None or not candidates:
+        return listing
+    inside = all(any(p is candidates[0] for p in b.parents) for b in listing.blocks)
+    links = [_title_href(b, t) for b, t in zip(listing.blocks, listing.titles, strict=True)]
+    return listing if inside and len({u for u in links if u}) >= 0.7 * len(links) else None
+
+
+def _from_structure(listing: Listing, base: str | None, plausible: Callable[[str], bool], main: Tag,
+                    deadline: Deadline) -> list[HtmlPost]:
+    """The posts of the blocks the structure found; a block with no date of its own takes
+    the date written above it, or one written in its text."""
+    above = header_dates(listing.blocks, main)
+    posts = []
+    for i, (block, title) in enumerate(zip(listing.blocks, listing.titles, strict=True)):
+        deadline.check()
+        how = "structure: featured post above the list" if i < listing.featured else \
+            f"structure: repeated blocks {listing.selector}"
+        post = _listed(block, base, plausible, title, how)
+        if post is None:
+            continue
+        if post.published is None:
+            day = above.get(id(block))
+            written = _date_line(block, title)
+            source = "structure: date above the block" if day else "structure: date in the block's text"
+            day = day or written
+            if day and plausible(day.isoformat()):
+                post = dataclasses.replace(post, published=day.isoformat(),
+                                           sources=(*post.sources, ("published", source)))
+        posts.append(post)
+    return posts
+
+
+def _date_line(block: Tag, title: Tag) -> date | None:
+    """A date the block shows as a short text of its own (`<strong>5 May 2022</strong>`), not in
+    its title, nor one its excerpt mentions in passing."""
+    for string in block.find_all(string=True):
+        text = " ".join(string.split())
+        if text and len(text) <= 60 and not any(p is title for p in string.parents) and \
+                not isinstance(string, Comment) and (day := parse_text_date(text)) is not None:
+            return day
+    return None
+
+
+def _from_selected(s: Selected, base: str | None) -> HtmlPost:
+    url = web_url(join(base, s.href))
+    if url:
+        drop_more_links(s.body, url)
+    return HtmlPost(title=text_of(s.title), url=url, published=s.published, author=s.author,
+                    categories=s.categories, body=str(s.body), body_element=s.body, truncated=s.truncated(url),
+                    line=s.item.sourceline or 1, sources=(("post", "selector item"), *s.sources))
 
 
 def _single(soup: BeautifulSoup, container: Tag | None, url: str | None, ld: list[dict],
