@@ -3,7 +3,8 @@
 One table per kind of page, as RSS-Bridge's CSS-selector bridge and FetchRSS take them::
 
     [[input.html]]
-    match = "saved/news-*.html"      # a glob of the dumps it is for (relative to this file's folder)
+    match = "saved/news-*.html"      # a glob of the pages it is for (relative to this file's folder;
+                                     # with no "/", of their file names: "news-*.html")
     item = "div.news-list > div.news" # one element per post (required)
     title = "h2"                     # inside an item; the others likewise, each optional
     link = "h2 a"
@@ -49,9 +50,10 @@ class HtmlSelectors:
     categories: str = ""
 
     def matches(self, path: str) -> bool:
-        """Is the dump at `path` one of this table's pages? (`**` reaches any folders.)"""
-        full = os.path.abspath(path)
-        return fnmatch.fnmatchcase(full, self.match) or fnmatch.fnmatchcase(os.path.basename(path), self.match)
+        """Is the dump at `path` one of this table's pages? A glob with no "/" matches file names."""
+        if "/" not in self.match and os.sep not in self.match:
+            return fnmatch.fnmatchcase(os.path.basename(path), self.match)
+        return fnmatch.fnmatchcase(os.path.abspath(path), self.match)
 
 
 def html_selectors(key: str, value: Any, ctx: Context) -> tuple[HtmlSelectors, ...]:

@@ -39,6 +39,10 @@ ENGINES: tuple[Engine, ...] = (
     Engine("HTML5 article", "article"),
 )
 
+#: Rows any page's markup may match (an `<article>` is any article): a post element they alone
+#: find needs a title the field rules know.
+GENERIC = frozenset({"HTML5 article", "microformats (h-entry, hAtom)", "schema.org microdata"})
+
 #: Every row's selectors as one list: what the reader selects a page's post elements with.
 POST_SELECTOR = ", ".join(e.posts for e in ENGINES)
 

@@ -28,15 +28,15 @@ import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import datetime
 
-from bs4 import BeautifulSoup, Comment, Tag
+from bs4 import BeautifulSoup, Tag
 
 from feeds.config.selectors import HtmlSelectors
 from feeds.errors import DumpError
 from feeds.ingest.budget import Deadline
-from feeds.ingest.html.dates import PlausibleDates, parse_text_date
-from feeds.ingest.html.engines import POST_SELECTOR, engine_of
+from feeds.ingest.html.dates import PlausibleDates
+from feeds.ingest.html.engines import GENERIC, POST_SELECTOR, engine_of
 from feeds.ingest.html.fields import (
     BODY,
     author_in,
@@ -65,7 +65,7 @@ from feeds.ingest.html.page import (
     web_url,
 )
 from feeds.ingest.html.selectors import Selected, select_posts
-from feeds.ingest.html.structure import Listing, find_listing, header_dates, main_of
+from feeds.ingest.html.structure import Listing, block_title, date_line, find_listing, header_dates, main_of
 from feeds.ingest.text import strip_xml_forbidden
 
 
@@ -230,7 +230,16 @@ def _post_elements(soup: BeautifulSoup) -> list[Tag]:
 
 def _candidates(soup: BeautifulSoup) -> list[Tag]:
     """The outermost post elements that have a title: the posts of a listing."""
-    return [t for t in _post_elements(soup) if title_element(t) is not None]
+    return [t for t in _post_elements(soup) if _title_of(t) is not None]
+
+
+def _title_of(post: Tag) -> Tag | None:
+    """A post element's title by the field rules; else, for an element an engine's own row
+    names (not any `<article>`), by the structure's (a heading, a title class, a link)."""
+    found = title_element(post)
+    if found is None and engine_of(post) not in GENERIC:
+        found = block_title(post)
+    return found
 
 
 def _is_single(soup: BeautifulSoup, candidates: list[Tag], canonical: str | None, ld: list[dict]) -> bool | None:
@@ -258,7 +267,7 @@ def _listed(container: Tag, base: str | None, plausible: Callable[[str], bool], 
             found_by: str = "") -> HtmlPost | None:
     """A post element's post, its fields by the field rules (.fields); `title_el` when the
     finder already knows its title (the structure's)."""
-    title_el = title_el if title_el is not None else title_element(container)
+    title_el = title_el if title_el is not None else _title_of(container)
     if title_el is None:
         return None
     href = title_link(container) if title_el is title_element(container) else _title_href(container, title_el)
@@ -317,7 +326,7 @@ def _from_structure(listing: Listing, base: str | None, plausible: Callable[[str
             continue
         if post.published is None:
             day = above.get(id(block))
-            written = _date_line(block, title)
+            written = date_line(block, title)
             source = "structure: date above the block" if day else "structure: date in the block's text"
             day = day or written
             if day and plausible(day.isoformat()):
@@ -325,17 +334,6 @@ def _from_structure(listing: Listing, base: str | None, plausible: Callable[[str
                                            sources=(*post.sources, ("published", source)))
         posts.append(post)
     return posts
-
-
-def _date_line(block: Tag, title: Tag) -> date | None:
-    """A date the block shows as a short text of its own (`<strong>5 May 2022</strong>`), not in
-    its title, nor one its excerpt mentions in passing."""
-    for string in block.find_all(string=True):
-        text = " ".join(string.split())
-        if text and len(text) <= 60 and not any(p is title for p in string.parents) and \
-                not isinstance(string, Comment) and (day := parse_text_date(text)) is not None:
-            return day
-    return None
 
 
 def _from_selected(s: Selected, base: str | None) -> HtmlPost:

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from datetime import date
 from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, Comment, Tag
 
 from feeds.ingest.html.dates import parse_text_date
 from feeds.ingest.html.fields import title_element
@@ -43,7 +43,7 @@ _DECOYS = ("carousel", "slide", "swiper", "slick", "owl-", "gallery", "ticker", 
            "breadcrumb", "cookie", "footer", "header", "sidebar", "widget", "banner", "meistgel", "meistkomm",
            "meistgekl")
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-_TITLE_CLASS = re.compile(r"title|headline|heading", re.I)
+_TITLE_CLASS = re.compile(r"title|headline|heading|(^|[-_])head([-_]|$)", re.I)
 MIN_BLOCKS = 2
 
 
@@ -67,14 +67,16 @@ def main_of(soup: BeautifulSoup) -> Tag:
     return body if isinstance(body, Tag) else soup
 
 
-def find_listing(soup: BeautifulSoup) -> Listing | None:
-    """The list of posts the page's structure shows, or None when it shows none."""
+def find_listing(soup: BeautifulSoup, *, loose: bool = False) -> Listing | None:
+    """The list of posts the page's structure shows, or None when it shows none. `loose`:
+    also a list of bare titles (no text, no date), which is not guessed at as posts (a menu
+    looks alike) but is proposed as selectors (`inspect --explain`)."""
     body = soup.find("body")
     scope = body if isinstance(body, Tag) else soup
     main = main_of(soup)
     best: tuple[float, list[Tag], list[Tag]] | None = None
     for members in _groups(scope):
-        scored = _scored(members, main)
+        scored = _scored(members, main, loose)
         if scored and (best is None or scored[0] > best[0]):  # (a tie: the outer group, first seen)
             best = scored
     if best is None:
@@ -108,11 +110,12 @@ def signature(tag: Tag) -> str:
 def selector_of(tag: Tag) -> str:
     """A CSS selector for blocks of `tag`'s shape: its parent's shape, then its own."""
     parent = tag.parent
-    own = _css(tag)
-    return f"{_css(parent)} > {own}" if isinstance(parent, Tag) and parent.name not in ("body", "html") else own
+    own = css_of(tag)
+    return f"{css_of(parent)} > {own}" if isinstance(parent, Tag) and parent.name not in ("body", "html") else own
 
 
-def _css(tag: Tag) -> str:
+def css_of(tag: Tag) -> str:
+    """A tag's shape as a CSS selector (`div.pmdiv`)."""
     name = signature(tag)
     return name if "." not in name else ".".join([name.split(".")[0], _escape(name.split(".", 1)[1])])
 
@@ -142,7 +145,7 @@ def block_title(block: Tag) -> Tag | None:
         return found
     for tag in block.find_all(True):
         if tag.name in _HEADINGS or (_TITLE_CLASS.search(" ".join(tag.get("class") or []))
-                                     and tag.name not in ("img", "a", "time")):
+                                     and tag.name not in ("img", "time")):
             if text_of(tag):
                 return tag
     for a in block.find_all("a", href=True):
@@ -151,7 +154,7 @@ def block_title(block: Tag) -> Tag | None:
     return None
 
 
-def _scored(members: list[Tag], main: Tag) -> tuple[float, list[Tag], list[Tag]] | None:
+def _scored(members: list[Tag], main: Tag, loose: bool) -> tuple[float, list[Tag], list[Tag]] | None:
     if chrome(members[0]):
         return None
     blocks, titles, weight = [], [], 0.0
@@ -159,9 +162,11 @@ def _scored(members: list[Tag], main: Tag) -> tuple[float, list[Tag], list[Tag]]
         title = block_title(m)
         if title is None or _wrapper(m, title):
             continue
-        rest = len(text_of(m)) - len(text_of(title))
-        dated = parse_text_date(text_of(m)) is not None or m.find("time") is not None
-        if rest < 20 and not dated:
+        text = text_of(m)
+        rest = len(text) - len(text_of(title))
+        dated = m.find("time") is not None or date_line(m, title) is not None
+        # (a block that links nowhere and shows no date is a section of one page, not a post)
+        if (rest < 20 and not dated and not loose) or not (dated or _link(m, title)):
             continue
         blocks.append(m)
         titles.append(title)
@@ -169,7 +174,7 @@ def _scored(members: list[Tag], main: Tag) -> tuple[float, list[Tag], list[Tag]]
     texts = [text_of(t) for t in titles]
     if len(blocks) < MIN_BLOCKS or len(blocks) < 0.7 * len(members) or len(set(texts)) < 0.8 * len(texts):
         return None
-    if sum(len(t.split()) for t in texts) < 2 * len(texts):
+    if sum(len(t.split()) for t in texts) < (1 if loose else 2) * len(texts):
         return None
     inside = any(p is main for p in members[0].parents) and main.name != "body"
     return weight * (2 if inside else 1), blocks, titles
@@ -272,3 +277,20 @@ def _date_above(el: Tag, stop: Tag, blocks: set[int], memo: dict[int, date | Non
         result = _date_above(el.parent, stop, blocks, memo) if isinstance(el.parent, Tag) else None
     memo[id(el)] = result
     return result
+
+
+def date_line(block: Tag, title: Tag | None) -> date | None:
+    """A date the block shows as a short text of its own (`<strong>5 May 2022</strong>`), not in
+    its title, nor one its excerpt mentions in passing."""
+    found = dated_element(block, title)
+    return parse_text_date(text_of(found)) if found is not None else None
+
+
+def dated_element(block: Tag, title: Tag | None) -> Tag | None:
+    """The element of date_line's date."""
+    for string in block.find_all(string=True):
+        text = " ".join(string.split())
+        if text and len(text) <= 60 and not isinstance(string, Comment) and isinstance(string.parent, Tag) and \
+                not any(p is title for p in string.parents) and parse_text_date(text) is not None:
+            return string.parent
+    return None
