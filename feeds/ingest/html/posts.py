@@ -36,18 +36,17 @@ from feeds.config.selectors import HtmlSelectors
 from feeds.errors import DumpError
 from feeds.ingest.budget import Deadline
 from feeds.ingest.html.dates import PlausibleDates
-from feeds.ingest.html.engines import GENERIC, POST_SELECTOR, engine_of
+from feeds.ingest.html.engines import POST_SELECTOR
 from feeds.ingest.html.fields import (
     BODY,
     author_in,
     categories_in,
-    drop_more_links,
     post_body,
     published_in,
     title_element,
     title_link,
-    truncated_in,
 )
+from feeds.ingest.html.listing import Found, listed_posts, structure_of, title_of
 from feeds.ingest.html.page import (
     MAX_DEPTH,
     NEVER,
@@ -64,35 +63,8 @@ from feeds.ingest.html.page import (
     text_of,
     web_url,
 )
-from feeds.ingest.html.selectors import Selected, select_posts
-from feeds.ingest.html.structure import Listing, block_title, date_line, find_listing, header_dates, main_of
+from feeds.ingest.html.records import HtmlPage, HtmlPost
 from feeds.ingest.text import strip_xml_forbidden
-
-
-@dataclasses.dataclass(frozen=True)
-class HtmlPost:
-    title: str
-    url: str | None  # absolute
-    published: str | None  # as the page gives it: a machine-readable value, or the ISO date a text means
-    author: str | None
-    categories: tuple[str, ...]
-    body: str  # the content element's HTML, widgets and comments left out (feeds.ingest.html.sanitise sanitises it)
-    body_element: Tag = dataclasses.field(repr=False, compare=False)
-    truncated: bool = False
-    line: int = 1  # where the post starts in the file
-    #: which rule found the post and each field, for `feeds inspect --explain`: (field, rule)
-    sources: tuple[tuple[str, str], ...] = dataclasses.field(default=(), compare=False)
-
-
-@dataclasses.dataclass(frozen=True)
-class HtmlPage:
-    kind: str  # "listing" or "post"
-    url: str | None  # the page's own URL (canonical), if it says
-    base: str | None  # what its relative links are relative to
-    posts: tuple[HtmlPost, ...]
-    warnings: tuple[str, ...] = ()  # for the log: what was wrong with the page and was mended or left out
-    #: the list of posts the page's structure shows, when no markup or selector marked them (for --explain)
-    structure: Listing | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 def read_html(path: str, data: bytes, site_url: str | None = None, written: datetime | None = None, *,
@@ -121,27 +93,17 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
     ld = list(_json_ld(soup))
     candidates = _candidates(soup)
     rules = next((r for r in selectors if r.matches(path)), None)
-    is_post = False if rules else _is_single(soup, candidates, canonical, ld)
-    listing = None if rules or _marked_single(soup, ld) or len(candidates) > 1 else _structure(soup, candidates)
+    listing = None if rules or _marked_single(soup, ld) or len(candidates) > 1 else structure_of(soup, candidates)
+    is_post = False if rules or listing else _is_single(soup, candidates, canonical, ld)
     posts: list[HtmlPost] = []
     limited: list[str] = []
-    if rules:
-        selected, said = select_posts(soup, rules, path, plausible)
-        posts += [_from_selected(s, base) for s in selected]
-        limited += said
-    elif listing:
-        is_post = False
-        posts += _from_structure(listing, base, plausible, main_of(soup), deadline)
-    elif is_post:
+    if is_post:
         container = candidates[0] if candidates else next(iter(_post_elements(soup)), None)
         post = _single(soup, container, canonical, ld, plausible)
         posts += [post] if post else []
     elif is_post is False:
-        if max_posts is not None and len(candidates) > max_posts:
-            limited.append(f"{path}: {len(candidates)} posts, more than the {max_posts} a page may give: the "
-                           f"first {max_posts} are read, the rest left out")
-            candidates = candidates[:max_posts]
-        posts += _listing(candidates, base, plausible, deadline)
+        found = Found(path, base, plausible, deadline, max_posts)
+        posts, limited = listed_posts(soup, found, rules, listing, candidates)
     # JSON-LD values (a headline, an author, a date) come from escapes such as \u0001 in a
     # script's text, which the walk above does not see. A title of nothing else is no title.
     safe = [_xml_safe(p) for p in posts]
@@ -163,18 +125,6 @@ def _addresses(soup: BeautifulSoup, site_url: str | None) -> tuple[str | None, s
     base_tag = soup.find("base", href=True)
     base = join(canonical or site_url, attr_of(base_tag, "href")) if isinstance(base_tag, Tag) else None
     return canonical, base or canonical or site_url
-
-
-def _listing(candidates: list[Tag], base: str | None, plausible: Callable[[str], bool],
-             deadline: Deadline) -> list[HtmlPost]:
-    """The posts of a listing's post elements, those with a title."""
-    posts = []
-    for c in candidates:
-        deadline.check()
-        post = _listed(c, base, plausible)
-        if post:
-            posts.append(post)
-    return posts
 
 
 def _xml_safe(post: HtmlPost) -> HtmlPost:
@@ -230,16 +180,14 @@ def _post_elements(soup: BeautifulSoup) -> list[Tag]:
 
 def _candidates(soup: BeautifulSoup) -> list[Tag]:
     """The outermost post elements that have a title: the posts of a listing."""
-    return [t for t in _post_elements(soup) if _title_of(t) is not None]
+    return [t for t in _post_elements(soup) if title_of(t) is not None]
 
 
-def _title_of(post: Tag) -> Tag | None:
-    """A post element's title by the field rules; else, for an element an engine's own row
-    names (not any `<article>`), by the structure's (a heading, a title class, a link)."""
-    found = title_element(post)
-    if found is None and engine_of(post) not in GENERIC:
-        found = block_title(post)
-    return found
+def _marked_single(soup: BeautifulSoup, ld: list[dict]) -> bool:
+    """Does the page say it is one post's: JSON-LD of a post, og:type article, a body class?"""
+    body = soup.find("body")
+    classes = set(body.get("class") or []) if isinstance(body, Tag) else set()
+    return bool(ld) or _meta(soup, "og:type") == "article" or bool(classes & {"single", "single-post", "singular"})
 
 
 def _is_single(soup: BeautifulSoup, candidates: list[Tag], canonical: str | None, ld: list[dict]) -> bool | None:
@@ -261,88 +209,6 @@ def _is_single(soup: BeautifulSoup, candidates: list[Tag], canonical: str | None
         return True if (_post_elements(soup) or (has_body and soup.find("h1"))) and canonical else None
     link = title_link(candidates[0])
     return link is None or (canonical is not None and same_url(link, canonical))
-
-
-def _listed(container: Tag, base: str | None, plausible: Callable[[str], bool], title_el: Tag | None = None,
-            found_by: str = "") -> HtmlPost | None:
-    """A post element's post, its fields by the field rules (.fields); `title_el` when the
-    finder already knows its title (the structure's)."""
-    title_el = title_el if title_el is not None else _title_of(container)
-    if title_el is None:
-        return None
-    href = title_link(container) if title_el is title_element(container) else _title_href(container, title_el)
-    url = web_url(join(base, href))
-    body_el = post_body(container, title_el)
-    if url:
-        drop_more_links(body_el, url)
-    found_by = found_by or f"engine table: {engine_of(container)}"
-    return HtmlPost(
-        title=text_of(title_el), url=url,
-        published=published_in(container, plausible), author=author_in(container), categories=categories_in(container),
-        body=str(body_el), body_element=body_el, truncated=truncated_in(container, body_el, url),
-        line=container.sourceline or 1,
-        sources=(("post", found_by), ("title", found_by), ("url", "title link" if href else "none"),
-                 *((f, "field rules (fields.py)") for f in ("published", "author", "categories", "truncated"))))
-
-
-def _title_href(block: Tag, title: Tag) -> str | None:
-    """The link of a title the structure found: around it, in it, else the block's own or first link."""
-    a = title if title.name == "a" else title.find("a", href=True) or title.find_parent("a", href=True)
-    if not isinstance(a, Tag) or not any(p is block for p in (a, *a.parents)):
-        a = block if block.name == "a" and block.get("href") else block.find("a", href=True)
-    return attr_of(a, "href").strip() or None if isinstance(a, Tag) else None
-
-
-def _marked_single(soup: BeautifulSoup, ld: list[dict]) -> bool:
-    """Does the page say it is one post's: JSON-LD of a post, og:type article, a body class?"""
-    body = soup.find("body")
-    classes = set(body.get("class") or []) if isinstance(body, Tag) else set()
-    return bool(ld) or _meta(soup, "og:type") == "article" or bool(classes & {"single", "single-post", "singular"})
-
-
-def _structure(soup: BeautifulSoup, candidates: list[Tag]) -> Listing | None:
-    """The list of posts the page's structure shows. Beside one post element, only a list
-    inside it whose posts link to pages of their own (a page's wrapper element, not a post)."""
-    listing = find_listing(soup)
-    if listing is None or not candidates:
-        return listing
-    inside = all(any(p is candidates[0] for p in b.parents) for b in listing.blocks)
-    links = [_title_href(b, t) for b, t in zip(listing.blocks, listing.titles, strict=True)]
-    return listing if inside and len({u for u in links if u}) >= 0.7 * len(links) else None
-
-
-def _from_structure(listing: Listing, base: str | None, plausible: Callable[[str], bool], main: Tag,
-                    deadline: Deadline) -> list[HtmlPost]:
-    """The posts of the blocks the structure found; a block with no date of its own takes
-    the date written above it, or one written in its text."""
-    above = header_dates(listing.blocks, main)
-    posts = []
-    for i, (block, title) in enumerate(zip(listing.blocks, listing.titles, strict=True)):
-        deadline.check()
-        how = "structure: featured post above the list" if i < listing.featured else \
-            f"structure: repeated blocks {listing.selector}"
-        post = _listed(block, base, plausible, title, how)
-        if post is None:
-            continue
-        if post.published is None:
-            day = above.get(id(block))
-            written = date_line(block, title)
-            source = "structure: date above the block" if day else "structure: date in the block's text"
-            day = day or written
-            if day and plausible(day.isoformat()):
-                post = dataclasses.replace(post, published=day.isoformat(),
-                                           sources=(*post.sources, ("published", source)))
-        posts.append(post)
-    return posts
-
-
-def _from_selected(s: Selected, base: str | None) -> HtmlPost:
-    url = web_url(join(base, s.href))
-    if url:
-        drop_more_links(s.body, url)
-    return HtmlPost(title=text_of(s.title), url=url, published=s.published, author=s.author,
-                    categories=s.categories, body=str(s.body), body_element=s.body, truncated=s.truncated(url),
-                    line=s.item.sourceline or 1, sources=(("post", "selector item"), *s.sources))
 
 
 def _single(soup: BeautifulSoup, container: Tag | None, url: str | None, ld: list[dict],
