@@ -61,6 +61,14 @@ def test_repeated_blocks_in_a_menu_sidebar_or_footer_are_not_posts() -> None:
     assert len(read_html("m.html", _page(f"<div>{_rows(4)}</div>")).posts) == 4
 
 
+def test_blocks_that_are_mostly_links_are_a_menu_not_posts() -> None:
+    columns = "".join(f'<div class="col"><h4>Column number {i}</h4><ul>' + "".join(
+        f'<li><a href="/c{i}/{j}">Link to page {j} of column {i}</a></li>' for j in range(4)) + "</ul></div>"
+        for i in range(4))
+    with pytest.raises(DumpError, match="no posts found"):
+        read_html("m.html", _page(f'<div class="site-map">{columns}</div>'))
+
+
 def test_a_box_of_several_posts_is_not_one_post() -> None:
     """Wrappers that each hold two posts of the same heading level are not blocks; their posts are."""
     pairs = "".join(f'<div class="pair">{_rows(2).replace("number ", f"number {i}.")}</div>' for i in range(3))

@@ -43,8 +43,18 @@ ENGINES: tuple[Engine, ...] = (
 #: find needs a title the field rules know.
 GENERIC = frozenset({"HTML5 article", "microformats (h-entry, hAtom)", "schema.org microdata"})
 
+
+
+def _union(selectors: list[str]) -> str:
+    """The selectors as one list, without those another one already selects (`article.post-card`
+    beside `article`): the same elements, in less time (soupsieve tries each per element)."""
+    def covers(short: str, long: str) -> bool:
+        return long != short and long.startswith(short) and long[len(short)] in ".[:#"
+    return ", ".join(dict.fromkeys(s for s in selectors if not any(covers(o, s) for o in selectors)))
+
+
 #: Every row's selectors as one list: what the reader selects a page's post elements with.
-POST_SELECTOR = ", ".join(e.posts for e in ENGINES)
+POST_SELECTOR = _union([s.strip() for e in ENGINES for s in e.posts.split(",")])
 
 
 def engine_of(tag: object) -> str:

@@ -166,7 +166,7 @@ def _scored(members: list[Tag], main: Tag, loose: bool) -> tuple[float, list[Tag
         rest = len(text) - len(text_of(title))
         dated = m.find("time") is not None or date_line(m, title) is not None
         # (a block that links nowhere and shows no date is a section of one page, not a post)
-        if (rest < 20 and not dated and not loose) or not (dated or _link(m, title)):
+        if (rest < 20 and not dated and not loose) or not (dated or _link(m, title)) or _link_list(m, text):
             continue
         blocks.append(m)
         titles.append(title)
@@ -178,6 +178,12 @@ def _scored(members: list[Tag], main: Tag, loose: bool) -> tuple[float, list[Tag
         return None
     inside = any(p is main for p in members[0].parents) and main.name != "body"
     return weight * (2 if inside else 1), blocks, titles
+
+
+def _link_list(block: Tag, text: str) -> bool:
+    """Is the block mostly links, several of them (a column of a menu, a tag cloud)?"""
+    links = [text_of(a) for a in block.find_all("a", href=True)]
+    return len(links) >= 3 and sum(map(len, links)) >= 0.8 * len(text)
 
 
 def _contains(outer: Tag, inner: Tag) -> bool:
