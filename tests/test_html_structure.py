@@ -83,6 +83,14 @@ def test_the_longest_list_in_the_main_content_wins_over_a_longer_one_outside_it(
     assert [p.url for p in page.posts] == [f"https://e.example/p/{i}" for i in range(1, 5)]
 
 
+def test_a_short_list_inside_a_long_text_does_not_make_a_listing() -> None:
+    """A post with no markup that lists a few dated links is a post, not a listing of them."""
+    prose = "<p>" + "A long paragraph of the post's own text, which goes on. " * 20 + "</p>"
+    body = f'<h1>Release notes</h1><div class="entry-content">{prose}{_rows(3)}{prose}</div>'
+    page = read_html("p.html", _page(body, '<link rel="canonical" href="https://e.example/notes">'))
+    assert page.kind == "post" and [p.title for p in page.posts] == ["Release notes"]
+
+
 def test_a_page_marked_as_one_post_is_not_read_by_its_structure() -> None:
     head = '<link rel="canonical" href="https://e.example/one"><meta property="og:type" content="article">'
     page = read_html("o.html", _page(f'<h1 class="entry-title">One</h1><div class="entry-content">{_rows(4)}</div>',

@@ -12,7 +12,9 @@ what it holds:
 - a group's blocks must nearly all have a title, of more than one word on average, and the
   titles differ; a block holding several titles of its level is a wrapper, not a post;
 - of the groups left, the one whose blocks hold the most (their number, their text beyond
-  the title, a heading for a title) is the list; inside `<main>`/`role=main` counts double.
+  the title, a heading for a title) is the list; inside `<main>`/`role=main` counts double;
+- and it is the page's list only when it holds a good share (SHARE) of the text of the main
+  content (or the body): a few dated links inside a post's text do not make a listing.
 
 A block of another shape before the list whose heading links to a URL of the list's pattern
 (the same folder as the list's links) is the featured newest post, and comes first. A date
@@ -45,6 +47,8 @@ _DECOYS = ("carousel", "slide", "swiper", "slick", "owl-", "gallery", "ticker", 
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _TITLE_CLASS = re.compile(r"title|headline|heading|(^|[-_])head([-_]|$)", re.I)
 MIN_BLOCKS = 2
+#: The share of the main content's text (or the body's) a list of posts holds at least.
+SHARE = 0.3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +86,8 @@ def find_listing(soup: BeautifulSoup, *, loose: bool = False) -> Listing | None:
     if best is None:
         return None
     _, blocks, titles = best
+    if not loose and sum(len(text_of(b)) for b in blocks) < SHARE * len(text_of(main)):
+        return None  # a list inside a page of other things: a post's list of links, a box of teasers
     featured = _featured(scope, blocks, titles)
     return Listing(tuple(b for b, _ in featured) + tuple(blocks), tuple(t for _, t in featured) + tuple(titles),
                    len(featured), selector_of(blocks[0]))
