@@ -83,6 +83,16 @@ def test_the_longest_list_in_the_main_content_wins_over_a_longer_one_outside_it(
     assert [p.url for p in page.posts] == [f"https://e.example/p/{i}" for i in range(1, 5)]
 
 
+def test_a_featured_post_above_marked_posts_is_found_first() -> None:
+    cards = "".join(f'<article class="post"><h2 class="entry-title"><a href="/posts/{i}">Card {i}</a></h2>'
+                    f'<p>Text {i}.</p></article>' for i in (2, 3))
+    hero = '<div class="hero"><h2><a href="/posts/1">The newest one</a></h2><p>Its teaser.</p></div>'
+    elsewhere = '<div class="hero"><h2><a href="/about/team">Our team</a></h2></div>'
+    page = read_html("f.html", _page(elsewhere + hero + f"<main>{cards}</main>"))
+    assert [p.title for p in page.posts] == ["The newest one", "Card 2", "Card 3"]
+    assert dict(page.posts[0].sources)["post"] == "structure: featured post above the list"
+
+
 def test_a_short_list_inside_a_long_text_does_not_make_a_listing() -> None:
     """A post with no markup that lists a few dated links is a post, not a listing of them."""
     prose = "<p>" + "A long paragraph of the post's own text, which goes on. " * 20 + "</p>"

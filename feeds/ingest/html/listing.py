@@ -27,7 +27,15 @@ from feeds.ingest.html.fields import (
 from feeds.ingest.html.page import attr_of, join, text_of, web_url
 from feeds.ingest.html.records import HtmlPost
 from feeds.ingest.html.selectors import Selected, select_posts
-from feeds.ingest.html.structure import Listing, block_title, date_line, find_listing, header_dates, main_of
+from feeds.ingest.html.structure import (
+    Listing,
+    block_title,
+    date_line,
+    featured,
+    find_listing,
+    header_dates,
+    main_of,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,8 +61,20 @@ def listed_posts(soup: BeautifulSoup, found: Found, rules: HtmlSelectors | None,
     elif listing:
         posts = _from_structure(listing, found, main_of(soup), said)
     else:
-        posts = _listing(_limited(candidates, found, said), found.base, found.plausible, found.deadline)
+        lead = _featured_above(soup, candidates, found)
+        posts = lead + _listing(_limited(candidates, found, said), found.base, found.plausible, found.deadline)
     return posts, said
+
+
+def _featured_above(soup: BeautifulSoup, candidates: list[Tag], found: Found) -> list[HtmlPost]:
+    """A featured post above the post elements: a heading outside them that links where they do."""
+    titles = [title_of(c) for c in candidates]
+    body = soup.find("body")
+    if len(candidates) < 2 or not isinstance(body, Tag) or any(t is None for t in titles):
+        return []
+    lead = featured(body, candidates, [t for t in titles if t is not None])
+    posts = [_listed(b, found.base, found.plausible, t, "structure: featured post above the list") for b, t in lead]
+    return [p for p in posts if p is not None]
 
 
 def _limited(items: list, found: Found, said: list[str]) -> list:

@@ -88,9 +88,9 @@ def find_listing(soup: BeautifulSoup, *, loose: bool = False) -> Listing | None:
     _, blocks, titles = best
     if not loose and sum(len(text_of(b)) for b in blocks) < SHARE * len(text_of(main)):
         return None  # a list inside a page of other things: a post's list of links, a box of teasers
-    featured = _featured(scope, blocks, titles)
-    return Listing(tuple(b for b, _ in featured) + tuple(blocks), tuple(t for _, t in featured) + tuple(titles),
-                   len(featured), selector_of(blocks[0]))
+    lead = featured(scope, blocks, titles)
+    return Listing(tuple(b for b, _ in lead) + tuple(blocks), tuple(t for _, t in lead) + tuple(titles),
+                   len(lead), selector_of(blocks[0]))
 
 
 def _groups(scope: Tag) -> Iterator[list[Tag]]:
@@ -220,7 +220,7 @@ def _link(block: Tag, title: Tag) -> str | None:
     return attr_of(a, "href") if isinstance(a, Tag) else None
 
 
-def _featured(scope: Tag, blocks: list[Tag], titles: list[Tag]) -> list[tuple[Tag, Tag]]:
+def featured(scope: Tag, blocks: list[Tag], titles: list[Tag]) -> list[tuple[Tag, Tag]]:
     """Blocks of another shape before the list whose heading links where the list's posts are."""
     links = [_link(b, t) for b, t in zip(blocks, titles, strict=True)]
     folders = {f for f in map(_folder, links) if f}
