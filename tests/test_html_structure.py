@@ -58,7 +58,10 @@ def test_repeated_blocks_in_a_menu_sidebar_or_footer_are_not_posts() -> None:
             read_html("m.html", _page(f"<{box}>{_rows(4)}</{box}>"))
     with pytest.raises(DumpError, match="no posts found"):
         read_html("m.html", _page(f'<div class="popular-posts">{_rows(4)}</div>'))
-    assert len(read_html("m.html", _page(f"<div>{_rows(4)}</div>")).posts) == 4
+    for heading in ("Most read", "Meistgelesen", "Related stories"):
+        with pytest.raises(DumpError, match="no posts found"):
+            read_html("m.html", _page(f"<div><h2>{heading}</h2><div>{_rows(4)}</div></div>"))
+    assert len(read_html("m.html", _page(f"<div><h2>News</h2><div>{_rows(4)}</div></div>")).posts) == 4
 
 
 def test_blocks_that_are_mostly_links_are_a_menu_not_posts() -> None:

@@ -44,6 +44,11 @@ _DECOYS = ("carousel", "slide", "swiper", "slick", "owl-", "gallery", "ticker", 
            "most-read", "most_read", "trending", "related", "recommend", "menu", "dropdown", "pagination", "pager",
            "breadcrumb", "cookie", "footer", "header", "sidebar", "widget", "banner", "meistgel", "meistkomm",
            "meistgekl")
+#: Headings of boxes whose items are not the page's posts, in the languages of the month names.
+_DECOY_HEADING = re.compile(
+    r"\b(most (read|popular|viewed|commented|shared)|popular|trending|related|you (may|might) also|recommended|"
+    r"meistgelesen|meistkommentiert|meistgeklickt|beliebteste|les plus (lus|populaires)|à lire aussi|"
+    r"lo más (leído|visto)|más leídos|i più letti|più popolari|meest gelezen|mais lidas)", re.I)
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _TITLE_CLASS = re.compile(r"title|headline|heading|(^|[-_])head([-_]|$)", re.I)
 MIN_BLOCKS = 2
@@ -161,7 +166,7 @@ def block_title(block: Tag) -> Tag | None:
 
 
 def _scored(members: list[Tag], main: Tag, loose: bool) -> tuple[float, list[Tag], list[Tag]] | None:
-    if chrome(members[0]):
+    if chrome(members[0]) or _decoy_box(members[0]):
         return None
     blocks, titles, weight = [], [], 0.0
     for m in members:
@@ -184,6 +189,20 @@ def _scored(members: list[Tag], main: Tag, loose: bool) -> tuple[float, list[Tag
         return None
     inside = any(p is main for p in members[0].parents) and main.name != "body"
     return weight * (2 if inside else 1), blocks, titles
+
+
+def _decoy_box(block: Tag) -> bool:
+    """Is the block in a box headed "Most read", "Popular", "Related", … (the heading just
+    before its list, or its list's box)?"""
+    box = block.parent
+    for _ in range(2):
+        if not isinstance(box, Tag):
+            return False
+        heading = box.find_previous_sibling(_HEADINGS) or box.find(_HEADINGS, recursive=False)
+        if isinstance(heading, Tag) and _DECOY_HEADING.search(text_of(heading)):
+            return True
+        box = box.parent
+    return False
 
 
 def _link_list(block: Tag, text: str) -> bool:
