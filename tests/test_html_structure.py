@@ -194,3 +194,19 @@ def test_a_pass_logs_a_selector_that_matches_nothing(tmp_path: Path, caplog: pyt
     result = run_cli("-c", str(cfg), "inspect", str(page))
     assert result.returncode == 0
     assert "input.html selector author = '.byline' matches nothing" in result.stderr + caplog.text
+
+
+@pytest.mark.parametrize("name", ["listing-party-news", "listing-link-cards-carousel"])
+def test_the_proposed_selectors_find_what_the_structure_found_featured_post_included(name: str) -> None:
+    import tomllib
+
+    from feeds.ingest.html.explain import explain
+    from feeds.ingest.reader import Settings
+
+    page = CASES_DIR / f"{name}.html"
+    proposed = explain(str(page), page.read_bytes(), Settings.of(config.Config()))["proposal"]
+    rules = config.parse(tomllib.loads(proposed)).input.html
+    guessed, selected = read_html(str(page), page.read_bytes()), read_html(str(page), page.read_bytes(),
+                                                                           selectors=rules)
+    assert [(p.title, p.url) for p in selected.posts] == [(p.title, p.url) for p in guessed.posts]
+    assert dict(selected.posts[0].sources)["post"] == "selector item"

@@ -54,16 +54,15 @@ def _proposal(path: str, data: bytes) -> str | None:
 
 def proposal(listing: Listing, match: str) -> str:
     """An `[[input.html]]` table that selects the listing's blocks and their titles, links and dates."""
-    blocks = listing.blocks[listing.featured:]
-    titles = listing.titles[listing.featured:]
-    item = selector_of(blocks[0])
+    blocks, titles = listing.blocks, listing.titles
+    item = ", ".join(dict.fromkeys(selector_of(b) for b in (*blocks[:listing.featured], blocks[listing.featured])))
     lines = ["[[input.html]]", f"match = {json.dumps(match)}", f"item = {json.dumps(item)}"]
     title = _common(blocks, titles)
     if title:
         lines.append(f"title = {json.dumps(title)}")
         links = [t if t.name == "a" else t.find("a", href=True) for t in titles]
         if all(isinstance(a, Tag) for a in links) and not all(t.name == "a" for t in titles):
-            lines.append(f"link = {json.dumps(title + ' a')}")
+            lines.append(f"link = {json.dumps(', '.join(t.strip() + ' a' for t in title.split(',')))}")
     dates = [_date_element(b) for b in blocks]
     date = _common(blocks, dates) if all(d is not None for d in dates) else None
     if date:
@@ -84,7 +83,8 @@ def _common(blocks: tuple[Tag, ...], found: tuple[Tag, ...] | list[Tag | None]) 
         chain.append(t)
     else:
         return None
-    for selector in (css_of(first), " > ".join(css_of(t) for t in reversed(chain))):
+    shapes = ", ".join(dict.fromkeys(css_of(f) for f in found if f is not None))
+    for selector in (css_of(first), shapes, " > ".join(css_of(t) for t in reversed(chain))):
         if all(f is None or b.select_one(selector) is f for b, f in zip(blocks, found, strict=True)):
             return selector
     return None

@@ -119,10 +119,16 @@ def signature(tag: Tag) -> str:
 
 
 def selector_of(tag: Tag) -> str:
-    """A CSS selector for blocks of `tag`'s shape: its parent's shape, then its own."""
-    parent = tag.parent
-    own = css_of(tag)
-    return f"{css_of(parent)} > {own}" if isinstance(parent, Tag) and parent.name not in ("body", "html") else own
+    """A CSS selector for blocks of `tag`'s shape: the shapes from its nearest ancestor with a
+    class (at most three up) down to its own (`div.news-list > div > div.row`)."""
+    parts = [css_of(tag)]
+    for parent in tag.parents:
+        if not isinstance(parent, Tag) or parent.name in ("body", "html", "[document]") or len(parts) > 3:
+            break
+        parts.append(css_of(parent))
+        if "." in parts[-1]:
+            break
+    return " > ".join(reversed(parts))
 
 
 def css_of(tag: Tag) -> str:
