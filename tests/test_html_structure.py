@@ -120,7 +120,7 @@ def _selectors(**tables: str) -> tuple:
 def test_selectors_win_over_the_markup_and_read_each_field() -> None:
     body = ('<article class="post"><h2 class="entry-title"><a href="/decoy">Decoy</a></h2></article>'
             '<ul class="news">' + "".join(
-                f'<li><b>Item {i}</b><a class="go" href="/n/{i}">open</a><i>0{i}.03.2024</i><em>Ann</em>'
+                f'<li><b>Item {i}</b><a class="go" href="/n/{i}">open</a><i>Posted 0{i}.03.2024, 9 am</i><em>Ann</em>'
                 f'<span class="t">x</span><span class="t">y</span><p>Text {i}.</p></li>' for i in (1, 2)) + "</ul>")
     rules = _selectors(match="*.html", item="ul.news > li", title="b", link="a.go", date="i", date_format="%d.%m.%Y",
                        author="em", content="p", categories="span.t")

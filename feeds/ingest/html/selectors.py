@@ -105,10 +105,18 @@ def _date(tag: Tag, date_format: str, plausible: Callable[[str], bool]) -> str |
 
 
 def parse_date(text: str, date_format: str) -> str | None:
-    """`text` read with `date_format` (strptime), as ISO; None when it does not fit."""
-    try:
-        moment = datetime.strptime(text, date_format)
-    except ValueError:
+    """`text` read with `date_format` (strptime), as ISO: the whole text, else the first run of
+    as many words as the format has, without a comma or bracket around them ("Posted
+    05.12.2022, 9:00" with "%d.%m.%Y"); None when none fits."""
+    words, width = text.split(), len(date_format.split())
+    runs = (" ".join(words[i:i + width]).strip(",;:()|") for i in range(len(words) - width + 1))
+    for candidate in (text, *runs):
+        try:
+            moment = datetime.strptime(candidate, date_format)
+            break
+        except ValueError:
+            continue
+    else:
         return None
     if any(d in date_format for d in ("%H", "%I", "%M")):
         return moment.isoformat()
