@@ -34,11 +34,12 @@ class Settings:
     chrome: tuple[str, ...]  # input.chrome: lines of site chrome, never a post's
     site_url: str | None  # site.url: what relative links are relative to, when a page does not say
     tz: ZoneInfo  # site.timezone: the zone of a date a dump gives without one
+    markers: tuple[str, ...] = ()  # input.markers: more phrases that cut a post short ("Read more", "[…]")
 
     @classmethod
     def of(cls, config: Config) -> Settings:
         return cls(config.input.encoding, config.site.language, config.input.marker, tuple(config.input.chrome),
-                   config.site.url or None, config.site.tz)
+                   config.site.url or None, config.site.tz, tuple(config.input.markers))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -139,7 +139,8 @@ def read(source: Source, settings: Settings) -> Found:
     path, deadline = source.path, source.deadline
     dump = read_text(path, data=source.data, encoding=settings.encoding, language=settings.language)
     deadline.check()
-    seg = segment(path, dump.blocks, settings.marker, settings.chrome, check=deadline.check)
+    seg = segment(path, dump.blocks, settings.marker, settings.chrome, check=deadline.check,
+                  markers=settings.markers)
     if not seg.posts:
         raise DumpError(path, "no posts found (no title followed by text, and no "
                               f"'{settings.marker} <title>' lines)")

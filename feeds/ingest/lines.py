@@ -1,0 +1,189 @@
+"""What one line of a listing dump is, by its own text: a cut marker, a line of a post's
+metadata (a date, a byline, a comment count, a reading time, tags, share buttons, an image
+credit), an image placeholder, a title-like heading, or prose.
+
+These are the conventions of blog engines and of the text renderers that dump them (lynx
+writes an image as ``[name.png]`` and a list item as ``* item``), in the languages the
+defaults of ``[input] markers`` cover. Nothing here knows any particular site.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from feeds.ingest.segment import ends_sentence, heading_like
+from feeds.models import Block
+
+_ARROWS = "→»›>"
+_ELLIPSES = ("…", "...", "[…]", "[...]")
+
+_MONTHS = (
+    "jan(?:uary|uar|vier)?|feb(?:ruary|ruar)?|févr(?:ier)?|mar(?:ch)?|märz|mars|apr(?:il)?|avr(?:il)?|may|mai"
+    "|jun(?:e|i)?|juin|jul(?:y|i)?|juil(?:let)?|aug(?:ust)?|août|sep(?:t|tember)?|oct(?:ober)?|okt(?:ober)?"
+    "|nov(?:ember)?|dec(?:ember)?|dez(?:ember)?|déc(?:embre)?|enero|febrero|marzo|abril|mayo|junio|julio|agosto"
+    "|septiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre"
+    "|dicembre")
+_DATE = re.compile(
+    r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
+    rf"|\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\.?\s+(?:de\s+)?(?:{_MONTHS})\.?,?\s+(?:de\s+)?\d{{4}}\b"
+    r"|\b(?:today|yesterday|heute|gestern|aujourd'hui|hier|hoy|ayer|oggi|ieri)\b,?\s*\d{1,2}[:.]\d{2}"
+    r"|\b\d+\s+(?:minutes?|hours?|days?|weeks?|months?)\s+ago\b|\bvor\s+\d+\s+(?:Minuten|Stunden|Tagen|Wochen)\b",
+    re.IGNORECASE)
+_BYLINE = re.compile(
+    r"^(?:by|posted by|written by|submitted by|updated by|published by|posted on|published on|published|"
+    r"von|verfasst von|par|publié par|por|publicado por|di|scritto da|door|av|автор:?)\s+\S", re.IGNORECASE)
+_COUNT = re.compile(
+    r"^(?:\d+|no|one)(?:\s+(?:comments?|responses?|replies|kommentare?|commentaires?|comentarios?|commenti|"
+    r"reactions?|komentarze|комментари[йяев]))?$", re.IGNORECASE)
+_READING = re.compile(r"^\d+\s*(?:min(?:ute)?s?\.?)\s*(?:read|lesezeit|de lecture|de lectura|di lettura)\b",
+                      re.IGNORECASE)
+_TAGS = re.compile(
+    r"^(?:tags?|labels?|categories|category|filed under|posted in|topics?|schlagw(?:ö|oe)rter|schlagworte|"
+    r"kategorien?|themen|étiquettes|catégories?|etiquetas|categorías?|categorie|метки|теги|рубрики?)\s*:",
+    re.IGNORECASE)
+_SHARE = re.compile(r"^(?:share(?: on| this)?|teilen|partager|compartir|condividi|tweet)\b", re.IGNORECASE)
+_CREDIT = re.compile(r"^(?:©|\(c\)\s|photo:|foto:|image:|bild:|credit:|crédit|fotograf)", re.IGNORECASE)
+_IMAGES = re.compile(r"^(?:\[[^\[\]]*\]\s*)+")
+_SENTENCE_INSIDE = re.compile(r"[.!?]\s+\S")
+
+#: Line classes (JUNK: no letter or digit at all, such as a lone "*" or a rule of "____").
+MARKER, META, IMAGE, TITLE, BULLET, PROSE, JUNK = "K", "M", "I", "T", "L", "P", "X"
+#: Kinds of metadata a line may be: what it says about its post.
+STRONG_META = frozenset({"byline", "count", "tags", "share", "reading"})
+
+
+def meta_kind(text: str) -> str | None:
+    """The kind of post metadata a line is ('date', 'byline', 'count', 'reading', 'tags',
+    'share', 'credit'), or None when it is not one."""
+    bare = _IMAGES.sub("", text).strip()  # "[photo.png] Posted by X": what follows the images
+    if not bare:
+        return None
+    words = len(bare.split())
+    if _TAGS.match(bare):
+        return "tags"
+    if words > 14:
+        return None
+    if _CREDIT.match(bare) or (" © " in f" {bare} " and words <= 12 and not _SENTENCE_INSIDE.search(bare)):
+        return "credit"
+    if _COUNT.match(bare):
+        return "count"
+    if _READING.match(bare):
+        return "reading"
+    if _SHARE.match(bare) and words <= 8:
+        return "share"
+    if bare[-1] in ".!?:;" and not bare.endswith(("a.m.", "p.m.")):
+        return None  # a sentence
+    if _BYLINE.match(bare) and words <= 12:
+        return "byline"
+    if _DATE.search(bare) and words <= 12:
+        return "date"
+    return None
+
+
+def is_image(text: str) -> bool:
+    """A line of image placeholders only ("[chart.png]")."""
+    return bool(_IMAGES.fullmatch(text.strip()))
+
+
+def cut_title(text: str) -> bool:
+    """A title the listing cut short: a short line ending in an ellipsis, with no sentence inside."""
+    if not text.endswith(("...", "…")) or len(text) > 160:
+        return False
+    body = text.rstrip(".… ")
+    return bool(body) and not _SENTENCE_INSIDE.search(body) and (body[0].isalnum() or body[0] in "\"“‘«")
+
+
+def title_like(block: Block) -> bool:
+    """A line that could be a post's title in a listing: a heading, or a title cut with '...'."""
+    return heading_like(block) or (block.kind == "para" and cut_title(block.key))
+
+
+def ends_with_ellipsis(text: str) -> bool:
+    return text.rstrip(" " + _ARROWS).endswith(_ELLIPSES)
+
+
+class Markers:
+    """The phrases that cut a post short (input.marker and input.markers)."""
+
+    def __init__(self, phrases: Sequence[str]):
+        seen: dict[str, str] = {}
+        for p in phrases:
+            p = " ".join(p.split())
+            if p and p.casefold() not in seen:
+                seen[p.casefold()] = p
+        self.phrases = tuple(seen.values())
+        # Word phrases cut a post where they end a paragraph line; an ellipsis alone only says
+        # that the paragraph is cut (a paragraph inside a whole post may end with one too).
+        self._words = tuple(p.casefold() for p in self.phrases if any(c.isalnum() for c in p))
+
+    def line_title(self, text: str) -> str | None:
+        """The title a marker line names ('' when it names none), or None when the line does
+        not start with a marker ("Read more", "Read more →", "Read more about <title>")."""
+        folded = text.casefold()
+        if folded in _ELLIPSES:
+            return ""  # a line "[…]" alone
+        for p in self._words:
+            if folded == p:
+                return ""
+            if folded.startswith(p + " "):
+                rest = text[len(p) + 1:].strip().rstrip(_ARROWS + " ").strip()
+                return rest
+        return None
+
+    def ends_paragraph(self, text: str) -> bool:
+        """Does a paragraph line end with a marker phrase ("… Read more →", "... weiter...")?"""
+        folded = text.casefold().rstrip(" " + _ARROWS)
+        return any(folded.endswith(p) and len(folded) > len(p) + 20 and folded[-len(p) - 1] in " .…]"
+                   for p in self._words)
+
+
+def classify(blocks: Sequence[Block], markers: Markers) -> list[tuple[str, str | None]]:
+    """Each block's class (MARKER, META, IMAGE, TITLE, BULLET, PROSE) and meta kind."""
+    out: list[tuple[str, str | None]] = []
+    for b in blocks:
+        text = b.key
+        if len(text) < 200 and markers.line_title(text) is not None:
+            out.append((MARKER, None))
+        elif not any(c.isalnum() for c in text):
+            out.append((JUNK, None))
+        elif (kind := meta_kind(text)) is not None:
+            out.append((META, kind))
+        elif is_image(text):
+            out.append((IMAGE, None))
+        elif b.kind == "bullet":
+            out.append((BULLET, None))
+        elif title_like(b):
+            out.append((TITLE, None))
+        else:
+            out.append((PROSE, None))
+    return out
+
+
+def short(text: str, words: int = 6) -> bool:
+    return len(text.split()) <= words and not ends_sentence(text)
+
+
+_BYLINE_CUT = re.compile(r"\s+(?:on|am|le|el|il|op|at)\s+|\s*[,•|·–—]\s*|\s*\(")
+
+
+def author_of(text: str) -> str | None:
+    """The author a byline names ("By Graham Cluley", "Posted by X, Team", "Submitted by X on
+    <date>"), or None when the line names none."""
+    bare = _IMAGES.sub("", text).strip()
+    m = _BYLINE.match(bare)
+    if not m or bare.lower().startswith(("posted on", "published on")):
+        return None
+    rest = bare[m.end() - 1:]
+    date = _DATE.search(rest)
+    if date:
+        rest = rest[:date.start()]
+    name = _BYLINE_CUT.split(rest, maxsplit=1)[0].strip()
+    return name or None
+
+
+def categories_of(text: str) -> tuple[str, ...]:
+    """The tags or categories a line lists ("Tags: a, b", "Labels: a , b")."""
+    _, _, rest = text.partition(":")
+    return tuple(t for t in (" ".join(p.split()) for p in re.split(r"[,;]", rest)) if t)
