@@ -25,6 +25,7 @@ A page with no such shape (fewer than two cards of evidence) is left to feeds.in
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from feeds.ingest.lines import (
@@ -43,7 +44,7 @@ from feeds.ingest.lines import (
     ends_with_ellipsis,
     short,
 )
-from feeds.ingest.segment import Segmentation
+from feeds.ingest.segment import Segmentation, ends_sentence
 from feeds.models import Block, Post
 
 __all__ = ["Card", "Markers", "layout", "segmentation"]
@@ -51,10 +52,12 @@ __all__ = ["Card", "Markers", "layout", "segmentation"]
 #: Metadata kinds that may stand between a title and its text (a byline, a date, an image credit).
 LEAD_META = frozenset({"date", "byline", "credit", "reading"})
 #: Short lines (a name) that may stand between a title and its byline or date.
-LEAD_NAMES = 2
+LEAD_NAMES = 1
 _TAG_WORDS = frozenset({"tags", "tag", "labels", "label", "categories", "category", "topics", "topic", "filed under",
                         "posted in", "schlagwörter", "kategorien", "kategorie", "étiquettes", "catégories",
                         "etiquetas", "categorías", "categorie", "метки", "теги"})
+#: A paragraph that starts a post's text has at least this many words ("___ Go" is a form).
+MIN_PROSE_WORDS = 4
 #: Evidence needed for a card layout: this many cards found by their shape.
 MIN_CARDS = 2
 
@@ -88,6 +91,16 @@ class _Page:
             end = self._lead_end(i)
             if end is not None:
                 self.lead[i] = end
+        self._nested()
+
+    def _nested(self) -> None:
+        """Of two anchors one inside the other's lead ("Blog" above a title, a title above its
+        author's name), keep the page's shape: the outer ones when most anchors are such pairs."""
+        inner = {j for i, e in self.lead.items() for j in range(i + 1, e) if j in self.lead}
+        outer = {i for i, e in self.lead.items() if any(j in inner for j in range(i + 1, e))}
+        single = len(self.lead) - len(inner) - len(outer)
+        drop = inner if len(outer) > single else outer
+        self.lead = {i: e for i, e in self.lead.items() if i not in drop}
         self.in_lead = {j for i, e in self.lead.items() for j in range(i + 1, e)}
 
     def c(self, i: int) -> str:
@@ -95,29 +108,28 @@ class _Page:
 
     def _lead_end(self, i: int) -> int | None:
         """Where the text starts when block i is a title followed by a byline, a date or an
-        image credit (and at most LEAD_NAMES short name lines); None when it is not."""
+        image credit (and at most LEAD_NAMES short lines before them, such as a name, and as
+        many after them, such as an image's caption); None when it is not."""
         if self.c(i) not in (TITLE, BULLET) or len(self.blocks[i].key) > 200:
             return None
-        j, names, last_meta = i + 1, 0, None
+        j, before, after, seen = i + 1, 0, 0, False
         while j < self.n and j <= i + 8:
             cls, kind = self.cls[j]
             if cls == META and kind in LEAD_META:
-                last_meta = j
-            elif cls == TITLE and short(self.blocks[j].key) and names < LEAD_NAMES and last_meta is None:
-                names += 1
+                seen = True
+            elif cls == TITLE and short(self.blocks[j].key) and (after if seen else before) < LEAD_NAMES:
+                after, before = (after + 1, before) if seen else (after, before + 1)
+            elif cls == PROSE and seen:
+                return j
             elif cls not in (IMAGE, JUNK):
-                break
+                return None
             j += 1
-        if last_meta is None:
-            return None
-        k = last_meta + 1
-        while k < self.n and self.c(k) in (IMAGE, JUNK):
-            k += 1
-        return k if self.c(k) == PROSE else None
+        return None
 
     # -- closers -----------------------------------------------------------------------
     def groups(self) -> list[Closer]:
-        """Runs of trailing metadata lines, each closing the card above it."""
+        """Runs of trailing metadata lines, each closing the card above it. A run of one date
+        line alone closes cards only in a page where longer runs do."""
         found: list[tuple[int, int, bool]] = []
         i = 0
         while i < self.n:
@@ -126,27 +138,31 @@ class _Page:
                 continue
             a, b = self._extent(i)
             kinds = {self.cls[j][1] for j in range(a, b)} - {None}
-            strong = b - a >= 2 or bool(kinds & STRONG_META)
-            found.append((a, b, strong))
+            metas = sum(self.c(j) == META for j in range(a, b))
+            found.append((a, b, metas >= 2 or bool(kinds & STRONG_META)))
             i = b
         strong_count = sum(s for _, _, s in found)
         return [Closer(a, b, "group") for a, b, s in found
-                if s or (strong_count >= MIN_CARDS and self.c(b) in (TITLE, BULLET))]
+                if s or (strong_count >= MIN_CARDS and (b >= self.n or self.c(b) in (TITLE, BULLET)))]
 
     def _extent(self, i: int) -> tuple[int, int]:
         """The run of metadata lines around block i: names listed with it before it (bullets),
-        short lines of its kind between and after its metadata lines."""
+        short lines of its kind between and after its metadata lines, one date at most."""
         blocks, kind = self.blocks, self.blocks[i].kind
         a = i
         while (a - 1 >= 0 and a - 1 not in self.in_lead and kind == "bullet" and self.c(a - 1) == BULLET
                and short(blocks[a - 1].key, 4)):
             a -= 1
-        b = i + 1
+        b, dated = i + 1, self.cls[i][1] == "date"
         while b < self.n and b not in self.in_lead and b not in self.lead:
-            if self.c(b) == META or self.c(b) == JUNK:
+            cls, what = self.cls[b]
+            if cls == META and not (dated and what == "date"):
+                dated = dated or what == "date"
                 b += 1
-            elif (self.c(b) in (TITLE, BULLET) and blocks[b].kind == kind and short(blocks[b].key, 4)
-                  and not self._starts_text(b + 1)):
+            elif cls == JUNK:
+                b += 1
+            elif (cls in (TITLE, BULLET) and blocks[b].kind == kind and short(blocks[b].key, 4)
+                  and not self._starts_text(b + 1) and not (dated and self._next_is_date(b + 1))):
                 b += 1
             else:
                 break
@@ -154,10 +170,17 @@ class _Page:
             b -= 1
         return a, b
 
+    def _next_is_date(self, j: int) -> bool:
+        while self.c(j) == JUNK:
+            j += 1
+        return j < self.n and self.cls[j] == (META, "date")
+
     def _starts_text(self, j: int) -> bool:
+        """Does prose start at block j (after images), a paragraph of a few words at least?"""
         while self.c(j) in (IMAGE, JUNK):
             j += 1
-        return self.c(j) == PROSE
+        text = self.blocks[j].key if j < self.n else ""
+        return self.c(j) == PROSE and (len(text.split()) >= MIN_PROSE_WORDS or ends_sentence(text))
 
     def closers(self) -> list[Closer]:
         out = self.groups()
@@ -202,31 +225,58 @@ class _Page:
         return j
 
     def starts(self, closers: Sequence[Closer]) -> list[int]:
+        """The titles: the lead anchors, the lines marker lines name, and one title per
+        stretch between two closers that holds none. The first stretch (which holds the
+        page's header too) takes its title where the others have theirs, counted back from
+        the closer, when they all agree."""
         found = set(self.lead)
         found.update(c.title for c in closers if c.title is not None)
-        lo = 0
+        regions, lo = [], 0
         for c in closers:
             hi = c.end if c.kind == "para" else c.start
             if not any(lo <= s < hi for s in found):
-                t = self.region_title(lo, hi)
-                if t is not None:
-                    found.add(t)
+                regions.append((lo, hi))
             lo = c.end
+        titles = [self.region_title(a, b) for a, b in regions]
+        back = {self._back(t, b) for t, (a, b) in zip(titles[1:], regions[1:], strict=True) if t is not None}
+        if regions and regions[0][0] == 0 and len(regions) >= MIN_CARDS and len(back) == 1:
+            titles[0] = self._at_back(*regions[0], back.pop())
+        found.update(t for t in titles if t is not None)
         return sorted(found)
+
+    def _back(self, title: int, hi: int) -> int:
+        """How many lines of text (not metadata, images or rules) from the title to hi."""
+        return sum(self.c(j) not in (META, IMAGE, JUNK) for j in range(title, hi))
+
+    def _at_back(self, lo: int, hi: int, back: int) -> int | None:
+        j = hi
+        while j > lo and back:
+            j -= 1
+            back -= self.c(j) not in (META, IMAGE, JUNK)
+        return j if not back and self.c(j) in (TITLE, BULLET, PROSE) and len(self.blocks[j].key) <= 200 else None
 
     # -- cards -------------------------------------------------------------------------
     def cards(self) -> list[Card] | None:
         closers = self.closers()
-        evidence = max(len(self.lead), sum(c.kind == "group" for c in closers),
-                       sum(c.kind == "para" for c in closers), sum(c.kind == "bare" for c in closers))
-        if evidence < MIN_CARDS:
+        counts = Counter(c.kind for c in closers)
+        most = max([len(self.lead), *(n for kind, n in counts.items() if kind != "titled")])
+        if most < MIN_CARDS:
             return None
+        # The page's own kinds of evidence: those as frequent as half the most frequent (a
+        # footer's share line or a gallery's credits do not make cards in a page of excerpts).
+        enough = max(MIN_CARDS, most / 2)
+        closers = [c for c in closers if c.kind == "titled" or counts[c.kind] >= enough]
+        if len(self.lead) < enough:
+            self.lead = {}
         starts = self.starts(closers)
         cards = []
         for k, s in enumerate(starts):
             self.check()
             nxt = starts[k + 1] if k + 1 < len(starts) else None
             cards.append(self._card(s, nxt, closers))
+        if len(closers) >= MIN_CARDS:  # below the last card a closer ends: a sidebar, a footer
+            last = max(c.end for c in closers)
+            cards = [c for c in cards if c.title < last]
         with_text = sum(bool(c.body) for c in cards)
         return [c for c in cards if c.body or with_text < MIN_CARDS]
 
@@ -242,7 +292,7 @@ class _Page:
             meta = lead_meta + (tuple(range(closer.start, closer.end)) if closer.kind == "group" else ())
             cut = closer.kind != "group"
         else:
-            end = limit if nxt is not None else self._text_run(first)
+            end = min(limit, self._text_run(first))
             body = [j for j in range(first, end) if self.c(j) != JUNK]
             while body and (self.c(body[-1]) in (TITLE, META, MARKER)
                             or (self.c(body[-1]) == BULLET and short(self.blocks[body[-1]].key, 4))):
@@ -250,14 +300,25 @@ class _Page:
             meta, cut = lead_meta, False
         while body and self.c(body[0]) == META and body[0] in lead_meta:
             body.pop(0)
-        cut = cut or not body or ends_with_ellipsis(self.blocks[body[-1]].key)
+        # Cut: a marker closes it, its text ends with an ellipsis, or it has no text or only a
+        # standfirst (a line that ends no sentence), as teasers in a news listing.
+        cut = (cut or not body or ends_with_ellipsis(self.blocks[body[-1]].key)
+               or not any(ends_sentence(self.blocks[j].key) or self.blocks[j].key.endswith(("!", "?"))
+                          for j in body))
         return Card(s, tuple(body), cut, meta)
 
     def _text_run(self, j: int) -> int:
-        """The end of the text that starts at block j when nothing closes it: its paragraphs
-        and images, up to the first heading, list item or metadata line."""
-        while j < self.n and self.c(j) in (PROSE, IMAGE, JUNK):
-            j += 1
+        """The end of the text that starts at block j when nothing closes it: its paragraphs,
+        images and list items, and subheadings followed by a paragraph, up to the first other
+        line (a topic label, a metadata line, a short list item such as a menu's)."""
+        while j < self.n:
+            cls = self.c(j)
+            if cls in (PROSE, IMAGE, JUNK) or (cls == BULLET and not short(self.blocks[j].key, 4)):
+                j += 1
+            elif cls == TITLE and self._starts_text(j + 1):
+                j += 1
+            else:
+                break
         return j
 
 

@@ -47,6 +47,7 @@ _SHARE = re.compile(r"^(?:share(?: on| this)?|teilen|partager|compartir|condivid
 _CREDIT = re.compile(r"^(?:©|\(c\)\s|photo:|foto:|image:|bild:|credit:|crédit|fotograf)", re.IGNORECASE)
 _IMAGES = re.compile(r"^(?:\[[^\[\]]*\]\s*)+")
 _SENTENCE_INSIDE = re.compile(r"[.!?]\s+\S")
+_SENTENCE_END_INSIDE = re.compile(r"[^\W\d_]{2}[.!?]\s+[^\W\d_][^\W\d_A-Z]")  # "... word. Next", not "Mrd. EUR"
 
 #: Line classes (JUNK: no letter or digit at all, such as a lone "*" or a rule of "____").
 MARKER, META, IMAGE, TITLE, BULLET, PROSE, JUNK = "K", "M", "I", "T", "L", "P", "X"
@@ -92,7 +93,7 @@ def cut_title(text: str) -> bool:
     if not text.endswith(("...", "…")) or len(text) > 160:
         return False
     body = text.rstrip(".… ")
-    return bool(body) and not _SENTENCE_INSIDE.search(body) and (body[0].isalnum() or body[0] in "\"“‘«")
+    return bool(body) and not _SENTENCE_END_INSIDE.search(body) and (body[0].isalnum() or body[0] in "\"“‘«")
 
 
 def title_like(block: Block) -> bool:
@@ -144,7 +145,7 @@ def classify(blocks: Sequence[Block], markers: Markers) -> list[tuple[str, str |
     out: list[tuple[str, str | None]] = []
     for b in blocks:
         text = b.key
-        if len(text) < 200 and markers.line_title(text) is not None:
+        if len(text) < 200 and markers.line_title(text) is not None and (b.kind == "para" or text not in _ELLIPSES):
             out.append((MARKER, None))
         elif not any(c.isalnum() for c in text):
             out.append((JUNK, None))
