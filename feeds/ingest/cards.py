@@ -58,6 +58,9 @@ _TAG_WORDS = frozenset({"tags", "tag", "labels", "label", "categories", "categor
                         "etiquetas", "categorías", "categorie", "метки", "теги"})
 #: A paragraph that starts a post's text has at least this many words ("___ Go" is a form).
 MIN_PROSE_WORDS = 4
+#: The first card's title, placed where the other cards have theirs, may end like a sentence
+#: only if it is this short.
+ALIGNED_PROSE_WORDS = 8
 #: Evidence needed for a card layout: this many cards found by their shape.
 MIN_CARDS = 2
 
@@ -240,7 +243,7 @@ class _Page:
         titles = [self.region_title(a, b) for a, b in regions]
         back = {self._back(t, b) for t, (a, b) in zip(titles[1:], regions[1:], strict=True) if t is not None}
         if regions and regions[0][0] == 0 and len(regions) >= MIN_CARDS and len(back) == 1:
-            titles[0] = self._at_back(*regions[0], back.pop())
+            titles[0] = self._at_back(*regions[0], back.pop()) or titles[0]
         found.update(t for t in titles if t is not None)
         return sorted(found)
 
@@ -253,7 +256,10 @@ class _Page:
         while j > lo and back:
             j -= 1
             back -= self.c(j) not in (META, IMAGE, JUNK)
-        return j if not back and self.c(j) in (TITLE, BULLET, PROSE) and len(self.blocks[j].key) <= 200 else None
+        if back or self.c(j) not in (TITLE, BULLET, PROSE):
+            return None
+        # A title that ends like a sentence ("Bounty. Upgraded.") is short; a paragraph is not a title.
+        return j if self.c(j) != PROSE or len(self.blocks[j].key.split()) <= ALIGNED_PROSE_WORDS else None
 
     # -- cards -------------------------------------------------------------------------
     def cards(self) -> list[Card] | None:
