@@ -183,7 +183,7 @@ class _Page:
         while self.c(j) in (IMAGE, JUNK):
             j += 1
         text = self.blocks[j].key if j < self.n else ""
-        return self.c(j) == PROSE and (len(text.split()) >= MIN_PROSE_WORDS or ends_sentence(text))
+        return self.c(j) == PROSE and (text.count(" ") >= MIN_PROSE_WORDS - 1 or ends_sentence(text))
 
     def closers(self) -> list[Closer]:
         out = self.groups()

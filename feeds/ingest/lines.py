@@ -46,9 +46,15 @@ _TAGS = re.compile(
 _SHARE = re.compile(r"^(?:share(?: on| this)?|teilen|partager|compartir|condividi|tweet)\b", re.IGNORECASE)
 _CREDIT = re.compile(r"^(?:©|\(c\)\s|photo:|foto:|image:|bild:|credit:|crédit|fotograf)", re.IGNORECASE)
 _IMAGES = re.compile(r"^(?:\[[^\[\]]*\]\s*)+")
+_DIGIT = re.compile(r"\d")
+_ALNUM = re.compile(r"[^\W_]")
 _SENTENCE_INSIDE = re.compile(r"[.!?]\s+\S")
 _SENTENCE_END_INSIDE = re.compile(r"[^\W\d_]{2}[.!?]\s+[^\W\d_][^\W\d_A-Z]")  # "... word. Next", not "Mrd. EUR"
 
+#: A metadata line other than a list of tags is at most this long.
+MAX_META_CHARS = 160
+#: A line longer than this is no title, marker line or image (heading_like: 160).
+MAX_TITLE_CHARS = 200
 #: Line classes (JUNK: no letter or digit at all, such as a lone "*" or a rule of "____").
 MARKER, META, IMAGE, TITLE, BULLET, PROSE, JUNK = "K", "M", "I", "T", "L", "P", "X"
 #: Kinds of metadata a line may be: what it says about its post.
@@ -58,10 +64,14 @@ STRONG_META = frozenset({"byline", "count", "tags", "share", "reading"})
 def meta_kind(text: str) -> str | None:
     """The kind of post metadata a line is ('date', 'byline', 'count', 'reading', 'tags',
     'share', 'credit'), or None when it is not one."""
-    bare = _IMAGES.sub("", text).strip()  # "[photo.png] Posted by X": what follows the images
+    if _TAGS.match(text):
+        return "tags"
+    if len(text) > MAX_META_CHARS:
+        return None  # (the cheap test first: most lines of a dump are paragraphs)
+    bare = _IMAGES.sub("", text).strip() if text[0] == "[" else text  # "[photo.png] Posted by X"
     if not bare:
         return None
-    words = len(bare.split())
+    words = bare.count(" ") + 1
     if _TAGS.match(bare):
         return "tags"
     if words > 14:
@@ -78,7 +88,7 @@ def meta_kind(text: str) -> str | None:
         return None  # a sentence
     if _BYLINE.match(bare) and words <= 12:
         return "byline"
-    if _DATE.search(bare) and words <= 12:
+    if words <= 12 and _DIGIT.search(bare) and _DATE.search(bare):
         return "date"
     return None
 
@@ -118,10 +128,14 @@ class Markers:
         # Word phrases cut a post where they end a paragraph line; an ellipsis alone only says
         # that the paragraph is cut (a paragraph inside a whole post may end with one too).
         self._words = tuple(p.casefold() for p in self.phrases if any(c.isalnum() for c in p))
+        self._first = {c for p in self._words for c in (p[0], p[0].upper())} | {e[0] for e in _ELLIPSES}
+        self._last = {p[-1] for p in self._words} | {p[-1].upper() for p in self._words}
 
     def line_title(self, text: str) -> str | None:
         """The title a marker line names ('' when it names none), or None when the line does
         not start with a marker ("Read more", "Read more →", "Read more about <title>")."""
+        if text[0] not in self._first:
+            return None  # (the cheap test first: most lines do not start like a marker)
         folded = text.casefold()
         if folded in _ELLIPSES:
             return ""  # a line "[…]" alone
@@ -129,41 +143,50 @@ class Markers:
             if folded == p:
                 return ""
             if folded.startswith(p + " "):
-                rest = text[len(p) + 1:].strip().rstrip(_ARROWS + " ").strip()
-                return rest
+                return text[len(p) + 1:].strip().rstrip(_ARROWS + " ").strip()
         return None
 
     def ends_paragraph(self, text: str) -> bool:
         """Does a paragraph line end with a marker phrase ("… Read more →", "... weiter...")?"""
-        folded = text.casefold().rstrip(" " + _ARROWS)
+        end = text.rstrip(" " + _ARROWS)
+        if not end or end[-1] not in self._last:
+            return False  # (the cheap test first)
+        folded = end.casefold()
         return any(folded.endswith(p) and len(folded) > len(p) + 20 and folded[-len(p) - 1] in " .…]"
                    for p in self._words)
 
 
+_PROSE = (PROSE, None)
+_TAGS_LINE = (META, "tags")
+
+
 def classify(blocks: Sequence[Block], markers: Markers) -> list[tuple[str, str | None]]:
-    """Each block's class (MARKER, META, IMAGE, TITLE, BULLET, PROSE) and meta kind."""
+    """Each block's class (MARKER, META, IMAGE, TITLE, BULLET, PROSE, JUNK) and meta kind."""
     out: list[tuple[str, str | None]] = []
+    add = out.append
     for b in blocks:
         text = b.key
-        if len(text) < 200 and markers.line_title(text) is not None and (b.kind == "para" or text not in _ELLIPSES):
-            out.append((MARKER, None))
-        elif not any(c.isalnum() for c in text):
-            out.append((JUNK, None))
+        if len(text) > MAX_TITLE_CHARS:  # a paragraph, or a long list of tags (the cheap test first)
+            add(_TAGS_LINE if _TAGS.match(text) else (BULLET, None) if b.kind == "bullet" else _PROSE)
+        elif markers.line_title(text) is not None and (b.kind == "para" or text not in _ELLIPSES):
+            add((MARKER, None))
+        elif not (text[0].isalnum() or _ALNUM.search(text)):
+            add((JUNK, None))
         elif (kind := meta_kind(text)) is not None:
-            out.append((META, kind))
+            add((META, kind))
         elif is_image(text):
-            out.append((IMAGE, None))
+            add((IMAGE, None))
         elif b.kind == "bullet":
-            out.append((BULLET, None))
+            add((BULLET, None))
         elif title_like(b):
-            out.append((TITLE, None))
+            add((TITLE, None))
         else:
-            out.append((PROSE, None))
+            add(_PROSE)
     return out
 
 
 def short(text: str, words: int = 6) -> bool:
-    return len(text.split()) <= words and not ends_sentence(text)
+    return text.count(" ") < words and not ends_sentence(text)
 
 
 _BYLINE_CUT = re.compile(r"\s+(?:on|am|le|el|il|op|at)\s+|\s*[,•|·–—]\s*|\s*\(")
