@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Sequence
+from datetime import date
 
 from feeds.ingest.lines import (
     BULLET,
@@ -41,6 +42,7 @@ from feeds.ingest.lines import (
     author_of,
     categories_of,
     classify,
+    date_of,
     ends_with_ellipsis,
     short,
 )
@@ -71,6 +73,7 @@ class Card:
     body: tuple[int, ...]  # block indexes of its text
     truncated: bool
     meta: tuple[int, ...]  # block indexes of its metadata lines (lead and trailing)
+    names: tuple[int, ...] = ()  # short lines between its title and its date: its author's name
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -311,7 +314,8 @@ class _Page:
         cut = (cut or not body or ends_with_ellipsis(self.blocks[body[-1]].key)
                or not any(ends_sentence(self.blocks[j].key) or self.blocks[j].key.endswith(("!", "?"))
                           for j in body))
-        return Card(s, tuple(body), cut, meta)
+        names = tuple(j for j in range(s + 1, first) if self.c(j) == TITLE)
+        return Card(s, tuple(body), cut, meta, names if len(names) == 1 else ())
 
     def _text_run(self, j: int) -> int:
         """The end of the text that starts at block j when nothing closes it: its paragraphs,
@@ -337,17 +341,20 @@ def segmentation(dump: str, blocks: Sequence[Block], cards: Sequence[Card]) -> S
     """The posts of the cards, with the author and categories their metadata lines name;
     every block no card holds is chrome."""
     posts: list[Post] = []
+    dates: list[date | None] = []
     held: set[int] = set()
     for position, card in enumerate(cards):
         title = blocks[card.title]
         body = tuple(blocks[j] for j in card.body)
         meta = [blocks[j].key for j in card.meta]
-        author = next((a for a in map(author_of, meta) if a), None)
+        author = next((a for a in map(author_of, meta) if a), None) or next(
+            (blocks[j].key for j in card.names if not any(c.isdigit() for c in blocks[j].key)), None)
         categories = tuple(c for line in meta if line.split(":", 1)[0].strip().lower() in _TAG_WORDS
                            for c in categories_of(line))
         posts.append(Post(dump=dump, title=title.key, start_line=title.line,
                           end_line=body[-1].line if body else title.line, truncated=card.truncated, body=body,
                           position=position, author=author, categories=categories))
-        held.update((card.title, *card.body, *card.meta))
+        dates.append(next((d for line in meta if (d := date_of(line))), None))
+        held.update((card.title, *card.body, *card.meta, *card.names))
     chrome = tuple(b for j, b in enumerate(blocks) if j not in held)
-    return Segmentation(tuple(posts), chrome, ())
+    return Segmentation(tuple(posts), chrome, (), tuple(dates))

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date
 
+from feeds.ingest.html.dates import parse_text_date
 from feeds.ingest.segment import ends_sentence, heading_like
 from feeds.models import Block
 
@@ -211,3 +213,17 @@ def categories_of(text: str) -> tuple[str, ...]:
     """The tags or categories a line lists ("Tags: a, b", "Labels: a , b")."""
     _, _, rest = text.partition(":")
     return tuple(t for t in (" ".join(p.split()) for p in re.split(r"[,;]", rest)) if t)
+
+
+_DOTTED = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})\b")
+
+
+def date_of(text: str) -> date | None:
+    """The calendar date a metadata line gives ("August 21, 2019", "2020-12-14", "05.12.2022")."""
+    found = parse_text_date(text)
+    if found is None and (m := _DOTTED.search(text)):
+        try:
+            found = date(int(m[3]), int(m[2]), int(m[1]))
+        except ValueError:
+            return None
+    return found

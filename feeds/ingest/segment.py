@@ -31,6 +31,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 
 from feeds.config import DEFAULT_CHROME
 from feeds.models import Block, Post
@@ -87,6 +88,7 @@ class Segmentation:
     posts: tuple[Post, ...]
     chrome: tuple[Block, ...]  # blocks left out as site chrome
     notes: tuple[str, ...]  # things a person may want to know (title not found, …)
+    dates: tuple[date | None, ...] = ()  # per post, the day its metadata lines give (cards), or none
 
 
 def heading_like(block: Block) -> bool:
