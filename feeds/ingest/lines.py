@@ -57,6 +57,8 @@ _SENTENCE_END_INSIDE = re.compile(r"[^\W\d_]{2}[.!?]\s+[^\W\d_][^\W\d_A-Z]")  # 
 MAX_META_CHARS = 160
 #: A line longer than this is no title, marker line or image (heading_like: 160).
 MAX_TITLE_CHARS = 200
+#: A line of at most this many words and an arrow ("Read →", "More »") is a more-link.
+MORE_LINK_WORDS = 2
 #: Line classes (JUNK: no letter or digit at all, such as a lone "*" or a rule of "____").
 MARKER, META, IMAGE, TITLE, BULLET, PROSE, JUNK = "K", "M", "I", "T", "L", "P", "X"
 #: Kinds of metadata a line may be: what it says about its post.
@@ -170,8 +172,9 @@ def classify(blocks: Sequence[Block], markers: Markers) -> list[tuple[str, str |
         text = b.key
         if len(text) > MAX_TITLE_CHARS:  # a paragraph, or a long list of tags (the cheap test first)
             add(_TAGS_LINE if _TAGS.match(text) else (BULLET, None) if b.kind == "bullet" else _PROSE)
-        elif markers.line_title(text) is not None and (b.kind == "para" or text not in _ELLIPSES):
-            add((MARKER, None))
+        elif (markers.line_title(text) is not None and (b.kind == "para" or text not in _ELLIPSES)) or (
+                text[-1] in _ARROWS and text.count(" ") <= MORE_LINK_WORDS and b.kind == "para"):
+            add((MARKER, None))  # (a few words and an arrow, "Read →", "More »": a more-link)
         elif not (text[0].isalnum() or _ALNUM.search(text)):
             add((JUNK, None))
         elif (kind := meta_kind(text)) is not None:
