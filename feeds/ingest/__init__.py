@@ -16,7 +16,7 @@ import hashlib
 import logging
 import os
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -70,12 +70,13 @@ READERS = Readers(MappingProxyType(dict.fromkeys(html.SUFFIXES, html.read)), oth
 
 def read_dump(path: str, data: bytes, mtime: datetime, config: Config, now: datetime,
               record: DumpRecord | None = None, deadline: Deadline | None = None, *,
-              readers: Readers = READERS) -> ParsedDump:
+              readers: Readers = READERS, others: Sequence[bytes] = ()) -> ParsedDump:
     """One dump's bytes → its posts (readers.max_posts at most), read by the reader its name
     calls for. Raises DumpError, and SlowDumpError when `deadline` (by default, readers.seconds
-    from now) passes before it is done."""
+    from now) passes before it is done. `others`: other dumps of the site, whose shared header
+    and footer lines are site chrome (feeds.ingest.repeats)."""
     latest = min(mtime, now)
-    source = Source(path, data, latest, deadline or Deadline(path, readers.seconds), readers.max_posts)
+    source = Source(path, data, latest, deadline or Deadline(path, readers.seconds), readers.max_posts, tuple(others))
     found = readers.reader_for(path)(source, Settings.of(config))
     for level, message in found.said:
         log.log(level, "%s", message)
