@@ -24,6 +24,7 @@ A page with no such shape (fewer than two cards of evidence) is left to feeds.in
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -92,6 +93,7 @@ class _Page:
         self.check = check
         self.cls = classify(blocks, markers)
         self.n = len(blocks)
+        self._closer_starts: list[int] = []
         self.lead: dict[int, int] = {}  # title index -> index of the first block of its text
         for i in range(self.n):
             end = self._lead_end(i)
@@ -190,21 +192,23 @@ class _Page:
 
     def closers(self) -> list[Closer]:
         out = self.groups()
+        last = 0  # a marker line's title is looked for back to the marker line before it
         for i in range(self.n):
             cls = self.c(i)
             if cls == MARKER:
                 title = self.markers.line_title(self.blocks[i].key) or ""
-                s = self._title_line(i, title) if title else None
+                s = self._title_line(i, title, last) if title else None
                 out.append(Closer(i, i + 1, "titled" if s is not None else "bare", s))
+                last = i + 1
             elif cls in (PROSE, TITLE) and self.markers.ends_paragraph(self.blocks[i].key):
                 out.append(Closer(i, i + 1, "para"))
         return sorted(out, key=lambda c: c.start)
 
-    def _title_line(self, m: int, title: str) -> int | None:
+    def _title_line(self, m: int, title: str, lo: int) -> int | None:
         """The nearest line before the marker line m equal to the title it names (or to its
         end: "Read more about <title>")."""
         key = " ".join(title.split())
-        for j in range(m - 1, -1, -1):
+        for j in range(m - 1, lo - 1, -1):
             line = self.blocks[j].key
             if line == key or (key.endswith(" " + line) and len(key.split()) - len(line.split()) <= 2
                                and self.c(j) in (TITLE, BULLET)):
@@ -238,9 +242,11 @@ class _Page:
         found = set(self.lead)
         found.update(c.title for c in closers if c.title is not None)
         regions, lo = [], 0
+        ordered = sorted(found)
         for c in closers:
             hi = c.end if c.kind == "para" else c.start
-            if not any(lo <= s < hi for s in found):
+            k = bisect.bisect_left(ordered, lo)
+            if not (k < len(ordered) and ordered[k] < hi):
                 regions.append((lo, hi))
             lo = c.end
         titles = [self.region_title(a, b) for a, b in regions]
@@ -278,6 +284,7 @@ class _Page:
         if len(self.lead) < enough:
             self.lead = {}
         starts = self.starts(closers)
+        self._closer_starts = [c.start for c in closers]
         cards = []
         for k, s in enumerate(starts):
             self.check()
@@ -293,8 +300,8 @@ class _Page:
         first = self.lead.get(s, s + 1)
         lead_meta = tuple(j for j in range(s + 1, first) if self.c(j) == META)
         limit = self.n if nxt is None else nxt
-        closer = next((c for c in closers if first <= c.start < limit or (c.kind == "para" and c.start == s)),
-                      None)
+        k = bisect.bisect_left(self._closer_starts, first)
+        closer = closers[k] if k < len(closers) and closers[k].start < limit else None
         if closer is not None:
             end = closer.end if closer.kind == "para" else closer.start
             body = [j for j in range(first, end) if self.c(j) != JUNK]
