@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from feeds import config
-from feeds.ingest import read_dump, text
+from feeds.ingest import text
 from feeds.ingest.budget import Deadline
 from feeds.ingest.lines import Markers, author_of, categories_of, meta_kind
 from feeds.ingest.reader import Settings, Source
@@ -85,39 +85,3 @@ def test_the_markers_key_is_a_list_beside_the_single_marker(tmp_path):
     assert cfg.input.marker == "weiter..." and cfg.input.markers == ("Mehr lesen",)
     assert Settings.of(cfg).markers == ("Mehr lesen",) and Settings.of(cfg).marker == "weiter..."
     assert "Weiterlesen" in config.Config().input.markers and "Read more" in config.Config().input.markers
-
-
-_HEADER = ("Welcome to the Harbour Gazette\n\n"
-           "We cover the harbour, the town and the people who work on the water, every week.\n\n")
-_FOOTER = ("\nAbout the Gazette\n\n"
-           "The Gazette is written by volunteers and has been published every week since 1998.\n")
-
-
-def _page(*posts: tuple[str, str]) -> bytes:
-    return (_HEADER + "".join(f"{t}\n\n{body}\n\n" for t, body in posts) + _FOOTER).encode()
-
-
-_FERRY = ("Ferry timetable changes for the summer season",
-          "The ferry company will run an extra crossing on Saturdays from June until August, the harbour office said.")
-_MARKET = ("Night market opens on the old quay next month",
-           "Forty stalls selling food, books and plants will open every Thursday evening on the quay from April.")
-_BENCH = ("Volunteers put a new bench on the harbour wall",
-          "The bench, made from the timbers of an old fishing boat, was put in place by the rowing club on Tuesday.")
-
-
-def _posts(data: bytes, others: tuple[bytes, ...] = ()):
-    found = read_dump("page.txt", data, datetime(2024, 6, 1, tzinfo=UTC), config.Config(),
-                      datetime(2024, 6, 1, tzinfo=UTC), others=others)
-    return [(p.title, p.end_line) for p in found.posts]
-
-
-def test_header_and_footer_lines_another_page_of_the_site_repeats_are_chrome():
-    page1, page2 = _page(_FERRY, _MARKET), _page(_BENCH)
-    alone = _posts(page1)
-    assert alone[0][0] == "Welcome to the Harbour Gazette"  # read alone, the site's header looks like a post
-    assert _posts(page1, others=(page2,)) == [(_FERRY[0], 7), (_MARKET[0], 11)]
-
-
-def test_a_copy_of_the_same_page_tells_nothing():
-    page = _page(_FERRY, _MARKET)
-    assert _posts(page, others=(page, _page(_FERRY, _MARKET, _BENCH))) == _posts(page)

@@ -16,7 +16,7 @@ import hashlib
 import logging
 import os
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -70,13 +70,12 @@ READERS = Readers(MappingProxyType(dict.fromkeys(html.SUFFIXES, html.read)), oth
 
 def read_dump(path: str, data: bytes, mtime: datetime, config: Config, now: datetime,
               record: DumpRecord | None = None, deadline: Deadline | None = None, *,
-              readers: Readers = READERS, others: Sequence[bytes] = ()) -> ParsedDump:
+              readers: Readers = READERS) -> ParsedDump:
     """One dump's bytes → its posts (readers.max_posts at most), read by the reader its name
     calls for. Raises DumpError, and SlowDumpError when `deadline` (by default, readers.seconds
-    from now) passes before it is done. `others`: other dumps of the site, whose shared header
-    and footer lines are site chrome (feeds.ingest.repeats)."""
+    from now) passes before it is done."""
     latest = min(mtime, now)
-    source = Source(path, data, latest, deadline or Deadline(path, readers.seconds), readers.max_posts, tuple(others))
+    source = Source(path, data, latest, deadline or Deadline(path, readers.seconds), readers.max_posts)
     found = readers.reader_for(path)(source, Settings.of(config))
     for level, message in found.said:
         log.log(level, "%s", message)

@@ -153,8 +153,7 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
         if progress:
             progress(n, len(paths), path)
         changed = _changed(path, known.get(path), store, config, now, report)
-        others = _others(paths, n - 1, readers, config) if changed else ()
-        parsed = changed and _parse(changed, store, config, now, report, readers, others)
+        parsed = changed and _parse(changed, store, config, now, report, readers)
         if parsed:
             report.dumps_read += 1
             report.posts_found += len(parsed.posts)
@@ -205,28 +204,13 @@ def _changed(path: str, old: DumpRecord | None, store: Store, config: Config, no
     return _Changed(data, DumpRecord(path, st.st_size, st.st_mtime_ns, sha, "ok", 0, None), st.st_mtime)
 
 
-def _others(paths: Sequence[str], i: int, readers: Readers, config: Config) -> tuple[bytes, ...]:
-    """The bytes of the dumps next to paths[i] (before and after it, in order) that its reader
-    reads too: other pages of the site, whose shared header and footer are chrome. One that
-    cannot be read, or is too big, is left out."""
-    found = []
-    for j in (i - 1, i + 1):
-        if 0 <= j < len(paths) and readers.reader_for(paths[j]) is readers.reader_for(paths[i]):
-            try:
-                if os.stat(paths[j]).st_size <= config.input.max_bytes:
-                    found.append(read_bytes(paths[j], config.input.max_bytes))
-            except OSError:
-                continue
-    return tuple(found)
-
-
 def _parse(changed: _Changed, store: Store, config: Config, now: datetime, report: Tally,
-           readers: Readers, others: tuple[bytes, ...] = ()) -> ParsedDump | None:
+           readers: Readers) -> ParsedDump | None:
     """The dump read; None when it cannot be (skipped) or trips a bug (quarantined)."""
     record = changed.record
     try:
         return read_dump(record.path, changed.data, datetime.fromtimestamp(changed.written, now.tzinfo), config,
-                         now, record, readers=readers, others=others)
+                         now, record, readers=readers)
     except SlowDumpError as exc:  # as for a bug: the readers should not take so long
         log.info("%s", exc)
         _quarantine(record, exc.reason, report, store, now, with_traceback=False)

@@ -51,7 +51,6 @@ class Source:
     latest: datetime  # when it was written (or the pass's clock, if earlier): its posts existed by then
     deadline: Deadline  # when reading it must be given up
     max_posts: int  # the posts it may give: the first (newest) are read, the rest left out with a warning
-    others: tuple[bytes, ...] = ()  # other dumps of the site, read in the same pass (feeds.ingest.repeats)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -34,7 +34,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
 from feeds.config import DEFAULT_CHROME
-from feeds.ingest.repeats import edge_chrome
 from feeds.models import Block, Post
 
 # A line ends like a sentence: [.,;:…] and any closing quotes or brackets ("… end.”)").
@@ -322,11 +321,10 @@ class _Segmenter:
 
 def segment(dump: str, blocks: Sequence[Block], marker: str = "Continue reading",
             chrome: Sequence[str] = DEFAULT_CHROME, check: Callable[[], None] = lambda: None,
-            markers: Sequence[str] = (), others: Sequence[Sequence[str]] = ()) -> Segmentation:
+            markers: Sequence[str] = ()) -> Segmentation:
     """The posts of one dump, newest (topmost) first. `check` is called as the work goes
     on, and may raise to stop it (feeds.ingest.budget.Deadline.check). `marker` and `markers`
-    are the phrases that cut a post short. `others` are the lines of other dumps of the site:
-    the header and footer lines this dump shares with them are chrome (feeds.ingest.repeats).
+    are the phrases that cut a post short.
 
     A page laid out in cards (feeds.ingest.cards) is read by their shape; any other page by
     the rules above."""
@@ -334,11 +332,6 @@ def segment(dump: str, blocks: Sequence[Block], marker: str = "Continue reading"
 
     phrases = cards.Markers((marker, *markers))
     blocks = lynx_references(blocks)
-    edges = edge_chrome([b.key for b in blocks], others) if others else frozenset()
-    if edges:
-        inner = segment(dump, [b for i, b in enumerate(blocks) if i not in edges], marker, chrome, check, markers)
-        shared = tuple(blocks[i] for i in edges)
-        return dataclasses.replace(inner, chrome=tuple(sorted(inner.chrome + shared, key=lambda b: b.line)))
     found = cards.layout(blocks, phrases, check)
     if found is not None:
         return cards.segmentation(dump, blocks, found)

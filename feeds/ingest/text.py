@@ -136,18 +136,6 @@ def parse_blocks(text: str) -> list[Block]:
     return list(map(partial(tuple.__new__, Block), zip(numbers, texts, kinds, keys, strict=True)))
 
 
-def _lines_of(others: tuple[bytes, ...], settings: Settings) -> list[list[str]]:
-    """The lines (matching keys) of other dumps of the site; one that cannot be read is left out."""
-    found = []
-    for data in others:
-        try:
-            text, _ = decode(data, "", encoding=settings.encoding, language=settings.language)
-        except DumpError:
-            continue
-        found.append([b.key for b in parse_blocks(text)])
-    return found
-
-
 def _dated(seg: Segmentation, settings: Settings, source: Source) -> tuple[Post, ...]:
     """The posts, each dated with the day its metadata lines give (a date line, "Posted on
     <date>"), at noon in the site's zone less a minute per place down the page (so the page's
@@ -166,7 +154,7 @@ def read(source: Source, settings: Settings) -> Found:
     dump = read_text(path, data=source.data, encoding=settings.encoding, language=settings.language)
     deadline.check()
     seg = segment(path, dump.blocks, settings.marker, settings.chrome, check=deadline.check,
-                  markers=settings.markers, others=_lines_of(source.others, settings))
+                  markers=settings.markers)
     if not seg.posts:
         raise DumpError(path, "no posts found (no title followed by text, and no "
                               f"'{settings.marker} <title>' lines)")
