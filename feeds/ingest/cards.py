@@ -100,6 +100,27 @@ class _Page:
             if end is not None:
                 self.lead[i] = end
         self._nested()
+        self.before: dict[int, int] = self._dated_first()  # title index -> its date line above it
+        self.in_lead.update(self.before.values())
+
+    def _dated_first(self) -> dict[int, int]:
+        """Cards that give their date above the title (Hugo's and Jekyll's lists: "* 2024-03-02",
+        the title, its text): a date line, the title, then prose, at least MIN_CARDS times and
+        more often than titles with a byline below. The first such date follows no prose: in a
+        page whose dates end each card's text, every date but the last stands before a title too."""
+        found: dict[int, int] = {}
+        for i in range(self.n - 2):
+            if self.cls[i] == (META, "date") and self.c(i + 1) in (TITLE, BULLET) and self._starts_text(i + 2) \
+                    and i + 1 not in self.lead:
+                found[i + 1] = i
+        if len(found) < max(MIN_CARDS, len(self.lead) + 1):
+            return {}
+        first = min(found.values())
+        if self.c(first - 1) == PROSE:
+            return {}
+        for title in found:
+            self.lead[title] = title + 1
+        return found
 
     def _nested(self) -> None:
         """Of two anchors one inside the other's lead ("Blog" above a title, a title above its
@@ -299,6 +320,8 @@ class _Page:
     def _card(self, s: int, nxt: int | None, closers: Sequence[Closer]) -> Card:
         first = self.lead.get(s, s + 1)
         lead_meta = tuple(j for j in range(s + 1, first) if self.c(j) == META)
+        if s in self.before:
+            lead_meta = (self.before[s], *lead_meta)
         limit = self.n if nxt is None else nxt
         k = bisect.bisect_left(self._closer_starts, first)
         closer = closers[k] if k < len(closers) and closers[k].start < limit else None

@@ -92,9 +92,37 @@ def meta_kind(text: str) -> str | None:
         return None  # a sentence
     if _BYLINE.match(bare) and words <= 12:
         return "byline"
+    if _SEPARATOR.search(bare) and (kind := _joined_kind(bare)) is not None:
+        return kind
     if words <= 12 and _DIGIT.search(bare) and _DATE.search(bare):
         return "date"
     return None
+
+
+#: What the parts of a line of metadata joined by separators say, strongest first.
+_JOINED_ORDER = ("byline", "reading", "count", "date", "credit", "share")
+_SEPARATOR = re.compile(r"\s+[·•|—–]\s+")
+
+
+def _joined_kind(text: str) -> str | None:
+    """The kind of a line of metadata pieces joined by separators, as Ghost, Medium and Substack
+    write them ("Mara Lind · Apr 4, 2024 · 6 min read"): each piece metadata or a name (a few
+    words with no digit), at least one of them metadata; a name with a date makes a byline."""
+    parts = _SEPARATOR.split(text)
+    kinds = [meta_kind(p) for p in parts]
+    names = [p for p, k in zip(parts, kinds, strict=True) if k is None]
+    if all(k is None for k in kinds) or any(not _name_like(p) for p in names):
+        return None
+    if len(names) == 1:
+        return "byline"
+    return next(k for k in _JOINED_ORDER if k in kinds)
+
+
+def _name_like(text: str) -> bool:
+    """A person's name as a byline piece shows it: two to four words, none with a digit, each
+    capitalised (or the whole piece in capitals)."""
+    words = text.split()
+    return 2 <= len(words) <= 4 and not _DIGIT.search(text) and all(w[0].isupper() for w in words)
 
 
 def is_image(text: str) -> bool:
@@ -202,6 +230,8 @@ def author_of(text: str) -> str | None:
     <date>"), or None when the line names none."""
     bare = _IMAGES.sub("", text).strip()
     m = _BYLINE.match(bare)
+    if not m and _SEPARATOR.search(bare) and _joined_kind(bare) == "byline":
+        return next(p for p in _SEPARATOR.split(bare) if meta_kind(p) is None)  # "Name · date · 5 min read"
     if not m or bare.lower().startswith(("posted on", "published on")):
         return None
     rest = bare[m.end() - 1:]
