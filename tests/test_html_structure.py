@@ -25,8 +25,10 @@ FIELDS = ("title", "url", "published", "author", "categories", "truncated")
 
 
 @pytest.mark.parametrize("page", CASES, ids=[c.stem for c in CASES])
-def test_page_gives_exactly_the_expected_posts(page: Path) -> None:
+def test_page_gives_exactly_the_expected_posts(page: Path, request: pytest.FixtureRequest) -> None:
     expected = json.loads(page.with_suffix(".expected.json").read_text(encoding="utf-8"))
+    if "known_limit" in expected:  # what the reader does not get right yet: a strict xfail
+        request.applymarker(pytest.mark.xfail(reason=expected["known_limit"], strict=True))
     got = read_html(str(page), page.read_bytes())
     assert got.kind == expected["kind"]
     assert [{f: list(v) if isinstance(v := getattr(p, f), tuple) else v for f in FIELDS} for p in got.posts] == \
@@ -62,6 +64,17 @@ def test_repeated_blocks_in_a_menu_sidebar_or_footer_are_not_posts() -> None:
         with pytest.raises(DumpError, match="no posts found"):
             read_html("m.html", _page(f"<div><h2>{heading}</h2><div>{_rows(4)}</div></div>"))
     assert len(read_html("m.html", _page(f"<div><h2>News</h2><div>{_rows(4)}</div></div>")).posts) == 4
+
+
+def test_a_dated_list_of_short_title_links_is_posts() -> None:
+    """A block's only link is its title however short ("Vim macros"); a menu's items, one link
+    each too, have no date or text beside it (tests/html_structure/hugo-ul-span-date.html)."""
+    got = read_html("hugo-ul-span-date.html", (CASES_DIR / "hugo-ul-span-date.html").read_bytes())
+    assert [(p.title, p.url, p.published[:10] if p.published else None) for p in got.posts] == [
+        ("Sorting strings in Go", "https://jo.example.org/posts/sorting-strings-in-go/", "2024-03-02"),
+        ("Vim macros", "https://jo.example.org/posts/vim-macros/", "2024-02-11"),
+        ("Why tests?", "https://jo.example.org/posts/why-tests/", "2024-01-20"),
+        ("Reading old code", "https://jo.example.org/posts/reading-old-code/", "2023-12-05")]
 
 
 def test_blocks_that_are_mostly_links_are_a_menu_not_posts() -> None:

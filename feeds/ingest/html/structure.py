@@ -165,9 +165,14 @@ def block_title(block: Tag) -> Tag | None:
                                      and tag.name not in ("img", "time")):
             if text_of(tag):
                 return tag
-    for a in block.find_all("a", href=True):
+    links = [a for a in block.find_all("a", href=True) if text_of(a)]
+    for a in links:
         if len(text_of(a).split()) >= 3 and len(text_of(a)) < 200:
             return a
+    # A block's only link is its title whatever its length ("Vim macros" in a list of dated
+    # links); _scored still wants a date or some text beside it (a menu's item has neither).
+    if len({attr_of(a, "href") for a in links}) == 1 and len(text_of(links[0])) < 200:
+        return links[0]
     return None
 
 
