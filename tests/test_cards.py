@@ -66,6 +66,29 @@ def test_authors_and_categories_from_metadata_lines():
     assert categories_of("Labels: AMP , FCP , speed") == ("AMP", "FCP", "speed")
 
 
+@pytest.mark.parametrize(("line", "kind", "author", "categories"), [
+    # WordPress: a date with the author after it, and a category line with no colon
+    ("Posted on October 28, 2023 by Ruth", "byline", "Ruth", ()),
+    ("Posted in Vegetables, Fruit | Leave a comment", "tags", None, ("Vegetables", "Fruit")),
+    ("Leave a comment", "count", None, ()),
+    # Blogger's footer: a byline that ends with its comment count and a colon
+    ("Posted by Tom Weller at 4:12 PM No comments:", "byline", "Tom Weller", ()),
+    ("By the end of the day we had this list:", None, None, ()),
+    # Ghost, Medium, Substack: pieces joined by separators, a name among them
+    ("Mara Lind · Apr 4, 2024 · 6 min read", "byline", "Mara Lind", ()),
+    ("Mar 3, 2024 • Jane Doe", "byline", "Jane Doe", ()),
+    ("Apr 4, 2024 · 6 min read", "reading", None, ()),
+    ("Home · Archive · About", None, None, ()),
+    # German tags with a word the old list of tag words lacked; a Russian date
+    ("Themen: Verkehr, Kreistag", "tags", None, ("Verkehr", "Kreistag")),
+    ("12 марта 2024", "date", None, ()),
+])
+def test_metadata_of_other_engines_and_languages(line, kind, author, categories):
+    kind_got = meta_kind(line)  # (names and tags are read from metadata lines only)
+    assert (kind_got, kind_got and author_of(line), kind_got and categories_of(line)) == \
+        (kind, kind and author, kind and categories)
+
+
 def test_marker_phrases_at_the_start_of_a_line_or_ending_a_paragraph():
     markers = Markers(("Read →", *config.Config().input.markers))
     assert markers.line_title("Read →") == ""

@@ -56,9 +56,6 @@ __all__ = ["Card", "Markers", "layout", "segmentation"]
 LEAD_META = frozenset({"date", "byline", "credit", "reading"})
 #: Short lines (a name) that may stand between a title and its byline or date.
 LEAD_NAMES = 1
-_TAG_WORDS = frozenset({"tags", "tag", "labels", "label", "categories", "category", "topics", "topic", "filed under",
-                        "posted in", "schlagwörter", "kategorien", "kategorie", "étiquettes", "catégories",
-                        "etiquetas", "categorías", "categorie", "метки", "теги"})
 #: A paragraph that starts a post's text has at least this many words ("___ Go" is a form).
 MIN_PROSE_WORDS = 4
 #: The first card's title, placed where the other cards have theirs, may end like a sentence
@@ -330,6 +327,10 @@ class _Page:
             body = [j for j in range(first, end) if self.c(j) != JUNK]
             meta = lead_meta + (tuple(range(closer.start, closer.end)) if closer.kind == "group" else ())
             cut = closer.kind != "group"
+            after = closers[k + 1] if closer.kind != "group" and k + 1 < len(closers) else None
+            if after is not None and after.kind == "group" and after.start < limit and \
+                    all(self.c(j) in (JUNK, MARKER) for j in range(closer.end, after.start)):
+                meta += tuple(range(after.start, after.end))  # below its more-link: "Posted in X | 2 Comments"
         else:
             end = min(limit, self._text_run(first))
             body = [j for j in range(first, end) if self.c(j) != JUNK]
@@ -379,8 +380,7 @@ def segmentation(dump: str, blocks: Sequence[Block], cards: Sequence[Card]) -> S
         meta = [blocks[j].key for j in card.meta]
         author = next((a for a in map(author_of, meta) if a), None) or next(
             (blocks[j].key for j in card.names if not any(c.isdigit() for c in blocks[j].key)), None)
-        categories = tuple(c for line in meta if line.split(":", 1)[0].strip().lower() in _TAG_WORDS
-                           for c in categories_of(line))
+        categories = tuple(c for line in meta for c in categories_of(line))
         posts.append(Post(dump=dump, title=title.key, start_line=title.line,
                           end_line=body[-1].line if body else title.line, truncated=card.truncated, body=body,
                           position=position, author=author, categories=categories))

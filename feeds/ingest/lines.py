@@ -25,7 +25,8 @@ _MONTHS = (
     "|jun(?:e|i)?|juin|jul(?:y|i)?|juil(?:let)?|aug(?:ust)?|août|sep(?:t|tember)?|oct(?:ober)?|okt(?:ober)?"
     "|nov(?:ember)?|dec(?:ember)?|dez(?:ember)?|déc(?:embre)?|enero|febrero|marzo|abril|mayo|junio|julio|agosto"
     "|septiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre"
-    "|dicembre")
+    "|dicembre|январ[яь]|феврал[яь]|марта?|апрел[яь]|ма[яй]|июн[яь]|июл[яь]|августа?|сентябр[яь]|октябр[яь]"
+    "|ноябр[яь]|декабр[яь]")
 _DATE = re.compile(
     r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
     rf"|\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
@@ -45,6 +46,15 @@ _TAGS = re.compile(
     r"^(?:tags?|labels?|categories|category|filed under|posted in|topics?|schlagw(?:ö|oe)rter|schlagworte|"
     r"kategorien?|themen|étiquettes|catégories?|etiquetas|categorías?|categorie|метки|теги|рубрики?)\s*:",
     re.IGNORECASE)
+#: A line of tags with no colon ("Posted in Vegetables", WordPress's category line).
+_TAGS_WORDED = re.compile(r"^(?:posted in|filed under|tagged(?: with)?|publié dans|classé dans|publicado en|"
+                          r"archiviato in|veröffentlicht in)\s+(?=\S)", re.IGNORECASE)
+#: A comment link with no count in it ("Leave a comment").
+_COMMENT_LINK = re.compile(r"^(?:leave a (?:comment|reply)|comments? (?:are )?(?:off|closed)|kommentar schreiben|"
+                           r"laisser un commentaire|deja un comentario|lascia un commento)$", re.IGNORECASE)
+#: A comment count closing a byline, as Blogger ends it ("Posted by X at 4:12 PM No comments:").
+_COUNT_END = re.compile(r"\s+(?:no|\d+)\s+(?:comments?|kommentare?|commentaires?|comentarios?|commenti):$",
+                        re.IGNORECASE)
 _SHARE = re.compile(r"^(?:share(?: on| this)?|teilen|partager|compartir|condividi|tweet)\b", re.IGNORECASE)
 _CREDIT = re.compile(r"^(?:©|\(c\)\s|photo:|foto:|image:|bild:|credit:|crédit|fotograf)", re.IGNORECASE)
 _IMAGES = re.compile(r"^(?:\[[^\[\]]*\]\s*)+")
@@ -82,12 +92,16 @@ def meta_kind(text: str) -> str | None:
         return None
     if _CREDIT.match(bare) or (" © " in f" {bare} " and words <= 12 and not _SENTENCE_INSIDE.search(bare)):
         return "credit"
-    if _COUNT.match(bare):
+    if _COUNT.match(bare) or _COMMENT_LINK.match(bare):
         return "count"
+    if _TAGS_WORDED.match(bare) and words <= 12:
+        return "tags"
     if _READING.match(bare):
         return "reading"
     if _SHARE.match(bare) and words <= 8:
         return "share"
+    if bare[-1] == ":" and _BYLINE.match(bare) and (m := _COUNT_END.search(bare)):
+        bare = bare[:m.start()]  # "Posted by X at 4:12 PM No comments:": a byline and a count
     if bare[-1] in ".!?:;" and not bare.endswith(("a.m.", "p.m.")):
         return None  # a sentence
     if _BYLINE.match(bare) and words <= 12:
@@ -222,6 +236,7 @@ def short(text: str, words: int = 6) -> bool:
     return text.count(" ") < words and not ends_sentence(text)
 
 
+_BY_AFTER = re.compile(r"\s(?:by|von|par|por|di)\s+\S", re.IGNORECASE)
 _BYLINE_CUT = re.compile(r"\s+(?:on|am|le|el|il|op|at)\s+|\s*[,•|·–—]\s*|\s*\(")
 
 
@@ -232,7 +247,9 @@ def author_of(text: str) -> str | None:
     m = _BYLINE.match(bare)
     if not m and _SEPARATOR.search(bare) and _joined_kind(bare) == "byline":
         return next(p for p in _SEPARATOR.split(bare) if meta_kind(p) is None)  # "Name · date · 5 min read"
-    if not m or bare.lower().startswith(("posted on", "published on")):
+    if m and bare.lower().startswith(("posted on", "published on")):  # "Posted on <date> by Ruth"
+        m = _BY_AFTER.search(bare, m.end())
+    if not m:
         return None
     rest = bare[m.end() - 1:]
     date = _DATE.search(rest)
@@ -243,8 +260,12 @@ def author_of(text: str) -> str | None:
 
 
 def categories_of(text: str) -> tuple[str, ...]:
-    """The tags or categories a line lists ("Tags: a, b", "Labels: a , b")."""
-    _, _, rest = text.partition(":")
+    """The tags or categories a line lists ("Tags: a, b", "Labels: a , b", "Posted in a, b |
+    Leave a comment"), or none when it is no line of tags."""
+    m = _TAGS.match(text) or _TAGS_WORDED.match(text)
+    if not m:
+        return ()
+    rest = _SEPARATOR.split(text[m.end():], maxsplit=1)[0]
     return tuple(t for t in (" ".join(p.split()) for p in re.split(r"[,;]", rest)) if t)
 
 
