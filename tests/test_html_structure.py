@@ -8,6 +8,7 @@ they give no posts by guessing, and the tests below paste the selectors `--expla
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -75,6 +76,18 @@ def test_a_dated_list_of_short_title_links_is_posts() -> None:
         ("Vim macros", "https://jo.example.org/posts/vim-macros/", "2024-02-11"),
         ("Why tests?", "https://jo.example.org/posts/why-tests/", "2024-01-20"),
         ("Reading old code", "https://jo.example.org/posts/reading-old-code/", "2023-12-05")]
+
+
+def test_dated_blocks_with_one_word_titles_are_posts() -> None:
+    """Titles of one word ("Tools") make a menu's items, unless each block shows a date too
+    (tests/html_structure/one-word-titles-cards.html); undated, they are still not guessed at."""
+    page = (CASES_DIR / "one-word-titles-cards.html").read_bytes()
+    got = read_html("one-word-titles-cards.html", page)
+    assert [(p.title, p.published) for p in got.posts] == [
+        ("Why?", "2024-05-03"), ("Tools", "2024-04-19"), ("Done", "2024-04-02")]
+    undated = re.sub(rb'<p class="when">[^<]*</p>', b"", page)
+    with pytest.raises(DumpError):
+        read_html("undated.html", undated)
 
 
 def test_blocks_that_are_mostly_links_are_a_menu_not_posts() -> None:

@@ -9,8 +9,8 @@ what it holds:
 - menus, sidebars and footers (`<nav>`, `<aside>`, `<header>`, `<footer>` and their ARIA
   roles, or classes that say so: .page.not_post) hold no posts; nor do carousels, sliders,
   galleries, tickers and "most read", "popular" or "related" boxes (class words, below);
-- a group's blocks must nearly all have a title, of more than one word on average, and the
-  titles differ; a block holding several titles of its level is a wrapper, not a post;
+- a group's blocks must nearly all have a title, of more than one word on average (unless they
+  are all dated), and the titles differ; a block holding several titles of its level is a wrapper, not a post;
 - of the groups left, the one whose blocks hold the most (their number, their text beyond
   the title, a heading for a title) is the list; inside `<main>`/`role=main` counts double;
 - and it is the page's list only when it holds a good share (SHARE) of the text of the main
@@ -179,7 +179,7 @@ def block_title(block: Tag) -> Tag | None:
 def _scored(members: list[Tag], main: Tag, loose: bool) -> tuple[float, list[Tag], list[Tag]] | None:
     if chrome(members[0]) or _decoy_box(members[0]):
         return None
-    blocks, titles, weight = [], [], 0.0
+    blocks, titles, weight, dates = [], [], 0.0, 0
     for m in members:
         title = block_title(m)
         if title is None or _wrapper(m, title):
@@ -192,11 +192,13 @@ def _scored(members: list[Tag], main: Tag, loose: bool) -> tuple[float, list[Tag
             continue
         blocks.append(m)
         titles.append(title)
+        dates += dated
         weight += 1 + min(rest, 300) / 100 + (title.name in _HEADINGS) + dated
     texts = [text_of(t) for t in titles]
     if len(blocks) < MIN_BLOCKS or len(blocks) < 0.7 * len(members) or len(set(texts)) < 0.8 * len(texts):
         return None
-    if sum(len(t.split()) for t in texts) < (1 if loose else 2) * len(texts):
+    # Titles of one word are a menu's, unless each block shows a date too ("Tools", "Done").
+    if sum(len(t.split()) for t in texts) < (1 if loose or dates == len(blocks) else 2) * len(texts):
         return None
     inside = any(p is main for p in members[0].parents) and main.name != "body"
     return weight * (2 if inside else 1), blocks, titles
