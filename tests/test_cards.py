@@ -13,7 +13,7 @@ import pytest
 from feeds import config
 from feeds.ingest import text
 from feeds.ingest.budget import Deadline
-from feeds.ingest.lines import Markers, author_of, categories_of, meta_kind
+from feeds.ingest.lines import Markers, author_of, categories_of, dated_item_title, meta_kind
 from feeds.ingest.reader import Settings, Source
 
 DUMPS = Path(__file__).parent / "dumps"
@@ -108,3 +108,12 @@ def test_the_markers_key_is_a_list_beside_the_single_marker(tmp_path):
     assert cfg.input.marker == "weiter..." and cfg.input.markers == ("Mehr lesen",)
     assert Settings.of(cfg).markers == ("Mehr lesen",) and Settings.of(cfg).marker == "weiter..."
     assert "Weiterlesen" in config.Config().input.markers and "Read more" in config.Config().input.markers
+
+
+def test_a_list_item_that_starts_with_its_date_gives_its_title():
+    assert dated_item_title("Mar 2, 2024 Sorting strings in Go") == "Sorting strings in Go"
+    assert dated_item_title("2024-03-02 — Why tests?") == "Why tests?"
+    assert dated_item_title("May 2, 2023 by Ana Ruiz") is None  # a byline
+    assert dated_item_title("May 2, 2023 We met at the station.") is None  # a sentence
+    assert dated_item_title("May 2, 2023 · 4 min read") is None  # metadata
+    assert dated_item_title("Sorting strings in Go") is None

@@ -28,7 +28,6 @@ import bisect
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import date
 
 from feeds.ingest.lines import (
     BULLET,
@@ -40,17 +39,15 @@ from feeds.ingest.lines import (
     STRONG_META,
     TITLE,
     Markers,
-    author_of,
-    categories_of,
     classify,
-    date_of,
+    dated_item_title,
     ends_with_ellipsis,
     short,
 )
-from feeds.ingest.segment import Segmentation, ends_sentence
-from feeds.models import Block, Post
+from feeds.ingest.segment import ends_sentence
+from feeds.models import Block
 
-__all__ = ["Card", "Markers", "layout", "segmentation"]
+__all__ = ["Card", "Markers", "layout"]
 
 #: Metadata kinds that may stand between a title and its text (a byline, a date, an image credit).
 LEAD_META = frozenset({"date", "byline", "credit", "reading"})
@@ -72,6 +69,7 @@ class Card:
     truncated: bool
     meta: tuple[int, ...]  # block indexes of its metadata lines (lead and trailing)
     names: tuple[int, ...] = ()  # short lines between its title and its date: its author's name
+    title_text: str | None = None  # its title when the line holds more (a list item's date before it)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -92,6 +90,7 @@ class _Page:
         self.n = len(blocks)
         self._closer_starts: list[int] = []
         self.lead: dict[int, int] = {}  # title index -> index of the first block of its text
+        self.items = self._dated_items()  # list items "<date> <title>": title index -> title
         for i in range(self.n):
             end = self._lead_end(i)
             if end is not None:
@@ -99,6 +98,22 @@ class _Page:
         self._nested()
         self.before: dict[int, int] = self._dated_first()  # title index -> its date line above it
         self.in_lead.update(self.before.values())
+        for i in self.items:
+            self.lead.setdefault(i, i + 1)
+
+    def _dated_items(self) -> dict[int, str]:
+        """List items that start with their date and go on with a title (an archive list of
+        Hugo, Jekyll and many more: "* Mar 2, 2024 Sorting strings in Go"), when at least
+        MIN_CARDS of them follow one another: each is a post of its title alone."""
+        found = {i: t for i, b in enumerate(self.blocks)
+                 if b.kind == "bullet" and self.cls[i] in ((META, "date"), (BULLET, None))
+                 and (t := dated_item_title(b.key))}
+        runs = sum(1 for i in found if i + 1 in found)
+        if runs + 1 < MIN_CARDS:
+            return {}
+        for i in found:
+            self.cls[i] = (BULLET, None)
+        return found
 
     def _dated_first(self) -> dict[int, int]:
         """Cards that give their date above the title (Hugo's and Jekyll's lists: "* 2024-03-02",
@@ -346,7 +361,7 @@ class _Page:
                or not any(ends_sentence(self.blocks[j].key) or self.blocks[j].key.endswith(("!", "?"))
                           for j in body))
         names = tuple(j for j in range(s + 1, first) if self.c(j) == TITLE)
-        return Card(s, tuple(body), cut, meta, names if len(names) == 1 else ())
+        return Card(s, tuple(body), cut, meta, names if len(names) == 1 else (), self.items.get(s))
 
     def _text_run(self, j: int) -> int:
         """The end of the text that starts at block j when nothing closes it: its paragraphs,
@@ -366,25 +381,3 @@ class _Page:
 def layout(blocks: Sequence[Block], markers: Markers, check: Callable[[], None] = lambda: None) -> list[Card] | None:
     """The cards of a listing page, top first; None when the page is not laid out in cards."""
     return _Page(blocks, markers, check).cards()
-
-
-def segmentation(dump: str, blocks: Sequence[Block], cards: Sequence[Card]) -> Segmentation:
-    """The posts of the cards, with the author and categories their metadata lines name;
-    every block no card holds is chrome."""
-    posts: list[Post] = []
-    dates: list[date | None] = []
-    held: set[int] = set()
-    for position, card in enumerate(cards):
-        title = blocks[card.title]
-        body = tuple(blocks[j] for j in card.body)
-        meta = [blocks[j].key for j in card.meta]
-        author = next((a for a in map(author_of, meta) if a), None) or next(
-            (blocks[j].key for j in card.names if not any(c.isdigit() for c in blocks[j].key)), None)
-        categories = tuple(c for line in meta for c in categories_of(line))
-        posts.append(Post(dump=dump, title=title.key, start_line=title.line,
-                          end_line=body[-1].line if body else title.line, truncated=card.truncated, body=body,
-                          position=position, author=author, categories=categories))
-        dates.append(next((d for line in meta if (d := date_of(line))), None))
-        held.update((card.title, *card.body, *card.meta, *card.names))
-    chrome = tuple(b for j, b in enumerate(blocks) if j not in held)
-    return Segmentation(tuple(posts), chrome, (), tuple(dates))

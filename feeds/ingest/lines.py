@@ -139,6 +139,23 @@ def _name_like(text: str) -> bool:
     return 2 <= len(words) <= 4 and not _DIGIT.search(text) and all(w[0].isupper() for w in words)
 
 
+_ITEM_SEPARATORS = " \t·•|—–-:,"
+
+
+def dated_item_title(text: str) -> str | None:
+    """The title of a list item that starts with its date, as archive lists write them
+    ("Mar 2, 2024 Sorting strings in Go", "2024-03-02 — Vim macros"), or None: the rest must
+    look like a title (a word, no sentence, no other date)."""
+    m = _DATE.match(text)
+    if not m:
+        return None
+    rest = text[m.end():].lstrip(_ITEM_SEPARATORS)
+    if not rest or not _ALNUM.match(rest[0]) or _DATE.search(rest) or ends_sentence(rest) \
+            or len(rest) > MAX_TITLE_CHARS or _BYLINE.match(rest) or meta_kind(rest) is not None:
+        return None
+    return rest
+
+
 def is_image(text: str) -> bool:
     """A line of image placeholders only ("[chart.png]")."""
     return bool(_IMAGES.fullmatch(text.strip()))

@@ -328,13 +328,13 @@ def segment(dump: str, blocks: Sequence[Block], marker: str = "Continue reading"
 
     A page laid out in cards (feeds.ingest.cards) is read by their shape; any other page by
     the rules above."""
-    from feeds.ingest import cards  # (cards builds on the line tests above)
+    from feeds.ingest import card_posts, cards  # (cards builds on the line tests above)
 
     phrases = cards.Markers((marker, *markers))
     blocks = lynx_references(blocks)
     found = cards.layout(blocks, phrases, check)
     if found is not None:
-        return cards.segmentation(dump, blocks, found)
+        return card_posts.segmentation(dump, blocks, found)
     seg = _Segmenter(blocks, marker, chrome, check, phrases.phrases)
     posts = []
     for position, (s, e, truncated) in enumerate(seg.run()):
