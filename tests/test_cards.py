@@ -82,6 +82,9 @@ def test_authors_and_categories_from_metadata_lines():
     # German tags with a word the old list of tag words lacked; a Russian date
     ("Themen: Verkehr, Kreistag", "tags", None, ("Verkehr", "Kreistag")),
     ("12 марта 2024", "date", None, ()),
+    # a day and month alone (Medium), not inside a title
+    ("Mar 3", "date", None, ()),
+    ("Notes from the Mar 3 meeting", None, None, ()),
 ])
 def test_metadata_of_other_engines_and_languages(line, kind, author, categories):
     kind_got = meta_kind(line)  # (names and tags are read from metadata lines only)

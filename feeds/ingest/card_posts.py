@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from feeds.ingest.cards import Card
-from feeds.ingest.lines import author_of, categories_of, date_of
+from feeds.ingest.lines import author_of, categories_of, date_of, meta_kind, name_like
 from feeds.ingest.segment import Segmentation
 from feeds.models import Block, Post
 
@@ -25,7 +25,8 @@ def segmentation(dump: str, blocks: Sequence[Block], cards: Sequence[Card]) -> S
         body = tuple(blocks[j] for j in card.body)
         meta = [blocks[j].key for j in card.meta]
         author = next((a for a in map(author_of, meta) if a), None) or next(
-            (blocks[j].key for j in card.names if not any(c.isdigit() for c in blocks[j].key)), None)
+            (blocks[j].key for j in card.names if not any(c.isdigit() for c in blocks[j].key)), None) or next(
+            (line for line in meta if meta_kind(line) is None and name_like(line)), None)  # a name in the group
         categories = tuple(c for line in meta for c in categories_of(line))
         posts.append(Post(dump=dump, title=card.title_text or title.key, start_line=title.line,
                           end_line=body[-1].line if body else title.line, truncated=card.truncated, body=body,

@@ -42,6 +42,7 @@ from feeds.ingest.lines import (
     classify,
     dated_item_title,
     ends_with_ellipsis,
+    name_like,
     short,
 )
 from feeds.ingest.segment import ends_sentence
@@ -194,6 +195,9 @@ class _Page:
         while (a - 1 >= 0 and a - 1 not in self.in_lead and kind == "bullet" and self.c(a - 1) == BULLET
                and short(blocks[a - 1].key, 4)):
             a -= 1
+        if (a == i and self.cls[i][1] == "date" and self.c(i - 1) == TITLE and self.c(i - 2) == PROSE
+                and i - 1 not in self.lead and name_like(blocks[i - 1].key)):
+            a -= 1  # the author's name between the card's text and its date (Medium: "Priya Shah", "Mar 3")
         b, dated = i + 1, self.cls[i][1] == "date"
         while b < self.n and b not in self.in_lead and b not in self.lead:
             cls, what = self.cls[b]

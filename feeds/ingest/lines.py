@@ -57,6 +57,9 @@ _COUNT_END = re.compile(r"\s+(?:no|\d+)\s+(?:comments?|kommentare?|commentaires?
                         re.IGNORECASE)
 _SHARE = re.compile(r"^(?:share(?: on| this)?|teilen|partager|compartir|condividi|tweet)\b", re.IGNORECASE)
 _CREDIT = re.compile(r"^(?:©|\(c\)\s|photo:|foto:|image:|bild:|credit:|crédit|fotograf)", re.IGNORECASE)
+#: A day and month with no year, alone on a line (Medium's "Mar 3", "3 mars").
+_DAY_ALONE = re.compile(rf"(?:(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}\.?\s+(?:de\s+)?(?:{_MONTHS})\.?)",
+                        re.IGNORECASE)
 _IMAGES = re.compile(r"^(?:\[[^\[\]]*\]\s*)+")
 _DIGIT = re.compile(r"\d")
 _ALNUM = re.compile(r"[^\W_]")
@@ -69,6 +72,8 @@ MAX_META_CHARS = 160
 MAX_TITLE_CHARS = 200
 #: A line of at most this many words and an arrow ("Read →", "More »") is a more-link.
 MORE_LINK_WORDS = 2
+#: A line ending with a marker phrase is a paragraph, not a title, with this many spaces or more.
+PARAGRAPH_SPACES = 10
 #: Line classes (JUNK: no letter or digit at all, such as a lone "*" or a rule of "____").
 MARKER, META, IMAGE, TITLE, BULLET, PROSE, JUNK = "K", "M", "I", "T", "L", "P", "X"
 #: Kinds of metadata a line may be: what it says about its post.
@@ -108,7 +113,7 @@ def meta_kind(text: str) -> str | None:
         return "byline"
     if _SEPARATOR.search(bare) and (kind := _joined_kind(bare)) is not None:
         return kind
-    if words <= 12 and _DIGIT.search(bare) and _DATE.search(bare):
+    if words <= 12 and _DIGIT.search(bare) and (_DATE.search(bare) or _DAY_ALONE.fullmatch(bare)):
         return "date"
     return None
 
@@ -125,14 +130,14 @@ def _joined_kind(text: str) -> str | None:
     parts = _SEPARATOR.split(text)
     kinds = [meta_kind(p) for p in parts]
     names = [p for p, k in zip(parts, kinds, strict=True) if k is None]
-    if all(k is None for k in kinds) or any(not _name_like(p) for p in names):
+    if all(k is None for k in kinds) or any(not name_like(p) for p in names):
         return None
     if len(names) == 1:
         return "byline"
     return next(k for k in _JOINED_ORDER if k in kinds)
 
 
-def _name_like(text: str) -> bool:
+def name_like(text: str) -> bool:
     """A person's name as a byline piece shows it: two to four words, none with a digit, each
     capitalised (or the whole piece in capitals)."""
     words = text.split()
@@ -242,8 +247,8 @@ def classify(blocks: Sequence[Block], markers: Markers) -> list[tuple[str, str |
             add((IMAGE, None))
         elif b.kind == "bullet":
             add((BULLET, None))
-        elif title_like(b):
-            add((TITLE, None))
+        elif title_like(b) and not (text.count(" ") >= PARAGRAPH_SPACES and markers.ends_paragraph(text)):
+            add((TITLE, None))  # (a paragraph ending with its more-link ends with no full stop)
         else:
             add(_PROSE)
     return out
