@@ -211,8 +211,8 @@ class _Page:
                 b += 1
             else:
                 break
-        while b - 1 > i and self.c(b - 1) == JUNK:
-            b -= 1
+        while b - 1 > i and self.c(b - 1) in (JUNK, TITLE, BULLET):
+            b -= 1  # short lines count between metadata lines, not after them (a sidebar's heading, a footer)
         return a, b
 
     def _next_is_date(self, j: int) -> bool:
