@@ -11,6 +11,7 @@ date, a separator ("-", "•", "|", ","), "on"/"am"/"le" or the end.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from bs4 import Tag
 
@@ -73,23 +74,30 @@ def _written(line: Tag) -> str | None:
     for tag in line.select(_NAMED):
         if text.find(text_of(tag)) >= m.end() - 1 and text_of(tag):
             return _name(text_of(tag)) or None
-    return _name(text[m.end():])
+    name = _name(text[m.end():])
+    return name if name and not re.match(r"[a-z]", name) else None  # ("By the end of the day, …")
 
 
 _BLOCKS = {"p", "div", "li", "dd", "td", "address", "footer", "header", "section", "article", "aside", "main",
            "blockquote", "figure", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "body"}
 
 
-def author_of(scope: Tag) -> str | None:
-    """The post's author as `scope` (the post's element) shows it."""
-    name = _marked(scope)
-    if name:
-        return name
+def _bylines(scope: Tag) -> Iterator[tuple[Tag, str]]:
+    """The lines of `scope` that are bylines written as text, with the name each gives."""
     for string in scope.find_all(string=_BY_WORD):
         block = next((t for t in string.parents if t.name in _BLOCKS or t is scope), None)
         if block is None or block is scope or len(text_of(block)) > 160 or excluded(block, stop=scope):
             continue  # a "by" in the post's prose, not a byline
         name = _written(block)
         if name:
-            return name
-    return None
+            yield block, name
+
+
+def byline_lines(scope: Tag) -> list[Tag]:
+    """The byline lines of a post element, which are not its text."""
+    return [line for line, _ in _bylines(scope)]
+
+
+def author_of(scope: Tag) -> str | None:
+    """The post's author as `scope` (the post's element) shows it."""
+    return _marked(scope) or next((name for _, name in _bylines(scope)), None)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 from bs4 import Comment, NavigableString, PageElement, Tag
 
-from feeds.ingest.html.byline import author_of
+from feeds.ingest.html.byline import author_of, byline_lines
 from feeds.ingest.html.dates import ISO_TIME, parse_text_date
 from feeds.ingest.html.page import (
     attr_of,
@@ -78,14 +78,17 @@ def title_link(container: Tag) -> str | None:
     return attr_of(link, "href").strip() if link is not None else None
 
 
-def _without_furniture(body: Tag, whole_post: bool) -> Tag:
+def _without_furniture(body: Tag, whole_post: bool, title: Tag | None = None) -> Tag:
     """A copy of a body element without widgets, comments, scripts and forms; for a post
-    element with no content element of its own, also without its title, header and footer."""
+    element with no content element of its own, also without its title (`title`, and what
+    is marked as one), header, footer and byline lines."""
     copy = parse_html(str(body), deadline_of(body)).find(body.name) or body
     assert isinstance(copy, Tag)
     doomed = copy.find_all(["script", "style", "noscript", "template", "form", "aside", "nav"])
     if whole_post:
-        doomed += copy.find_all(["header", "footer"]) + copy.select(_TITLE)
+        doomed += copy.find_all(["header", "footer"]) + copy.select(_TITLE) + byline_lines(copy)
+        if title is not None:
+            doomed += [t for t in copy.find_all(title.name) if text_of(t) == text_of(title)]
     doomed += [t for t in copy.find_all(True) if not_post(t)]
     for tag in doomed:
         if not tag.decomposed:
@@ -118,7 +121,7 @@ def post_body(container: Tag, title_el: Tag | None) -> Tag:
         if title_el is not None and (tag is title_el or title_el in tag.descendants and tag.name != "div"):
             continue
         return _without_furniture(tag, whole_post=False)
-    return _without_furniture(container, whole_post=True)
+    return _without_furniture(container, whole_post=True, title=title_el)
 
 
 # -- fields -------------------------------------------------------------------------------
@@ -168,7 +171,7 @@ def published_in(scope: Tag, plausible: Callable[[str], bool] = lambda _: True) 
         return value
     texts = [*select_in(scope, "[itemprop=datePublished], time"),
              *(t for t in select_in(scope, "[class]") if _DATE_CLASSES.search(class_words(t))
-               and t.name not in ("article", "body"))]
+               and t.name not in ("article", "body")), *byline_lines(scope)]
     for tag in texts:
         if _updated(tag) or len(text_of(tag)) > 200:
             continue
@@ -204,7 +207,9 @@ def truncated_in(container: Tag, body: Tag | None, own: str | None) -> bool:
         return True  # a listing that shows an excerpt shows part of the post
     if _ELLIPSIS_END.search(text_of(body)) or _ends_cut(body):
         return True
-    return _prose_words(body) < _FEWEST_WORDS and not body.find(["img", "video", "iframe", "audio", "picture"])
+    title = title_element(container)
+    shown = _prose_words(body, len(text_of(title).split()) if title is not None else 0)
+    return shown < _FEWEST_WORDS and not body.find(["img", "video", "iframe", "audio", "picture"])
 
 
 def _ends_cut(body: Tag) -> bool:
@@ -213,14 +218,16 @@ def _ends_cut(body: Tag) -> bool:
     return bool(prose) and bool(_ELLIPSIS_END.search(prose[-1]))
 
 
+_TITLE_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
 #: A card with fewer words than this outside its title, date and byline shows none of the post.
 _FEWEST_WORDS = 8
 
 
-def _prose_words(body: Tag) -> int:
-    """How many words `body` shows outside dates, bylines and hidden metadata (counted up to
-    _FEWEST_WORDS: the question is only whether it has that many)."""
-    words = 0
+def _prose_words(body: Tag, title_words: int) -> int:
+    """How many words `body` shows outside dates, bylines and hidden metadata, less the
+    title's words when the body repeats its title (counted up to _FEWEST_WORDS: the question
+    is only whether it has that many)."""
+    words = -title_words if title_words and body.find(_TITLE_TAGS) else 0
     for string in body.find_all(string=True):
         if isinstance(string, Comment) or any(_not_prose(t) for t in _up_to(string, body)):
             continue

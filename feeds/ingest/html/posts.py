@@ -59,9 +59,15 @@ from feeds.ingest.html.page import (
     text_of,
     web_url,
 )
-from feeds.ingest.html.single import post_scope, single_author, single_categories, single_date, single_title
-from feeds.ingest.html.structured import ld_posts, meta, title_variants
-from feeds.ingest.html.titles import named_heading
+from feeds.ingest.html.single import (
+    post_scope,
+    single_author,
+    single_categories,
+    single_date,
+    single_title,
+    titled_post_page,
+)
+from feeds.ingest.html.structured import ld_posts, meta
 from feeds.ingest.text import strip_xml_forbidden
 
 _POST = ("article, .hentry, .h-entry, .type-post, div.post, li.post, [itemtype*='schema.org/BlogPosting'], "
@@ -216,17 +222,9 @@ def _is_single(soup: BeautifulSoup, candidates: list[Tag], canonical: str | None
         has_body = any(True for _ in select_in(soup, BODY))
         if (_post_elements(soup) or (has_body and soup.find("h1"))) and canonical:
             return True
-        return True if _titled_by_page(soup, ld) else None
+        return True if titled_post_page(soup, ld) else None
     link = title_link(candidates[0])
     return link is None or (canonical is not None and same_url(link, canonical))
-
-
-def _titled_by_page(soup: BeautifulSoup, ld: list[dict]) -> bool:
-    """Does the page's title (`<title>`, `og:title`, JSON-LD) name a visible `h1` of three words
-    or more? A post's page is titled by its post; a listing's `h1` names its section ("Blog",
-    "News", "Pressemitteilungen"), in fewer words."""
-    heading, title = named_heading(soup, title_variants(soup, ld))
-    return heading is not None and heading.name == "h1" and len(title.split()) >= 3
 
 
 def _listed(container: Tag, base: str | None, plausible: Callable[[str], bool]) -> HtmlPost | None:

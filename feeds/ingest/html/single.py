@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from bs4 import BeautifulSoup, Tag
 
-from feeds.ingest.html.dates import ISO_TIME
+from feeds.ingest.html.dates import ISO_TIME, parse_text_date
 from feeds.ingest.html.fields import author_in, categories_in, published_in, title_element
 from feeds.ingest.html.page import class_words, excluded, text_of
 from feeds.ingest.html.structured import ld_categories, meta, page_authors, page_date, title_variants
@@ -41,6 +41,22 @@ def single_title(soup: BeautifulSoup, container: Tag | None, ld: list[dict]) -> 
         return title_el, title_text(title_el)
     headline = next((str(i.get("headline")) for i in ld if i.get("headline")), "") or meta(soup, "og:title") or ""
     return None, " ".join(headline.split())
+
+
+def titled_post_page(soup: BeautifulSoup, ld: list[dict]) -> bool:
+    """Is this a post's page by what it shows, when nothing marks it up: an `h1` of three
+    words or more that the page's `<title>` names as a part beside the site's name ("Post -
+    Site"), with a date or a byline in the line or two after it? A listing's `h1` names
+    its section ("Blog", "News") in fewer words, or is the whole title, and a list follows it."""
+    heading, title = named_heading(soup, title_variants(soup, ld))
+    page_title = " ".join(soup.title.get_text().split()) if soup.title else ""
+    if heading is None or heading.name != "h1" or len(title.split()) < 3 or title == page_title:
+        return False
+    for line in heading.find_next_siblings(limit=2):
+        text = text_of(line)
+        if len(text) <= 200 and (parse_text_date(text) or author_in(line)):
+            return True
+    return False
 
 
 def post_scope(title_el: Tag) -> Tag | None:

@@ -17,19 +17,24 @@ import re
 
 from bs4 import Tag
 
-from feeds.ingest.html.page import attr_of, class_words, select_in, text_of
+from feeds.ingest.html.page import attr_of, class_words, excluded, not_post, text_of
 
 _TERM_WORDS = {"tag", "tags", "category", "categories", "cat", "cats", "topic", "topics", "keyword", "keywords",
                "term", "terms", "pill", "pills", "chip", "chips", "labels", "taxonomy", "etiquettes", "schlagworte",
                "rubrik", "tagcloud"}
 #: A taxonomy archive: the term's segment at most two segments deep (`/tag/x`, `/blog/tags/x/`,
 #: `/ru/blog/category/x`), the slug last; not `/owner/repo/releases/tag/v1`.
+#: The class words that mark an element whose plain-text items are terms (`<div class=topics>
+#: <span>Rail</span>`): fewer than for links, as a "pill" or "chip" also shows a reading time.
+_LEAF_WORDS = {"tag", "tags", "topic", "topics", "category", "categories", "labels", "keywords", "terms"}
 _TAXONOMY_PATH = re.compile(r"^(?:[a-z]+:)?(?://[^/]+)?(?:/[^/?#]+){0,2}/(?:tags?|categor(?:y|ies)|topics?|search/label|labels?|tagged|taxonomy/term|"
                             r"schlagw(?:ort|oerter|örter)|kategorie[n]?|themen?|etiquetas?|rubriques?|mots?-cles?)"
                             r"/[^/?#]+/?(?:[?#].*)?$|^(?:[a-z]+:)?(?://[^/]+)?(?:/[^/?#]+){0,2}/?\?(?:[^#]*&)?(?:tag|category)=",
                             re.I)
 _LABELS = ("[itemprop=articleSection], [itemprop=keywords], .post-card-primary-tag, "
            ".field--type-entity-reference .field__item, .field-type-taxonomy-term-reference .field-item")
+#: A label's own heading, not a term ("Tags:", "Filed under").
+_HEADINGS = _TERM_WORDS | {"tagged", "filed under", "posted in", "kategorien", "themen", "temas", "etiquetas", "topic"}
 #: "Travel (12)": a widget's list of every category with its count of posts, not the post's.
 _COUNTED = re.compile(r"\(\d+\)$")
 _MORE = re.compile(r"^\s*(read|continue|more|weiter|lire|leer|leggi|lees|ler)\b", re.I)
@@ -67,10 +72,18 @@ def _is_term_link(a: Tag, scope: Tag) -> bool:
 
 
 def _in_prose(a: Tag) -> bool:
-    """A link in a sentence ("… as we wrote <a>here</a> …"), not a label: its paragraph says
-    much more than it does."""
-    block = next((t for t in a.parents if t.name in ("p", "li", "dd", "td", "div", "blockquote")), None)
-    return block is not None and len(text_of(block)) > 3 * len(text_of(a)) + 40
+    """A link in a sentence ("… as we wrote <a>here</a> …"), not in a list of labels: the
+    block that holds it says more outside its links than a label line's few words."""
+    block = next((t for t in a.parents if t.name in _BLOCKS), None)
+    if block is None:
+        return False
+    outside = len(text_of(block)) - sum(len(text_of(link)) for link in block.find_all("a"))
+    return outside > 40
+
+
+_HEADING_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
+_BLOCKS = {"p", "li", "dd", "td", "blockquote", "div", "aside", "section", "footer", "header", "article", "ul",
+           "ol", "dl", "nav", "main", "body"}
 
 
 def _label(tag: Tag) -> list[str]:
@@ -83,20 +96,56 @@ def _label(tag: Tag) -> list[str]:
 
 def terms_in(scope: Tag) -> tuple[str, ...]:
     seen: dict[str, None] = {}
-    for tag in select_in(scope, f"a[href], a[rel], {_LABELS}"):
-        if _in_not_terms(tag, scope):
+    for tag in scope.css.iselect(f"a[href], a[rel], {_LABELS}, span, li"):
+        names = _names(tag, scope)
+        if not names or (excluded(tag, stop=scope) and not _post_aside(tag, scope)) or _in_not_terms(tag, scope):
             continue
-        if tag.name == "a":
-            if tag.find_parent(_label_match) is not None:
-                continue  # (read with its label)
-            names = [text_of(tag)] if _is_term_link(tag, scope) else []
-        else:
-            names = _label(tag)
         for name in names:
-            name = name.strip(" \"'“”#,-–—·•|")
-            if name and len(name) <= 80 and name not in seen and not _COUNTED.search(name):
+            name = name.strip(" \"'“”,–—·•|:").removeprefix("- ").removeprefix("#")  # ("#rust", "- tools")
+            if name and len(name) <= 80 and name not in seen and not _COUNTED.search(name) \
+                    and (tag.name == "a" or name.casefold() not in _HEADINGS):
                 seen[name] = None
     return tuple(seen)
+
+
+def _names(tag: Tag, scope: Tag) -> list[str]:
+    """The term names `tag` gives: a term link's text, a label's, a topic printed as a leaf
+    in an element marked as terms (`<div class=topics><span>Rail</span>`)."""
+    if tag.name == "a":
+        if tag.find_parent(_label_match) is not None:
+            return []  # (read with its label)
+        return [text_of(tag)] if _is_term_link(tag, scope) else []
+    if tag.name in ("span", "li") and not tag.css.match(_LABELS):
+        link = tag.find_parent("a")
+        leaf = tag.find(True) is None and (link is None or link.find(_HEADING_TAGS) is not None) and \
+            not (isinstance(tag.parent, Tag) and tag.parent.find("a") is not None and link is None)
+        text = text_of(tag)
+        parent = tag.parent
+        marked = isinstance(parent, Tag) and parent is not scope and (
+            _words(parent) & _LEAF_WORDS or (isinstance(parent.parent, Tag) and parent.parent is not scope
+                                             and _words(parent.parent) & _LEAF_WORDS))
+        in_code = tag.find_parent(["pre", "code"]) is not None
+        return [text] if leaf and marked and not in_code and text and len(text.split()) <= 5 else []
+    return _label(tag)
+
+
+def _post_aside(tag: Tag, scope: Tag) -> bool:
+    """Inside an `<aside>` of the post itself (`<article>…<aside class=tags>`), which a page's
+    sidebar is not, and in nothing else that is left out."""
+    chain = _between(tag, scope)
+    asides = [t for t in chain if t.name == "aside"]
+    if not asides or asides[-1].find_parent("article") is None:
+        return False
+    return not any(t.name == "nav" or not_post(t) for t in chain)
+
+
+def _between(tag: Tag, top: Tag) -> list[Tag]:
+    chain = []
+    for t in (tag, *tag.parents):
+        if t is top or not isinstance(t, Tag):
+            break
+        chain.append(t)
+    return chain
 
 
 def _in_not_terms(tag: Tag, scope: Tag) -> bool:
@@ -106,7 +155,9 @@ def _in_not_terms(tag: Tag, scope: Tag) -> bool:
             return False
         if _NOT_TERMS.search(class_words(t)) or _words(t) & {"nav", "prev", "next", "previous", "navigation"}:
             return True
-    return False
+    parent = tag.parent  # a link beside the crumbs of a breadcrumb trail is one of them
+    return isinstance(parent, Tag) and any("crumb" in class_words(c).lower()
+                                           for c in parent.find_all(True, recursive=False))
 
 
 def _label_match(tag: Tag) -> bool:
