@@ -19,7 +19,10 @@ Built on the conventions blog engines share, not on one theme:
   "Weiterlesen", …) or an excerpt ending in "[…]".
 
 At most `max_posts` posts are read from a page; the rest are left out with a warning.
-How a page is parsed and walked is in .page, a post's fields in .fields, its dates in .dates.
+How a page is parsed and walked is in .page, a post's fields in .fields, its dates in .dates;
+structured data (JSON-LD, OpenGraph, Dublin Core) in .structured, titles in .titles, bylines in
+.byline, categories and tags in .terms, and a post's own page's fields, each from the best
+source it has, in .single.
 """
 
 from __future__ import annotations

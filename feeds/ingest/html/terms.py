@@ -6,7 +6,7 @@
 - links and labels that a theme marks as terms: a class word `tag(s)`, `categor(y|ies)`,
   `topic(s)`, `keyword(s)`, `term(s)`, `pill`, `chip`, `cat-links` on the element or on
   the element that holds it (Blogger's `a.label` too), microdata `articleSection` and
-  `keywords`, Drupal's entity-reference and taxonomy fields, Ghost's primary tag;
+  `keywords`, microformats' `p-category`, Drupal's entity-reference and taxonomy fields, Ghost's primary tag;
 - not breadcrumbs, navigation or sidebars, and not classes on the post element itself
   (WordPress's `category-news` on an `<article>` is not shown).
 """
@@ -31,7 +31,7 @@ _TAXONOMY_PATH = re.compile(r"^(?:[a-z]+:)?(?://[^/]+)?(?:/[^/?#]+){0,2}/(?:tags
                             r"schlagw(?:ort|oerter|örter)|kategorie[n]?|themen?|etiquetas?|rubriques?|mots?-cles?)"
                             r"/[^/?#]+/?(?:[?#].*)?$|^(?:[a-z]+:)?(?://[^/]+)?(?:/[^/?#]+){0,2}/?\?(?:[^#]*&)?(?:tag|category)=",
                             re.I)
-_LABELS = ("[itemprop=articleSection], [itemprop=keywords], .post-card-primary-tag, "
+_LABELS = ("[itemprop=articleSection], [itemprop=keywords], .post-card-primary-tag, .p-category, "
            ".field--type-entity-reference .field__item, .field-type-taxonomy-term-reference .field-item")
 #: A label's own heading, not a term ("Tags:", "Filed under").
 _HEADINGS = _TERM_WORDS | {"tagged", "filed under", "posted in", "kategorien", "themen", "temas", "etiquetas", "topic"}
