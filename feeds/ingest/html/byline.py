@@ -47,10 +47,14 @@ def _name(text: str) -> str | None:
     return name
 
 
+_ANY_MARKED = ", ".join(selector for selector, _ in _MARKED)
+
+
 def _marked(scope: Tag) -> str | None:
+    found = list(select_in(scope, _ANY_MARKED))  # (one walk; then each selector in its order)
     for selector, may_hide in _MARKED:
-        for tag in select_in(scope, selector):
-            if not may_hide and inline_hidden(tag):
+        for tag in found:
+            if not tag.css.match(selector) or (not may_hide and inline_hidden(tag)):
                 continue
             text = text_of(tag)
             name = _name(text) if _LEADING.match(text) or len(text.split()) > 6 else text

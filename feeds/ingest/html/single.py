@@ -120,5 +120,10 @@ def single_categories(soup: BeautifulSoup, scopes: list[Tag], ld: list[dict]) ->
 
 
 def _page_text(soup: BeautifulSoup) -> str:
-    body = soup.find("body")
-    return text_of(body if isinstance(body, Tag) else soup).casefold()
+    """The page's visible text, case-folded (made once per page)."""
+    text = soup.__dict__.get("_feeds_text")
+    if text is None:
+        body = soup.find("body")
+        text = text_of(body if isinstance(body, Tag) else soup).casefold()
+        soup.__dict__["_feeds_text"] = text
+    return text

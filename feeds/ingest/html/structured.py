@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup
 
 from feeds.ingest.html.dates import ISO_TIME
 
@@ -104,15 +104,26 @@ def ld_categories(item: dict) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _meta_index(soup: BeautifulSoup) -> dict[str, str]:
+    """The page's `<meta>` values by property, name and itemprop (lower case; the first of
+    each), made once per page: one walk instead of one per lookup."""
+    index = soup.__dict__.get("_feeds_meta")  # (not getattr: bs4 would look for a <_feeds_meta> tag)
+    if index is None:
+        index = {}
+        for tag in soup.find_all("meta", content=True):
+            value = " ".join(str(tag.get("content")).split())
+            for attr in ("property", "name", "itemprop"):
+                key = tag.get(attr)
+                if isinstance(key, str) and value:
+                    index.setdefault(key.strip().lower(), value)
+        soup.__dict__["_feeds_meta"] = index  # (the page's own cache, on the page)
+    return index
+
+
 def meta(soup: BeautifulSoup, *names: str) -> str | None:
     """The first of the named `<meta>` values the page has (by property, name or itemprop)."""
-    for name in names:
-        for attr in ("property", "name", "itemprop"):
-            tag = soup.find("meta", attrs={attr: re.compile(rf"^{re.escape(name)}$", re.I)})
-            value = tag.get("content") if isinstance(tag, Tag) else None
-            if value and str(value).strip():
-                return " ".join(str(value).split())
-    return None
+    index = _meta_index(soup)
+    return next((index[n.lower()] for n in names if n.lower() in index), None)
 
 
 def page_date(soup: BeautifulSoup, ld: list[dict]) -> list[str]:

@@ -86,6 +86,16 @@ _BLOCKS = {"p", "li", "dd", "td", "blockquote", "div", "aside", "section", "foot
            "ol", "dl", "nav", "main", "body"}
 
 
+def _is_label(tag: Tag) -> bool:
+    """Does `tag` match _LABELS? (As soupsieve would say, without its cost on every span.)"""
+    classes = set(tag.get("class") or [])
+    if tag.get("itemprop") in ("articleSection", "keywords") or classes & {"post-card-primary-tag", "p-category"}:
+        return True
+    field = ("field--type-entity-reference" if "field__item" in classes
+             else "field-type-taxonomy-term-reference" if "field-item" in classes else None)
+    return field is not None and any(field in (t.get("class") or []) for t in tag.parents)
+
+
 def _label(tag: Tag) -> list[str]:
     links = [a for a in tag.find_all("a") if text_of(a)]
     names = [text_of(a) for a in links] if links else [text_of(tag)]
@@ -115,9 +125,11 @@ def _names(tag: Tag, scope: Tag) -> list[str]:
         if tag.find_parent(_label_match) is not None:
             return []  # (read with its label)
         return [text_of(tag)] if _is_term_link(tag, scope) else []
-    if tag.name in ("span", "li") and not tag.css.match(_LABELS):
+    if tag.name in ("span", "li") and not _is_label(tag):
+        if tag.find(True) is not None:
+            return []
         link = tag.find_parent("a")
-        leaf = tag.find(True) is None and (link is None or link.find(_HEADING_TAGS) is not None) and \
+        leaf = (link is None or link.find(_HEADING_TAGS) is not None) and \
             not (isinstance(tag.parent, Tag) and tag.parent.find("a") is not None and link is None)
         text = text_of(tag)
         parent = tag.parent
