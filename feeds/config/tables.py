@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from feeds.config import checks
 from feeds.config.checks import DUMP_BYTES, MAX_DUMP_BYTES, MAX_ENTRIES, WEEKDAYS, Context
+from feeds.config.selectors import HtmlSelectors, html_selectors
 
 T = TypeVar("T")
 Check = Callable[[str, Any, Context], Any]
@@ -93,6 +94,12 @@ class Input:
         expected=f"a whole number of bytes, at least 1 and at most {MAX_DUMP_BYTES} (a dump is read whole into "
                  f"memory; the default is {DUMP_BYTES}, 20 MB)"),
         "a dump larger than this many bytes is named and skipped, not read (20971520: 20 MB)")
+    html: tuple[HtmlSelectors, ...] = key(
+        (), html_selectors, "CSS selectors for the posts of saved pages that guessing reads wrong: [[input.html]] "
+        "tables, each with match (a glob of pages), item, and optional title, link, date, date_format (strptime), "
+        "author, content, categories (default: none, the pages are read by their markup and structure)",
+        example='[{ match = "saved/news-*.html", item = "div.news", title = "h2", date = ".date", '
+                'date_format = "%d.%m.%Y" }]')
 
 
 @dataclasses.dataclass(frozen=True)

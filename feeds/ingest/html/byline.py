@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from bs4 import Tag
 
 from feeds.ingest.html.dates import parse_text_date
-from feeds.ingest.html.page import excluded, inline_hidden, select_in, text_of
+from feeds.ingest.html.page import class_words, excluded, inline_hidden, select_in, text_of
 
 #: (selector, may be hidden): machine-readable metadata counts even when CSS hides it; a
 #: hidden `rel=author` link names an account, not the writer (Blogger).
@@ -24,7 +24,10 @@ _MARKED = ((".byline-author", False), (".p-author .p-name", True), (".p-author",
            ("[itemprop=author] [itemprop=name]", True), ("[itemprop=author]", True), (".author .fn", False),
            (".vcard .fn", False), (".fn", False), (".entry-author", False), (".wp-block-post-author__name", False),
            (".wp-block-post-author-name", False), (".author-name", False), (".post-author", False),
-           ("a[rel~=author]", False), ("address.vcard", False), (".author", False), (".byline", False))
+           ("a[rel~=author]", False), ("address.vcard", False), (".author", False), (".byline", False),
+           ("[class*=author]", False))
+#: A name found only by a class word "author" inside a longer class (`li.has-author`) is short.
+_LOOSE = "[class*=author]"
 _VERB = (r"posted|written|published|submitted|publiziert|geschrieben|verfasst|eingestellt|veröffentlicht|publié|"
          r"écrit|escrito|publicado|scritto|pubblicato|geplaatst|geschreven")
 _BY = r"by|von|par|por|da|door|av|af"
@@ -57,6 +60,9 @@ def _marked(scope: Tag) -> str | None:
             if not tag.css.match(selector) or (not may_hide and inline_hidden(tag)):
                 continue
             text = text_of(tag)
+            if selector == _LOOSE and (len(text.split()) > 5 or re.search(r"\d", text)
+                                       or "author" not in re.split(r"[-_\s]+", class_words(tag).lower())):
+                continue
             name = _name(text) if _LEADING.match(text) or len(text.split()) > 6 else text
             if name and len(name) <= 80 and not _NOT_A_NAME.match(name):
                 return name

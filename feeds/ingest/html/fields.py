@@ -102,8 +102,12 @@ def _is_more_link(a: Tag, own: str | None) -> bool:
     classes = " ".join(a.get("class") or [])
     if "more-link" in classes or "read-more" in classes or classes == "more":
         return True
+    if not _MORE.match(text_of(a)):
+        return False
+    if "more" in re.split(r"[-_\s]+", classes.lower()) or not a.get("href"):
+        return True  # ("Read more" marked `more`, or with no address: a script opens the post)
     target = join(own, attr_of(a, "href")) if own else None
-    return bool(own and target and _MORE.match(text_of(a)) and same_url(target, own))
+    return bool(own and target and same_url(target, own))
 
 
 def drop_more_links(body: Tag, own: str) -> None:
@@ -205,11 +209,27 @@ def truncated_in(container: Tag, body: Tag | None, own: str | None) -> bool:
         return False
     if re.search(r"summary|excerpt|teaser", " ".join(body.get("class") or []), re.I):
         return True  # a listing that shows an excerpt shows part of the post
-    if _ELLIPSIS_END.search(text_of(body)) or _ends_cut(body):
+    if _ELLIPSIS_END.search(text_of(body)) or _ends_cut(body) or _teaser(body, own or title_href):
         return True
     title = title_element(container)
     shown = _prose_words(body, len(text_of(title).split()) if title is not None else 0)
     return shown < _FEWEST_WORDS and not body.find(["img", "video", "iframe", "audio", "picture"])
+
+
+def _teaser(body: Tag, link: str | None) -> bool:
+    """Is the card's text one short paragraph (at most _TEASER_WORDS words, besides lines of a
+    few words: an author, a date, a count), under a title that links to the post? A teaser
+    of it, not the post. (Not when the card marks its text as the post's whole content:
+    `.e-content`, `.entry-content`, `[itemprop=articleBody]`.)"""
+    if re.search(r"(^|\s)(e-content|entry-content|post-content)(\s|$)", class_words(body)) \
+            or body.get("itemprop") == "articleBody":
+        return False
+    prose = [t for t in block_texts(body) if len(t.split()) >= 4]
+    return bool(link) and len(prose) == 1 and len(prose[0].split()) <= _TEASER_WORDS
+
+
+#: A card whose only paragraph is this short is a teaser ("a one-line teaser").
+_TEASER_WORDS = 40
 
 
 def _ends_cut(body: Tag) -> bool:
