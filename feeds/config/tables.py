@@ -42,6 +42,10 @@ DEFAULT_CHROME = (
     "Newer Entries »", "Load more", "Related posts", "Related",
 )
 
+#: input.markers by default: phrases that cut a post short, in several languages.
+DEFAULT_MARKERS = ("Continue reading", "Read more", "Weiterlesen", "Lire la suite", "Leer más", "Leggi tutto",
+                   "Читать далее", "[…]", "[...]", "…")
+
 _LANGUAGE = partial(checks.matching, pattern=r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*",
                     expected="a language tag such as 'en' or 'en-GB'")
 
@@ -83,6 +87,9 @@ class Input:
     marker: str = key("Continue reading", partial(
         checks.nonempty, expected="the phrase that ends a cut post, such as 'Continue reading'"),
         "the phrase that ends a cut post (other themes: \"Read more\")")
+    markers: tuple[str, ...] = key(DEFAULT_MARKERS, partial(checks.strings, empty_ok=True),
+                                   "more phrases that cut a post short, at the start of a line or ending a paragraph "
+                                   "line (besides marker)")
     chrome: tuple[str, ...] = key(DEFAULT_CHROME, partial(checks.strings, empty_ok=True),
                                   "lines that start site chrome at the end of a page (left out of posts)")
     encoding: str = key("", checks.encoding, "the encoding of dumps that are not UTF-8 and declare none, such as "

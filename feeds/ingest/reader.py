@@ -36,11 +36,12 @@ class Settings:
     site_url: str | None  # site.url: what relative links are relative to, when a page does not say
     tz: ZoneInfo  # site.timezone: the zone of a date a dump gives without one
     html: tuple[HtmlSelectors, ...] = ()  # input.html: CSS selectors for the posts of some saved pages
+    markers: tuple[str, ...] = ()  # input.markers: more phrases that cut a post short ("Read more", "[…]")
 
     @classmethod
     def of(cls, config: Config) -> Settings:
         return cls(config.input.encoding, config.site.language, config.input.marker, tuple(config.input.chrome),
-                   config.site.url or None, config.site.tz, config.input.html)
+                   config.site.url or None, config.site.tz, config.input.html, tuple(config.input.markers))
 
 
 @dataclasses.dataclass(frozen=True)
