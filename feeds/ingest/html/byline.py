@@ -57,8 +57,8 @@ def _marked(scope: Tag) -> str | None:
     found = list(select_in(scope, _ANY_MARKED))  # (one walk; then each selector in its order)
     for selector, may_hide in _MARKED:
         for tag in found:
-            if not tag.css.match(selector) or (not may_hide and inline_hidden(tag)):
-                continue
+            if not tag.css.match(selector) or (not may_hide and inline_hidden(tag)) or tag.find_parent("figure"):
+                continue  # (a name in a figure credits the photo or the embed, not the post)
             text = text_of(tag)
             if selector == _LOOSE and (len(text.split()) > 5 or re.search(r"\d", text)
                                        or "author" not in re.split(r"[-_\s]+", class_words(tag).lower())):
