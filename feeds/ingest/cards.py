@@ -106,9 +106,9 @@ class _Page:
         """List items that start with their date and go on with a title (an archive list of
         Hugo, Jekyll and many more: "* Mar 2, 2024 Sorting strings in Go"), when at least
         MIN_CARDS of them follow one another: each is a post of its title alone."""
+        kinds = ((META, "date"), (BULLET, None))
         found = {i: t for i, b in enumerate(self.blocks)
-                 if b.kind == "bullet" and self.cls[i] in ((META, "date"), (BULLET, None))
-                 and (t := dated_item_title(b.key))}
+                 if b.kind == "bullet" and self.cls[i] in kinds and (t := dated_item_title(b.key))}
         runs = sum(1 for i in found if i + 1 in found)
         if runs + 1 < MIN_CARDS:
             return {}
@@ -121,11 +121,9 @@ class _Page:
         the title, its text): a date line, the title, then prose, at least MIN_CARDS times and
         more often than titles with a byline below. The first such date follows no prose: in a
         page whose dates end each card's text, every date but the last stands before a title too."""
-        found: dict[int, int] = {}
-        for i in range(self.n - 2):
-            if self.cls[i] == (META, "date") and self.c(i + 1) in (TITLE, BULLET) and self._starts_text(i + 2) \
-                    and i + 1 not in self.lead:
-                found[i + 1] = i
+        dated = (META, "date")
+        found = {i + 1: i for i, kind in enumerate(self.cls) if kind == dated and self.c(i + 1) in (TITLE, BULLET)
+                 and self._starts_text(i + 2) and i + 1 not in self.lead}
         if len(found) < max(MIN_CARDS, len(self.lead) + 1):
             return {}
         first = min(found.values())

@@ -25,8 +25,10 @@ _MONTHS = (
     "|jun(?:e|i)?|juin|jul(?:y|i)?|juil(?:let)?|aug(?:ust)?|août|sep(?:t|tember)?|oct(?:ober)?|okt(?:ober)?"
     "|nov(?:ember)?|dec(?:ember)?|dez(?:ember)?|déc(?:embre)?|enero|febrero|marzo|abril|mayo|junio|julio|agosto"
     "|septiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre"
-    "|dicembre|январ[яь]|феврал[яь]|марта?|апрел[яь]|ма[яй]|июн[яь]|июл[яь]|августа?|сентябр[яь]|октябр[яь]"
-    "|ноябр[яь]|декабр[яь]")
+    "|dicembre")
+#: Russian month names, in a pattern of their own: searched only in lines that are not ASCII.
+_MONTHS_RU = ("январ[яь]|феврал[яь]|марта?|апрел[яь]|ма[яй]|июн[яь]|июл[яь]|августа?|сентябр[яь]|октябр[яь]"
+              "|ноябр[яь]|декабр[яь]")
 _DATE = re.compile(
     r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
     rf"|\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
@@ -55,8 +57,11 @@ _COMMENT_LINK = re.compile(r"^(?:leave a (?:comment|reply)|comments? (?:are )?(?
 #: A comment count closing a byline, as Blogger ends it ("Posted by X at 4:12 PM No comments:").
 _COUNT_END = re.compile(r"\s+(?:no|\d+)\s+(?:comments?|kommentare?|commentaires?|comentarios?|commenti):$",
                         re.IGNORECASE)
+_COUNTS = re.compile(rf"(?:{_COUNT.pattern})|(?:{_COMMENT_LINK.pattern})", re.IGNORECASE)  # (one call)
+_TAGS_WORDED_FIRST = frozenset("PpFfTtCcAaVv")
 _SHARE = re.compile(r"^(?:share(?: on| this)?|teilen|partager|compartir|condividi|tweet)\b", re.IGNORECASE)
 _CREDIT = re.compile(r"^(?:©|\(c\)\s|photo:|foto:|image:|bild:|credit:|crédit|fotograf)", re.IGNORECASE)
+_DATE_RU = re.compile(rf"\b\d{{1,2}}\s+(?:{_MONTHS_RU})\s+\d{{4}}\b", re.IGNORECASE)
 #: A day and month with no year, alone on a line (Medium's "Mar 3", "3 mars").
 _DAY_ALONE = re.compile(rf"(?:(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}\.?\s+(?:de\s+)?(?:{_MONTHS})\.?)",
                         re.IGNORECASE)
@@ -97,9 +102,9 @@ def meta_kind(text: str) -> str | None:
         return None
     if _CREDIT.match(bare) or (" © " in f" {bare} " and words <= 12 and not _SENTENCE_INSIDE.search(bare)):
         return "credit"
-    if _COUNT.match(bare) or _COMMENT_LINK.match(bare):
+    if _COUNTS.match(bare):
         return "count"
-    if _TAGS_WORDED.match(bare) and words <= 12:
+    if bare[0] in _TAGS_WORDED_FIRST and _TAGS_WORDED.match(bare) and words <= 12:
         return "tags"
     if _READING.match(bare):
         return "reading"
@@ -111,9 +116,10 @@ def meta_kind(text: str) -> str | None:
         return None  # a sentence
     if _BYLINE.match(bare) and words <= 12:
         return "byline"
-    if _SEPARATOR.search(bare) and (kind := _joined_kind(bare)) is not None:
+    if _SEPARATOR_CHAR.search(bare) and (kind := _joined_kind(bare)) is not None:
         return kind
-    if words <= 12 and _DIGIT.search(bare) and (_DATE.search(bare) or _DAY_ALONE.fullmatch(bare)):
+    if words <= 12 and _DIGIT.search(bare) and (_DATE.search(bare) or _DAY_ALONE.fullmatch(bare) or (
+            not bare.isascii() and _DATE_RU.search(bare))):
         return "date"
     return None
 
@@ -121,6 +127,7 @@ def meta_kind(text: str) -> str | None:
 #: What the parts of a line of metadata joined by separators say, strongest first.
 _JOINED_ORDER = ("byline", "reading", "count", "date", "credit", "share")
 _SEPARATOR = re.compile(r"\s+[·•|—–]\s+")
+_SEPARATOR_CHAR = re.compile(r"[·•|—–]")  # (the cheap test first)
 
 
 def _joined_kind(text: str) -> str | None:
