@@ -4,18 +4,48 @@ transaction. The rules themselves (`feeds.dating.pages`, `feeds.decide`) ask the
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from itertools import islice
 
-from feeds.models import DumpRecord, Intents, Limits, Snapshot
+from feeds.identity import Assigner, Identity
+from feeds.models import DumpRecord, Intents, Limits, ParsedDump, Post, Snapshot
 from feeds.normalise import may_be_taken
 from feeds.store.dumps import Dumps
 from feeds.store.entries import Entries
 
+log = logging.getLogger(__name__)
+
 Pages = dict[str, Sequence[str]]
 
 
+def post_identity(post: Post) -> Identity:
+    """What identifies a post (feeds.identity): its URL, title and opening words (read from its first blocks)."""
+    return Identity.of(post.title, " ".join(b.text for b in islice(post.body, 40)), post.url)
+
+
 class Batches(Dumps, Entries):
+    def identify(self, batch: Sequence[ParsedDump]) -> list[ParsedDump]:
+        """The batch with each post's key: the stored entry it is a copy of (feeds.identity), or a
+        new one. A copy of a removed entry (a tombstone) is left out, with a line in the log."""
+        idents = [[post_identity(p) for p in d.posts] for d in batch]
+        flat = [i for dump in idents for i in dump]
+        assigner = Assigner(self.known_identities((i.url for i in flat if i.url), (i.title for i in flat),
+                                                  (i.head for i in flat if i.head)), self.keys_of_title)
+        out = []
+        for d, dump_idents in zip(batch, idents, strict=True):
+            keys = [assigner.key(i) for i in dump_idents]
+            if None in keys:
+                log.info("%s: %d post(s) removed by `feeds entries remove` left out", d.path, keys.count(None))
+                kept = [(p, k) for p, k in zip(d.posts, keys, strict=True) if k is not None]
+                d = dataclasses.replace(d, posts=tuple(p for p, _ in kept), keys=tuple(k for _, k in kept))
+            else:
+                d = dataclasses.replace(d, keys=tuple(k for k in keys if k is not None))
+            out.append(d)
+        return out
+
     def snapshot_for(self, pages: Mapping[str, Sequence[str]], bases: Mapping[str, str], now: datetime,
                      limits: Limits) -> Snapshot:
         """What dating and storing a batch need of the store. `pages`: the batch's dumps (path ->

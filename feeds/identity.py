@@ -1,0 +1,192 @@
+"""Which stored entry a post is a copy of (pure): its identity, and the rules that match two.
+
+- A post with a URL is its canonical URL (`canonical_url`: tracking parameters and the
+  fragment dropped, scheme and host normalised, the default port and a trailing slash
+  dropped). Two copies with one canonical URL are one post, whatever their titles; two with
+  different URLs are two posts, whatever their titles and text.
+- A post without one is its normalised title (`feeds.normalise.identity`) together with its
+  opening: the first `OPENING_WORDS` words of its body (NFKC, case-folded, punctuation left
+  out). A copy is the stored post when, over the words both show (a cut copy shows fewer):
+    1. the titles are equal and the openings agree word for word (the last word of the
+       shorter may be cut: "gover…" agrees with "government"): a cut and a whole copy;
+    2. the titles are equal and at least `MIN_SHARED` words are shown, of which a share of
+       at least `SIMILAR` agree in order: its first paragraph was edited;
+    3. the openings agree word for word over at least `MIN_SHARED` words and the titles are
+       alike (a share of `SIMILAR` of their letters in order): a typo fixed in the title.
+  Several "Weekly links" with different openings are different posts. A copy with no words
+  at all matches on its title only when one stored post has it.
+- A post first seen without a URL, then with one (an HTML dump of the same site), is matched
+  by rule 1 to 3 and takes the URL; a post with a URL never matches one with another URL.
+
+The entry's key (the store's primary key, never shown) is given once: the normalised title,
+or, when another post has it, the title and "\\n2", "\\n3", … (no title holds a line break).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from difflib import SequenceMatcher
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
+
+from feeds.normalise import identity as title_key
+
+OPENING_WORDS = 30
+MIN_SHARED = 8
+SIMILAR = 0.8
+
+#: Query parameters that say where a reader came from, not which page: dropped. Prefixes end in "_".
+TRACKING = frozenset({"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
+                      "mc_cid", "mc_eid", "ref", "ref_src", "ref_url", "_ga", "_gl", "_hsenc", "_hsmi",
+                      "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id", "wickedid", "spm", "share"})
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
+_DEFAULT_PORT = {"http": 80, "https": 443}
+_WORD = re.compile(r"\w+")
+
+
+def canonical_url(url: str) -> str | None:
+    """The URL that identifies a post: w3lib's canonical form (percent-encoding normalised,
+    query sorted, host lower-case and in IDNA, fragment dropped), without tracking parameters,
+    the default port or a trailing slash; http and https as one. None when it is no http(s) URL."""
+    try:
+        parts = urlsplit(canonicalize_url(url.strip()))
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORT or not parts.hostname:
+        return None
+    host = parts.hostname.rstrip(".")
+    if port is not None and port != _DEFAULT_PORT[scheme]:
+        host = f"{host}:{port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if k.lower() not in TRACKING and not k.lower().startswith(TRACKING_PREFIXES)])
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit(("https", host, path, query, ""))
+
+
+def opening(text: str) -> tuple[str, ...]:
+    """The first OPENING_WORDS words of a post's text, NFKC and case-folded, without punctuation."""
+    words: list[str] = []
+    for m in _WORD.finditer(unicodedata.normalize("NFKC", text[:4000]).casefold()):
+        words.append(m.group())
+        if len(words) == OPENING_WORDS:
+            break
+    return tuple(words)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Identity:
+    """What identifies a post: canonical URL (or None), normalised title, opening words."""
+
+    url: str | None
+    title: str
+    opening: tuple[str, ...]
+
+    @property
+    def head(self) -> str:
+        """The first MIN_SHARED words ("" when fewer): rule 3 looks stored posts up by it."""
+        return " ".join(self.opening[:MIN_SHARED]) if len(self.opening) >= MIN_SHARED else ""
+
+    @classmethod
+    def of(cls, title: str, text: str, url: str | None) -> Identity:
+        return cls(canonical_url(url) if url else None, title_key(title), opening(text))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Known:
+    """A stored (or removed: a tombstone) post, or one this batch has given a key."""
+
+    key: str
+    identity: Identity
+    removed: bool = False
+
+
+def _agree(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Do the openings agree over the words both show (the shorter's last word may be cut)?"""
+    n = min(len(a), len(b))
+    if n == 0 or a[:n - 1] != b[:n - 1]:
+        return n == 0
+    x, y = a[n - 1], b[n - 1]
+    return x == y or (len(a) == n and y.startswith(x)) or (len(b) == n and x.startswith(y))
+
+
+def _alike(a: Sequence[str] | str, b: Sequence[str] | str) -> float:
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def score(post: Identity, known: Identity) -> tuple[int, int, float] | None:
+    """How well a post matches a known one (higher is better), or None: (rule, shared words, likeness)."""
+    if post.url and known.url:
+        return (9, len(post.opening), 1.0 if post.title == known.title else 0.0) if post.url == known.url else None
+    n = min(len(post.opening), len(known.opening))
+    a, b = post.opening[:n], known.opening[:n]
+    same_title = post.title == known.title
+    if same_title and _agree(post.opening, known.opening):
+        return (3, n, 1.0)
+    if n < MIN_SHARED:
+        return None
+    if same_title and (likeness := _alike(a, b)) >= SIMILAR:
+        return (2, n, likeness)
+    if a == b and (likeness := _alike(post.title, known.title)) >= SIMILAR:
+        return (1, n, likeness)
+    return None
+
+
+def best(post: Identity, candidates: Iterable[Known]) -> Known | None:
+    """The known post this one is a copy of, or None (a new post). Of equals, the one known last."""
+    found = [(s, i, k) for i, k in enumerate(candidates) if (s := score(post, k.identity)) is not None]
+    if not found:
+        return None
+    (rule, shared, _), _, known = max(found, key=lambda f: (f[0], f[1]))
+    if rule == 3 and shared == 0 and sum(1 for s, _, _ in found if s[0] == 3) > 1:
+        return None  # no words to tell which of the posts with this title it is
+    return known
+
+
+class Assigner:
+    """Gives each post of a batch, in order, its entry's key: a known post's, or a new one.
+    `known`: the stored posts that may match, and those whose key is a title of the batch (see
+    `Store.known_identities`); `taken(title)`: the stored keys of that title's family (the
+    title, and the title then "\\n" and more)."""
+
+    def __init__(self, known: Iterable[Known], taken: Callable[[str], set[str]]):
+        self.taken = taken
+        self.known: dict[str, Known] = {}
+        self.by: dict[str, list[str]] = {}
+        for k in known:
+            self._index(k)
+
+    def _index(self, k: Known) -> None:
+        self.known[k.key] = k
+        for look in (f"u {k.identity.url}" if k.identity.url else "", f"t {k.identity.title}",
+                     f"h {k.identity.head}" if k.identity.head else ""):
+            if look and k.key not in (keys := self.by.setdefault(look, [])):
+                keys.append(k.key)
+
+    def key(self, post: Identity) -> str | None:
+        """The post's key; None when it matches a removed post (a tombstone: it is not re-added)."""
+        looks = [f"u {post.url}" if post.url else "", f"t {post.title}", f"h {post.head}" if post.head else ""]
+        keys = dict.fromkeys(k for look in looks if look for k in self.by.get(look, ()))
+        match = best(post, (self.known[k] for k in keys))
+        if match is None:
+            key = self._new_key(post.title)
+            self._index(Known(key, post))
+            return key
+        if post.url and not match.identity.url:  # a post first seen without its URL takes it
+            self._index(dataclasses.replace(match, identity=dataclasses.replace(match.identity, url=post.url)))
+        return None if match.removed else match.key
+
+    def _new_key(self, title: str) -> str:
+        """The title, or, when a post has it, the title then "\\n2", "\\n3", … (the first free)."""
+        if title not in self.known:
+            return title
+        taken = self.taken(title) | set(self.known)
+        n = 2
+        while f"{title}\n{n}" in taken:
+            n += 1
+        return f"{title}\n{n}"
