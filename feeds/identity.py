@@ -11,8 +11,10 @@
        shorter may be cut: "gover…" agrees with "government"): a cut and a whole copy;
     2. the titles are equal and at least `MIN_SHARED` words are shown, of which a share of
        at least `SIMILAR` agree in order: its first paragraph was edited;
-    3. the openings agree word for word over at least `MIN_SHARED` words and the titles are
-       alike (a share of `SIMILAR` of their letters in order): a typo fixed in the title.
+    3. the openings agree word for word over at least `MIN_SHARED` words and the titles differ
+       in a few letters only (`TYPO_LETTERS`, or one in 20 of a long title), none of them a
+       digit: a typo fixed in the title. (Numbers name an issue, a date, a part: "Minutes,
+       May 2024 no. 41" and "… no. 42" are two posts even when they open with the same words.)
   Several "Weekly links" with different openings are different posts. A copy with no words
   at all matches on its title only when one stored post has it.
 - A post first seen without a URL, then with one (an HTML dump of the same site), is matched
@@ -38,6 +40,7 @@ from feeds.normalise import identity as title_key
 OPENING_WORDS = 30
 MIN_SHARED = 8
 SIMILAR = 0.8
+TYPO_LETTERS = 3
 
 #: Query parameters that say where a reader came from, not which page: dropped. Prefixes end in "_".
 TRACKING = frozenset({"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
@@ -46,6 +49,7 @@ TRACKING = frozenset({"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid",
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
 _DEFAULT_PORT = {"http": 80, "https": 443}
 _WORD = re.compile(r"\w+")
+_NUMBER = re.compile(r"\d+")
 
 
 def canonical_url(url: str) -> str | None:
@@ -61,7 +65,7 @@ def canonical_url(url: str) -> str | None:
     if scheme not in _DEFAULT_PORT or not parts.hostname:
         return None
     host = parts.hostname.rstrip(".")
-    if port is not None and port != _DEFAULT_PORT[scheme]:
+    if port is not None and port not in _DEFAULT_PORT.values():  # (http and https are one: so are 80 and 443)
         host = f"{host}:{port}"
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                        if k.lower() not in TRACKING and not k.lower().startswith(TRACKING_PREFIXES)])
@@ -132,9 +136,19 @@ def score(post: Identity, known: Identity) -> tuple[int, int, float] | None:
         return None
     if same_title and (likeness := _alike(a, b)) >= SIMILAR:
         return (2, n, likeness)
-    if a == b and (likeness := _alike(post.title, known.title)) >= SIMILAR:
-        return (1, n, likeness)
+    if a == b and _typo(post.title, known.title):
+        return (1, n, _alike(post.title, known.title))
     return None
+
+
+def _typo(a: str, b: str) -> bool:
+    """Do two titles differ in a few letters only (TYPO_LETTERS, or one in 20 of a long one), and
+    in no number?"""
+    if _NUMBER.findall(a) != _NUMBER.findall(b):
+        return False
+    longest = max(len(a), len(b))
+    same = sum(m.size for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+    return longest - same <= max(TYPO_LETTERS, longest // 20)
 
 
 def best(post: Identity, candidates: Iterable[Known]) -> Known | None:

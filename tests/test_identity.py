@@ -7,6 +7,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from conftest import examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_decide import NOW, decided, dump, post, snapshot, stored
 
 from feeds.identity import Assigner, Identity, Known, canonical_url
@@ -42,6 +45,23 @@ def test_what_is_no_web_address_has_no_canonical_url(url):
     assert canonical_url(url) is None
 
 
+_PART = st.text(st.sampled_from("aZ09-._~%/?=&#:@ éü€+"), max_size=12)
+
+
+@settings(max_examples=examples(full=500, quick=100), deadline=None)
+@given(st.sampled_from(["http", "https", "HTTP"]), st.sampled_from(["example.org", "Example.ORG:443", "bücher.de",
+                                                                      "example.org:8080", "a.example.org."]),
+       _PART, _PART, _PART)
+def test_a_canonical_url_is_canonical(scheme, host, path, query, fragment):
+    """Normalising twice changes nothing, and what canonical_url drops does not tell two URLs apart."""
+    url = f"{scheme}://{host}/{path}?{query}&utm_source=x#{fragment}"
+    once = canonical_url(url)
+    assert once is not None and once.startswith("https://")
+    assert canonical_url(once) == once
+    assert canonical_url(f"{scheme}://{host}/{path}?{query}#top") == once
+    assert "utm_source" not in once and "#" not in once
+
+
 def keys(*idents: Identity, known: tuple[Known, ...] = ()) -> list[str | None]:
     assigner = Assigner(known, lambda title: {k.key for k in known if k.key.partition("\n")[0] == title})
     return [assigner.key(i) for i in idents]
@@ -75,6 +95,15 @@ def test_a_cut_copy_and_a_whole_copy_are_one_post():
 
 def test_a_typo_fixed_in_the_title_is_the_same_post():
     assert len(set(keys(ident("Teh bridge reopens on Monday", WEEK1), ident("The bridge reopens on Monday", WEEK1)))) == 1
+
+
+def test_one_text_under_two_titles_that_differ_in_more_than_a_typo_is_two_posts():
+    assert len(set(keys(ident("Quiet dispatch 417: the bridge reopens on Monday", WEEK1),
+                        ident("Calm river 812: the bridge reopens on Monday", WEEK1)))) == 2
+
+
+def test_titles_that_differ_in_a_number_are_two_posts_even_with_one_opening():
+    assert len(set(keys(ident("Minutes of meeting no. 41", WEEK1), ident("Minutes of meeting no. 42", WEEK1)))) == 2
 
 
 def test_a_changed_title_with_another_opening_is_another_post():
