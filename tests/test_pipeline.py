@@ -606,18 +606,22 @@ def _dead_links(cfg) -> list[str]:
     return dead
 
 
-def _cut(title: str) -> str:
-    return f"{title}\n\nThe harbour office wrote about {title.lower()} this week.\n\nContinue reading {title}\n"
+def _cut(title: str, day: str) -> str:
+    """A cut post. (Each opens with other words: titles this alike over one text would be one
+    post with its title's typo fixed, feeds.identity.)"""
+    return (f"{title}\n\nOn {day} the harbour office wrote about {title.lower()}.\n\n"
+            f"Continue reading {title}\n")
 
 
 def test_a_new_slug_is_numbered_past_the_stored_and_the_batch_slugs(tmp_path):
     """Stored: harbour-news and harbour-news-2-2. A new dump shows 'Harbour news!' (another post
     whose slug base is harbour-news: it becomes harbour-news-2) and 'Harbour news 2', whose base
     harbour-news-2 the first one just took: it must skip the stored harbour-news-2-2 too."""
-    cfg = make_site(tmp_path, {"a": _cut("Harbour news") + "\n" + _cut("Harbour news 2 2")})
+    cfg = make_site(tmp_path, {"a": _cut("Harbour news", "Monday") + "\n" + _cut("Harbour news 2 2", "Tuesday")})
     with Store(cfg.state.path) as store:
         run_once(cfg, store, T0)
-    (tmp_path / "dumps" / "b.txt").write_text(_cut("Harbour news!") + "\n" + _cut("Harbour news 2"), encoding="utf-8")
+    (tmp_path / "dumps" / "b.txt").write_text(_cut("Harbour news!", "Wednesday") + "\n" + _cut("Harbour news 2", "Thursday"),
+                                            encoding="utf-8")
     with Store(cfg.state.path) as store:
         report = run_once(cfg, store, T1)
         slugs = {e.entry.title: e.entry.slug for e in store.newest()}
