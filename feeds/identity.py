@@ -31,6 +31,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from difflib import SequenceMatcher
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -38,6 +39,7 @@ from w3lib.url import canonicalize_url
 from feeds.normalise import identity as title_key
 
 OPENING_WORDS = 30
+OPENING_CHARS = 4000  # (opening reads no further)
 MIN_SHARED = 8
 SIMILAR = 0.8
 TYPO_LETTERS = 3
@@ -74,13 +76,20 @@ def canonical_url(url: str) -> str | None:
 
 
 def opening(text: str) -> tuple[str, ...]:
-    """The first OPENING_WORDS words of a post's text, NFKC and case-folded, without punctuation."""
-    words: list[str] = []
-    for m in _WORD.finditer(unicodedata.normalize("NFKC", text[:4000]).casefold()):
-        words.append(m.group())
-        if len(words) == OPENING_WORDS:
-            break
-    return tuple(words)
+    """The first OPENING_WORDS words of a post's text, NFKC and case-folded, without punctuation.
+    (Only the text's opening is read: 600 characters hold 30 words but in odd texts.)"""
+    words = _words(text[:600])
+    if len(words) < OPENING_WORDS and len(text) > 600:
+        words = _words(text[:OPENING_CHARS])
+    return words
+
+
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    """(Cached: a batch asks for a post's words, then the store for its entry's, the same text.)"""
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return tuple(_WORD.findall(text.casefold())[:OPENING_WORDS])
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -91,14 +100,15 @@ class Identity:
     title: str
     opening: tuple[str, ...]
 
-    @property
-    def head(self) -> str:
-        """The first MIN_SHARED words ("" when fewer): rule 3 looks stored posts up by it."""
-        return " ".join(self.opening[:MIN_SHARED]) if len(self.opening) >= MIN_SHARED else ""
+    #: What rule 3's candidates share: the first MIN_SHARED words and the title's numbers ("":
+    #: fewer words). (Posts that open alike, a series, may be many; a typo fix keeps the numbers.)
+    typo_key: str = ""
 
     @classmethod
     def of(cls, title: str, text: str, url: str | None) -> Identity:
-        return cls(canonical_url(url) if url else None, title_key(title), opening(text))
+        key, words = title_key(title), opening(text)
+        typo = " ".join((*words[:MIN_SHARED], "#", *_NUMBER.findall(key))) if len(words) >= MIN_SHARED else ""
+        return cls(canonical_url(url) if url else None, key, words, typo)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -124,7 +134,8 @@ def _alike(a: Sequence[str] | str, b: Sequence[str] | str) -> float:
 
 
 def score(post: Identity, known: Identity) -> tuple[int, int, float] | None:
-    """How well a post matches a known one (higher is better), or None: (rule, shared words, likeness)."""
+    """How well a post matches a known one, or None: (tier, shared words, likeness), higher is better;
+    the tiers: 9 the same URL, 3 rule 1, 2 rule 2, 1 rule 3."""
     if post.url and known.url:
         return (9, len(post.opening), 1.0 if post.title == known.title else 0.0) if post.url == known.url else None
     n = min(len(post.opening), len(known.opening))
@@ -144,9 +155,9 @@ def score(post: Identity, known: Identity) -> tuple[int, int, float] | None:
 def _typo(a: str, b: str) -> bool:
     """Do two titles differ in a few letters only (TYPO_LETTERS, or one in 20 of a long one), and
     in no number?"""
-    if _NUMBER.findall(a) != _NUMBER.findall(b):
-        return False
     longest = max(len(a), len(b))
+    if abs(len(a) - len(b)) > max(TYPO_LETTERS, longest // 20) or _NUMBER.findall(a) != _NUMBER.findall(b):
+        return False
     same = sum(m.size for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
     return longest - same <= max(TYPO_LETTERS, longest // 20)
 
@@ -156,8 +167,8 @@ def best(post: Identity, candidates: Iterable[Known]) -> Known | None:
     found = [(s, i, k) for i, k in enumerate(candidates) if (s := score(post, k.identity)) is not None]
     if not found:
         return None
-    (rule, shared, _), _, known = max(found, key=lambda f: (f[0], f[1]))
-    if rule == 3 and shared == 0 and sum(1 for s, _, _ in found if s[0] == 3) > 1:
+    (tier, shared, _), _, known = max(found, key=lambda f: (f[0], f[1]))
+    if tier == 3 and shared == 0 and sum(1 for s, _, _ in found if s[0] == 3) > 1:
         return None  # no words to tell which of the posts with this title it is
     return known
 
@@ -171,21 +182,18 @@ class Assigner:
     def __init__(self, known: Iterable[Known], taken: Callable[[str], set[str]]):
         self.taken = taken
         self.known: dict[str, Known] = {}
-        self.by: dict[str, list[str]] = {}
+        self.by: dict[str, dict[str, None]] = {}  # a look-up -> the keys found by it, in order
         for k in known:
             self._index(k)
 
     def _index(self, k: Known) -> None:
         self.known[k.key] = k
-        for look in (f"u {k.identity.url}" if k.identity.url else "", f"t {k.identity.title}",
-                     f"h {k.identity.head}" if k.identity.head else ""):
-            if look and k.key not in (keys := self.by.setdefault(look, [])):
-                keys.append(k.key)
+        for look in _looks(k.identity):
+            self.by.setdefault(look, {})[k.key] = None
 
     def key(self, post: Identity) -> str | None:
         """The post's key; None when it matches a removed post (a tombstone: it is not re-added)."""
-        looks = [f"u {post.url}" if post.url else "", f"t {post.title}", f"h {post.head}" if post.head else ""]
-        keys = dict.fromkeys(k for look in looks if look for k in self.by.get(look, ()))
+        keys = dict.fromkeys(k for look in _looks(post) for k in self.by.get(look, ()))
         match = best(post, (self.known[k] for k in keys))
         if match is None:
             key = self._new_key(post.title)
@@ -204,3 +212,9 @@ class Assigner:
         while f"{title}\n{n}" in taken:
             n += 1
         return f"{title}\n{n}"
+
+
+def _looks(ident: Identity) -> list[str]:
+    """What a post is looked up by: its URL, its title, its typo key (those it has)."""
+    return [look for look, has in ((f"u {ident.url}", ident.url), (f"t {ident.title}", True),
+                                   (f"h {ident.typo_key}", ident.typo_key)) if has]

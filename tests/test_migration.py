@@ -66,12 +66,13 @@ def test_the_migration_keeps_every_entry_id_slug_and_rowid(tmp_path):
     with Store(path) as store:
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         identities = {r[0]: tuple(r[1:]) for r in store.db.execute(
-            "SELECT key, url_key, title_key, opening, head FROM entries")}
+            "SELECT key, url_key, title_key, opening, typo_key FROM entries")}
         assert store.count() == 4
     assert _rows(path) == before, "every column of every entry as it was, and its rowid"
-    url_key, title_key, opening, head = identities["weekly links"]
+    url_key, title_key, opening, typo_key = identities["weekly links"]
     assert url_key == "https://blog.example.net/2024/04/weekly-links"  # (its '#more' and trailing '/' dropped)
-    assert title_key == "weekly links" and opening.startswith("how a village in wales") and head
+    assert title_key == "weekly links" and opening.startswith("how a village in wales")
+    assert typo_key == "how a village in wales rebuilt its bus #"
     assert identities["the bridge reopens on monday"][0] is None
 
 

@@ -8,11 +8,10 @@ import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from itertools import islice
 
-from feeds.identity import Assigner, Identity
+from feeds.identity import OPENING_CHARS, Assigner, Identity
 from feeds.models import DumpRecord, Intents, Limits, ParsedDump, Post, Snapshot
-from feeds.normalise import may_be_taken
+from feeds.normalise import body_text, may_be_taken
 from feeds.store.dumps import Dumps
 from feeds.store.entries import Entries
 
@@ -22,8 +21,13 @@ Pages = dict[str, Sequence[str]]
 
 
 def post_identity(post: Post) -> Identity:
-    """What identifies a post (feeds.identity): its URL, title and opening words (read from its first blocks)."""
-    return Identity.of(post.title, " ".join(b.text for b in islice(post.body, 40)), post.url)
+    """What identifies a post (feeds.identity): its URL, title and opening words, read from the
+    blocks that make its text's first OPENING_CHARS characters (as its entry's text begins)."""
+    shown, length = 0, 0
+    while shown < len(post.body) and length < OPENING_CHARS:
+        length += len(post.body[shown].text) + 4  # (with the blank line between, or a bullet's "• ")
+        shown += 1
+    return Identity.of(post.title, body_text(post.body[:shown]), post.url)
 
 
 class Batches(Dumps, Entries):
@@ -33,7 +37,7 @@ class Batches(Dumps, Entries):
         idents = [[post_identity(p) for p in d.posts] for d in batch]
         flat = [i for dump in idents for i in dump]
         assigner = Assigner(self.known_identities((i.url for i in flat if i.url), (i.title for i in flat),
-                                                  (i.head for i in flat if i.head)), self.keys_of_title)
+                                                  (i.typo_key for i in flat if i.typo_key)), self.keys_of_title)
         out = []
         for d, dump_idents in zip(batch, idents, strict=True):
             keys = [assigner.key(i) for i in dump_idents]

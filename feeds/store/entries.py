@@ -45,17 +45,18 @@ class Entries(Tables):
         return {r[0] for table in _BOTH for r in self.db.execute(
             f"SELECT slug FROM {table} WHERE slug = ? OR slug GLOB ?", (slug, slug + "-[0-9]*"))}
 
-    def known_identities(self, urls: Iterable[str], titles: Iterable[str], heads: Iterable[str]) -> list[Known]:
+    def known_identities(self, urls: Iterable[str], titles: Iterable[str], typo_keys: Iterable[str]) -> list[Known]:
         """The stored posts (and removed ones) a batch's posts may be copies of: those with one
-        of these canonical URLs, normalised titles or heads, and those whose key is one of the titles."""
+        of these canonical URLs, normalised titles or typo keys, and those whose key is one of the titles."""
         found: dict[str, Known] = {}
         wanted = sorted(set(titles))
-        lookups = (("url_key", sorted(set(urls))), ("title_key", wanted), ("head", sorted(set(heads))), ("key", wanted))
+        lookups = (("url_key", sorted(set(urls))), ("title_key", wanted), ("typo_key", sorted(set(typo_keys))),
+                   ("key", wanted))
         for table in _BOTH:
             for column, values in lookups:
-                sql = f"SELECT key, url_key, title_key, opening FROM {table}"
+                sql = f"SELECT key, url_key, title_key, opening, typo_key FROM {table}"
                 for row in self._rows_where_in(sql, column, values):
-                    found.setdefault(row[0], Known(row[0], Identity(row[1], row[2], tuple(row[3].split())),
+                    found.setdefault(row[0], Known(row[0], Identity(row[1], row[2], tuple(row[3].split()), row[4]),
                                                    removed=table != "entries"))
         return list(found.values())
 

@@ -11,8 +11,8 @@ from feeds.normalise import identity
 
 #: An entry's columns that say which post it is (written by `Entries.put`, looked up by
 #: `Entries.known_identities`): the canonical URL, the normalised title, the opening words,
-#: and the first of them (feeds.identity.MIN_SHARED) that rule 3 looks a post up by.
-IDENTITY_COLUMNS = ("url_key", "title_key", "opening", "head")
+#: and what rule 3 looks a post up by (the first of them and the title's numbers: Identity.typo_key).
+IDENTITY_COLUMNS = ("url_key", "title_key", "opening", "typo_key")
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -129,25 +129,25 @@ MIGRATIONS: list[str] = [
     ALTER TABLE entries ADD COLUMN url_key TEXT;                     -- canonical URL, or NULL
     ALTER TABLE entries ADD COLUMN title_key TEXT NOT NULL DEFAULT '';
     ALTER TABLE entries ADD COLUMN opening TEXT NOT NULL DEFAULT '';  -- the first words, space-separated
-    ALTER TABLE entries ADD COLUMN head TEXT NOT NULL DEFAULT '';
+    ALTER TABLE entries ADD COLUMN typo_key TEXT NOT NULL DEFAULT '';
     UPDATE entries SET url_key = feeds_url_key(url), title_key = feeds_title_key(title),
-                       opening = feeds_opening(text), head = feeds_head(text);
+                       opening = feeds_opening(text), typo_key = feeds_typo_key(title, text);
     -- (not unique: two entries an older feeds stored for one URL, retitled, both stay)
     CREATE INDEX entries_url_key ON entries (url_key);
     CREATE INDEX entries_title_key ON entries (title_key);
-    CREATE INDEX entries_head ON entries (head);
+    CREATE INDEX entries_typo_key ON entries (typo_key);
     CREATE TABLE removed_entries (
         key TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, slug TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
         source_html TEXT, summary TEXT NOT NULL, text TEXT NOT NULL, truncated INTEGER NOT NULL,
         published TEXT NOT NULL, updated TEXT NOT NULL, date_source TEXT NOT NULL, first_seen TEXT NOT NULL,
         url TEXT, source TEXT NOT NULL, month TEXT NOT NULL, author TEXT, categories TEXT NOT NULL,
-        url_key TEXT, title_key TEXT NOT NULL, opening TEXT NOT NULL, head TEXT NOT NULL,
+        url_key TEXT, title_key TEXT NOT NULL, opening TEXT NOT NULL, typo_key TEXT NOT NULL,
         removed TEXT NOT NULL,          -- when it was removed
         row INTEGER NOT NULL            -- its rowid in entries, given back by undo (digests count by rowid)
     );
     CREATE INDEX removed_url_key ON removed_entries (url_key);
     CREATE INDEX removed_title_key ON removed_entries (title_key);
-    CREATE INDEX removed_head ON removed_entries (head);
+    CREATE INDEX removed_typo_key ON removed_entries (typo_key);
     """,
 ]
 
@@ -162,7 +162,7 @@ ENTRY_COLUMNS = ("key", "id", "slug", "title", "source_html", "summary", "text",
 def identity_values(title: str, text: str, url: str | None) -> tuple[str | None, str, str, str]:
     """An entry's identity columns."""
     ident = Identity.of(title, text, url)
-    return ident.url, ident.title, " ".join(ident.opening), ident.head
+    return ident.url, ident.title, " ".join(ident.opening), ident.typo_key
 
 
 def register(db: sqlite3.Connection) -> None:
@@ -170,4 +170,5 @@ def register(db: sqlite3.Connection) -> None:
     db.create_function("feeds_url_key", 1, lambda url: canonical_url(url) if url else None, deterministic=True)
     db.create_function("feeds_title_key", 1, identity, deterministic=True)
     db.create_function("feeds_opening", 1, lambda text: " ".join(opening(text)), deterministic=True)
-    db.create_function("feeds_head", 1, lambda text: Identity("", "", opening(text)).head, deterministic=True)
+    db.create_function("feeds_typo_key", 2, lambda title, text: Identity.of(title, text, None).typo_key,
+                       deterministic=True)
