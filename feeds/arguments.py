@@ -142,6 +142,10 @@ def _inspect(sub: Commands, common: argparse.ArgumentParser) -> None:
     inspect.add_argument("--json", action="store_true",
                          help="one JSON object per post per line: dump, title, url, published, date_source, "
                               "author, categories, truncated, start_line, end_line, slug, position")
+    inspect.add_argument("--explain", action="store_true",
+                         help="for saved HTML pages: which rule found each post and field (JSON-LD, microformat, "
+                              "engine table, structure, selector), and [[input.html]] selectors proposed where the "
+                              "posts were guessed from the page's structure or not found")
 
 
 def _digest(sub: Commands, common: argparse.ArgumentParser) -> None:

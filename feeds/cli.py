@@ -85,6 +85,8 @@ def _command(args: argparse.Namespace, progress: ProgressFactory) -> int:
         now = now.replace(tzinfo=cfg.site.tz)
     command = args.command or "run"
     if command == "inspect":
+        if args.explain:
+            return cmd_explain(cfg, args.paths, now, as_json=args.json)
         return cmd_inspect(cfg, args.paths, now, as_json=args.json)
     if command == "entries":
         return cmd_entries(cfg, args, now)
@@ -289,6 +291,17 @@ def cmd_entries(cfg: config_mod.Config, args: argparse.Namespace, now: datetime)
     if args.action == "list":
         return entries.list_entries(cfg, as_json=args.json)
     return entries.remove(cfg, args.ref, now, undo=args.undo)
+
+
+def cmd_explain(cfg: config_mod.Config, paths: Sequence[str], now: datetime, *, as_json: bool) -> int:
+    from feeds.inspect import explain_paths, explained
+
+    pages, errors = explain_paths(cfg, paths, now)
+    for err in errors:
+        print(f"feeds: skipped {err}", file=sys.stderr)
+    for page in pages:
+        print(json.dumps(page, ensure_ascii=False) if as_json else explained(page))
+    return EXIT_SKIPPED if errors or any(not p["posts"] for p in pages) else EXIT_OK
 
 
 def cmd_serve(cfg: config_mod.Config, bind: str, port: int) -> int:

@@ -44,3 +44,47 @@ def inspect_paths(cfg: Config, paths: Sequence[str], now: datetime) -> tuple[lis
                 "categories": list(p.categories),
             })
     return rows, errors
+
+
+def explain_paths(cfg: Config, paths: Sequence[str], now: datetime) -> tuple[list[dict], list[str]]:
+    """For each saved HTML page in `paths`, which rule found each post and field, and the
+    selectors proposed where its posts were guessed from its structure or not found."""
+    from feeds.ingest.html import SUFFIXES
+    from feeds.ingest.html.explain import explain
+    from feeds.ingest.reader import Settings
+
+    pages, errors = [], []
+    for path in paths:
+        if not path.lower().endswith(SUFFIXES):
+            errors.append(f"{path}: --explain reads saved HTML pages (.html, .htm, .xhtml) only")
+            continue
+        try:
+            data, _ = read_whole(path, cfg, now)
+        except OSError as exc:
+            errors.append(f"{path}: cannot be read: {exc.strerror}")
+            continue
+        pages.append(explain(path, data, Settings.of(cfg)))
+    return pages, errors
+
+
+def explained(page: dict) -> str:
+    """One page's explanation as text for a terminal."""
+    out = [f"{page['page']}: {page['kind'] or 'no posts found'}, {len(page['posts'])} post(s)"]
+    if page["error"]:
+        out.append(f"  {page['error']}")
+    for i, post in enumerate(page["posts"], 1):
+        fields = post["fields"]
+        out.append(f"  {i}. {fields['title']['value']}")
+        out.append(f"     {'post':<11} found by {post['post']}")
+        for name, field in fields.items():
+            value = field["value"]
+            shown = ", ".join(value) if isinstance(value, list) else "-" if value is None else str(value)
+            out.append(f"     {name:<11} {shown[:60]:<60}  {field['rule']}")
+    for warning in page.get("warnings") or ():
+        out.append(f"  warning: {warning}")
+    if page["proposal"]:
+        out.append("  proposed selectors, to paste into feeds.toml (check them, then adjust):")
+        out += [f"    {line}" for line in page["proposal"].splitlines()]
+    elif not page["posts"]:
+        out.append("  no repeated blocks to propose selectors from")
+    return "\n".join(out)

@@ -96,7 +96,7 @@ READING_CODE = ("feeds.ingest", "feeds.dating", "feeds.decide", "feeds.pipeline"
 
 def parse_fingerprint(config: Config) -> str:
     """What reading a dump depends on besides its bytes: the readers' code and their settings."""
-    settings = (config.input.marker, config.input.chrome, config.input.encoding, config.site.url,
+    settings = (config.input.marker, config.input.markers, config.input.chrome, config.input.encoding, config.site.url,
                 config.site.timezone, config.site.language)
     return hashlib.sha256(f"{code_digest(READING_CODE)}\n{settings!r}".encode()).hexdigest()
 

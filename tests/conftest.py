@@ -29,7 +29,7 @@ NOW = "2025-03-01T09:00:00+00:00"
 
 def examples(full: int, quick: int, env: Mapping[str, str] = os.environ) -> int:
     """A hypothesis test's number of examples: `full` with FEEDS_TESTS=full (.ci/run sets it),
-    `quick` in the default local run."""
+    `quick` in the default local run (also a count of rounds for a test that is not hypothesis's)."""
     return full if env.get("FEEDS_TESTS") == "full" else quick
 
 SITE = """\

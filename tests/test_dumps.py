@@ -6,6 +6,8 @@ A regression test is one new pair of files. Expected keys:
   warnings: texts that must appear among the reader's warnings
   chrome_lines: line numbers left out as site chrome
   marker: the configured marker phrase (default "Continue reading")
+  markers: the configured list of marker phrases (default: input.markers' default)
+  a post may also name its author, categories and date (YYYY-MM-DD), when the dump's metadata lines say them
   known_limit: why the reader does not get this case right yet (the test is a strict xfail)
 """
 
@@ -43,9 +45,14 @@ def test_dump_case(path: Path, request: pytest.FixtureRequest) -> None:
         assert any(w in got for got in dump.warnings), (w, dump.warnings)
     if "warnings" not in expected:
         assert dump.warnings == ()
-    seg = segment(str(path), dump.blocks, expected.get("marker", "Continue reading"))
-    got = [{"title": p.title, "start_line": p.start_line, "end_line": p.end_line, "truncated": p.truncated}
-           for p in seg.posts]
+    seg = segment(str(path), dump.blocks, expected.get("marker", "Continue reading"),
+                  markers=expected.get("markers", config.Config().input.markers))
+    dates = seg.dates or (None,) * len(seg.posts)
+    got = [{"title": p.title, "start_line": p.start_line, "end_line": p.end_line, "truncated": p.truncated,
+            **({"author": p.author} if "author" in want else {}),
+            **({"categories": list(p.categories)} if "categories" in want else {}),
+            **({"date": day and day.isoformat()} if "date" in want else {})}
+           for p, day, want in zip(seg.posts, dates, expected["posts"] + [{}] * len(seg.posts), strict=False)]
     assert got == expected["posts"]
     assert [p.position for p in seg.posts] == list(range(len(seg.posts)))
     if "chrome_lines" in expected:

@@ -41,6 +41,9 @@ OWNERS = {
     "lxml": ("feeds.publish.feeds",),
     "bs4": ("feeds.ingest.html",),
     "nh3": ("feeds.ingest.html.sanitise",),
+    # bs4 selects with soupsieve; the config compiles input.html's selectors with it, so that a bad
+    # one stops the load naming its key, as every other bad value does
+    "soupsieve": ("feeds.config.selectors",),
     "charset_normalizer": ("feeds.ingest.encoding",),
     "css_inline": ("feeds.digest.render",),
     "jinja2": ("feeds.publish.templates", "feeds.publish.pages", "feeds.digest.render"),

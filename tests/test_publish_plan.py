@@ -184,3 +184,29 @@ def test_the_templates_are_hashed_once_in_a_pass_that_publishes_and_sends_a_dige
         report = run_once(cfg, store, datetime(2025, 3, 3, 9, tzinfo=UTC))
     assert report.files_written and "1 email(s)" in report.digest, report.digest
     assert len(calls) == 1
+
+
+def test_a_later_pass_reuses_the_compiled_templates_until_their_bytes_change(tmp_path):
+    """Compiling the templates was nine tenths of a pass with nothing new (a loop's hourly pass):
+    a later pass in the same process takes the environment an earlier one loaded, and a
+    template edited in between (same size, a day's digest or a week's) makes a new one."""
+    import dataclasses
+    import shutil
+
+    from conftest import REPO
+
+    from feeds.digest.render import Renderer
+    from feeds.publish.pages import Pages
+
+    folder = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", folder)
+    cfg = dataclasses.replace(CFG, output=dataclasses.replace(CFG.output, templates=folder))
+    first, mail = Pages(cfg).env, Renderer(cfg).env
+    assert Pages(cfg).env is first and Renderer(cfg).env is mail and first is not mail
+    assert Pages(CFG).env is not first, "other folders: other templates"
+    base = folder / "base.html.j2"
+    base.write_text(base.read_text().replace("color: #a3161b", "color: #0b5394"))
+    edited = Pages(cfg).env
+    assert edited is not first and Renderer(cfg).env is not mail
+    assert Pages(cfg).env is edited
+    assert "#0b5394" in edited.loader.get_source(edited, "base.html.j2")[0]  # type: ignore[union-attr]

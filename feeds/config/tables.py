@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from feeds.config import checks
 from feeds.config.checks import DUMP_BYTES, MAX_DUMP_BYTES, MAX_ENTRIES, WEEKDAYS, Context
+from feeds.config.selectors import HtmlSelectors, html_selectors
 
 T = TypeVar("T")
 Check = Callable[[str, Any, Context], Any]
@@ -40,6 +41,10 @@ DEFAULT_CHROME = (
     "Post navigation", "Posts navigation", "Older posts", "Newer posts", "« Older Entries",
     "Newer Entries »", "Load more", "Related posts", "Related",
 )
+
+#: input.markers by default: phrases that cut a post short, in several languages.
+DEFAULT_MARKERS = ("Continue reading", "Read more", "Weiterlesen", "Lire la suite", "Leer más", "Leggi tutto",
+                   "Читать далее", "[…]", "[...]", "…")
 
 _LANGUAGE = partial(checks.matching, pattern=r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*",
                     expected="a language tag such as 'en' or 'en-GB'")
@@ -82,6 +87,9 @@ class Input:
     marker: str = key("Continue reading", partial(
         checks.nonempty, expected="the phrase that ends a cut post, such as 'Continue reading'"),
         "the phrase that ends a cut post (other themes: \"Read more\")")
+    markers: tuple[str, ...] = key(DEFAULT_MARKERS, partial(checks.strings, empty_ok=True),
+                                   "more phrases that cut a post short, at the start of a line or ending a paragraph "
+                                   "line (besides marker)")
     chrome: tuple[str, ...] = key(DEFAULT_CHROME, partial(checks.strings, empty_ok=True),
                                   "lines that start site chrome at the end of a page (left out of posts)")
     encoding: str = key("", checks.encoding, "the encoding of dumps that are not UTF-8 and declare none, such as "
@@ -93,6 +101,12 @@ class Input:
         expected=f"a whole number of bytes, at least 1 and at most {MAX_DUMP_BYTES} (a dump is read whole into "
                  f"memory; the default is {DUMP_BYTES}, 20 MB)"),
         "a dump larger than this many bytes is named and skipped, not read (20971520: 20 MB)")
+    html: tuple[HtmlSelectors, ...] = key(
+        (), html_selectors, "CSS selectors for the posts of saved pages that guessing reads wrong: [[input.html]] "
+        "tables, each with match (a glob of pages), item, and optional title, link, date, date_format (strptime), "
+        "author, content, categories (default: none, the pages are read by their markup and structure)",
+        example='[{ match = "saved/news-*.html", item = "div.news", title = "h2", date = ".date", '
+                'date_format = "%d.%m.%Y" }]')
 
 
 @dataclasses.dataclass(frozen=True)

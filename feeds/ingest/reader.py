@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from feeds.config.selectors import HtmlSelectors
 from feeds.ingest.budget import Deadline
 from feeds.models import Post
 
@@ -34,11 +35,13 @@ class Settings:
     chrome: tuple[str, ...]  # input.chrome: lines of site chrome, never a post's
     site_url: str | None  # site.url: what relative links are relative to, when a page does not say
     tz: ZoneInfo  # site.timezone: the zone of a date a dump gives without one
+    html: tuple[HtmlSelectors, ...] = ()  # input.html: CSS selectors for the posts of some saved pages
+    markers: tuple[str, ...] = ()  # input.markers: more phrases that cut a post short ("Read more", "[…]")
 
     @classmethod
     def of(cls, config: Config) -> Settings:
         return cls(config.input.encoding, config.site.language, config.input.marker, tuple(config.input.chrome),
-                   config.site.url or None, config.site.tz)
+                   config.site.url or None, config.site.tz, config.input.html, tuple(config.input.markers))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -31,6 +31,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 
 from feeds.config import DEFAULT_CHROME
 from feeds.models import Block, Post
@@ -87,6 +88,7 @@ class Segmentation:
     posts: tuple[Post, ...]
     chrome: tuple[Block, ...]  # blocks left out as site chrome
     notes: tuple[str, ...]  # things a person may want to know (title not found, …)
+    dates: tuple[date | None, ...] = ()  # per post, the day its metadata lines give (cards), or none
 
 
 def heading_like(block: Block) -> bool:
@@ -178,12 +180,13 @@ def _sentence_like_question(text: str) -> bool:
 
 class _Segmenter:
     def __init__(self, blocks: Sequence[Block], marker: str, chrome: Sequence[str],
-                 check: Callable[[], None] = lambda: None):
+                 check: Callable[[], None] = lambda: None, phrases: Sequence[str] = ()):
         self.blocks = list(blocks)
         self.check = check  # raises when the dump has taken too long (feeds.ingest.budget)
-        self.marker = " ".join(marker.split())
-        self._marker_cf = self.marker.casefold()
-        self._marker_first = {self.marker[0].lower(), self.marker[0].upper()}
+        # The marker phrases that are words ("Read more"; an ellipsis alone names no title).
+        words = [p for p in phrases if any(c.isalnum() for c in p)] or [" ".join(marker.split())]
+        self._markers = [(p, p.casefold()) for p in words]
+        self._marker_first = {c for p in words for c in (p[0].lower(), p[0].upper())}
         self.chrome = {" ".join(c.split()).casefold() for c in chrome}
         self._chrome_longest = max(map(len, self.chrome), default=-1)  # (case folding never shortens)
         self._vocab: _Vocabulary | None = None
@@ -203,15 +206,17 @@ class _Segmenter:
         """The title a marker line names ('' when the marker names none), or None."""
         text = block.key
         if block.kind != "para" or text[0] not in self._marker_first:
-            return None  # the cheap test first: most lines do not even start like the marker
-        if len(text) <= len(self._marker_cf) and text.casefold() == self._marker_cf:
-            return ""  # (case folding never makes a text shorter)
-        if text[: len(self.marker) + 1].casefold() != self._marker_cf + " ":
-            return None
-        title = text[len(self.marker) + 1:].strip()
-        if title.endswith(_TITLE_ENDS):  # "Continue reading Title →" (the test first: it is rare)
-            title = _TITLE_END.sub("", title)
-        return title.strip()
+            return None  # the cheap test first: most lines do not even start like a marker
+        for marker, folded in self._markers:
+            if len(text) <= len(folded) and text.casefold() == folded:
+                return ""  # (case folding never makes a text shorter)
+            if text[: len(marker) + 1].casefold() != folded + " ":
+                continue
+            title = text[len(marker) + 1:].strip()
+            if title.endswith(_TITLE_ENDS):  # "Continue reading Title →" (the test first: it is rare)
+                title = _TITLE_END.sub("", title)
+            return title.strip()
+        return None
 
     # -- whole posts in a stretch ------------------------------------------------------
     def starts_post(self, i: int, end: int, post: Counter[str] | None, pending: list[int]) -> bool:
@@ -315,10 +320,22 @@ class _Segmenter:
 
 
 def segment(dump: str, blocks: Sequence[Block], marker: str = "Continue reading",
-            chrome: Sequence[str] = DEFAULT_CHROME, check: Callable[[], None] = lambda: None) -> Segmentation:
+            chrome: Sequence[str] = DEFAULT_CHROME, check: Callable[[], None] = lambda: None,
+            markers: Sequence[str] = ()) -> Segmentation:
     """The posts of one dump, newest (topmost) first. `check` is called as the work goes
-    on, and may raise to stop it (feeds.ingest.budget.Deadline.check)."""
-    seg = _Segmenter(blocks, marker, chrome, check)
+    on, and may raise to stop it (feeds.ingest.budget.Deadline.check). `marker` and `markers`
+    are the phrases that cut a post short.
+
+    A page laid out in cards (feeds.ingest.cards) is read by their shape; any other page by
+    the rules above."""
+    from feeds.ingest import cards  # (cards builds on the line tests above)
+
+    phrases = cards.Markers((marker, *markers))
+    blocks = lynx_references(blocks)
+    found = cards.layout(blocks, phrases, check)
+    if found is not None:
+        return cards.segmentation(dump, blocks, found)
+    seg = _Segmenter(blocks, marker, chrome, check, phrases.phrases)
     posts = []
     for position, (s, e, truncated) in enumerate(seg.run()):
         title_block = seg.blocks[s]
@@ -327,3 +344,15 @@ def segment(dump: str, blocks: Sequence[Block], marker: str = "Continue reading"
                           end_line=body[-1].line if body else title_block.line,
                           truncated=truncated, body=body, position=position))
     return Segmentation(tuple(posts), tuple(seg.chrome_blocks), tuple(seg.notes))
+
+
+_REFERENCE = re.compile(r"^\d+\.\s+\S+:\S")
+
+
+def lynx_references(blocks: Sequence[Block]) -> Sequence[Block]:
+    """The blocks before the list of links lynx appends to a dump ("References" and numbered
+    URLs below it): that list is never a post's."""
+    for i in range(len(blocks) - 2, -1, -1):
+        if blocks[i].key == "References" and _REFERENCE.match(blocks[i + 1].key):
+            return blocks[:i]
+    return blocks

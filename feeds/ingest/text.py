@@ -9,16 +9,18 @@ both the same way.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import logging
 import re
+from datetime import datetime, time, timedelta
 from functools import partial
 from pathlib import Path
 
 from feeds.errors import DumpError
 from feeds.ingest.encoding import decode_legacy
 from feeds.ingest.reader import Found, Settings, Source
-from feeds.ingest.segment import segment
-from feeds.models import Block, Dump, match_key
+from feeds.ingest.segment import Segmentation, segment
+from feeds.models import Block, Dump, Post, match_key
 from feeds.xmlchars import strip_xml_forbidden
 
 _BULLET = re.compile(r"^\s*[•\-*]\s+(?=\S)")
@@ -134,16 +136,29 @@ def parse_blocks(text: str) -> list[Block]:
     return list(map(partial(tuple.__new__, Block), zip(numbers, texts, kinds, keys, strict=True)))
 
 
+def _dated(seg: Segmentation, settings: Settings, source: Source) -> tuple[Post, ...]:
+    """The posts, each dated with the day its metadata lines give (a date line, "Posted on
+    <date>"), at noon in the site's zone less a minute per place down the page (so the page's
+    order stands), never after the dump was written."""
+    if not any(seg.dates):
+        return seg.posts
+    return tuple(p if d is None else dataclasses.replace(
+        p, published=min(datetime.combine(d, time(12), tzinfo=settings.tz) - timedelta(minutes=p.position),
+                         source.latest))
+        for p, d in zip(seg.posts, seg.dates, strict=True))
+
+
 def read(source: Source, settings: Settings) -> Found:
     """The posts of a text dump (feeds.ingest.reader: a reader)."""
     path, deadline = source.path, source.deadline
     dump = read_text(path, data=source.data, encoding=settings.encoding, language=settings.language)
     deadline.check()
-    seg = segment(path, dump.blocks, settings.marker, settings.chrome, check=deadline.check)
+    seg = segment(path, dump.blocks, settings.marker, settings.chrome, check=deadline.check,
+                  markers=settings.markers)
     if not seg.posts:
         raise DumpError(path, "no posts found (no title followed by text, and no "
                               f"'{settings.marker} <title>' lines)")
-    posts, most = seg.posts, source.max_posts
+    posts, most = _dated(seg, settings, source), source.max_posts
     said = []
     if len(posts) > most:
         said.append((logging.WARNING, f"{path}: {len(posts)} posts, more than the {most} a dump may give: the "

@@ -3,8 +3,10 @@ compiled up front, so that a bad one stops the pass before it writes), strict re
 the hash of the templates in use.
 
 A `Templates` is made once a pass and passed down: its hash is computed once, and each Jinja
-environment it loads is loaded once. Nothing is kept between passes (no module-level cache): a
-loop's next pass sees a template edited in between.
+environment it loads is loaded once. Between passes (a loop's, or many in one process) the loaded
+environments are kept by the hash of the templates' bytes, their folders and their kind: compiling
+them is nine tenths of a pass that has nothing new, and a template edited in between changes the
+hash, so the next pass loads it anew.
 """
 
 from __future__ import annotations
@@ -55,6 +57,30 @@ def template_loader(config: Config) -> jinja2.BaseLoader:
     return jinja2.FileSystemLoader([str(f) for f in template_folders(config)])
 
 
+class _Loaded:
+    """Environments loaded whole (every template compiled), by (kind, folders, templates hash): the
+    same key means the same template bytes and the same options, so the same compiled templates.
+    The newest `size` are kept."""
+
+    def __init__(self, size: int = 8):
+        self.size = size
+        self.envs: dict[tuple[object, ...], jinja2.Environment] = {}
+
+    def get(self, key: tuple[object, ...]) -> jinja2.Environment | None:
+        env = self.envs.pop(key, None)
+        if env is not None:
+            self.envs[key] = env  # now the newest
+        return env
+
+    def put(self, key: tuple[object, ...], env: jinja2.Environment) -> None:
+        self.envs[key] = env
+        while len(self.envs) > self.size:
+            del self.envs[next(iter(self.envs))]
+
+
+LOADED = _Loaded()
+
+
 class Templates:
     """The templates of one pass: their hash (computed when first asked, then kept) and the
     environments loaded from them (each loaded once, by `kind`)."""
@@ -78,8 +104,12 @@ class Templates:
         what is wrong, when one is missing or does not compile (or one of `files`, used as
         they are, is missing). Loaded once for this pass by `kind`."""
         if kind not in self._loaded:
-            env = make()
-            _load(env, names, self.config)
+            key = (kind, tuple(names), self.folders, self.hash)
+            env = LOADED.get(key)
+            if env is None:
+                env = make()
+                _load(env, names, self.config)
+                LOADED.put(key, env)
             for name in files:
                 if not self.file(name).is_file():
                     _template_error(self.config, f"{name} is missing")

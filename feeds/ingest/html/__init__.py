@@ -25,7 +25,8 @@ def read(source: Source, settings: Settings) -> Found:
     """The posts of a saved HTML page, their bodies cleaned and their dates read."""
     try:
         page = read_html(source.path, source.data, settings.site_url, source.latest, encoding=settings.encoding,
-                         language=settings.language, deadline=source.deadline, max_posts=source.max_posts)
+                         language=settings.language, deadline=source.deadline, max_posts=source.max_posts,
+                         selectors=settings.html)
         posts = _finished(page, source, settings)
     except (ValueError, RecursionError) as exc:  # markup or URLs no parser can make sense of
         raise DumpError(source.path, f"cannot be read as an HTML page ({type(exc).__name__}: {exc})") from None

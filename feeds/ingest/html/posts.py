@@ -32,20 +32,21 @@ from datetime import datetime
 
 from bs4 import BeautifulSoup, Tag
 
+from feeds.config.selectors import HtmlSelectors
 from feeds.errors import DumpError
 from feeds.ingest.budget import Deadline
 from feeds.ingest.html.dates import PlausibleDates
+from feeds.ingest.html.engines import POST_SELECTOR
 from feeds.ingest.html.fields import (
     BODY,
     author_in,
     categories_in,
-    drop_more_links,
     post_body,
     published_in,
     title_element,
     title_link,
-    truncated_in,
 )
+from feeds.ingest.html.listing import Found, listed_posts, structure_of, title_of
 from feeds.ingest.html.page import (
     MAX_DEPTH,
     NEVER,
@@ -62,37 +63,13 @@ from feeds.ingest.html.page import (
     text_of,
     web_url,
 )
+from feeds.ingest.html.records import HtmlPage, HtmlPost
 from feeds.ingest.text import strip_xml_forbidden
-
-_POST = ("article, .hentry, .h-entry, .type-post, div.post, li.post, [itemtype*='schema.org/BlogPosting'], "
-         "[itemtype*='schema.org/Article'], [itemtype*='schema.org/NewsArticle']")
-
-
-@dataclasses.dataclass(frozen=True)
-class HtmlPost:
-    title: str
-    url: str | None  # absolute
-    published: str | None  # as the page gives it: a machine-readable value, or the ISO date a text means
-    author: str | None
-    categories: tuple[str, ...]
-    body: str  # the content element's HTML, widgets and comments left out (feeds.ingest.html.sanitise sanitises it)
-    body_element: Tag = dataclasses.field(repr=False, compare=False)
-    truncated: bool = False
-    line: int = 1  # where the post starts in the file
-
-
-@dataclasses.dataclass(frozen=True)
-class HtmlPage:
-    kind: str  # "listing" or "post"
-    url: str | None  # the page's own URL (canonical), if it says
-    base: str | None  # what its relative links are relative to
-    posts: tuple[HtmlPost, ...]
-    warnings: tuple[str, ...] = ()  # for the log: what was wrong with the page and was mended or left out
 
 
 def read_html(path: str, data: bytes, site_url: str | None = None, written: datetime | None = None, *,
               encoding: str = "", language: str = "en", deadline: Deadline = NEVER,
-              max_posts: int | None = None) -> HtmlPage:
+              max_posts: int | None = None, selectors: tuple[HtmlSelectors, ...] = ()) -> HtmlPage:
     """A saved page's posts. Raises DumpError when it has none.
 
     Relative links are resolved against the page's `<base href>`, then its canonical URL,
@@ -100,6 +77,11 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
     date outside PlausibleDates (`written`: when the page was saved, if known) is ignored
     with a warning, as a malformed one is: the post is dated by the page's next date, or
     as a text dump's posts are.
+
+    The posts are, in this order of trust: the items of the first `selectors` table whose
+    glob matches `path` (input.html); the post elements the engine table marks (.engines);
+    on a page that is not marked as one post's and has at most one of those, the list its
+    structure shows (.structure), when it shows one.
     """
     plausible = PlausibleDates(path, written)
     markup, decoding = decode_page(data, path, encoding, language)
@@ -110,7 +92,9 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
     canonical, base = _addresses(soup, site_url)
     ld = list(_json_ld(soup))
     candidates = _candidates(soup)
-    is_post = _is_single(soup, candidates, canonical, ld)
+    rules = next((r for r in selectors if r.matches(path)), None)
+    listing = None if rules or _marked_single(soup, ld) or len(candidates) > 1 else structure_of(soup, candidates)
+    is_post = False if rules or listing else _is_single(soup, candidates, canonical, ld)
     posts: list[HtmlPost] = []
     limited: list[str] = []
     if is_post:
@@ -118,11 +102,8 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
         post = _single(soup, container, canonical, ld, plausible)
         posts += [post] if post else []
     elif is_post is False:
-        if max_posts is not None and len(candidates) > max_posts:
-            limited.append(f"{path}: {len(candidates)} posts, more than the {max_posts} a page may give: the "
-                           f"first {max_posts} are read, the rest left out")
-            candidates = candidates[:max_posts]
-        posts += _listing(candidates, base, plausible, deadline)
+        found = Found(path, base, plausible, deadline, max_posts)
+        posts, limited = listed_posts(soup, found, rules, listing, candidates)
     # JSON-LD values (a headline, an author, a date) come from escapes such as \u0001 in a
     # script's text, which the walk above does not see. A title of nothing else is no title.
     safe = [_xml_safe(p) for p in posts]
@@ -135,7 +116,7 @@ def read_html(path: str, data: bytes, site_url: str | None = None, written: date
                               + (f"; {deep}" if soup.too_deep else ""))
     warnings = (*decoding, *([f"{path}: removed {removed} characters that XML forbids"] if removed else []),
                 *([f"{path}: {deep}"] if soup.too_deep else []), *limited, *plausible.warnings)
-    return HtmlPage("post" if is_post else "listing", canonical, base, tuple(safe), warnings)
+    return HtmlPage("post" if is_post else "listing", canonical, base, tuple(safe), warnings, listing)
 
 
 def _addresses(soup: BeautifulSoup, site_url: str | None) -> tuple[str | None, str | None]:
@@ -144,18 +125,6 @@ def _addresses(soup: BeautifulSoup, site_url: str | None) -> tuple[str | None, s
     base_tag = soup.find("base", href=True)
     base = join(canonical or site_url, attr_of(base_tag, "href")) if isinstance(base_tag, Tag) else None
     return canonical, base or canonical or site_url
-
-
-def _listing(candidates: list[Tag], base: str | None, plausible: Callable[[str], bool],
-             deadline: Deadline) -> list[HtmlPost]:
-    """The posts of a listing's post elements, those with a title."""
-    posts = []
-    for c in candidates:
-        deadline.check()
-        post = _listed(c, base, plausible)
-        if post:
-            posts.append(post)
-    return posts
 
 
 def _xml_safe(post: HtmlPost) -> HtmlPost:
@@ -204,14 +173,21 @@ def _json_ld(soup: BeautifulSoup) -> Iterator[dict]:
 
 def _post_elements(soup: BeautifulSoup) -> list[Tag]:
     """The outermost post elements, in page order."""
-    found = [t for t in soup.select(_POST) if not excluded(t)]
+    found = [t for t in soup.select(POST_SELECTOR) if not excluded(t)]
     chosen = set(map(id, found))
     return [t for t in found if not any(id(p) in chosen for p in t.parents)]
 
 
 def _candidates(soup: BeautifulSoup) -> list[Tag]:
     """The outermost post elements that have a title: the posts of a listing."""
-    return [t for t in _post_elements(soup) if title_element(t) is not None]
+    return [t for t in _post_elements(soup) if title_of(t) is not None]
+
+
+def _marked_single(soup: BeautifulSoup, ld: list[dict]) -> bool:
+    """Does the page say it is one post's: JSON-LD of a post, og:type article, a body class?"""
+    body = soup.find("body")
+    classes = set(body.get("class") or []) if isinstance(body, Tag) else set()
+    return bool(ld) or _meta(soup, "og:type") == "article" or bool(classes & {"single", "single-post", "singular"})
 
 
 def _is_single(soup: BeautifulSoup, candidates: list[Tag], canonical: str | None, ld: list[dict]) -> bool | None:
@@ -233,21 +209,6 @@ def _is_single(soup: BeautifulSoup, candidates: list[Tag], canonical: str | None
         return True if (_post_elements(soup) or (has_body and soup.find("h1"))) and canonical else None
     link = title_link(candidates[0])
     return link is None or (canonical is not None and same_url(link, canonical))
-
-
-def _listed(container: Tag, base: str | None, plausible: Callable[[str], bool]) -> HtmlPost | None:
-    title_el = title_element(container)
-    if title_el is None:
-        return None
-    url = web_url(join(base, title_link(container)))
-    body_el = post_body(container, title_el)
-    if url:
-        drop_more_links(body_el, url)
-    return HtmlPost(
-        title=text_of(title_el), url=url,
-        published=published_in(container, plausible), author=author_in(container), categories=categories_in(container),
-        body=str(body_el), body_element=body_el, truncated=truncated_in(container, body_el, url),
-        line=container.sourceline or 1)
 
 
 def _single(soup: BeautifulSoup, container: Tag | None, url: str | None, ld: list[dict],

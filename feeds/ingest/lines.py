@@ -1,0 +1,232 @@
+"""What one line of a listing dump is, by its own text: a cut marker, a line of a post's
+metadata (a date, a byline, a comment count, a reading time, tags, share buttons, an image
+credit), an image placeholder, a title-like heading, or prose.
+
+These are the conventions of blog engines and of the text renderers that dump them (lynx
+writes an image as ``[name.png]`` and a list item as ``* item``), in the languages the
+defaults of ``[input] markers`` cover. Nothing here knows any particular site.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from feeds.ingest.html.dates import parse_text_date
+from feeds.ingest.segment import ends_sentence, heading_like
+from feeds.models import Block
+
+_ARROWS = "→»›>"
+_ELLIPSES = ("…", "...", "[…]", "[...]")
+
+_MONTHS = (
+    "jan(?:uary|uar|vier)?|feb(?:ruary|ruar)?|févr(?:ier)?|mar(?:ch)?|märz|mars|apr(?:il)?|avr(?:il)?|may|mai"
+    "|jun(?:e|i)?|juin|jul(?:y|i)?|juil(?:let)?|aug(?:ust)?|août|sep(?:t|tember)?|oct(?:ober)?|okt(?:ober)?"
+    "|nov(?:ember)?|dec(?:ember)?|dez(?:ember)?|déc(?:embre)?|enero|febrero|marzo|abril|mayo|junio|julio|agosto"
+    "|septiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre"
+    "|dicembre")
+_DATE = re.compile(
+    r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
+    rf"|\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\.?\s+(?:de\s+)?(?:{_MONTHS})\.?,?\s+(?:de\s+)?\d{{4}}\b"
+    r"|\b(?:today|yesterday|heute|gestern|aujourd'hui|hier|hoy|ayer|oggi|ieri)\b,?\s*\d{1,2}[:.]\d{2}"
+    r"|\b\d+\s+(?:minutes?|hours?|days?|weeks?|months?)\s+ago\b|\bvor\s+\d+\s+(?:Minuten|Stunden|Tagen|Wochen)\b",
+    re.IGNORECASE)
+_BYLINE = re.compile(
+    r"^(?:by|posted by|written by|submitted by|updated by|published by|posted on|published on|published|"
+    r"von|verfasst von|par|publié par|por|publicado por|di|scritto da|door|av|автор:?)\s+\S", re.IGNORECASE)
+_COUNT = re.compile(
+    r"^(?:\d+|no|one)(?:\s+(?:comments?|responses?|replies|kommentare?|commentaires?|comentarios?|commenti|"
+    r"reactions?|komentarze|комментари[йяев]))?$", re.IGNORECASE)
+_READING = re.compile(r"^\d+\s*(?:min(?:ute)?s?\.?)\s*(?:read|lesezeit|de lecture|de lectura|di lettura)\b",
+                      re.IGNORECASE)
+_TAGS = re.compile(
+    r"^(?:tags?|labels?|categories|category|filed under|posted in|topics?|schlagw(?:ö|oe)rter|schlagworte|"
+    r"kategorien?|themen|étiquettes|catégories?|etiquetas|categorías?|categorie|метки|теги|рубрики?)\s*:",
+    re.IGNORECASE)
+_SHARE = re.compile(r"^(?:share(?: on| this)?|teilen|partager|compartir|condividi|tweet)\b", re.IGNORECASE)
+_CREDIT = re.compile(r"^(?:©|\(c\)\s|photo:|foto:|image:|bild:|credit:|crédit|fotograf)", re.IGNORECASE)
+_IMAGES = re.compile(r"^(?:\[[^\[\]]*\]\s*)+")
+_DIGIT = re.compile(r"\d")
+_ALNUM = re.compile(r"[^\W_]")
+_SENTENCE_INSIDE = re.compile(r"[.!?]\s+\S")
+_SENTENCE_END_INSIDE = re.compile(r"[^\W\d_]{2}[.!?]\s+[^\W\d_][^\W\d_A-Z]")  # "... word. Next", not "Mrd. EUR"
+
+#: A metadata line other than a list of tags is at most this long.
+MAX_META_CHARS = 160
+#: A line longer than this is no title, marker line or image (heading_like: 160).
+MAX_TITLE_CHARS = 200
+#: A line of at most this many words and an arrow ("Read →", "More »") is a more-link.
+MORE_LINK_WORDS = 2
+#: Line classes (JUNK: no letter or digit at all, such as a lone "*" or a rule of "____").
+MARKER, META, IMAGE, TITLE, BULLET, PROSE, JUNK = "K", "M", "I", "T", "L", "P", "X"
+#: Kinds of metadata a line may be: what it says about its post.
+STRONG_META = frozenset({"byline", "count", "tags", "share", "reading"})
+
+
+def meta_kind(text: str) -> str | None:
+    """The kind of post metadata a line is ('date', 'byline', 'count', 'reading', 'tags',
+    'share', 'credit'), or None when it is not one."""
+    if _TAGS.match(text):
+        return "tags"
+    if len(text) > MAX_META_CHARS:
+        return None  # (the cheap test first: most lines of a dump are paragraphs)
+    bare = _IMAGES.sub("", text).strip() if text[0] == "[" else text  # "[photo.png] Posted by X"
+    if not bare:
+        return None
+    words = bare.count(" ") + 1
+    if _TAGS.match(bare):
+        return "tags"
+    if words > 14:
+        return None
+    if _CREDIT.match(bare) or (" © " in f" {bare} " and words <= 12 and not _SENTENCE_INSIDE.search(bare)):
+        return "credit"
+    if _COUNT.match(bare):
+        return "count"
+    if _READING.match(bare):
+        return "reading"
+    if _SHARE.match(bare) and words <= 8:
+        return "share"
+    if bare[-1] in ".!?:;" and not bare.endswith(("a.m.", "p.m.")):
+        return None  # a sentence
+    if _BYLINE.match(bare) and words <= 12:
+        return "byline"
+    if words <= 12 and _DIGIT.search(bare) and _DATE.search(bare):
+        return "date"
+    return None
+
+
+def is_image(text: str) -> bool:
+    """A line of image placeholders only ("[chart.png]")."""
+    return bool(_IMAGES.fullmatch(text.strip()))
+
+
+def cut_title(text: str) -> bool:
+    """A title the listing cut short: a short line ending in an ellipsis, with no sentence inside."""
+    if not text.endswith(("...", "…")) or len(text) > 160:
+        return False
+    body = text.rstrip(".… ")
+    return bool(body) and not _SENTENCE_END_INSIDE.search(body) and (body[0].isalnum() or body[0] in "\"“‘«")
+
+
+def title_like(block: Block) -> bool:
+    """A line that could be a post's title in a listing: a heading, or a title cut with '...'."""
+    return heading_like(block) or (block.kind == "para" and cut_title(block.key))
+
+
+def ends_with_ellipsis(text: str) -> bool:
+    return text.rstrip(" " + _ARROWS).endswith(_ELLIPSES)
+
+
+class Markers:
+    """The phrases that cut a post short (input.marker and input.markers)."""
+
+    def __init__(self, phrases: Sequence[str]):
+        seen: dict[str, str] = {}
+        for p in phrases:
+            p = " ".join(p.split())
+            if p and p.casefold() not in seen:
+                seen[p.casefold()] = p
+        self.phrases = tuple(seen.values())
+        # Word phrases cut a post where they end a paragraph line; an ellipsis alone only says
+        # that the paragraph is cut (a paragraph inside a whole post may end with one too).
+        self._words = tuple(p.casefold() for p in self.phrases if any(c.isalnum() for c in p))
+        self._first = {c for p in self._words for c in (p[0], p[0].upper())} | {e[0] for e in _ELLIPSES}
+        self._last = {p[-1] for p in self._words} | {p[-1].upper() for p in self._words}
+
+    def line_title(self, text: str) -> str | None:
+        """The title a marker line names ('' when it names none), or None when the line does
+        not start with a marker ("Read more", "Read more →", "Read more about <title>")."""
+        if text[0] not in self._first:
+            return None  # (the cheap test first: most lines do not start like a marker)
+        folded = text.casefold()
+        if folded in _ELLIPSES:
+            return ""  # a line "[…]" alone
+        for p in self._words:
+            if folded == p:
+                return ""
+            if folded.startswith(p + " "):
+                return text[len(p) + 1:].strip().rstrip(_ARROWS + " ").strip()
+        return None
+
+    def ends_paragraph(self, text: str) -> bool:
+        """Does a paragraph line end with a marker phrase ("… Read more →", "... weiter...")?"""
+        end = text.rstrip(" " + _ARROWS)
+        if not end or end[-1] not in self._last:
+            return False  # (the cheap test first)
+        folded = end.casefold()
+        return any(folded.endswith(p) and len(folded) > len(p) + 20 and folded[-len(p) - 1] in " .…]"
+                   for p in self._words)
+
+
+_PROSE = (PROSE, None)
+_TAGS_LINE = (META, "tags")
+
+
+def classify(blocks: Sequence[Block], markers: Markers) -> list[tuple[str, str | None]]:
+    """Each block's class (MARKER, META, IMAGE, TITLE, BULLET, PROSE, JUNK) and meta kind."""
+    out: list[tuple[str, str | None]] = []
+    add = out.append
+    for b in blocks:
+        text = b.key
+        if len(text) > MAX_TITLE_CHARS:  # a paragraph, or a long list of tags (the cheap test first)
+            add(_TAGS_LINE if _TAGS.match(text) else (BULLET, None) if b.kind == "bullet" else _PROSE)
+        elif (markers.line_title(text) is not None and (b.kind == "para" or text not in _ELLIPSES)) or (
+                text[-1] in _ARROWS and text.count(" ") <= MORE_LINK_WORDS and b.kind == "para"):
+            add((MARKER, None))  # (a few words and an arrow, "Read →", "More »": a more-link)
+        elif not (text[0].isalnum() or _ALNUM.search(text)):
+            add((JUNK, None))
+        elif (kind := meta_kind(text)) is not None:
+            add((META, kind))
+        elif is_image(text):
+            add((IMAGE, None))
+        elif b.kind == "bullet":
+            add((BULLET, None))
+        elif title_like(b):
+            add((TITLE, None))
+        else:
+            add(_PROSE)
+    return out
+
+
+def short(text: str, words: int = 6) -> bool:
+    return text.count(" ") < words and not ends_sentence(text)
+
+
+_BYLINE_CUT = re.compile(r"\s+(?:on|am|le|el|il|op|at)\s+|\s*[,•|·–—]\s*|\s*\(")
+
+
+def author_of(text: str) -> str | None:
+    """The author a byline names ("By Graham Cluley", "Posted by X, Team", "Submitted by X on
+    <date>"), or None when the line names none."""
+    bare = _IMAGES.sub("", text).strip()
+    m = _BYLINE.match(bare)
+    if not m or bare.lower().startswith(("posted on", "published on")):
+        return None
+    rest = bare[m.end() - 1:]
+    date = _DATE.search(rest)
+    if date:
+        rest = rest[:date.start()]
+    name = _BYLINE_CUT.split(rest, maxsplit=1)[0].strip()
+    return name or None
+
+
+def categories_of(text: str) -> tuple[str, ...]:
+    """The tags or categories a line lists ("Tags: a, b", "Labels: a , b")."""
+    _, _, rest = text.partition(":")
+    return tuple(t for t in (" ".join(p.split()) for p in re.split(r"[,;]", rest)) if t)
+
+
+_DOTTED = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})\b")
+
+
+def date_of(text: str) -> date | None:
+    """The calendar date a metadata line gives ("August 21, 2019", "2020-12-14", "05.12.2022")."""
+    found = parse_text_date(text)
+    if found is None and (m := _DOTTED.search(text)):
+        try:
+            found = date(int(m[3]), int(m[2]), int(m[1]))
+        except ValueError:
+            return None
+    return found
