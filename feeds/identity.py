@@ -12,8 +12,8 @@
     2. the titles are equal and at least `MIN_SHARED` words are shown, of which a share of
        at least `SIMILAR` agree in order: its first paragraph was edited;
     3. the openings agree word for word over at least `MIN_SHARED` words and the titles differ
-       in a few letters only (`TYPO_LETTERS`, or one in 20 of a long title), none of them a
-       digit: a typo fixed in the title. (Numbers name an issue, a date, a part: "Minutes,
+       in a few letters only (`TYPO_LETTERS`; one in 20 of a long title, one in six of a short
+       one), none of them a digit: a typo fixed in the title. (Numbers name an issue, a date, a part: "Minutes,
        May 2024 no. 41" and "… no. 42" are two posts even when they open with the same words.)
   Several "Weekly links" with different openings are different posts. A copy with no words
   at all matches on its title only when one stored post has it.
@@ -153,13 +153,14 @@ def score(post: Identity, known: Identity) -> tuple[int, int, float] | None:
 
 
 def _typo(a: str, b: str) -> bool:
-    """Do two titles differ in a few letters only (TYPO_LETTERS, or one in 20 of a long one), and
-    in no number?"""
+    """Do two titles differ in a few letters only (TYPO_LETTERS, one in 20 of a long title, one in
+    six of a short one, at least one), and in no number?"""
     longest = max(len(a), len(b))
-    if abs(len(a) - len(b)) > max(TYPO_LETTERS, longest // 20) or _NUMBER.findall(a) != _NUMBER.findall(b):
+    allowed = max(1, min(longest // 6, max(TYPO_LETTERS, longest // 20)))  # ("Boom" and "Calm" are not one)
+    if abs(len(a) - len(b)) > allowed or _NUMBER.findall(a) != _NUMBER.findall(b):
         return False
     same = sum(m.size for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
-    return longest - same <= max(TYPO_LETTERS, longest // 20)
+    return longest - same <= allowed
 
 
 def best(post: Identity, candidates: Iterable[Known]) -> Known | None:

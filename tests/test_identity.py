@@ -102,6 +102,11 @@ def test_one_text_under_two_titles_that_differ_in_more_than_a_typo_is_two_posts(
                         ident("Calm river 812: the bridge reopens on Monday", WEEK1)))) == 2
 
 
+def test_short_titles_that_differ_in_most_letters_are_two_posts_even_with_one_opening():
+    assert len(set(keys(ident("Boom", WEEK1), ident("Calm", WEEK1)))) == 2
+    assert len(set(keys(ident("Hello World", WEEK1), ident("Hello, World", WEEK1)))) == 1
+
+
 def test_titles_that_differ_in_a_number_are_two_posts_even_with_one_opening():
     assert len(set(keys(ident("Minutes of meeting no. 41", WEEK1), ident("Minutes of meeting no. 42", WEEK1)))) == 2
 
