@@ -1,6 +1,7 @@
 """The dates a saved page gives for its posts: machine-readable (ISO) values, dates written
 in a byline or text (English, German, French, Spanish, Italian, Dutch or Portuguese month
-names), which are plausible, and the aware time a post is dated with.
+names, or day.month.year in figures as German, Russian and others write it), which are
+plausible, and the aware time a post is dated with.
 
 (The month table overlaps feeds.dates' and feeds.ingest.segment's: one multilingual table
 could serve all three; left for when the dating room settles.)
@@ -40,6 +41,7 @@ _TEXT_DATES = [  # (pattern, groups as day, month, year)
                 re.I), None),
     (re.compile(rf"\b(?P<m>{_MONTH})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b", re.I), None),
     (re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b"), None),
+    (re.compile(r"(?<![\d.])(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})\b"), None),  # 05.12.2022 (day first)
 ]
 
 

@@ -36,6 +36,7 @@ from feeds.ingest.html.structure import (
     header_dates,
     main_of,
 )
+from feeds.ingest.html.titles import title_text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +121,7 @@ def _listed(container: Tag, base: str | None, plausible: Callable[[str], bool], 
         drop_more_links(body_el, url)
     found_by = found_by or f"engine table: {engine_of(container)}"
     return HtmlPost(
-        title=text_of(title_el), url=url,
+        title=title_text(title_el), url=url,
         published=published_in(container, plausible), author=author_in(container), categories=categories_in(container),
         body=str(body_el), body_element=body_el, truncated=truncated_in(container, body_el, url),
         line=container.sourceline or 1,

@@ -19,15 +19,16 @@ Built on the conventions blog engines share, not on one theme:
   "Weiterlesen", …) or an excerpt ending in "[…]".
 
 At most `max_posts` posts are read from a page; the rest are left out with a warning.
-How a page is parsed and walked is in .page, a post's fields in .fields, its dates in .dates.
+How a page is parsed and walked is in .page, a post's fields in .fields, its dates in .dates;
+structured data (JSON-LD, OpenGraph, Dublin Core) in .structured, titles in .titles, bylines in
+.byline, categories and tags in .terms, and a post's own page's fields, each from the best
+source it has, in .single.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 
 from bs4 import BeautifulSoup, Tag
@@ -39,11 +40,7 @@ from feeds.ingest.html.dates import PlausibleDates
 from feeds.ingest.html.engines import POST_SELECTOR
 from feeds.ingest.html.fields import (
     BODY,
-    author_in,
-    categories_in,
     post_body,
-    published_in,
-    title_element,
     title_link,
 )
 from feeds.ingest.html.listing import Found, listed_posts, structure_of, title_of
@@ -52,7 +49,6 @@ from feeds.ingest.html.page import (
     NEVER,
     Soup,
     attr_of,
-    class_words,
     decode_page,
     excluded,
     join,
@@ -60,10 +56,18 @@ from feeds.ingest.html.page import (
     same_url,
     select_in,
     strip_forbidden,
-    text_of,
     web_url,
 )
 from feeds.ingest.html.records import HtmlPage, HtmlPost
+from feeds.ingest.html.single import (
+    post_scope,
+    single_author,
+    single_categories,
+    single_date,
+    single_title,
+    titled_post_page,
+)
+from feeds.ingest.html.structured import ld_posts, meta
 from feeds.ingest.text import strip_xml_forbidden
 
 
@@ -148,27 +152,11 @@ def _link(soup: BeautifulSoup, rel: str, base: str | None) -> str | None:
 
 
 def _meta(soup: BeautifulSoup, name: str) -> str | None:
-    tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
-    value = tag.get("content") if isinstance(tag, Tag) else None
-    return str(value).strip() if value else None
+    return meta(soup, name)
 
 
-def _json_ld(soup: BeautifulSoup) -> Iterator[dict]:
-    for script in soup.find_all("script", type="application/ld+json"):
-        try:
-            data = json.loads(script.string or "")
-        except (ValueError, RecursionError):  # (RecursionError: nested deeper than json can read)
-            continue
-        stack = data if isinstance(data, list) else [data]
-        while stack:
-            item = stack.pop(0)
-            if isinstance(item, dict):
-                if "@graph" in item and isinstance(item["@graph"], list):
-                    stack += item["@graph"]
-                types = item.get("@type")
-                types = types if isinstance(types, list) else [types]
-                if any(t in ("BlogPosting", "Article", "NewsArticle", "Posting") for t in types):
-                    yield item
+def _json_ld(soup: BeautifulSoup) -> list[dict]:
+    return ld_posts(soup)
 
 
 def _post_elements(soup: BeautifulSoup) -> list[Tag]:
@@ -206,39 +194,38 @@ def _is_single(soup: BeautifulSoup, candidates: list[Tag], canonical: str | None
         # Nothing marks posts: only a page that says it is one post's (a post element, or an
         # h1 beside a content element) is read as one; anything else is not guessed at.
         has_body = any(True for _ in select_in(soup, BODY))
-        return True if (_post_elements(soup) or (has_body and soup.find("h1"))) and canonical else None
+        if (_post_elements(soup) or (has_body and soup.find("h1"))) and canonical:
+            return True
+        return True if titled_post_page(soup, ld) else None
     link = title_link(candidates[0])
     return link is None or (canonical is not None and same_url(link, canonical))
 
 
 def _single(soup: BeautifulSoup, container: Tag | None, url: str | None, ld: list[dict],
             plausible: Callable[[str], bool]) -> HtmlPost | None:
-    main = container or soup.find("main") or soup.find("body") or soup
-    title_el = title_element(container) if container is not None else None
-    title = text_of(title_el) if title_el is not None else ""
-    if not title:
-        title_el = next((t for t in soup.select("h1.page-title, h1.post-title, h1") if not excluded(t)
-                         and not re.search(r"site-title|logo|brand", class_words(t), re.I)), None)
-        title = text_of(title_el) if title_el is not None else ""
-    if not title:
-        title = next((str(i.get("headline")) for i in ld if i.get("headline")), "") or _meta(soup, "og:title") or ""
-        title = " ".join(title.split())
+    """The one post of a post's page, each field from the best source it has (.single)."""
+    title_el, title = single_title(soup, container, ld)
     if not title:
         return None
+    main = container or soup.find("main") or (post_scope(title_el) if title_el is not None else None) \
+        or soup.find("body") or soup
     # Byline, date and categories may sit above the post, beside its title: look from the
     # element that holds both.
-    scope = _common_ancestor(title_el, container) if title_el is not None and container is not None else main
-    published = published_in(main, plausible) or (published_in(scope, plausible) if scope is not main else None) \
-        or next((v for v in (_meta(soup, "article:published_time"),
-                             *(str(i["datePublished"]) for i in ld if i.get("datePublished"))) if v and plausible(v)),
-                None)
-    author = author_in(main) or (author_in(scope) if scope is not main else None) or _ld_author(ld) \
-        or _meta(soup, "author")
-    categories = categories_in(main) or (categories_in(scope) if scope is not main else ())
+    scope = _common_ancestor(title_el, main) if title_el is not None and main is not soup else main
+    scopes = [main] if scope is main else [main, scope]
     body_el = post_body(main, title_el)
-    return HtmlPost(title=title, url=url, published=published, author=author, categories=categories,
+    return HtmlPost(title=title, url=url, published=single_date(soup, scopes, ld, plausible),
+                    author=single_author(soup, scopes, ld), categories=single_categories(soup, scopes, ld),
                     body=str(body_el), body_element=body_el, truncated=False,
-                    line=(container or main).sourceline or 1)
+                    line=(container or main).sourceline or 1, sources=_SINGLE_SOURCES)
+
+
+_SINGLE_SOURCES = (("post", "a post's page"),
+                   ("title", "the heading og:title/headline/<title> name, else the title element (single.py)"),
+                   ("url", "canonical"),
+                   ("published", "structured data (JSON-LD, article:published_time), else the post's date (single.py)"),
+                   ("author", "a structured name the page shows, else the byline (single.py, byline.py)"),
+                   ("categories", "the terms the post shows (terms.py), else JSON-LD keywords it shows"))
 
 
 def _common_ancestor(a: Tag, b: Tag) -> Tag:
@@ -248,13 +235,3 @@ def _common_ancestor(a: Tag, b: Tag) -> Tag:
         if id(t) in ids and isinstance(t, Tag):
             return t
     return b
-
-
-def _ld_author(ld: list[dict]) -> str | None:
-    for item in ld:
-        author = item.get("author")
-        author = author[0] if isinstance(author, list) and author else author
-        name = author.get("name") if isinstance(author, dict) else author
-        if isinstance(name, str) and name.strip():
-            return " ".join(name.split())
-    return None
