@@ -38,6 +38,7 @@ examples:
   python -m feeds status               the last pass, the next digest, undelivered recipients
   python -m feeds inspect seeds/*.txt  show the posts found, touch nothing
   python -m feeds serve                preview out/ at http://127.0.0.1:8000/
+  python -m feeds entries list         every post stored: date, slug, title, URL
 """
 
 
@@ -93,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"feeds {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="command")
     common = _common_options(top=False)
-    for add in (_init, _check, _run, _inspect, _digest, _loop, _status, _serve):
+    for add in (_init, _check, _run, _inspect, _digest, _loop, _status, _serve, _entries):
         add(sub, common)
     return parser
 
@@ -190,3 +191,27 @@ def _serve(sub: Commands, common: argparse.ArgumentParser) -> None:
                                        "can subscribe to http://127.0.0.1:8000/atom.xml.")
     serve.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0: any free port)")
     serve.add_argument("--bind", default="127.0.0.1", help="address (default 127.0.0.1)")
+
+
+def _entries(sub: Commands, common: argparse.ArgumentParser) -> None:
+    entries = sub.add_parser(
+        "entries", parents=[common], help="list the stored entries, or remove one",
+        description="See what was stored, and take out what should not have been.",
+        epilog="examples:\n  python -m feeds entries list --json\n"
+               "  python -m feeds entries remove weekly-links-2\n"
+               "  python -m feeds entries remove --undo weekly-links-2",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = entries.add_subparsers(dest="action", metavar="action", required=True)
+    listing = actions.add_parser("list", parents=[common], help="every entry, newest first",
+                                 description="Every stored entry, newest first: its date, slug, title and "
+                                             "URL, and the removed ones marked. Changes nothing.")
+    listing.add_argument("--json", action="store_true",
+                         help="one JSON object per entry per line: id, slug, title, url, published, updated, "
+                              "date_source, first_seen, truncated, author, categories, removed (null, or when)")
+    remove = actions.add_parser(
+        "remove", parents=[common], help="remove an entry (its page, its place in the feeds)",
+        description="Remove the entry with this id or slug: the next pass removes its page and drops it "
+                    "from the feeds, the index and the archive. A dump that shows the post again, old or "
+                    "new, does not bring it back; --undo does, with its id, slug and date.")
+    remove.add_argument("ref", metavar="ID|SLUG", help="the entry's id (tag:…) or slug, as `entries list` shows")
+    remove.add_argument("--undo", action="store_true", help="bring a removed entry back")

@@ -88,6 +88,8 @@ def _command(args: argparse.Namespace, progress: ProgressFactory) -> int:
         if args.explain:
             return cmd_explain(cfg, args.paths, now, as_json=args.json)
         return cmd_inspect(cfg, args.paths, now, as_json=args.json)
+    if command == "entries":
+        return cmd_entries(cfg, args, now)
     clock = (lambda: now) if args.now else (lambda: datetime.now(UTC))
     if command == "serve":
         return cmd_serve(cfg, args.bind, args.port)
@@ -281,6 +283,14 @@ def cmd_inspect(cfg: config_mod.Config, paths: Sequence[str], now: datetime, *, 
         print(f"{len(rows)} post(s) in {dumps} dump(s): {cut} cut, {len(rows) - cut} whole; "
               f"{len({r['key'] for r in rows})} distinct")
     return EXIT_SKIPPED if errors else EXIT_OK
+
+
+def cmd_entries(cfg: config_mod.Config, args: argparse.Namespace, now: datetime) -> int:
+    from feeds import entries
+
+    if args.action == "list":
+        return entries.list_entries(cfg, as_json=args.json)
+    return entries.remove(cfg, args.ref, now, undo=args.undo)
 
 
 def cmd_explain(cfg: config_mod.Config, paths: Sequence[str], now: datetime, *, as_json: bool) -> int:

@@ -36,8 +36,10 @@ Dated = tuple[datetime, str]  # (published, date_source)
 
 
 def slug_bases(batch: Sequence[ParsedDump]) -> dict[str, str]:
-    """Each post key's slug base: what the store is asked about before `intents`."""
-    return {key: slugify(post.title, key) for d in batch for post, key in zip(d.posts, d.keys, strict=True)}
+    """Each post key's slug base: what the store is asked about before `intents`. (A new key is
+    the normalised title, or that, a line break and a number: feeds.identity.)"""
+    return {key: slugify(post.title, key.partition("\n")[0])
+            for d in batch for post, key in zip(d.posts, d.keys, strict=True)}
 
 
 def intents(batch: Sequence[ParsedDump], snapshot: Snapshot, dates: Mapping[str, Dated], now: datetime, *,
@@ -132,6 +134,9 @@ def merge(post: Post, dump: str, old: StoredEntry, dated: Dated, now: datetime, 
     better_date = new_date(*dated, entry)  # a better source, or other pages
     more: dict[str, object] = {k: v for k, v in (("author", post.author), ("categories", post.categories))
                                if v and v != getattr(entry, k)}
+    title = " ".join(post.title.split())
+    if title != entry.title and not (post.truncated and not entry.truncated):  # retitled (a cut copy's may be cut)
+        more |= {"title": title, "updated": max(now, entry.published, entry.updated)}
     if post.html is not None and entry.source_html not in (None, post.html) and text == entry.text:
         more["source_html"] = post.html  # the same text made anew (newer reading code): links as made now
     new_url = post.url is not None and post.url != old.url

@@ -8,6 +8,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence, Set
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from html import escape
 
 from feeds.models import Block, match_key
@@ -20,11 +21,12 @@ _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": 
                          "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"'})
 
 
+@lru_cache(maxsize=8192)
 def identity(title: str) -> str:
     """The normalised title that identifies a post within its site.
 
     NFKC, typographic quotes folded to ASCII, whitespace collapsed, case-folded:
-    normalising twice changes nothing.
+    normalising twice changes nothing. (Cached: a pass asks for a title's several times.)
     """
     text = unicodedata.normalize("NFKC", title).translate(_QUOTES)
     return " ".join(text.split()).casefold()

@@ -43,6 +43,7 @@ def store_batch(batch: Sequence[ParsedDump], store: Store, config: Config, now: 
                 limits: Limits) -> None:
     """Date and store a batch (inside its transaction): read what the rules need of the store,
     date the batch with the stored pages linked to it, decide what changes, and write that."""
+    batch = store.identify(batch)  # (each post's entry: feeds.identity)
     bases = decide.slug_bases(batch)
     snapshot = store.snapshot_for({d.path: d.keys for d in batch}, bases, now, limits)
     dates = dates_for(batch, snapshot, config.site.tz)
@@ -90,7 +91,7 @@ def _store_timed(batch: Sequence[ParsedDump], store: Store, config: Config, now:
 #: The modules whose code decides which posts a dump holds, their text and their dates: when
 #: any of them changes (an upgrade), the next pass reads every stored dump again.
 READING_CODE = ("feeds.ingest", "feeds.dating", "feeds.decide", "feeds.pipeline", "feeds.normalise",
-                "feeds.models", "feeds.uri")
+                "feeds.models", "feeds.uri", "feeds.identity")
 
 
 def parse_fingerprint(config: Config) -> str:

@@ -90,13 +90,26 @@ ONE_ENTRY = [
                  "2013-07-23", marks=NO_SHARED)]
 
 
+def _excerpt(html, title: str) -> list[str]:
+    """The paragraphs a listing shows of the post with this title."""
+    from datetime import UTC, datetime
+
+    from feeds.config import load
+    from feeds.ingest import read_dump
+
+    now = datetime.fromisoformat(NOW).astimezone(UTC)
+    [found] = [p for p in read_dump(str(html), html.read_bytes(), now, load(None), now).posts if p.title == title]
+    return [b.text for b in found.body]
+
+
 @pytest.mark.parametrize(("html", "title", "url", "author", "categories", "day"), ONE_ENTRY)
 def test_a_post_in_a_text_dump_and_an_html_dump_is_one_entry(tmp_path, html, title, url, author, categories, day):
     (tmp_path / "dumps").mkdir()
     shutil.copy(html, tmp_path / "dumps" / html.name)
-    # The listing shows only the opening of this post; a text dump of the site has it whole.
-    whole = "\n\n".join([title, *[f"Absatz {i}: Ein ganzer Text, der hier vollständig "
-                                   "steht und weiter geht als der Auszug." for i in range(8)]])
+    # The listing shows only the opening of this post; a text dump of the site has it whole (the
+    # same opening: a post without a URL is its title and its opening words, feeds.identity).
+    whole = "\n\n".join([title, *_excerpt(html, title), *[f"Absatz {i}: Ein ganzer Text, der hier vollständig "
+                                                          "steht und weiter geht als der Auszug." for i in range(8)]])
     (tmp_path / "dumps" / "text.txt").write_text(whole + "\n", encoding="utf-8")
     cfg = write_config(tmp_path, [str(tmp_path / "dumps" / "*.txt"), str(tmp_path / "dumps" / "*.html")])
     proc = run_cli("-c", str(cfg), "--now", NOW)

@@ -114,13 +114,15 @@ def test_cut_copy_never_replaces_a_whole_one_and_updated_moves_only_on_change(tm
 
 def test_two_new_posts_of_one_dump_with_the_same_slug_get_two_slugs(tmp_path):
     """Entries of a dump are stored together at its end: slugs given earlier in the same
-    dump must count as taken (and one already stored too)."""
-    def cut(title: str) -> str:
-        return f"{title}\n\nThe council met on 3 February 2025 and spoke at length.\n\nContinue reading {title}\n"
-    cfg = make_site(tmp_path, {"1": cut("Hello, world again") + "\n" + cut("Hello world again!")})
+    dump must count as taken (and one already stored too). (Four posts: each opens with other
+    words, else titles this alike would be one post with its title's typo fixed: feeds.identity.)"""
+    def cut(title: str, day: int) -> str:
+        return (f"{title}\n\nThe council met on {day} February 2025 and spoke at length.\n\n"
+                f"Continue reading {title}\n")
+    cfg = make_site(tmp_path, {"1": cut("Hello, world again", 3) + "\n" + cut("Hello world again!", 4)})
     with Store(cfg.state.path) as store:
         run_once(cfg, store, T0)
-        (tmp_path / "dumps" / "2.txt").write_text(cut("Hello: world again") + "\n" + cut("HELLO WORLD AGAIN?"))
+        (tmp_path / "dumps" / "2.txt").write_text(cut("Hello: world again", 5) + "\n" + cut("HELLO WORLD AGAIN?", 6))
         run_once(cfg, store, T1)
         slugs = sorted(s.entry.slug for s in store.newest())
     assert slugs == ["hello-world-again", "hello-world-again-2", "hello-world-again-3", "hello-world-again-4"]
@@ -604,18 +606,22 @@ def _dead_links(cfg) -> list[str]:
     return dead
 
 
-def _cut(title: str) -> str:
-    return f"{title}\n\nThe harbour office wrote about {title.lower()} this week.\n\nContinue reading {title}\n"
+def _cut(title: str, day: str) -> str:
+    """A cut post. (Each opens with other words: titles this alike over one text would be one
+    post with its title's typo fixed, feeds.identity.)"""
+    return (f"{title}\n\nOn {day} the harbour office wrote about {title.lower()}.\n\n"
+            f"Continue reading {title}\n")
 
 
 def test_a_new_slug_is_numbered_past_the_stored_and_the_batch_slugs(tmp_path):
     """Stored: harbour-news and harbour-news-2-2. A new dump shows 'Harbour news!' (another post
     whose slug base is harbour-news: it becomes harbour-news-2) and 'Harbour news 2', whose base
     harbour-news-2 the first one just took: it must skip the stored harbour-news-2-2 too."""
-    cfg = make_site(tmp_path, {"a": _cut("Harbour news") + "\n" + _cut("Harbour news 2 2")})
+    cfg = make_site(tmp_path, {"a": _cut("Harbour news", "Monday") + "\n" + _cut("Harbour news 2 2", "Tuesday")})
     with Store(cfg.state.path) as store:
         run_once(cfg, store, T0)
-    (tmp_path / "dumps" / "b.txt").write_text(_cut("Harbour news!") + "\n" + _cut("Harbour news 2"), encoding="utf-8")
+    (tmp_path / "dumps" / "b.txt").write_text(_cut("Harbour news!", "Wednesday") + "\n" + _cut("Harbour news 2", "Thursday"),
+                                            encoding="utf-8")
     with Store(cfg.state.path) as store:
         report = run_once(cfg, store, T1)
         slugs = {e.entry.title: e.entry.slug for e in store.newest()}

@@ -67,6 +67,7 @@ def publish(store: Store, config: Config, *, templates: Templates | None = None,
     files = OutFiles(out, write)
     boundary = EntryBoundary(pub, config)
     _write_pages(store, due, pub, boundary, slugs, files)
+    _remove_pages(store, pub, out)
     site = Site(config, pub, boundary, newest, store.months(), slugs, store)
     _write_archive(store, due, site, files)
     _write_outputs(site, due, files)
@@ -106,6 +107,12 @@ def _write_pages(store: Store, due: Plan, pub: Publisher, boundary: EntryBoundar
         page = boundary.page(s.entry, s.url, slugs)
         if page is not None:
             files.put(pub.page_path(s.entry), page)
+
+
+def _remove_pages(store: Store, pub: Publisher, out: Path) -> None:
+    """The pages of the entries removed since the last publish (`feeds entries remove`) go."""
+    for s in store.removed_among(store.pending("entry")):
+        remove_stale(out / "posts", Path(pub.page_path(s.entry)).name, lambda p: False, "the entry was removed")
 
 
 def _write_archive(store: Store, due: Plan, site: Site, files: OutFiles) -> None:

@@ -23,7 +23,8 @@ from feeds.store.batches import Batches
 from feeds.store.digests import Digests
 from feeds.store.dumps import Dumps, Quarantined
 from feeds.store.entries import Entries
-from feeds.store.schema import MIGRATIONS, SCHEMA_VERSION
+from feeds.store.removed import Removed
+from feeds.store.schema import MIGRATIONS, SCHEMA_VERSION, register
 
 __all__ = ["MAX_CATEGORIES", "MIGRATIONS", "SCHEMA_VERSION", "DatabaseError", "Quarantined", "Row", "Store", "from_iso",
            "iso"]
@@ -37,7 +38,7 @@ DatabaseError = sqlite3.Error
 _NO_ROOM = re.compile(r"database or disk is full|disk I/O error|attempt to write a readonly database")
 
 
-class Store(Batches, Dumps, Entries, Digests):
+class Store(Batches, Removed, Dumps, Entries, Digests):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         if str(path) != ":memory:":
@@ -61,6 +62,7 @@ class Store(Batches, Dumps, Entries, Digests):
             # stored in one transaction, and with SQLite's default 2 MB its pages would spill
             # to the log and the indexes be read back from it while the batch is written.
             self.db.execute("PRAGMA cache_size=-16384")
+            register(self.db)
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StateError(f"{path}: not a usable feeds database ({exc}). Restore it from a backup; "

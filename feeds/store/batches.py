@@ -4,18 +4,52 @@ transaction. The rules themselves (`feeds.dating.pages`, `feeds.decide`) ask the
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from feeds.models import DumpRecord, Intents, Limits, Snapshot
-from feeds.normalise import may_be_taken
+from feeds.identity import OPENING_CHARS, Assigner, Identity
+from feeds.models import DumpRecord, Intents, Limits, ParsedDump, Post, Snapshot
+from feeds.normalise import body_text, may_be_taken
 from feeds.store.dumps import Dumps
 from feeds.store.entries import Entries
+
+log = logging.getLogger(__name__)
 
 Pages = dict[str, Sequence[str]]
 
 
+def post_identity(post: Post) -> Identity:
+    """What identifies a post (feeds.identity): its URL, title and opening words, read from the
+    blocks that make its text's first OPENING_CHARS characters (as its entry's text begins)."""
+    shown, length = 0, 0
+    while shown < len(post.body) and length < OPENING_CHARS:
+        length += len(post.body[shown].text) + 4  # (with the blank line between, or a bullet's "• ")
+        shown += 1
+    return Identity.of(post.title, body_text(post.body[:shown]), post.url)
+
+
 class Batches(Dumps, Entries):
+    def identify(self, batch: Sequence[ParsedDump]) -> list[ParsedDump]:
+        """The batch with each post's key: the stored entry it is a copy of (feeds.identity), or a
+        new one. A copy of a removed entry (a tombstone) is left out, with a line in the log."""
+        idents = [[post_identity(p) for p in d.posts] for d in batch]
+        flat = [i for dump in idents for i in dump]
+        assigner = Assigner(self.known_identities((i.url for i in flat if i.url), (i.title for i in flat),
+                                                  (i.typo_key for i in flat if i.typo_key)), self.keys_of_title)
+        out = []
+        for d, dump_idents in zip(batch, idents, strict=True):
+            keys = [assigner.key(i) for i in dump_idents]
+            if None in keys:
+                log.info("%s: %d post(s) removed by `feeds entries remove` left out", d.path, keys.count(None))
+                kept = [(p, k) for p, k in zip(d.posts, keys, strict=True) if k is not None]
+                d = dataclasses.replace(d, posts=tuple(p for p, _ in kept), keys=tuple(k for _, k in kept))
+            else:
+                d = dataclasses.replace(d, keys=tuple(k for k in keys if k is not None))
+            out.append(d)
+        return out
+
     def snapshot_for(self, pages: Mapping[str, Sequence[str]], bases: Mapping[str, str], now: datetime,
                      limits: Limits) -> Snapshot:
         """What dating and storing a batch need of the store. `pages`: the batch's dumps (path ->

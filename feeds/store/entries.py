@@ -6,8 +6,13 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
+from feeds.identity import Identity, Known
 from feeds.models import MAX_CATEGORIES, Entry, StoredEntry
 from feeds.store.base import Tables, from_iso, iso
+from feeds.store.schema import ENTRY_COLUMNS, identity_values
+
+#: Entries, and the removed ones (tombstones): a new post's slug and key are free of both.
+_BOTH = ("entries", "removed_entries")
 
 
 class Entries(Tables):
@@ -29,31 +34,53 @@ class Entries(Tables):
         return {row["key"]: self._row_to_entry(row) for row in rows}
 
     def stored_slugs(self, slugs: Iterable[str]) -> set[str]:
-        """Which of these slugs are stored (one query for many)."""
-        return {row[0] for row in self._rows_where_in("SELECT slug FROM entries", "slug", list(set(slugs)))}
+        """Which of these slugs are stored, by an entry or a removed one (one query for many)."""
+        wanted = list(set(slugs))
+        return {row[0] for table in _BOTH for row in self._rows_where_in(f"SELECT slug FROM {table}", "slug", wanted)}
 
     def slugs_like(self, slug: str) -> set[str]:
-        """The stored slugs equal to `slug` or numbered after it (`slug-2`, …). Asked only for
-        a slug that is taken (stored_slugs() found it, or a post before took it): most are
-        not, and need no query of their own."""
-        rows = self.db.execute("SELECT slug FROM entries WHERE slug = ? OR slug GLOB ?",
-                               (slug, slug + "-[0-9]*"))
-        return {r[0] for r in rows}
+        """The stored slugs equal to `slug` or numbered after it (`slug-2`, …), of entries and
+        removed ones. Asked only for a slug that is taken (stored_slugs() found it, or a post
+        before took it): most are not, and need no query of their own."""
+        return {r[0] for table in _BOTH for r in self.db.execute(
+            f"SELECT slug FROM {table} WHERE slug = ? OR slug GLOB ?", (slug, slug + "-[0-9]*"))}
 
-    _PUT_COLUMNS = ("key", "id", "slug", "title", "source_html", "summary", "text", "truncated", "published",
-                    "updated", "date_source", "first_seen", "url", "source", "month", "author", "categories")
+    def known_identities(self, urls: Iterable[str], titles: Iterable[str], typo_keys: Iterable[str]) -> list[Known]:
+        """The stored posts (and removed ones) a batch's posts may be copies of: those with one
+        of these canonical URLs, normalised titles or typo keys, and those whose key is one of the titles."""
+        found: dict[str, Known] = {}
+        wanted = sorted(set(titles))
+        lookups = (("url_key", sorted(set(urls))), ("title_key", wanted), ("typo_key", sorted(set(typo_keys))),
+                   ("key", wanted))
+        for table in _BOTH:
+            for column, values in lookups:
+                sql = f"SELECT key, url_key, title_key, opening, typo_key FROM {table}"
+                for row in self._rows_where_in(sql, column, values):
+                    found.setdefault(row[0], Known(row[0], Identity(row[1], row[2], tuple(row[3].split()), row[4]),
+                                                   removed=table != "entries"))
+        return list(found.values())
+
+    def keys_of_title(self, title: str) -> set[str]:
+        """The stored keys (of entries and removed ones) of a title's family: the title, and
+        the title followed by a line break and more (identity.Assigner's numbered keys)."""
+        return {r[0] for table in _BOTH for r in self.db.execute(
+            f"SELECT key FROM {table} WHERE key = ? OR (key > ? AND key < ?)", (title, title + "\n", title + "\x0b"))}
+
+    _PUT_COLUMNS = ENTRY_COLUMNS
     _PUT_SQL = (f"INSERT INTO entries ({', '.join(_PUT_COLUMNS)}) VALUES ({', '.join('?' * len(_PUT_COLUMNS))}) "
                 "ON CONFLICT (key) DO UPDATE SET "
                 + ", ".join(f"{c} = excluded.{c}" for c in _PUT_COLUMNS
                             if c not in ("key", "id", "slug", "first_seen")))
 
     def put(self, rows: Iterable[tuple[Entry, str | None, str]]) -> None:
-        """Insert or update entries, given as (entry, url, month), in order. An entry's key,
-        id, slug and first-seen time never change. (One call for many: much faster.)"""
+        """Insert or update entries, given as (entry, url, month), in order, with what identifies
+        each (its canonical URL, title and opening words). An entry's key, id, slug and first-seen
+        time never change. (One call for many: much faster.)"""
         self.db.executemany(self._PUT_SQL, [(
             e.key, e.id, e.slug, e.title, e.source_html, e.summary, e.text, int(e.truncated), iso(e.published),
             iso(e.updated), e.date_source, iso(e.first_seen), url, e.source, month, e.author,
-            json.dumps(list(e.categories[:MAX_CATEGORIES]), ensure_ascii=False) if e.categories else "[]")
+            json.dumps(list(e.categories[:MAX_CATEGORIES]), ensure_ascii=False) if e.categories else "[]",
+            *identity_values(e.title, e.text, url))
             for e, url, month in rows])
 
     def replace_sightings(self, dump: str, rows: Sequence[tuple[str, int, int, int, bool]]) -> None:

@@ -1,7 +1,18 @@
 """The store's schema: versioned migrations, applied on open in one transaction (``PRAGMA
-user_version``); a database newer than this code is refused."""
+user_version``); a database newer than this code is refused. A migration may call the SQL
+functions `register` gives the connection (what a post's identity is, `feeds.identity`)."""
 
 from __future__ import annotations
+
+import sqlite3
+
+from feeds.identity import Identity, canonical_url, opening
+from feeds.normalise import identity
+
+#: An entry's columns that say which post it is (written by `Entries.put`, looked up by
+#: `Entries.known_identities`): the canonical URL, the normalised title, the opening words,
+#: and what rule 3 looks a post up by (the first of them and the title's numbers: Identity.typo_key).
+IDENTITY_COLUMNS = ("url_key", "title_key", "opening", "typo_key")
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -109,8 +120,55 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE deliveries ADD COLUMN named INTEGER NOT NULL DEFAULT 1;  -- 0: failed or unknown, not yet said
     """,
+    # 6: identity that loses nothing (feeds.identity): a post is its canonical URL, or its title
+    # with its opening words, no longer its title alone. Keys, ids and slugs stay as they are:
+    # the key is now only the row's name, given once; these columns say which post it is.
+    # Removed entries (`feeds entries remove`) move to removed_entries whole, and are tombstones:
+    # a copy of one in a dump is not stored again, until `entries remove --undo` moves it back.
+    """
+    ALTER TABLE entries ADD COLUMN url_key TEXT;                     -- canonical URL, or NULL
+    ALTER TABLE entries ADD COLUMN title_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE entries ADD COLUMN opening TEXT NOT NULL DEFAULT '';  -- the first words, space-separated
+    ALTER TABLE entries ADD COLUMN typo_key TEXT NOT NULL DEFAULT '';
+    UPDATE entries SET url_key = feeds_url_key(url), title_key = feeds_title_key(title),
+                       opening = feeds_opening(text), typo_key = feeds_typo_key(title, text);
+    -- (not unique: two entries an older feeds stored for one URL, retitled, both stay)
+    CREATE INDEX entries_url_key ON entries (url_key);
+    CREATE INDEX entries_title_key ON entries (title_key);
+    CREATE INDEX entries_typo_key ON entries (typo_key);
+    CREATE TABLE removed_entries (
+        key TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, slug TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
+        source_html TEXT, summary TEXT NOT NULL, text TEXT NOT NULL, truncated INTEGER NOT NULL,
+        published TEXT NOT NULL, updated TEXT NOT NULL, date_source TEXT NOT NULL, first_seen TEXT NOT NULL,
+        url TEXT, source TEXT NOT NULL, month TEXT NOT NULL, author TEXT, categories TEXT NOT NULL,
+        url_key TEXT, title_key TEXT NOT NULL, opening TEXT NOT NULL, typo_key TEXT NOT NULL,
+        removed TEXT NOT NULL,          -- when it was removed
+        row INTEGER NOT NULL            -- its rowid in entries, given back by undo (digests count by rowid)
+    );
+    CREATE INDEX removed_url_key ON removed_entries (url_key);
+    CREATE INDEX removed_title_key ON removed_entries (title_key);
+    CREATE INDEX removed_typo_key ON removed_entries (typo_key);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
-SCHEMA_VERSION = len(MIGRATIONS)
+#: The columns entries and removed_entries share (a later migration adding one to entries adds it to both).
+ENTRY_COLUMNS = ("key", "id", "slug", "title", "source_html", "summary", "text", "truncated", "published",
+                 "updated", "date_source", "first_seen", "url", "source", "month", "author", "categories",
+                 *IDENTITY_COLUMNS)
+
+
+def identity_values(title: str, text: str, url: str | None) -> tuple[str | None, str, str, str]:
+    """An entry's identity columns."""
+    ident = Identity.of(title, text, url)
+    return ident.url, ident.title, " ".join(ident.opening), ident.typo_key
+
+
+def register(db: sqlite3.Connection) -> None:
+    """The SQL functions migrations call."""
+    db.create_function("feeds_url_key", 1, lambda url: canonical_url(url) if url else None, deterministic=True)
+    db.create_function("feeds_title_key", 1, identity, deterministic=True)
+    db.create_function("feeds_opening", 1, lambda text: " ".join(opening(text)), deterministic=True)
+    db.create_function("feeds_typo_key", 2, lambda title, text: Identity.of(title, text, None).typo_key,
+                       deterministic=True)
