@@ -7,7 +7,7 @@ and many tags. Each is run through the reader (a dump gives posts or a DumpError
 else) and through whole passes on a real SQLite store (every pass ends with a report; the
 entries stored before stay, with their ids; every feed written parses with bozo 0).
 
-FEEDS_FUZZ_EXAMPLES sets the number of reader cases (300 in CI, FEEDS_TESTS=full; 60 in the
+FEEDS_FUZZ_EXAMPLES sets the number of reader cases (300 in CI, FEEDS_TESTS=full; 30 in the
 default local run; a third as many whole passes); a longer local run:
 FEEDS_FUZZ_EXAMPLES=5000 pytest tests/test_fuzz.py. A failure prints the
 drawn input (hypothesis' "Falsifying example"); keep it as a one-file case in tests/dumps/
@@ -33,7 +33,7 @@ from feeds.ingest import read_dump
 from feeds.pipeline import run_once
 from feeds.store import Store
 
-EXAMPLES = int(os.environ.get("FEEDS_FUZZ_EXAMPLES") or examples(full=300, quick=60))
+EXAMPLES = int(os.environ.get("FEEDS_FUZZ_EXAMPLES") or examples(full=300, quick=30))
 NOW = datetime(2025, 3, 3, 9, tzinfo=UTC)
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=not os.environ.get("FEEDS_FUZZ_RANDOM"),
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
