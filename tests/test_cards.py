@@ -120,3 +120,10 @@ def test_a_list_item_that_starts_with_its_date_gives_its_title():
     assert dated_item_title("May 2, 2023 We met at the station.") is None  # a sentence
     assert dated_item_title("May 2, 2023 · 4 min read") is None  # metadata
     assert dated_item_title("Sorting strings in Go") is None
+
+
+@pytest.mark.parametrize("line", ["Mara·Lind", "2020–2024 report", "x|y|z", "Posted·by·X"])
+def test_a_separator_sign_with_no_space_around_it_is_not_a_joined_metadata_line(line):
+    """(It was split into one part, itself, and asked about again: a RecursionError the fuzz
+    test found.)"""
+    assert meta_kind(line) in (None, "date", "byline")

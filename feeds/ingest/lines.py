@@ -135,6 +135,8 @@ def _joined_kind(text: str) -> str | None:
     write them ("Mara Lind · Apr 4, 2024 · 6 min read"): each piece metadata or a name (a few
     words with no digit), at least one of them metadata; a name with a date makes a byline."""
     parts = _SEPARATOR.split(text)
+    if len(parts) < 2:
+        return None  # a separator sign with no space around it ("a·b", "2020–2024") joins nothing
     kinds = [meta_kind(p) for p in parts]
     names = [p for p, k in zip(parts, kinds, strict=True) if k is None]
     if all(k is None for k in kinds) or any(not name_like(p) for p in names):
