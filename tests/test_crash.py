@@ -3,7 +3,7 @@ large input. After every kill, every file in out/ parses and the store passes
 `PRAGMA integrity_check`; when a pass completes, out/ is byte for byte what an
 uninterrupted pass writes. And two passes started at once: exactly one does the work.
 
-The default run kills 10 passes, so a crash regression shows there too; the `slow` run (`pytest
+The default run kills 8 passes, so a crash regression shows there too; the `slow` run (`pytest
 -m slow`, in CI) kills FEEDS_KILL_ROUNDS (default 200). The kills are shared among as many
 workers as there are cores.
 """
@@ -34,7 +34,7 @@ from bench import build_corpus  # noqa: E402
 
 NOW = "2025-02-24T09:00:00+00:00"  # the digest of 2025-W08 is due: it is mailed (to the outbox) too
 ROUNDS = int(os.environ.get("FEEDS_KILL_ROUNDS", "200"))
-QUICK_ROUNDS = 10
+QUICK_ROUNDS = 8
 SERIES = 8  # kills in a row, then a pass runs to its end
 BATCH = "300000"  # bytes: a pass stores the 40 dumps in about 15 batches, so kills land between them
 

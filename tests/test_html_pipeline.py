@@ -257,6 +257,7 @@ def test_without_category_feeds_pages_name_their_categories_and_link_no_feed(bui
     assert shown in page.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # (14 s of the quick run, most of it the checker on long real pages; CI runs it)
 def test_pages_of_html_posts_pass_nu_html_checker(built):
     from test_validity import _nu_check
 
