@@ -40,6 +40,7 @@ from feeds.normalise import identity as title_key
 
 OPENING_WORDS = 30
 OPENING_CHARS = 4000  # (opening reads no further)
+FIRST_CHARS = 600  # (opening reads these first: they hold OPENING_WORDS words but in odd texts)
 MIN_SHARED = 8
 SIMILAR = 0.8
 TYPO_LETTERS = 3
@@ -77,9 +78,9 @@ def canonical_url(url: str) -> str | None:
 
 def opening(text: str) -> tuple[str, ...]:
     """The first OPENING_WORDS words of a post's text, NFKC and case-folded, without punctuation.
-    (Only the text's opening is read: 600 characters hold 30 words but in odd texts.)"""
-    words = _words(text[:600])
-    if len(words) < OPENING_WORDS and len(text) > 600:
+    (Only the text's opening is read: FIRST_CHARS, then up to OPENING_CHARS when those are too few.)"""
+    words = _words(text[:FIRST_CHARS])
+    if len(words) < OPENING_WORDS and len(text) > FIRST_CHARS:
         words = _words(text[:OPENING_CHARS])
     return words
 

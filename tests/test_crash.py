@@ -137,6 +137,7 @@ def _worker(root: Path, corpus: Path, reference: dict[str, bytes], rounds: int, 
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+                assert series < SERIES, "a pass left to run to its end was still running after 300 s"
                 kills += 1
                 series += 1
                 window = max(idle * 1.5, window - max(0.0, at - idle))

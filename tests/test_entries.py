@@ -5,24 +5,16 @@ text dump."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import feedparser
-from conftest import REPO, run_cli
+from conftest import run_cli
+from test_identity_pass import _site as site_of_cases
 
-CASES = REPO / "tests" / "identity"
 FIRST, SECOND, THIRD = "2024-05-13T09:00:00+00:00", "2024-05-14T09:00:00+00:00", "2024-05-15T09:00:00+00:00"
 
 
 def _site(root):
-    (root / "dumps").mkdir()
-    for name in ("notes.txt", "weekly-links.html"):
-        shutil.copyfile(CASES / name, root / "dumps" / name)
-    (root / "feeds.toml").write_text(
-        '[site]\ntitle = "A small blog of our own"\nurl = "https://blog.example.net/"\n'
-        '[input]\npaths = ["dumps/*.txt", "dumps/*.html"]\n[output]\ndir = "out"\n'
-        '[state]\npath = "state/feeds.sqlite3"\n', encoding="utf-8")
-    return root
+    return site_of_cases(root, "notes.txt", "weekly-links.html")
 
 
 def _cli(root, *args, now=FIRST):
