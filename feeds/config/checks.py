@@ -150,6 +150,18 @@ def strings(key: str, value: Any, ctx: Context, *, empty_ok: bool = False) -> tu
     return tuple(value)
 
 
+def networks(key: str, value: Any, ctx: Context) -> tuple[str, ...]:
+    """A list of IP addresses or networks ("10.0.0.0/8"), each written as ipaddress normalises it."""
+    found = []
+    for item in strings(key, value, ctx, empty_ok=True):
+        try:
+            found.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+        except ValueError:
+            raise ConfigError(key, value, f"a list of IP addresses or networks such as [\"127.0.0.1\", "
+                                          f"\"10.0.0.0/8\"]; {item!r} is neither", ctx.source) from None
+    return tuple(found)
+
+
 # -- URLs and addresses -------------------------------------------------------------------
 
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")  # '_' as in URLs (RFC 3986) and DNS, not in host names

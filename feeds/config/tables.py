@@ -249,3 +249,7 @@ class Web:
                                 "confirmation mails to one address per hour, at most")
     per_client_hour: int = key(10, _whole(1, 10000, "a whole number from 1 to 10000"),
                                "confirmation mails asked for by one client (IP address) per hour, at most")
+    trusted_proxies: tuple[str, ...] = key((), checks.networks,
+                                           "reverse proxies (IP addresses or networks) whose X-Forwarded-For "
+                                           "names the client (default: none; the client is the connection's "
+                                           "address)", example='["127.0.0.1"]')
