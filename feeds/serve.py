@@ -1,4 +1,5 @@
-"""`python -m feeds serve`: out/ over HTTP, to preview it or subscribe a feed reader to it."""
+"""`python -m feeds serve`: out/ over HTTP, to preview it or subscribe a feed reader to it; and the
+list's endpoint (feeds.web) under the path of `[web] url` (or /list/), through wsgiref."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ import logging
 import os
 import socket
 import sys
+import urllib.parse
 from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import ServerHandler
 
 from feeds.config import Config
+from feeds.errors import ConfigError
+from feeds.web import App, make_app
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +31,8 @@ def serve(cfg: Config, bind: str, port: int) -> int:
     # The outbox holds subscribers' addresses: never serve it, whether it is under out/ as
     # written, or (through a symbolic link) where it really is.
     private = [os.path.abspath(cfg.outbox), str(cfg.outbox.resolve())]
-    handler = functools.partial(_QuietHandler, directory=str(directory), private=private)
+    endpoint: list[App | None] = [None]  # made once the server's address is known
+    handler = functools.partial(_Handler, directory=str(directory), private=private, endpoint=endpoint)
     host = f"[{bind}]" if ":" in bind else bind  # an IPv6 address, as a URL writes it
     try:
         # IPv4 or IPv6, as the address is (what http.server's own command does)
@@ -43,11 +50,26 @@ def serve(cfg: Config, bind: str, port: int) -> int:
         print(f"Serving {directory}/ at {base} (Ctrl-C to stop). Subscribe a feed reader to {base}atom.xml")
         if cfg.site.base_url != base:
             print(f"note: links in the feeds point to site.base_url = {cfg.site.base_url}")
+        endpoint[0] = _endpoint(cfg, base)
         try:
             httpd.serve_forever()
         except KeyboardInterrupt:
             print("stopped")
     return 0
+
+
+def _endpoint(cfg: Config, base: str) -> App | None:
+    """The list's endpoint, served under the path of `[web] url`, or at <base>list/ when it is not
+    set; None, saying why, when it cannot run (no secret)."""
+    url = cfg.web.url or f"{base}list/"
+    try:
+        app = make_app(cfg, url=url)
+    except ConfigError as exc:
+        print(f"note: the list's endpoint is off: {exc}")
+        return None
+    local = base + app.mount.lstrip("/")
+    print(f"The list's form: {local}subscribe" + (f" (its links in mails: {app.url})" if app.url != local else ""))
+    return app
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -103,3 +125,66 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 #: C0 and C1 control characters and DEL, as \xNN (http.server's own logging does the same).
 _ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+class _Handler(_QuietHandler):
+    """out/ as _QuietHandler serves it, and the paths under the endpoint's through its WSGI app."""
+
+    def __init__(self, *args: Any, endpoint: list[App | None] | None = None, **kwargs: Any) -> None:
+        self.endpoint = endpoint or [None]
+        super().__init__(*args, **kwargs)
+
+    def _app(self) -> App | None:
+        app = self.endpoint[0]
+        path = urllib.parse.urlsplit(self.path).path
+        if app is None or not (path.startswith(app.mount) or path == app.mount.rstrip("/")):
+            return None
+        return app
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's names)
+        app = self._app()
+        if app is None:
+            super().do_GET()
+        else:
+            self._wsgi(app)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        app = self._app()
+        if app is None:
+            super().do_HEAD()
+        else:
+            self._wsgi(app)
+
+    def do_POST(self) -> None:  # noqa: N802
+        app = self._app()
+        if app is None:
+            self.send_error(405, "Method not allowed: out/ is only read")
+        else:
+            self._wsgi(app)
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_POST  # noqa: N815 (the endpoint answers 405 itself)
+
+    def _wsgi(self, app: App) -> None:
+        """Hand the request to `app`, as wsgiref's own server does."""
+        handler = ServerHandler(self.rfile, self.wfile, sys.stderr, self._environ(),  # type: ignore[arg-type]
+                                multithread=True)
+        handler.request_handler = self  # type: ignore[attr-defined]  # (it logs the request through it)
+        handler.server_software = self.version_string()
+        handler.os_environ = {}  # (wsgiref would put this process's environment, its secrets too, in each request's)
+        handler.run(app)
+        self.close_connection = True
+
+    def _environ(self) -> dict[str, Any]:
+        path, _, query = self.path.partition("?")
+        address: Any = self.server.server_address  # (host, port, …): a tuple for IP sockets
+        host, port = address[0], address[1]
+        environ = {"REQUEST_METHOD": self.command, "SCRIPT_NAME": "", "QUERY_STRING": query,
+                   "PATH_INFO": urllib.parse.unquote(path, "iso-8859-1"), "SERVER_PROTOCOL": self.request_version,
+                   "SERVER_NAME": str(host), "SERVER_PORT": str(port),
+                   "REMOTE_ADDR": self.client_address[0], "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                   "CONTENT_LENGTH": self.headers.get("Content-Length", "")}
+        for name, value in self.headers.items():
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                environ[key] = f"{environ[key]},{value}" if key in environ else value
+        return environ
