@@ -4,22 +4,28 @@ as a browser shows them.
 
     python tests/screenshot_digest.py --period 2025-W07 [-c feeds.toml] [--now ISO-8601]
     python tests/screenshot_digest.py --feed [-c feeds.toml]   # out/screenshots/atom.xml.png, rss.xml.png
+    python tests/screenshot_digest.py --list [-c feeds.toml]   # out/screenshots/subscribe-375.png, unsubscribe-375.png
 
 Renders the week with `python -m feeds digest --period WEEK --preview` (which writes
 out/preview/WEEK.html), then saves out/screenshots/WEEK-375.png and WEEK-600.png:
 what a reader sees on a phone and in a desktop mail client's reading pane. Look at them.
+--list serves out/ and the list's endpoint as `feeds serve` does (the secret from the environment,
+as [web] secret_env names it) and saves the form and the unsubscribe page at 375 px.
 Needs Debian's `chromium` (or $CHROMIUM naming another Chromium or Chrome binary).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -54,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--period", help="the ISO week, e.g. 2025-W07")
     parser.add_argument("--feed", action="store_true",
                         help="instead, serve out/ and screenshot atom.xml and rss.xml as a browser shows them")
+    parser.add_argument("--list", action="store_true",
+                        help="instead, serve the list's endpoint and screenshot its form and unsubscribe page")
     parser.add_argument("-c", "--config", default=None, help="feeds configuration (default ./feeds.toml)")
     parser.add_argument("--now", default=None, help="passed on to feeds (fix the clock)")
     parser.add_argument("--height", type=int, default=3000, help="the window's height in px (default 3000)")
@@ -66,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config_mod.load(args.config)
     if args.feed:
         return screenshot_feeds(browser, cfg, args.config, args.height)
+    if args.list:
+        return screenshot_list(browser, cfg, args.config, args.height)
     if not args.period:
         parser.error("--period is needed (or --feed)")
     command = [sys.executable, "-m", "feeds", *(["-c", args.config] if args.config else []),
@@ -88,6 +98,44 @@ def main(argv: list[str] | None = None) -> int:
 
 def screenshot_feeds(browser: str, cfg, config: str | None, height: int) -> int:
     """Serve out/ as `python -m feeds serve` does and screenshot the feeds in the browser."""
+    with serving(config) as base:
+        if base is None:
+            return 1
+        for feed in ("atom.xml", "rss.xml"):
+            png = cfg.output.dir / "screenshots" / f"{feed}.png"
+            screenshot(browser, base + feed, png, 800, height)
+            print(f"{png}  800 px wide")
+    return 0
+
+
+def screenshot_list(browser: str, cfg, config: str | None, height: int) -> int:
+    """Serve out/ and the list's endpoint as `python -m feeds serve` does; screenshot the form and the
+    page an unsubscribe link opens (for reader@example.org), at a phone's width."""
+    from datetime import UTC, datetime
+
+    from feeds import tokens
+    from feeds.errors import ConfigError
+
+    try:
+        secret = tokens.secret(cfg)
+    except ConfigError as exc:
+        print(f"feeds: {exc}", file=sys.stderr)
+        return 2
+    token = tokens.sign(secret, "unsubscribe", "reader@example.org", now=datetime.now(UTC))
+    with serving(config) as base:
+        if base is None:
+            return 1
+        mount = urlsplit(cfg.web.url).path if cfg.web.url else "/list/"
+        for name, path in (("subscribe", "subscribe"), ("unsubscribe", f"unsubscribe?token={token}")):
+            png = cfg.output.dir / "screenshots" / f"{name}-375.png"
+            screenshot(browser, base + mount.lstrip("/") + path, png, 375, height)
+            print(f"{png}  375 px wide")
+    return 0
+
+
+@contextlib.contextmanager
+def serving(config: str | None) -> Iterator[str | None]:
+    """`python -m feeds serve` on a free port: its base URL (None, said, if it did not start)."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
     with subprocess.Popen([sys.executable, "-m", "feeds", *(["-c", config] if config else []), "serve", "--port", "0"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
@@ -95,16 +143,12 @@ def screenshot_feeds(browser: str, cfg, config: str | None, height: int) -> int:
             line = server.stdout.readline() if server.stdout else ""
             if " at " not in line:
                 print(f"feeds serve did not start: {line}", file=sys.stderr)
-                return 1
-            base = line.split(" at ")[1].split()[0]
-            for feed in ("atom.xml", "rss.xml"):
-                png = cfg.output.dir / "screenshots" / f"{feed}.png"
-                screenshot(browser, base + feed, png, 800, height)
-                print(f"{png}  800 px wide")
+                yield None
+            else:
+                yield line.split(" at ")[1].split()[0]
         finally:
             server.terminate()
             server.wait(timeout=10)
-    return 0
 
 
 if __name__ == "__main__":

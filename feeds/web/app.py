@@ -204,7 +204,8 @@ class App:
         address = self._address(token, "unsubscribe", now)
         if request.method == "GET":  # a page with one button: a mail scanner's GET changes nothing
             return Response(HTTPStatus.OK, pages.answer("Unsubscribe?", [
-                f"{address} will no longer receive the {self._cadence()} digest of {self.config.site.title}."],
+                f"Press the button to stop the {self._cadence()} digest of {self.config.site.title} "
+                f"being mailed to {address}."],
                 button={"action": "unsubscribe", "token": token, "label": "Unsubscribe"}))
         if request.form.get("List-Unsubscribe") != "One-Click":
             raise HttpError(HTTPStatus.BAD_REQUEST, "The request lacks List-Unsubscribe=One-Click (RFC 8058); "
