@@ -188,7 +188,9 @@ def _status(sub: Commands, common: argparse.ArgumentParser) -> None:
 def _serve(sub: Commands, common: argparse.ArgumentParser) -> None:
     serve = sub.add_parser("serve", parents=[common], help="serve out/ on 127.0.0.1:8000 to preview it",
                            description="Serve the output folder over HTTP so a browser or a feed reader "
-                                       "can subscribe to http://127.0.0.1:8000/atom.xml.")
+                                       "can subscribe to http://127.0.0.1:8000/atom.xml; and the list's "
+                                       "endpoint (its form, confirm and unsubscribe links) under the path of "
+                                       "[web] url, or /list/ (it needs $FEEDS_SECRET).")
     serve.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0: any free port)")
     serve.add_argument("--bind", default="127.0.0.1", help="address (default 127.0.0.1)")
 
