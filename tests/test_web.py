@@ -385,3 +385,22 @@ def test_trusted_proxies_are_addresses_or_networks():
     with pytest.raises(ConfigError) as err:
         config_mod.parse({"web": {"trusted_proxies": ["proxy.example.org"]}})
     assert err.value.key == "web.trusted_proxies" and "'proxy.example.org' is neither" in str(err.value)
+
+
+def test_a_request_waits_for_a_pass_that_holds_the_store(site, smtp):
+    """A pass writing a batch holds SQLite's write lock: the form's request waits for it, then succeeds."""
+    import sqlite3
+
+    Store(site.config.state.path).close()  # the store made and migrated
+    db = sqlite3.connect(site.config.state.path, isolation_level=None)
+    db.execute("BEGIN IMMEDIATE")  # as a pass's transaction does
+    answers: list[int] = []
+    asking = threading.Thread(target=lambda: answers.append(site.request("subscribe", {"address": "ana@example.org"})[0]))
+    asking.start()
+    time.sleep(1)
+    assert answers == [] and site.status("ana@example.org") is None  # waiting
+    db.execute("COMMIT")
+    db.close()
+    asking.join(timeout=30)
+    assert answers == [200] and site.status("ana@example.org") == "pending"
+    assert len(mails(smtp, "ana@example.org")) == 1
