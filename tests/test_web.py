@@ -302,6 +302,8 @@ def test_requests_out_of_bounds_are_refused(site):
     assert site.request("nothing-here")[0] == 404
     assert site.request("subscribe", headers={"X-Filler": "x" * 9000})[0] == 431
     assert site.request("subscribe", {"address": "not an address"})[0] == 400
+    status, body, headers = site.request("subscribe", method="HEAD")
+    assert status == 200 and body == b"" and int(headers["Content-Length"]) > 1000
     assert site.request("subscribe", {"address": "a@example.org"})[0] == 200  # and the endpoint still works
 
 
@@ -404,3 +406,34 @@ def test_a_request_waits_for_a_pass_that_holds_the_store(site, smtp):
     asking.join(timeout=30)
     assert answers == [200] and site.status("ana@example.org") == "pending"
     assert len(mails(smtp, "ana@example.org")) == 1
+
+
+@pytest.mark.parametrize(("remote", "forwarded", "client"), [
+    ("203.0.113.7", "", "203.0.113.7"),  # no proxy
+    ("203.0.113.7", "198.51.100.1", "203.0.113.7"),  # not a trusted proxy: its header is not believed
+    ("127.0.0.1", "198.51.100.1", "198.51.100.1"),
+    ("127.0.0.1", "1.2.3.4, 198.51.100.1", "198.51.100.1"),  # the client's own first hop is not believed
+    ("127.0.0.1", "198.51.100.1, 10.1.2.3", "198.51.100.1"),  # a second trusted proxy is skipped
+    ("127.0.0.1", "2001:db8::5", "2001:db8::5"),
+    ("127.0.0.1", "", "127.0.0.1"),
+    ("127.0.0.1", "10.0.0.1, 10.0.0.2", "10.0.0.1"),  # only proxies: the first hop
+])
+def test_the_client_address(remote, forwarded, client):
+    import ipaddress
+
+    from feeds.web.request import client_address
+
+    trusted = (ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("10.0.0.0/8"))
+    assert client_address({"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_FOR": forwarded}, trusted) == client
+
+
+@pytest.mark.parametrize(("script", "path", "route"), [
+    ("", "/list/subscribe", "subscribe"), ("", "/list/", ""), ("", "/list", ""),
+    ("/list", "/confirm", "confirm"),  # gunicorn with SCRIPT_NAME=/list
+    ("", "/unsubscribe", "unsubscribe"),  # a proxy that strips /list
+    ("", "/list/a/b", "a/b"),  # (not a page: 404)
+])
+def test_the_route_below_the_endpoint(script, path, route):
+    from feeds.web.request import route as route_of
+
+    assert route_of({"SCRIPT_NAME": script, "PATH_INFO": path}, "/list/") == route
