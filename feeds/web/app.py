@@ -15,6 +15,7 @@ at the same time only makes a request wait for it.
 from __future__ import annotations
 
 import dataclasses
+import html
 import ipaddress
 import logging
 import os
@@ -120,7 +121,7 @@ class App:
             except ConfigError as problem:
                 log.error("%s", problem)
         body = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{exc.status.phrase}</title>'
-                f"</head><body><h1>{exc.status.phrase}</h1><p>{exc.message}</p></body></html>\n").encode()
+                f"</head><body><h1>{exc.status.phrase}</h1><p>{html.escape(exc.message)}</p></body></html>\n").encode()
         return Response(exc.status, body, exc.headers)
 
     # -- subscribe --------------------------------------------------------------------------
