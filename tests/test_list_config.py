@@ -30,3 +30,14 @@ def test_a_bad_web_value_names_its_key(key, value, expected):
     with pytest.raises(ConfigError) as info:
         config.parse({"web": {key: value}})
     assert f"web.{key}" in str(info.value) and expected in str(info.value)
+
+
+def test_the_starter_file_shows_the_web_table(tmp_path):
+    from feeds import starter
+
+    starter.write(tmp_path / "feeds.toml")
+    text = (tmp_path / "feeds.toml").read_text(encoding="utf-8")
+    table = text[text.index("[web]"):]
+    for key in ("url", "secret_env", "confirm_hours", "per_address_hour", "per_client_hour"):
+        assert f"\n{key} = " in table
+    assert "secrets.token_urlsafe(32)" in table

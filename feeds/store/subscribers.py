@@ -9,7 +9,9 @@ IDNA for a non-ASCII one), a name, a status and how and when it was reached:
 A form request for an active subscriber changes nothing; for one who left (unsubscribed,
 bounced, complained) it makes them pending again: they must confirm. An import or the
 config's recipients never bring back one who left; `feeds subscribers add` (source
-"command", the operator's own decision) does. Every change is recorded in
+"command", the operator's own decision) does. The config's recipients are kept in step with
+it (`sync_config`): one it added and no longer lists is unsubscribed, by "config", and only
+that one comes back when the config lists it again. Every change is recorded in
 subscriber_events. Each method is one transaction (or part of the caller's, if one is open);
 `now` is passed in. What a subscriber was sent is read from the delivery ledger.
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 
@@ -104,21 +106,37 @@ class Subscribers(Tables):
             raise ValueError(f"{source!r} is not a way to subscribe (form, command, import, config)")
         address = normal_address(address)
         with self._one():
-            row = self.db.execute("SELECT status, name FROM subscribers WHERE address = ?", (address,)).fetchone()
+            row = self.db.execute("SELECT status, source, name FROM subscribers WHERE address = ?",
+                                  (address,)).fetchone()
             if row is None:
                 self.db.execute("INSERT INTO subscribers (address, name, status, source, changed, created) "
                                 "VALUES (?, ?, 'pending', ?, ?, ?)", (address, name, source, iso(now), iso(now)))
-                status = None
+                status, how = None, None
             else:
-                status = row[0]
-                if name and name != row[1]:
+                status, how = row[0], row[1]
+                if name and name != row[2]:
                     self.db.execute("UPDATE subscribers SET name = ? WHERE address = ?", (name, address))
-            target = _joined(status, source)
+            target = _joined(status, how, source)
             if target is not None and target != status:
                 self._change(address, target, source, now)
         found = self.subscriber(address)
         assert found is not None
         return found
+
+    def sync_config(self, listed: Sequence[tuple[str, str]], *, now: datetime) -> tuple[list[Subscriber], list[str]]:
+        """The config's recipients, (address, name) each: each is subscribed (source "config"); an
+        active subscriber the config added (source "config") and no longer lists is unsubscribed
+        (source "config", so that listing it again brings it back). One transaction. (The listed
+        ones as they are then, and the addresses taken off.)"""
+        with self._one():
+            found = [self.subscribe(address, name, source="config", now=now) for address, name in listed]
+            keep = {s.address for s in found}
+            gone = [r[0] for r in self.db.execute(
+                "SELECT address FROM subscribers WHERE status = 'active' AND source = 'config' ORDER BY address")
+                if r[0] not in keep]
+            for address in gone:
+                self._change(address, "unsubscribed", "config", now)
+        return found, gone
 
     def confirm(self, address: str, *, now: datetime) -> bool:
         """pending -> active (source "confirm"); False, and nothing changed, for any other status."""
@@ -139,6 +157,21 @@ class Subscribers(Tables):
         with self._one():
             return self._change(normal_address(address), status, how, now,
                                 only_from=tuple(s for s in STATUSES if s != status))
+
+    def record_left(self, address: str, status: str, *, how: str, now: datetime, name: str = "") -> bool:
+        """Record that `address` left the list (unsubscribed, bounced, complained), as an import of
+        an exported list or `subscribers remove` of an address not yet on it says: a new one is
+        added so (then neither the config nor an import adds it); a pending or active one moves
+        to it; one who left already stays as it is. Was anything recorded?"""
+        if status not in LEFT or how not in SOURCES:
+            raise ValueError(f"{status!r} by {how!r}: a status of one who left ({', '.join(LEFT)}), by a source")
+        address = normal_address(address)
+        with self._one():
+            if self.db.execute("SELECT 1 FROM subscribers WHERE address = ?", (address,)).fetchone() is None:
+                self.db.execute("INSERT INTO subscribers (address, name, status, source, changed, created) "
+                                "VALUES (?, ?, ?, ?, ?, ?)", (address, name, status, how, iso(now), iso(now)))
+                return self._change(address, status, how, now)
+            return self._change(address, status, how, now, only_from=("pending", "active"))
 
     def history(self, address: str) -> list[tuple[str, str, datetime]]:
         """(status, source, when) of each change of this subscriber, oldest first."""
@@ -181,10 +214,13 @@ class Subscribers(Tables):
                                (value, iso(since))).fetchone()[0]
 
 
-def _joined(status: str | None, source: str) -> str | None:
-    """The status a request to join from `source` leads to from `status` (None: new); None: unchanged."""
+def _joined(status: str | None, how: str | None, source: str) -> str | None:
+    """The status a request to join from `source` leads to from `status`, reached `how` (None: a new
+    subscriber); None: unchanged."""
     if source == "form":
         return "pending" if status is None or status in LEFT else None
     if source == "command":
         return "active"
+    if source == "config" and (status, how) == ("unsubscribed", "config"):
+        return "active"  # the config took them off the list (sync_config), and lists them again
     return "active" if status in (None, "pending") else None  # import, config: never one who left
