@@ -89,7 +89,8 @@ class Site:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 return resp.status, resp.read(), dict(resp.headers)
         except urllib.error.HTTPError as exc:
-            return exc.code, exc.read(), dict(exc.headers)
+            with exc:  # (its socket closed: no ResourceWarning later)
+                return exc.code, exc.read(), dict(exc.headers)
 
     def status(self, address: str) -> str | None:
         with Store(self.config.state.path) as store:
@@ -185,6 +186,11 @@ def test_one_click_unsubscribes_and_the_next_digest_does_not_reach_them(site, sm
     status, body, _ = site.request(link, "List-Unsubscribe=One-Click")
     assert status == 200 and b"You are unsubscribed" in body
     assert site.status("ana@example.org") == "unsubscribed"
+    title = "Fresh news of the week for the digest"  # a new post, for the next week's digest
+    (site.root / "seeds" / "new.txt").write_text(f"{title}\n\nThe opening paragraph of the post, long enough to "
+                                                 f"read as prose here.\n\nContinue reading {title}\n")
+    proc = site.feeds("2025-02-20T09:00:00+00:00")  # first seen in W08
+    assert proc.returncode == 0, proc.stderr
     proc = site.feeds(DUE_W08)
     assert proc.returncode == 0, proc.stderr
     assert len(smtp.received("ana@example.org")) == 2  # the confirmation and W07, not W08
@@ -372,6 +378,7 @@ def test_feeds_serve_serves_the_endpoint_under_list(tmp_path):
             assert f"{base}list/confirm?token=" in eml.read_text()
             with pytest.raises(urllib.error.HTTPError) as refused:  # the outbox is still not served
                 urllib.request.urlopen(base + "outbox/confirm/" + eml.name, timeout=10)
+            refused.value.close()
             assert refused.value.code == 404
         finally:
             server.terminate()
