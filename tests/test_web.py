@@ -162,8 +162,13 @@ def test_subscribe_confirm_and_the_next_digest_reaches_them(site, smtp):
     assert proc.returncode == 0, proc.stderr
     [_, digest] = mails(smtp, "ana@example.org", 2)
     assert digest["Subject"] == "Friends of Socialist China — week of 10–16 February 2025"
-    assert https_unsubscribe(digest).startswith(site.url + "unsubscribe?token=")
+    link = https_unsubscribe(digest)
+    assert link.startswith(site.url + "unsubscribe?token=")
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    html = digest.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert f'href="{link}"' in html.replace("&amp;", "&")  # the footer's link: the page with the button
+    status, body, _ = site.request(link)
+    assert status == 200 and b"<button" in body and site.status("ana@example.org") == "active"
 
 
 def test_nobody_is_mailed_a_digest_who_did_not_confirm(site, smtp):
