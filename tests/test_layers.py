@@ -7,7 +7,8 @@ Layers, lowest first; a module imports only from its own layer or lower ones:
     1 store     store/ (the only sqlite3 importer)
     2 stages    ingest/, dating/, decide, publish/, digest/, mail, transport
     3 app       pipeline (names the stages), report, runner, check, inspect, status, serve,
-                scheduler, lock, stopflag, progress, starter, entries, subscribers
+                scheduler, lock, stopflag, progress, starter, entries, subscribers,
+                bounces
     4 cli       cli, arguments, __main__
 
 and besides: `config` imports no stage, `mail` imports no digest code.
@@ -32,7 +33,7 @@ LAYERS = {
         "feeds.transport"),
     3: ("feeds.pipeline", "feeds.report", "feeds.runner", "feeds.check", "feeds.inspect", "feeds.status",
         "feeds.serve", "feeds.scheduler", "feeds.lock", "feeds.stopflag", "feeds.progress", "feeds.starter",
-        "feeds.entries", "feeds.subscribers"),
+        "feeds.entries", "feeds.subscribers", "feeds.bounces"),
     4: ("feeds.cli", "feeds.arguments", "feeds.__main__"),
 }
 
