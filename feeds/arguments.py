@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"feeds {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="command")
     common = _common_options(top=False)
-    for add in (_init, _check, _run, _inspect, _digest, _loop, _status, _serve, _entries, _subscribers):
+    for add in (_init, _check, _run, _inspect, _digest, _loop, _status, _serve, _entries, _subscribers,
+                _bounces):
         add(sub, common)
     return parser
 
@@ -268,3 +269,16 @@ def _subscribers(sub: Commands, common: argparse.ArgumentParser) -> None:
                                 description="Write the list as CSV (email, name, status) to stdout, the "
                                             "format import reads.")
     export.add_argument("--status", choices=STATUSES, help="only those with this status")
+
+
+def _bounces(sub: Commands, common: argparse.ArgumentParser) -> None:
+    bounces = sub.add_parser(
+        "bounces", parents=[common], help="mark the addresses that bounced for good (from an mbox or Maildir)",
+        description="Read the delivery status notifications (RFC 3464: multipart/report with "
+                    "message/delivery-status) in MAILBOX, an mbox file or a Maildir folder: a recipient that "
+                    "failed with a 5.x.x status is marked bounced and sent no more digests; 4.x.x (soft) ones are "
+                    "only counted. Other messages are passed over; the mailbox is not changed. Reading it again "
+                    "changes nothing more.",
+        epilog="examples:\n  python -m feeds bounces ~/Maildir/.bounces\n  python -m feeds bounces /var/mail/digest",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    bounces.add_argument("mailbox", metavar="MAILBOX", help="an mbox file or a Maildir folder")

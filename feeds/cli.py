@@ -92,6 +92,10 @@ def _command(args: argparse.Namespace, progress: ProgressFactory) -> int:
         return cmd_entries(cfg, args, now)
     if command == "subscribers":
         return cmd_subscribers(cfg, args, now)
+    if command == "bounces":
+        from feeds import bounces
+
+        return bounces.run(cfg, Path(args.mailbox), now)
     clock = (lambda: now) if args.now else (lambda: datetime.now(UTC))
     if command == "serve":
         return cmd_serve(cfg, args.bind, args.port)

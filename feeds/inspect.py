@@ -8,20 +8,22 @@ from datetime import datetime
 from feeds.config import Config
 from feeds.dating.pages import dates_for
 from feeds.errors import DumpError
-from feeds.ingest import read_dump
-from feeds.ingest.files import read_whole
+from feeds.ingest import READERS, read_dump
+from feeds.ingest.files import Sites, read_whole
 from feeds.models import ParsedDump, Snapshot
 from feeds.normalise import identity, slugify, unique_slug
 
 
 def inspect_paths(cfg: Config, paths: Sequence[str], now: datetime) -> tuple[list[dict], list[str]]:
-    """One row per post found in `paths`, dated as a pass would date them on empty state."""
+    """One row per post found in `paths`, dated as a pass would date them on empty state, and
+    read together as a pass reads them: what every page repeats is the site's chrome."""
     parsed: list[ParsedDump] = []
     errors: list[str] = []
+    sites = Sites(paths, READERS, cfg.input.max_bytes)
     for path in paths:
         try:
             data, mtime = read_whole(path, cfg, now)
-            parsed.append(read_dump(path, data, mtime, cfg, now))
+            parsed.append(read_dump(path, data, mtime, cfg, now, site=sites.of(path)))
         except OSError as exc:
             errors.append(f"{path}: cannot be read: {exc.strerror}")
         except DumpError as exc:

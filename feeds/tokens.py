@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,11 @@ MIN_SECRET = 32
 MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 _VERSION = "1"
+
+#: The longest token taken (an address is at most 254 characters; a token for one, about 430).
+MAX_TOKEN = 1024
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class BadToken(FeedsError):
@@ -70,13 +76,18 @@ def sign(secret: bytes, purpose: str, address: str, *, now: datetime, ttl: timed
 
 
 def verify(secret: bytes, token: str, purpose: str, *, now: datetime) -> str:
-    """The address `token` was signed for, if it holds for `purpose` at `now`; else BadToken."""
-    body, dot, mac = token.partition(".")
+    """The address `token` was signed for, if it holds for `purpose` at `now`; else BadToken.
+
+    Only the exact text `sign` gives is taken: no character more or less, none changed (base64
+    decoders skip stray characters and ignore a last character's spare bits: not here)."""
+    if len(token) > MAX_TOKEN or not _TOKEN.fullmatch(token):
+        raise BadToken("not a token: two parts of URL-safe base64 joined by '.'")
+    body, _, mac = token.partition(".")
     try:
         payload, given = _unb64(body), _unb64(mac)
     except (binascii.Error, ValueError):
         raise BadToken("not a token: it is not URL-safe base64") from None
-    if not dot or not hmac.compare_digest(given, _mac(secret, payload)):
+    if (_b64(payload), _b64(given)) != (body, mac) or not hmac.compare_digest(given, _mac(secret, payload)):
         raise BadToken("the token's signature does not match: forged, altered or cut short")
     try:
         version, made_for, address, expires = payload.decode("utf-8").split("\n")

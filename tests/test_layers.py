@@ -7,9 +7,9 @@ Layers, lowest first; a module imports only from its own layer or lower ones:
     1 store     store/ (the only sqlite3 importer)
     2 stages    ingest/, dating/, decide, publish/, digest/, mail, transport
     3 app       pipeline (names the stages), report, runner, check, inspect, status, serve,
-                scheduler, lock, stopflag, progress, starter, entries, subscribers, web/ (the
-                list's endpoint: it opens the store, renders pages and hands confirmation mails
-                to the transport, as a pass does; `serve` mounts it)
+                scheduler, lock, stopflag, progress, starter, entries, subscribers, bounces,
+                web/ (the list's endpoint: it opens the store, renders pages and hands
+                confirmation mails to the transport, as a pass does; `serve` mounts it)
     4 cli       cli, arguments, __main__
 
 and besides: `config` imports no stage, `mail` imports no digest code.
@@ -34,7 +34,7 @@ LAYERS = {
         "feeds.transport"),
     3: ("feeds.pipeline", "feeds.report", "feeds.runner", "feeds.check", "feeds.inspect", "feeds.status",
         "feeds.serve", "feeds.scheduler", "feeds.lock", "feeds.stopflag", "feeds.progress", "feeds.starter",
-        "feeds.entries", "feeds.subscribers", "feeds.web"),
+        "feeds.entries", "feeds.subscribers", "feeds.bounces", "feeds.web"),
     4: ("feeds.cli", "feeds.arguments", "feeds.__main__"),
 }
 

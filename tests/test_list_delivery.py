@@ -4,8 +4,10 @@ command line, the headers parsed with `email` and the tokens verified with feeds
 
 from __future__ import annotations
 
+import email
 import re
 from datetime import UTC, datetime
+from email import policy
 from pathlib import Path
 
 from bs4 import BeautifulSoup
@@ -139,3 +141,15 @@ def test_check_says_whether_the_secret_is_set_never_its_value_and_how_to_make_on
     assert present.returncode == 0, present.stdout
     assert f"web: [web] url is {WEB}; the secret in FEEDS_SECRET is set" in present.stdout
     assert SECRET not in present.stdout + present.stderr
+
+
+def test_the_preview_carries_the_endpoints_link_when_the_secret_is_set(tmp_path):
+    cfg = site(tmp_path, None, CONFIGURED, extra=f'[web]\nurl = "{WEB}"\n')
+    assert feeds(cfg).returncode == 0
+    proc = feeds(cfg, "digest", "--period", "2025-W07", "--preview")
+    assert proc.returncode == 0, proc.stderr
+    msg = email.message_from_bytes((tmp_path / "out" / "preview" / "2025-W07.eml").read_bytes(),
+                                   policy=policy.default)
+    https = msg["List-Unsubscribe"].split(">")[0].lstrip("<")
+    assert tokens.verify(SECRET.encode(), https.split("token=")[1], "unsubscribe", now=T0) == "reader@example.org"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -153,3 +153,14 @@ def test_an_address_too_long_for_smtp_is_skipped(tmp_path):
     proc = feeds(tmp_path, "add", "a" * 65 + "@example.org", "b" * 64 + "@example.org")
     assert proc.returncode == 1 and "more than 64 characters before the '@'" in proc.stderr
     assert [r["address"] for r in listed(tmp_path)] == ["b" * 64 + "@example.org"]
+
+
+def test_status_counts_the_list(tmp_path):
+    project(tmp_path)
+    feeds(tmp_path, "add", "ann@example.org", "ben@example.net", "cy@example.org")
+    feeds(tmp_path, "remove", "cy@example.org")
+    proc = run_cli("-c", str(tmp_path / "feeds.toml"), "--now", NOW, "status", cwd=tmp_path)
+    assert "subscribers:  2 active (the digest goes to them), 1 unsubscribed" in proc.stdout
+    data = json.loads(run_cli("-c", str(tmp_path / "feeds.toml"), "--now", NOW, "status", "--json",
+                              cwd=tmp_path).stdout)
+    assert data["subscribers"] == {"pending": 0, "active": 2, "unsubscribed": 1, "bounced": 0, "complained": 0}

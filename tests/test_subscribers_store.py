@@ -126,3 +126,31 @@ def test_confirmation_mails_are_counted_by_address_and_client_across_connections
         assert rows == 1, "rows older than a day are pruned"
     with Store(path) as three, pytest.raises(ValueError):
         three.confirmation_mails_since(since=T0)
+
+
+def test_the_config_is_kept_in_step_but_never_brings_back_one_who_left_by_themselves(store):
+    found, gone = store.sync_config([("a@example.org", "Ann"), ("b@example.org", "")], now=T0)
+    assert [(s.address, s.status, s.source) for s in found] == [
+        ("a@example.org", "active", "config"), ("b@example.org", "active", "config")] and gone == []
+    store.unsubscribe("b@example.org", how="one-click", now=T0 + timedelta(hours=1))
+    store.subscribe("c@example.org", source="command", now=T0)
+    found, gone = store.sync_config([("b@example.org", "")], now=T0 + timedelta(days=1))
+    assert [(s.address, s.status) for s in found] == [("b@example.org", "unsubscribed")]
+    assert gone == ["a@example.org"], "only the one the config added, not c (the operator's)"
+    assert store.subscriber("a@example.org").source == "config"
+    assert [a for a, _ in store.active_addresses()] == ["c@example.org"]
+    found, _ = store.sync_config([("a@example.org", ""), ("b@example.org", "")], now=T0 + timedelta(days=2))
+    assert [s.status for s in found] == ["active", "unsubscribed"], "a comes back; b left by a click"
+
+
+def test_recording_one_who_left_adds_them_so_or_moves_an_active_one_but_not_one_who_left(store):
+    assert store.record_left("new@example.org", "unsubscribed", how="import", now=T0, name="New")
+    assert (store.subscriber("new@example.org").status, store.subscriber("new@example.org").name) == (
+        "unsubscribed", "New")
+    assert store.subscribe("new@example.org", source="import", now=T0).status == "unsubscribed"
+    store.subscribe("act@example.org", source="command", now=T0)
+    assert store.record_left("act@example.org", "bounced", how="import", now=T0)
+    assert not store.record_left("act@example.org", "unsubscribed", how="import", now=T0), "bounced stays"
+    assert store.history("new@example.org") == [("unsubscribed", "import", T0)]
+    with pytest.raises(ValueError):
+        store.record_left("x@example.org", "active", how="import", now=T0)

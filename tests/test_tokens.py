@@ -88,3 +88,26 @@ def test_a_missing_or_short_secret_says_how_to_make_one_without_showing_it(monke
     assert "FEEDS_SECRET" in message and "secrets.token_urlsafe(32)" in message
     assert ("is not set" if not value else "fewer than 32") in message
     assert "short-secret" not in message
+
+
+def test_only_the_exact_text_signed_is_taken():
+    """base64 decoders skip stray characters and ignore a last character's spare bits: a token
+    changed so must not pass for the one that was signed."""
+    token = sign(SECRET, "unsubscribe", "a@example.org", now=NOW)
+    body, mac = token.split(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    sibling = alphabet[alphabet.index(mac[-1]) ^ 1]  # the MAC's last character with a spare bit flipped
+    assert base64.urlsafe_b64decode(mac[:-1] + sibling + "=") == base64.urlsafe_b64decode(mac + "=")
+    changed = [body + "=." + mac, body + "." + mac + "=", body[:3] + "\n" + body[3:] + "." + mac,
+               " " + token, token + " ", body + ".." + mac, body + "." + mac[:-1] + sibling]
+    for text in changed:
+        with pytest.raises(BadToken):
+            verify(SECRET, text, "unsubscribe", now=NOW)
+
+
+def test_a_token_for_the_longest_address_is_taken_and_a_huge_one_refused_at_once():
+    address = "a" * 64 + "@" + "b" * 185 + ".org"
+    assert len(address) == 254
+    assert verify(SECRET, sign(SECRET, "unsubscribe", address, now=NOW), "unsubscribe", now=NOW) == address
+    with pytest.raises(BadToken, match="not a token"):
+        verify(SECRET, "A" * 100_000 + ".B", "unsubscribe", now=NOW)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from feeds.ingest import html, text
 from feeds.ingest.budget import Deadline
-from feeds.ingest.reader import Reader, Settings, Source
+from feeds.ingest.reader import Reader, Settings, SitePages, Source
 from feeds.models import DumpRecord, ParsedDump
 from feeds.normalise import identity
 
@@ -70,12 +70,12 @@ READERS = Readers(MappingProxyType(dict.fromkeys(html.SUFFIXES, html.read)), oth
 
 def read_dump(path: str, data: bytes, mtime: datetime, config: Config, now: datetime,
               record: DumpRecord | None = None, deadline: Deadline | None = None, *,
-              readers: Readers = READERS) -> ParsedDump:
+              readers: Readers = READERS, site: SitePages | None = None) -> ParsedDump:
     """One dump's bytes → its posts (readers.max_posts at most), read by the reader its name
     calls for. Raises DumpError, and SlowDumpError when `deadline` (by default, readers.seconds
-    from now) passes before it is done."""
+    from now) passes before it is done. `site`: the other pages of the site, read with it."""
     latest = min(mtime, now)
-    source = Source(path, data, latest, deadline or Deadline(path, readers.seconds), readers.max_posts)
+    source = Source(path, data, latest, deadline or Deadline(path, readers.seconds), readers.max_posts, site)
     found = readers.reader_for(path)(source, Settings.of(config))
     for level, message in found.said:
         log.log(level, "%s", message)

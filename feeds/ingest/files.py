@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from feeds.errors import DumpError, SlowDumpError
 from feeds.ingest import READERS, Readers, failure, read_dump
+from feeds.ingest.repeats import Edges, site_edges
 from feeds.models import DumpRecord, ParsedDump
 from feeds.store import Store
 
@@ -149,11 +150,12 @@ def read_changed(paths: Sequence[str], store: Store, config: Config, now: dateti
             store.mark_dumps_unread()
             store.set_meta("parse_fingerprint", fingerprint)
     known = store.dumps()
+    sites = Sites(paths, readers, config.input.max_bytes)
     for n, path in enumerate(paths, 1):
         if progress:
             progress(n, len(paths), path)
         changed = _changed(path, known.get(path), store, config, now, report)
-        parsed = changed and _parse(changed, store, config, now, report, readers)
+        parsed = changed and _parse(changed, store, config, now, report, readers, sites.of(path))
         if parsed:
             report.dumps_read += 1
             report.posts_found += len(parsed.posts)
@@ -204,13 +206,51 @@ def _changed(path: str, old: DumpRecord | None, store: Store, config: Config, no
     return _Changed(data, DumpRecord(path, st.st_size, st.st_mtime_ns, sha, "ok", 0, None), st.st_mtime)
 
 
+class Sites:
+    """The pages of the site in a pass, grouped by the reader that reads them: what every page
+    of a group repeats is read (once) when a reader first asks (feeds.ingest.repeats)."""
+
+    def __init__(self, paths: Sequence[str], readers: Readers, limit: int):
+        self.paths, self.readers, self.limit = paths, readers, limit
+        self.groups: dict[object, Pages] = {}
+
+    def of(self, path: str) -> Pages:
+        reader = self.readers.reader_for(path)
+        if reader not in self.groups:
+            same = [p for p in self.paths if self.readers.reader_for(p) is reader]
+            self.groups[reader] = Pages(same, self.limit)
+        return self.groups[reader]
+
+
+class Pages:
+    """One reader's pages of a pass (feeds.ingest.reader.SitePages)."""
+
+    def __init__(self, paths: Sequence[str], limit: int):
+        self.paths, self.limit = paths, limit
+        self.found: Edges | None = None
+
+    def edges(self, lines_of: Callable[[bytes], Sequence[str] | None]) -> Edges:
+        if self.found is None:
+            self.found = site_edges(lines_of(data) for data in self._each())
+        return self.found
+
+    def _each(self) -> Iterator[bytes]:
+        """Each page's bytes; one that cannot be read (or is too big) is left out."""
+        for path in self.paths:
+            try:
+                if os.stat(path).st_size <= self.limit:
+                    yield read_bytes(path, self.limit)
+            except OSError:
+                continue
+
+
 def _parse(changed: _Changed, store: Store, config: Config, now: datetime, report: Tally,
-           readers: Readers) -> ParsedDump | None:
+           readers: Readers, site: Pages | None = None) -> ParsedDump | None:
     """The dump read; None when it cannot be (skipped) or trips a bug (quarantined)."""
     record = changed.record
     try:
         return read_dump(record.path, changed.data, datetime.fromtimestamp(changed.written, now.tzinfo), config,
-                         now, record, readers=readers)
+                         now, record, readers=readers, site=site)
     except SlowDumpError as exc:  # as for a bug: the readers should not take so long
         log.info("%s", exc)
         _quarantine(record, exc.reason, report, store, now, with_traceback=False)

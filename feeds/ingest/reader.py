@@ -12,13 +12,14 @@ library a reader parses with leaves it. The readers are registered in `feeds.ing
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from feeds.config.selectors import HtmlSelectors
 from feeds.ingest.budget import Deadline
+from feeds.ingest.repeats import Edges
 from feeds.models import Post
 
 if TYPE_CHECKING:
@@ -53,6 +54,16 @@ class Source:
     latest: datetime  # when it was written (or the pass's clock, if earlier): its posts existed by then
     deadline: Deadline  # when reading it must be given up
     max_posts: int  # the posts it may give: the first (newest) are read, the rest left out with a warning
+    site: SitePages | None = None  # the site's other dumps read by the same reader in this pass
+
+
+class SitePages(Protocol):
+    """The dumps of a pass read by one reader: other pages of the site (feeds.ingest.files)."""
+
+    def edges(self, lines_of: Callable[[bytes], Sequence[str] | None]) -> Edges:
+        """What every page opens and closes with (feeds.ingest.repeats.site_edges), each page's
+        lines as `lines_of` gives them from its bytes (None: a page it cannot read); worked
+        out on the first call, and kept."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,9 +32,15 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from feeds.config import DEFAULT_CHROME
+from feeds.ingest import repeats
+from feeds.ingest.repeats import NO_EDGES, Edges
 from feeds.models import Block, Post
+
+if TYPE_CHECKING:
+    from feeds.ingest.cards import Markers
 
 # A line ends like a sentence: [.,;:…] and any closing quotes or brackets ("… end.”)").
 _TERMINAL_CHARS = ".,;:…"
@@ -321,17 +327,37 @@ class _Segmenter:
 
 def segment(dump: str, blocks: Sequence[Block], marker: str = "Continue reading",
             chrome: Sequence[str] = DEFAULT_CHROME, check: Callable[[], None] = lambda: None,
-            markers: Sequence[str] = ()) -> Segmentation:
+            markers: Sequence[str] = (), edges: Edges = NO_EDGES) -> Segmentation:
     """The posts of one dump, newest (topmost) first. `check` is called as the work goes
     on, and may raise to stop it (feeds.ingest.budget.Deadline.check). `marker` and `markers`
-    are the phrases that cut a post short.
+    are the phrases that cut a post short. `edges`: what every page of the site opens and
+    closes with, the site's chrome (feeds.ingest.repeats).
 
     A page laid out in cards (feeds.ingest.cards) is read by their shape; any other page by
     the rules above."""
-    from feeds.ingest import card_posts, cards  # (cards builds on the line tests above)
+    from feeds.ingest import cards  # (cards builds on the line tests above)
 
     phrases = cards.Markers((marker, *markers))
     blocks = lynx_references(blocks)
+    alone = _segment(dump, blocks, marker, chrome, check, phrases)
+    if not edges:
+        return alone
+    where = repeats.cut([repeats.edge_key(x.key) for x in blocks], [x.line for x in blocks], alone.posts,
+                        alone.dates or (None,) * len(alone.posts), edges)
+    if not repeats.touches(alone.posts, min(where.starts, default=where.fallback), where.end):
+        return alone  # (what the site repeats is already outside its posts)
+    for a in (*where.starts, where.fallback):
+        kept, site = repeats.outside(blocks, a, where.end)
+        found = _segment(dump, kept, marker, chrome, check, phrases)
+        if a == where.fallback or (found.posts and found.posts[0].start_line == a):
+            break
+    return dataclasses.replace(found, chrome=tuple(sorted(found.chrome + site, key=lambda x: x.line)))
+
+
+def _segment(dump: str, blocks: Sequence[Block], marker: str, chrome: Sequence[str], check: Callable[[], None],
+             phrases: Markers) -> Segmentation:
+    from feeds.ingest import card_posts, cards
+
     found = cards.layout(blocks, phrases, check)
     if found is not None:
         return card_posts.segmentation(dump, blocks, found)
@@ -352,7 +378,12 @@ _REFERENCE = re.compile(r"^\d+\.\s+\S+:\S")
 def lynx_references(blocks: Sequence[Block]) -> Sequence[Block]:
     """The blocks before the list of links lynx appends to a dump ("References" and numbered
     URLs below it): that list is never a post's."""
-    for i in range(len(blocks) - 2, -1, -1):
-        if blocks[i].key == "References" and _REFERENCE.match(blocks[i + 1].key):
-            return blocks[:i]
-    return blocks
+    return blocks[:references([b.key for b in blocks])]
+
+
+def references(keys: Sequence[str]) -> int:
+    """Where, in lines with these keys, the list of links lynx appends starts (len(keys): none)."""
+    for i in reversed([i for i, k in enumerate(keys) if k == "References"]):
+        if i + 1 < len(keys) and _REFERENCE.match(keys[i + 1]):
+            return i
+    return len(keys)

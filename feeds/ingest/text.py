@@ -19,8 +19,9 @@ from pathlib import Path
 from feeds.errors import DumpError
 from feeds.ingest.encoding import decode_legacy
 from feeds.ingest.reader import Found, Settings, Source
-from feeds.ingest.segment import Segmentation, segment
-from feeds.models import Block, Dump, Post, match_key
+from feeds.ingest.repeats import NO_EDGES, edge_key
+from feeds.ingest.segment import Segmentation, references, segment
+from feeds.models import Block, BlockKind, Dump, Post, match_key
 from feeds.xmlchars import strip_xml_forbidden
 
 _BULLET = re.compile(r"^\s*[•\-*]\s+(?=\S)")
@@ -117,23 +118,48 @@ def parse_blocks(text: str) -> list[Block]:
     Written as passes over all lines (comprehensions, map) rather than one loop with a
     body per line: a dump has tens of thousands of lines.
     """
+    numbers, texts = _lines(text)
+    kinds = _unbullet(texts)
+    return list(map(partial(tuple.__new__, Block), zip(numbers, texts, kinds, _keys(texts), strict=True)))
+
+
+def _lines(text: str) -> tuple[list[int], list[str]]:
+    """(line number, text) of each line with text; str.strip() also strips U+00A0."""
     if any(c in text for c in _OTHER_BREAKS):
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     else:  # the same lines, faster
         lines = text.splitlines()
-    # (line number, text) of each line with text; str.strip() also strips U+00A0
     found = [(n, t) for n, t in enumerate(map(str.strip, lines), 1) if t]
-    numbers = [n for n, _ in found]
-    texts = [t for _, t in found]
-    kinds = ["para"] * len(texts)
+    return [n for n, _ in found], [t for _, t in found]
+
+
+def _unbullet(texts: list[str]) -> list[BlockKind]:
+    """Each line's kind; a bullet line's marker taken off its text (in place)."""
+    kinds: list[BlockKind] = ["para"] * len(texts)
     for i, t in enumerate(texts):
         if t[0] in "•-*" and (bullet := _BULLET.match(t)):
             texts[i] = t[bullet.end():]
             kinds[i] = "bullet"
-    # The matching key: the text itself unless it has spaces to fold (most lines do not): two
-    # spaces in a row, or any other space character (isprintable() is False for all but ' ').
-    keys = [match_key(t) if ("  " in t or not t.isprintable()) else t for t in texts]
-    return list(map(partial(tuple.__new__, Block), zip(numbers, texts, kinds, keys, strict=True)))
+    return kinds
+
+
+def _keys(texts: list[str]) -> list[str]:
+    """The matching keys: the text itself unless it has spaces to fold (most lines do not): two
+    spaces in a row, or any other space character (isprintable() is False for all but ' ')."""
+    return [match_key(t) if ("  " in t or not t.isprintable()) else t for t in texts]
+
+
+def _page_lines(data: bytes, settings: Settings) -> list[str] | None:
+    """Another text dump's lines, as pages are compared (feeds.ingest.repeats): its blocks' keys,
+    without making the blocks. None when it cannot be read."""
+    try:
+        text, _ = decode(data, "", encoding=settings.encoding, language=settings.language)
+    except DumpError:
+        return None
+    _, texts = _lines(text)
+    _unbullet(texts)
+    keys = _keys(texts)
+    return [edge_key(k) for k in keys[:references(keys)]]
 
 
 def _dated(seg: Segmentation, settings: Settings, source: Source) -> tuple[Post, ...]:
@@ -153,8 +179,9 @@ def read(source: Source, settings: Settings) -> Found:
     path, deadline = source.path, source.deadline
     dump = read_text(path, data=source.data, encoding=settings.encoding, language=settings.language)
     deadline.check()
+    edges = source.site.edges(partial(_page_lines, settings=settings)) if source.site else NO_EDGES
     seg = segment(path, dump.blocks, settings.marker, settings.chrome, check=deadline.check,
-                  markers=settings.markers)
+                  markers=settings.markers, edges=edges)
     if not seg.posts:
         raise DumpError(path, "no posts found (no title followed by text, and no "
                               f"'{settings.marker} <title>' lines)")

@@ -95,6 +95,12 @@ class Subscribers(Tables):
         where, args = (" WHERE s.status = ?", (status,)) if status else ("", ())
         return [_subscriber(r) for r in self.db.execute(_SELECT + where + " ORDER BY s.address", args)]
 
+    def subscriber_counts(self) -> dict[str, int]:
+        """How many subscribers have each status (every status named, 0 or more)."""
+        counts = dict.fromkeys(STATUSES, 0)
+        counts.update(self.db.execute("SELECT status, count(*) FROM subscribers GROUP BY status").fetchall())
+        return counts
+
     def active_addresses(self) -> list[tuple[str, str]]:
         """(address, name) of every active subscriber, by address: whom a digest goes to."""
         return [(r[0], r[1]) for r in self.db.execute(
