@@ -8,9 +8,12 @@ rest say who a digest is from and how to leave its list, from the [site] and [di
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+from feeds import tokens
 
 if TYPE_CHECKING:
     from feeds.config import Config
@@ -59,8 +62,24 @@ def unsubscribe_mailto(config: Config) -> str:
     return config.digest.unsubscribe_mailto or f"mailto:{sender(config).addr_spec}?subject=unsubscribe"
 
 
-def unsubscribe_links(config: Config, address: str) -> tuple[str, str]:
-    """(mailto:, https:// or '') unsubscribe links for one address, its {email} filled in."""
+def unsubscribe_links(config: Config, address: str, secret: bytes = b"") -> tuple[str, str]:
+    """(mailto:, https:// or '') unsubscribe links for one address, its {email} filled in.
+
+    With [web] url set, the https link is the endpoint's one-click unsubscribe, with a token
+    signed for the address with `secret` (none given: no https link; a pass does not mail
+    without it, see mail.secret_refusal); else [digest] unsubscribe_url, if any."""
     email = quote(address, safe="@")
-    return (unsubscribe_mailto(config).replace("{email}", email),
-            config.digest.unsubscribe_url.replace("{email}", email))
+    mailto = unsubscribe_mailto(config).replace("{email}", email)
+    if config.web.url:
+        return mailto, unsubscribe_url(config, address, secret) if secret and address else ""
+    return mailto, config.digest.unsubscribe_url.replace("{email}", email)
+
+
+#: The time an unsubscribe token is signed at: it has no expiry, so the time is not in it, and
+#: one address always gets the same link (a digest's bytes stay deterministic).
+_SIGNED = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def unsubscribe_url(config: Config, address: str, secret: bytes) -> str:
+    """The endpoint's one-click unsubscribe URL for `address`: [web] url + unsubscribe?token=…"""
+    return f"{config.web.url}unsubscribe?token={tokens.sign(secret, tokens.UNSUBSCRIBE, address, now=_SIGNED)}"

@@ -39,6 +39,7 @@ examples:
   python -m feeds inspect seeds/*.txt  show the posts found, touch nothing
   python -m feeds serve                preview out/ at http://127.0.0.1:8000/
   python -m feeds entries list         every post stored: date, slug, title, URL
+  python -m feeds subscribers list     the mailing list: who, status, digests sent
 """
 
 
@@ -94,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"feeds {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="command")
     common = _common_options(top=False)
-    for add in (_init, _check, _run, _inspect, _digest, _loop, _status, _serve, _entries):
+    for add in (_init, _check, _run, _inspect, _digest, _loop, _status, _serve, _entries, _subscribers,
+                _bounces):
         add(sub, common)
     return parser
 
@@ -215,3 +217,66 @@ def _entries(sub: Commands, common: argparse.ArgumentParser) -> None:
                     "new, does not bring it back; --undo does, with its id, slug and date.")
     remove.add_argument("ref", metavar="ID|SLUG", help="the entry's id (tag:…) or slug, as `entries list` shows")
     remove.add_argument("--undo", action="store_true", help="bring a removed entry back")
+
+
+#: A subscriber's statuses, as feeds.store.subscribers.STATUSES (not imported: --help loads no store).
+STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
+
+
+def _subscribers(sub: Commands, common: argparse.ArgumentParser) -> None:
+    subs = sub.add_parser(
+        "subscribers", parents=[common], help="the mailing list: list, add, remove, import, export",
+        description="The digest goes to the list's active subscribers. The addresses in [digest] recipients "
+                    "and recipients_file are put on it by each pass; one who left (unsubscribed, bounced, "
+                    "complained) stays off it even if the file still lists them. An invalid address is named "
+                    "and skipped, the rest goes on, and the exit status is 1.",
+        epilog="examples:\n  python -m feeds subscribers list --status active\n"
+               "  python -m feeds subscribers add 'Ann Lee <ann@example.org>'\n"
+               "  python -m feeds subscribers remove ann@example.org\n"
+               "  python -m feeds subscribers import members.csv\n"
+               "  python -m feeds subscribers export > list.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = subs.add_subparsers(dest="action", metavar="action", required=True)
+    listing = actions.add_parser("list", parents=[common], help="every subscriber, by address",
+                                 description="Every subscriber, by address: status, how and when it was "
+                                             "reached, digests sent (from the delivery ledger), name. "
+                                             "Changes nothing.")
+    listing.add_argument("--status", choices=STATUSES, help="only those with this status")
+    listing.add_argument("--json", action="store_true",
+                         help="one JSON object per subscriber per line: address, name, status, source, changed, "
+                              "created, sent")
+    add = actions.add_parser("add", parents=[common], help="put addresses on the list, active",
+                             description="Put each address on the list, active, with no confirmation mail: "
+                                         "the operator vouches for it. One who left is brought back.")
+    add.add_argument("addresses", nargs="+", metavar="ADDR", help='"a@example.org" or "Name <a@example.org>"')
+    remove = actions.add_parser(
+        "remove", parents=[common], help="take addresses off the list (unsubscribed)",
+        description="Unsubscribe each address: it is sent no more digests, not even one a pass has pending, "
+                    "and neither the config nor an import puts it back. For requests mailed to "
+                    "[digest] unsubscribe_mailto, which feeds cannot read.")
+    remove.add_argument("addresses", nargs="+", metavar="ADDR", help="an address on the list")
+    imp = actions.add_parser(
+        "import", parents=[common], help="put the addresses of a file on the list",
+        description="Read FILE: one address per line ('#' starts a comment), or CSV whose header names an "
+                    "'email' or 'address' column, and optionally 'name' and 'status' (as export writes it: "
+                    "a row whose status says it left is recorded so, a pending one is left out). Each new "
+                    "address is active; one who left stays off the list. Invalid lines are named "
+                    "(FILE:LINE) and skipped.")
+    imp.add_argument("file", metavar="FILE", help="a UTF-8 text or CSV file")
+    export = actions.add_parser("export", parents=[common], help="the list as CSV on stdout",
+                                description="Write the list as CSV (email, name, status) to stdout, the "
+                                            "format import reads.")
+    export.add_argument("--status", choices=STATUSES, help="only those with this status")
+
+
+def _bounces(sub: Commands, common: argparse.ArgumentParser) -> None:
+    bounces = sub.add_parser(
+        "bounces", parents=[common], help="mark the addresses that bounced for good (from an mbox or Maildir)",
+        description="Read the delivery status notifications (RFC 3464: multipart/report with "
+                    "message/delivery-status) in MAILBOX, an mbox file or a Maildir folder: a recipient that "
+                    "failed with a 5.x.x status is marked bounced and sent no more digests; 4.x.x (soft) ones are "
+                    "only counted. Other messages are passed over; the mailbox is not changed. Reading it again "
+                    "changes nothing more.",
+        epilog="examples:\n  python -m feeds bounces ~/Maildir/.bounces\n  python -m feeds bounces /var/mail/digest",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    bounces.add_argument("mailbox", metavar="MAILBOX", help="an mbox file or a Maildir folder")

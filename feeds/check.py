@@ -7,7 +7,8 @@ when something is wrong:
 - templates: each one renders with sample data, as a pass and a digest render them;
 - state, dumps: the dumps a pass would read (new, or changed since the last pass) and
   those it would skip, found as a pass finds them, from the state read as it is;
-- digest: the recipients and how the digest would go out;
+- digest: the recipients, the list (feeds.subscribers.check) and how the digest would go out;
+- web: whether the secret that signs the list's links is set (never its value);
 - smtp: when [mail] host is set, each step of connecting (connect, EHLO, STARTTLS or
   implicit TLS, AUTH, MAIL FROM), then a reset and QUIT: no message is sent.
 
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feeds import addresses, ingest, mail, pipeline, transport
+from feeds import addresses, ingest, mail, pipeline, subscribers, transport
 from feeds import config as config_mod
 from feeds.config import Config
 from feeds.digest import render as digest
@@ -236,6 +237,8 @@ def recipients(cfg: Config, found: Findings) -> None:
     how = (f"mailed over SMTP through {cfg.mail.host}:{cfg.mail.smtp_port}" if cfg.mail.host else
            f"written as .eml files to {cfg.outbox} ([mail] host is empty: nothing is mailed)")
     found.ok("digest", f"{len(to)} recipient(s), from {addresses.sender(cfg)}; {how}")
+    for area, level, text in subscribers.check(cfg, to):
+        found.say(area, level, text)
     if not cfg.mail.host:
         return
     refused = mail.refusals(cfg)

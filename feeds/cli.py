@@ -90,6 +90,12 @@ def _command(args: argparse.Namespace, progress: ProgressFactory) -> int:
         return cmd_inspect(cfg, args.paths, now, as_json=args.json)
     if command == "entries":
         return cmd_entries(cfg, args, now)
+    if command == "subscribers":
+        return cmd_subscribers(cfg, args, now)
+    if command == "bounces":
+        from feeds import bounces
+
+        return bounces.run(cfg, Path(args.mailbox), now)
     clock = (lambda: now) if args.now else (lambda: datetime.now(UTC))
     if command == "serve":
         return cmd_serve(cfg, args.bind, args.port)
@@ -291,6 +297,18 @@ def cmd_entries(cfg: config_mod.Config, args: argparse.Namespace, now: datetime)
     if args.action == "list":
         return entries.list_entries(cfg, as_json=args.json)
     return entries.remove(cfg, args.ref, now, undo=args.undo)
+
+
+def cmd_subscribers(cfg: config_mod.Config, args: argparse.Namespace, now: datetime) -> int:
+    from feeds import subscribers
+
+    if args.action == "list":
+        return subscribers.list_subscribers(cfg, status=args.status, as_json=args.json)
+    if args.action == "export":
+        return subscribers.export(cfg, status=args.status)
+    if args.action == "import":
+        return subscribers.import_file(cfg, Path(args.file), now)
+    return (subscribers.add if args.action == "add" else subscribers.remove)(cfg, args.addresses, now)
 
 
 def cmd_explain(cfg: config_mod.Config, paths: Sequence[str], now: datetime, *, as_json: bool) -> int:

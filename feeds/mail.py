@@ -11,7 +11,7 @@ committed, and synced to disk, before the next one starts:
        │      in a row: the server cannot take mail, as below)
        │  └──(no connection, or the server refuses it or the sender: nobody's fault; this
        │      recipient and the rest stay pending for the next pass)
-       └──(the address is no longer configured)──▶ cancelled
+       └──(the address is no longer an active subscriber)──▶ cancelled
                                                       └──(no reply: the connection dropped,
                                                          or the process died)──▶ unknown
 
@@ -28,16 +28,16 @@ import dataclasses
 import ipaddress
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from email.headerregistry import Address
 from urllib.parse import urlsplit
 
-from feeds import addresses
+from feeds import addresses, tokens
 from feeds.addresses import parse_address
 from feeds.config import Config
 from feeds.errors import ConfigError
-from feeds.store import Row, Store
+from feeds.store import Row, Store, Subscriber
 from feeds.transport import Ambiguous, Outbox, Reply, Smtp, Unanswered, Unavailable
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,40 @@ def recipients(config: Config) -> tuple[list[Address], list[str]]:
                 continue
             found.setdefault(addr.addr_spec.lower(), addr)
     return list(found.values()), problems
+
+
+def subscribed(store: Store, config: Config, configured: Sequence[Address], now: datetime
+               ) -> tuple[list[Address], list[str]]:
+    """Whom the digest goes to: the list's active subscribers, with their names, after the
+    configured recipients (`recipients`) are brought into it (Store.sync_config: each imported
+    as active, one the config added and no longer lists taken off; one who left stays out). A
+    recipients file that lists no valid address (being rewritten, say) is not brought in: it
+    would take everyone it added off the list. (active, the configured addresses kept out, each
+    as "address (status)")."""
+    listed: list[Subscriber] = []
+    if config.digest.recipients_file is None or configured:
+        listed, _ = store.sync_config([(a.addr_spec, a.display_name) for a in configured], now=now)
+    active: dict[str, Address] = {}
+    for address, name in store.active_addresses():
+        active.setdefault(address.lower(), _address(address, name))
+    return list(active.values()), [f"{s.address} ({s.status})" for s in listed if s.status != "active"]
+
+
+def _address(address: str, name: str) -> Address:
+    user, _, domain = address.rpartition("@")
+    return Address(display_name=name, username=user, domain=domain)
+
+
+def secret_refusal(config: Config) -> list[str]:
+    """With [web] url set the digest carries signed unsubscribe links: without the secret that
+    signs them it is not mailed (nor written to the outbox)."""
+    if not config.web.url:
+        return []
+    try:
+        tokens.secret(config)
+    except ConfigError as exc:
+        return [f"[web] url is set, so every digest carries a signed unsubscribe link, but {exc.expected}"]
+    return []
 
 
 # -- what may be mailed ------------------------------------------------------------------
@@ -184,9 +218,9 @@ def deliver(store: Store, config: Config, clock: Clock, messages: Messages, *,
             recipients_now: Mapping[str, Address] | None = None) -> Delivery:
     """Deliver every pending (period, recipient) of the ledger; see the module's docstring.
 
-    A recipient no longer configured (`recipients_now`: the configured addresses, with their
+    A recipient no longer on the list (`recipients_now`: the active subscribers, with their
     names, by lower-cased address) is not sent the digests still pending for them (an
-    unsubscribe takes effect at once); one configured is addressed with the name given
+    unsubscribe takes effect at once); one on it is addressed with the name given
     ("Name <a@example.org>"). When the server cannot take mail, the rest stay pending for the
     next pass; so do they when `should_stop` says so.
     """
@@ -200,7 +234,8 @@ def deliver(store: Store, config: Config, clock: Clock, messages: Messages, *,
         pending = [r for r in pending if r["recipient"].lower() in recipients_now]
     if not pending:
         return report
-    if config.mail.host and (refused := refusals(config)):  # they stay pending, for a pass with a fixed config
+    refused = (refusals(config) if config.mail.host else []) + secret_refusal(config)
+    if refused:  # they stay pending, for a pass with a fixed config
         report.refused, report.held_back = refused, len(pending)
         return report
     transport: Outbox | Smtp = Smtp(config) if config.mail.host else Outbox(config.outbox)

@@ -37,6 +37,7 @@ def gather(config: Config, now: datetime) -> dict[str, Any]:
                 counts[row["status"]] = counts.get(row["status"], 0) + 1
             info["last_digest"] = {"period": mailed["period"], "posts": mailed["posts"],
                                    "composed": mailed["composed"], "deliveries": counts}
+        info["subscribers"] = store.subscriber_counts()
         dumps = store.dump_counts()
         mailed_count, archived_count = store.digest_counts()
         info["counts"] = {
@@ -82,6 +83,9 @@ def render(info: dict[str, Any]) -> str:
         sent = ", ".join(f"{n} {s}" for s, n in sorted(ld["deliveries"].items())) or "no email (no posts or "\
                                                                                      "no recipients)"
         lines.append(f"last digest:  {ld['period']}: {ld['posts']} post(s); {sent}")
+    subs = info["subscribers"]
+    lines.append(f"subscribers:  {subs['active']} active (the digest goes to them)"
+                 + "".join(f", {n} {s}" for s, n in subs.items() if n and s != "active"))
     c = info["counts"]
     quarantined = f", {c['dumps_quarantined']} quarantined" if c["dumps_quarantined"] else ""
     lines.append(f"stored:       {c['dumps']} dump(s) ({c['dumps_skipped']} skipped{quarantined}), {c['entries']} "

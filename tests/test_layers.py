@@ -3,11 +3,12 @@ imports each third-party library. An `ast` walk over feeds/, no import of the pa
 
 Layers, lowest first; a module imports only from its own layer or lower ones:
 
-    0 records   models, errors, uri, stamps, xmlchars, normalise, addresses, config/
+    0 records   models, errors, uri, stamps, xmlchars, normalise, addresses, config/, tokens
     1 store     store/ (the only sqlite3 importer)
     2 stages    ingest/, dating/, decide, publish/, digest/, mail, transport
     3 app       pipeline (names the stages), report, runner, check, inspect, status, serve,
-                scheduler, lock, stopflag, progress, starter
+                scheduler, lock, stopflag, progress, starter, entries, subscribers,
+                bounces
     4 cli       cli, arguments, __main__
 
 and besides: `config` imports no stage, `mail` imports no digest code.
@@ -25,13 +26,14 @@ from conftest import REPO
 
 LAYERS = {
     0: ("feeds", "feeds.models", "feeds.errors", "feeds.uri", "feeds.stamps", "feeds.xmlchars", "feeds.normalise",
-        "feeds.addresses", "feeds.config", "feeds.identity"),
+        "feeds.addresses", "feeds.config", "feeds.identity",
+        "feeds.tokens"),  # the list's signed links: pure, the clock and the secret passed in
     1: ("feeds.store",),
     2: ("feeds.ingest", "feeds.dating", "feeds.decide", "feeds.publish", "feeds.digest", "feeds.mail",
         "feeds.transport"),
     3: ("feeds.pipeline", "feeds.report", "feeds.runner", "feeds.check", "feeds.inspect", "feeds.status",
         "feeds.serve", "feeds.scheduler", "feeds.lock", "feeds.stopflag", "feeds.progress", "feeds.starter",
-        "feeds.entries"),
+        "feeds.entries", "feeds.subscribers", "feeds.bounces"),
     4: ("feeds.cli", "feeds.arguments", "feeds.__main__"),
 }
 

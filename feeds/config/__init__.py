@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from feeds.config.checks import MAX_DUMP_BYTES, MAX_ENTRIES, WEEKDAYS, Context, builtin_templates
-from feeds.config.tables import DEFAULT_CHROME, Digest, Input, Loop, Mail, Output, Site, State
+from feeds.config.tables import DEFAULT_CHROME, Digest, Input, Loop, Mail, Output, Site, State, Web
 from feeds.errors import ConfigError
 
 __all__ = ["DEFAULT_CHROME", "DEFAULT_FILE", "MAX_DUMP_BYTES", "MAX_ENTRIES", "WEEKDAYS", "Config", "Digest",
-           "Input", "Loop", "Mail", "Output", "Site", "State", "builtin_templates", "load", "parse", "sections"]
+           "Input", "Loop", "Mail", "Output", "Site", "State", "Web", "builtin_templates", "load", "parse",
+           "sections"]
 
 DEFAULT_FILE = "feeds.toml"
 
@@ -39,6 +40,7 @@ class Config:
     digest: Digest = Digest()
     mail: Mail = Mail()
     loop: Loop = Loop()
+    web: Web = Web()
     source: str = "defaults"  # the file the values came from
 
     @property

@@ -222,3 +222,30 @@ class Loop:
 
     interval: int = key(15, _whole(1, 7 * 24 * 60, "a number of minutes from 1 to 10080 (a week)"),
                         "minutes between the passes of `feeds loop` (it also runs one at the digest's time)")
+
+
+def _endpoint(key: str, value: Any, ctx: Context) -> str:
+    """The endpoint's public URL (links are made by appending to it), or empty: no endpoint."""
+    return checks.base_url(key, value, ctx) if value != "" else ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Web:
+    """The subscription endpoint (`feeds serve`, or feeds.web:app behind a WSGI server): the form,
+    confirmation links and one-click unsubscribe. With url empty there is none."""
+
+    url: str = key("", _endpoint,
+                   "the endpoint's public URL, such as \"https://example.org/list/\": every digest's unsubscribe "
+                   "link and every confirmation link start with it (empty: no endpoint)")
+    secret_env: str = key("FEEDS_SECRET", partial(
+        checks.matching, pattern=r"[A-Za-z_][A-Za-z0-9_]*",
+        expected="the name of an environment variable, such as FEEDS_SECRET (the secret itself never goes in "
+                 "this file)"),
+        "the environment variable that holds the secret signing the links (never put it in this file); make "
+        "one with: python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
+    confirm_hours: int = key(48, _whole(1, 24 * 30, "a number of hours from 1 to 720"),
+                             "hours a confirmation link stays valid")
+    per_address_hour: int = key(3, _whole(1, 100, "a whole number from 1 to 100"),
+                                "confirmation mails to one address per hour, at most")
+    per_client_hour: int = key(10, _whole(1, 10000, "a whole number from 1 to 10000"),
+                               "confirmation mails asked for by one client (IP address) per hour, at most")

@@ -8,11 +8,13 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
+from feeds import tokens
 from feeds.addresses import parse_address
 from feeds.config import Config
 from feeds.digest.period import Period, PeriodError
 from feeds.digest.render import PREVIEW_RECIPIENT, Renderer, build_message, heading
 from feeds.digest.select import Selection, message_id, select
+from feeds.errors import ConfigError
 from feeds.publish.content import DigestItem
 from feeds.publish.files import WriteFile, write_if_changed
 from feeds.publish.render import Publisher
@@ -89,10 +91,15 @@ def digests_state(store: Store, stamp: str) -> str:
 
 
 def write_preview(config: Config, sel: Selection) -> list[tuple[Path, int]]:
-    """The email as out/preview/<period>.html, .txt and .eml: (path, size in bytes) of each."""
-    rendered = Renderer(config).render(sel, PREVIEW_RECIPIENT)
+    """The email as out/preview/<period>.html, .txt and .eml: (path, size in bytes) of each. With
+    [web] url and its secret set, its unsubscribe link is the endpoint's, as a pass would mail it."""
+    try:
+        secret = tokens.secret(config) if config.web.url else b""
+    except ConfigError:  # (a pass would not mail: `feeds check` and the pass say so)
+        secret = b""
+    rendered = Renderer(config).render(sel, PREVIEW_RECIPIENT, secret=secret)
     msg = build_message(config, rendered, parse_address(PREVIEW_RECIPIENT), sel.date,
-                        message_id(sel.period.label, PREVIEW_RECIPIENT, config))
+                        message_id(sel.period.label, PREVIEW_RECIPIENT, config), secret)
     folder = config.output.dir / "preview"
     files = []
     for suffix, data in ((".html", rendered.html.encode("utf-8")), (".txt", rendered.text.encode("utf-8")),

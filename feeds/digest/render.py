@@ -79,9 +79,9 @@ class Renderer:
                 "iso": local.isoformat(timespec="seconds")})
         return items
 
-    def _context(self, sel: Selection, recipient: str | None, web: bool) -> dict[str, object]:
+    def _context(self, sel: Selection, recipient: str | None, web: bool, secret: bytes) -> dict[str, object]:
         cfg = self.config
-        mailto, https = addresses.unsubscribe_links(cfg, recipient or "")
+        mailto, https = addresses.unsubscribe_links(cfg, recipient or "", secret)
         label = sel.period.label
         return {
             "site": cfg.site, "period": label, "subject": self.subject(sel.period),
@@ -94,15 +94,17 @@ class Renderer:
             "preheader": preheader(sel),
         }
 
-    def render(self, sel: Selection, recipient: str | None = None, *, web: bool = False) -> Rendered:
+    def render(self, sel: Selection, recipient: str | None = None, *, web: bool = False,
+               secret: bytes = b"") -> Rendered:
         """The digest as HTML (CSS inlined, under MAX_HTML_BYTES) and as text.
 
         Up to `max_full` posts are shown with their summaries, the rest as a list of
         links. An email whose HTML is still too large shows fewer in full, then cuts the
         list and ends with a link to the web page, which has no size limit and lists them all.
+        `secret` signs the recipient's unsubscribe link when [web] url is set.
         """
         items = self._items(sel.posts)
-        context = self._context(sel, recipient, web)
+        context = self._context(sel, recipient, web, secret)
         full = min(self.config.digest.max_full, len(items))
         listed = len(items) - full
         while True:
@@ -143,8 +145,10 @@ def _tidy_text(text: str) -> str:
 
 
 def build_message(config: Config, rendered: Rendered, recipient: Address, when: datetime,
-                  msg_id: str) -> EmailMessage:
-    """multipart/alternative: the text part first, then the HTML. Deterministic bytes."""
+                  msg_id: str, secret: bytes = b"") -> EmailMessage:
+    """multipart/alternative: the text part first, then the HTML. Deterministic bytes. The
+    List-Unsubscribe header names the same links as the footer (`secret`: see Renderer.render),
+    with List-Unsubscribe-Post (RFC 8058) when one of them is https."""
     msg = EmailMessage(policy=SMTP)
     msg["From"] = addresses.sender(config)
     msg["To"] = Address(one_line(recipient.display_name), addr_spec=recipient.addr_spec)  # its name too, in one line
@@ -152,8 +156,12 @@ def build_message(config: Config, rendered: Rendered, recipient: Address, when: 
     msg["Date"] = format_datetime(when.astimezone(config.site.tz))
     msg["Message-ID"] = msg_id
     msg["List-Id"] = f"{one_line(config.site.title)} digest <{addresses.list_id(config)}>"
-    msg["List-Unsubscribe"] = ", ".join(f"<{u}>" for u in addresses.unsubscribe_links(config, recipient.addr_spec) if u)
-    if config.digest.unsubscribe_url:
+    mailto, https = addresses.unsubscribe_links(config, recipient.addr_spec, secret)
+    # The endpoint's link first (issue 17; a client takes the first it can use); the older
+    # [digest] unsubscribe_url after the mailto, as digests always had it.
+    links = (https, mailto) if config.web.url else (mailto, https)
+    msg["List-Unsubscribe"] = ", ".join(f"<{u}>" for u in links if u)
+    if https:
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["MIME-Version"] = "1.0"
     msg.set_content(rendered.text, cte="quoted-printable")

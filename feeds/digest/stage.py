@@ -4,11 +4,12 @@ archive the past periods, publish the archive, hand the ready messages to `mail`
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from email.headerregistry import Address
 
-from feeds import addresses, mail
+from feeds import addresses, mail, tokens
 from feeds.config import Config
 from feeds.digest.archive import PUBLISHED, digests_state, publish_digests
 from feeds.digest.period import Period, Schedule
@@ -17,6 +18,8 @@ from feeds.digest.select import Selection, archive_past_periods, compose_due, pe
 from feeds.publish.files import WriteFile, write_if_changed
 from feeds.publish.templates import Templates
 from feeds.store import Store
+
+log = logging.getLogger(__name__)
 
 #: The meta key that holds the period due when the digest stage last looked for past periods to
 #: archive (archive_past_periods); the pipeline's publishing removes it when the entries change.
@@ -38,8 +41,9 @@ class Messages:
     """The ready message of each (period, recipient) of the ledger, for `mail.deliver`.
 
     A message differs between recipients only by their unsubscribe links: when those hold no
-    {email}, one rendering serves every recipient of a period (inlining the CSS is the costly
-    part). Only the last is kept: with {email} links, one per recipient would pile up.
+    {email} (nor a token signed for the recipient, with [web] url), one rendering serves every
+    recipient of a period (inlining the CSS is the costly part). Only the last is kept: with
+    links of their own, one per recipient would pile up.
     """
 
     def __init__(self, store: Store, config: Config, clock: mail.Clock, templates: Templates | None = None):
@@ -47,15 +51,18 @@ class Messages:
         self.renderer = Renderer(config, templates)
         self.selections: dict[str, Selection] = {}
         self.last: tuple[tuple[str, tuple[str, str]], Rendered] | None = None
+        self.secret: bytes | None = None
 
     def __call__(self, period: str, recipient: str, to: Address, msg_id: str) -> bytes:
         if period not in self.selections:
             self.selections[period] = select(self.store, self.config, Period.parse(period), self.clock())
+        if self.secret is None:  # (asked for once messages are made: mail.deliver refuses without it)
+            self.secret = tokens.secret(self.config) if self.config.web.url else b""
         sel = self.selections[period]
-        key = (period, addresses.unsubscribe_links(self.config, recipient))
+        key = (period, addresses.unsubscribe_links(self.config, recipient, self.secret))
         if self.last is None or self.last[0] != key:
-            self.last = (key, self.renderer.render(sel, recipient))
-        return build_message(self.config, self.last[1], to, sel.date, msg_id).as_bytes()
+            self.last = (key, self.renderer.render(sel, recipient, secret=self.secret))
+        return build_message(self.config, self.last[1], to, sel.date, msg_id, self.secret).as_bytes()
 
 
 def run(store: Store, config: Config, now: datetime, clock: mail.Clock, *, stamp: str, changed: bool,
@@ -68,11 +75,14 @@ def run(store: Store, config: Config, now: datetime, clock: mail.Clock, *, stamp
     marked sent must stay marked after a power cut, or it would be sent again.
     """
     outcome = Outcome()
-    addresses, outcome.problems = mail.recipients(config)
+    configured, outcome.problems = mail.recipients(config)
+    addresses, kept_out = mail.subscribed(store, config, configured, now)
+    for line in kept_out:
+        log.info("a configured recipient left the list and is not mailed: %s", line)
     composed = None
     due = Schedule.of(config).due_period(now).label
     with store.durable():
-        if config.digest.recipients_file is not None and not addresses:
+        if config.digest.recipients_file is not None and not configured:
             # A recipients file that is empty (or being rewritten) must not use up a digest.
             outcome.problems.append(f"digest not composed: {config.digest.recipients_file} lists no valid "
                                     "address; it waits for the next pass")

@@ -25,9 +25,10 @@ from feeds.store.dumps import Dumps, Quarantined
 from feeds.store.entries import Entries
 from feeds.store.removed import Removed
 from feeds.store.schema import MIGRATIONS, SCHEMA_VERSION, register
+from feeds.store.subscribers import Subscriber, Subscribers
 
-__all__ = ["MAX_CATEGORIES", "MIGRATIONS", "SCHEMA_VERSION", "DatabaseError", "Quarantined", "Row", "Store", "from_iso",
-           "iso"]
+__all__ = ["MAX_CATEGORIES", "MIGRATIONS", "SCHEMA_VERSION", "DatabaseError", "Quarantined", "Row", "Store",
+           "Subscriber", "from_iso", "iso"]
 
 #: A stored row (of the digests and the ledger), read by column name; and what SQLite raises. The
 #: store is the only module that imports sqlite3: the rest name these.
@@ -38,7 +39,7 @@ DatabaseError = sqlite3.Error
 _NO_ROOM = re.compile(r"database or disk is full|disk I/O error|attempt to write a readonly database")
 
 
-class Store(Batches, Removed, Dumps, Entries, Digests):
+class Store(Batches, Removed, Dumps, Entries, Digests, Subscribers):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         if str(path) != ":memory:":
@@ -149,9 +150,9 @@ class Store(Batches, Removed, Dumps, Entries, Digests):
 
 
     def holds_nothing(self) -> bool:
-        """No dump, entry or digest stored: a database a failed first pass made and may remove."""
+        """No dump, entry, digest or subscriber stored: a database a failed first pass made and may remove."""
         return not any(self.db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
-                       for table in ("dumps", "entries", "digests", "deliveries"))
+                       for table in ("dumps", "entries", "digests", "deliveries", "subscribers"))
 
     def remove(self) -> None:
         """Close the database and delete its files (the log and index beside it too)."""

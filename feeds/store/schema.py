@@ -149,6 +149,35 @@ MIGRATIONS: list[str] = [
     CREATE INDEX removed_title_key ON removed_entries (title_key);
     CREATE INDEX removed_typo_key ON removed_entries (typo_key);
     """,
+    # 7: the mailing list (feeds.store.subscribers): who is on it, each change of status with when
+    # and how it came, and the confirmation mails sent (the endpoint's rate limit, across processes)
+    """
+    CREATE TABLE subscribers (
+        address TEXT PRIMARY KEY,       -- normalised: local part as given, domain lower-cased
+        name TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'unsubscribed', 'bounced', 'complained')),
+        source TEXT NOT NULL CHECK (source IN ('form', 'import', 'command', 'config', 'one-click', 'confirm',
+                                               'bounce')),  -- how the status was reached
+        changed TEXT NOT NULL,          -- when
+        created TEXT NOT NULL
+    );
+    CREATE INDEX subscribers_status ON subscribers (status, address);
+    CREATE TABLE subscriber_events (   -- every change of status, oldest first
+        address TEXT NOT NULL REFERENCES subscribers (address),
+        status TEXT NOT NULL,
+        source TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX subscriber_events_address ON subscriber_events (address, at);
+    CREATE TABLE confirmation_mails (  -- one row per confirmation mail sent; rows older than a day pruned
+        address TEXT NOT NULL,
+        client TEXT NOT NULL,           -- the requesting client's IP address
+        at TEXT NOT NULL
+    );
+    CREATE INDEX confirmation_mails_address ON confirmation_mails (address, at);
+    CREATE INDEX confirmation_mails_client ON confirmation_mails (client, at);
+    CREATE INDEX deliveries_recipient ON deliveries (recipient COLLATE NOCASE, status);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

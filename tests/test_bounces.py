@@ -1,0 +1,96 @@
+"""`feeds bounces MAILBOX`: delivery status notifications (RFC 3464) read from a real mbox file and
+a real Maildir folder (standard library `mailbox`) take hard-bounced subscribers off the list."""
+
+from __future__ import annotations
+
+import mailbox
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+from feeds.store import Store
+
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+NOW = "2025-03-02T09:00:00+00:00"
+
+
+def dsn(*recipients: tuple[str, str, str]) -> bytes:
+    """A bounce as a mail server writes it: (address, Action, Status) per recipient."""
+    blocks = "".join(f"\nFinal-Recipient: rfc822; {a}\nAction: {action}\nStatus: {status}\n"
+                     f"Diagnostic-Code: smtp; {status[0]}50 {status} mailbox trouble\n"
+                     for a, action, status in recipients)
+    return ("From: MAILER-DAEMON@mx.example.net\nTo: digest@example.org\nSubject: Undelivered Mail Returned\n"
+            "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+            "--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n"
+            "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n"
+            f"{blocks}\n--B\nContent-Type: message/rfc822\n\nSubject: The digest\n\nHello\n--B--\n").encode()
+
+
+PLAIN = b"From: someone@example.org\nTo: digest@example.org\nSubject: thanks, 5.1.1 Status: failed\n\nLovely.\n"
+
+MESSAGES = [
+    dsn(("Gone@Example.NET", "failed", "5.1.1")),
+    dsn(("full@example.org", "delayed", "4.2.2"), ("stranger@example.org", "failed", "5.1.1")),
+    PLAIN,
+    dsn(("full@example.org", "failed", "4.4.7")),
+]
+
+
+def project(root: Path) -> Path:
+    (root / "feeds.toml").write_text('[state]\npath = "state/feeds.sqlite3"\n', encoding="utf-8")
+    with Store(root / "state" / "feeds.sqlite3") as store:
+        for address in ("Gone@example.net", "full@example.org", "fine@example.org"):
+            store.subscribe(address, source="command", now=T0)
+    return root
+
+
+def as_mbox(root: Path) -> Path:
+    box = mailbox.mbox(root / "bounces.mbox")
+    for data in MESSAGES:
+        box.add(data)
+    box.close()
+    return root / "bounces.mbox"
+
+
+def as_maildir(root: Path) -> Path:
+    box = mailbox.Maildir(root / "Maildir")
+    for data in MESSAGES:
+        box.add(data)
+    box.close()
+    return root / "Maildir"
+
+
+@pytest.mark.parametrize("make", [as_mbox, as_maildir])
+def test_a_hard_bounce_marks_the_subscriber_bounced_and_soft_ones_are_only_counted(tmp_path, make):
+    root = project(tmp_path)
+    path = make(root)
+    proc = run_cli("-c", str(root / "feeds.toml"), "--now", NOW, "bounces", str(path), cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "Gone@example.net: bounced (5.1.1: smtp; 550 5.1.1 mailbox trouble); it is sent no more digests",
+        f"bounces {path}: 4 message(s), 3 delivery report(s): 1 address(es) marked bounced, 0 bounced already, "
+        "2 soft bounce(s) (4.x.x: not marked, the next digest is tried)"]
+    assert proc.stderr.strip() == "stranger@example.org: bounced, but is not on the list"
+    with Store(root / "state" / "feeds.sqlite3") as store:
+        assert {s.address: (s.status, s.source) for s in store.subscribers()} == {
+            "Gone@example.net": ("bounced", "bounce"), "full@example.org": ("active", "command"),
+            "fine@example.org": ("active", "command")}
+        assert store.history("Gone@example.net")[-1] == ("bounced", "bounce", datetime.fromisoformat(NOW))
+    again = run_cli("-c", str(root / "feeds.toml"), "--now", NOW, "bounces", str(path), cwd=root)
+    assert "0 address(es) marked bounced, 1 bounced already" in again.stdout
+
+
+def test_a_mailbox_that_is_not_there_or_no_maildir_is_named(tmp_path):
+    root = project(tmp_path)
+    missing = run_cli("-c", str(root / "feeds.toml"), "bounces", str(root / "nope"), cwd=root)
+    assert missing.returncode == 2 and "does not exist; name an mbox file or a Maildir folder" in missing.stderr
+    (root / "folder").mkdir()
+    folder = run_cli("-c", str(root / "feeds.toml"), "bounces", str(root / "folder"), cwd=root)
+    assert folder.returncode == 2 and "no Maildir (no cur/ and new/)" in folder.stderr
+
+
+def test_bounces_has_its_help(tmp_path):
+    proc = run_cli("bounces", "--help", cwd=tmp_path)
+    assert proc.returncode == 0 and "message/delivery-status" in proc.stdout
