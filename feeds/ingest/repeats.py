@@ -27,10 +27,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from feeds.models import Block, Post
+
+if TYPE_CHECKING:
+    from feeds.ingest.segment import Segmentation
 
 #: Different pages that must share a run for it to be the site's chrome.
 MIN_PAGES = 3
@@ -155,6 +159,22 @@ def cut(keys: Sequence[str], lines: Sequence[int], posts: Sequence[Post], days: 
                 b = max(b, post.end_line + 1)
         end = min(b, end)
     return Cut(starts, fallback, end)
+
+
+def without_site_chrome(blocks: Sequence[Block], alone: Segmentation, edges: Edges,
+                        read: Callable[[Sequence[Block]], Segmentation]) -> Segmentation:
+    """The dump's reading (`alone`: as read alone) with what the site repeats (`edges`) set aside:
+    read again (`read`) without it when it touches a post."""
+    where = cut([edge_key(x.key) for x in blocks], [x.line for x in blocks], alone.posts,
+                alone.dates or (None,) * len(alone.posts), edges)
+    if not touches(alone.posts, min(where.starts, default=where.fallback), where.end):
+        return alone  # (what the site repeats is already outside its posts)
+    for a in (*where.starts, where.fallback):
+        kept, site = outside(blocks, a, where.end)
+        found = read(kept)
+        if a == where.fallback or (found.posts and found.posts[0].start_line == a):
+            break
+    return dataclasses.replace(found, chrome=tuple(sorted(found.chrome + site, key=lambda x: x.line)))
 
 
 def outside(blocks: Sequence[Block], a: int, b: int) -> tuple[list[Block], tuple[Block, ...]]:

@@ -85,8 +85,15 @@ SECTION_BLOCKS = 2
 TITLE_SIMILARITY = 0.12
 LONG_TITLE_WORDS = 8
 LONG_TITLE_SIMILARITY = 0.6
-MIN_TITLE_WORDS = 4
-MIN_TITLE_CHARS = 20
+# A short heading (under SHORT_TITLE_WORDS words, or SHORT_TITLE_CHARS characters: "Programming
+# Sucks") starts a post only below a lower limit, under the 0.09 of the headings inside posts
+# measured: short subheadings ("What we found") are the commonest kind. A short question
+# ("What is multipolarity?") is a section of an explainer, not a title.
+MIN_TITLE_WORDS = 2
+MIN_TITLE_CHARS = 8
+SHORT_TITLE_WORDS = 4
+SHORT_TITLE_CHARS = 20
+SHORT_TITLE_SIMILARITY = 0.08
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -225,11 +232,14 @@ class _Segmenter:
         return None
 
     # -- whole posts in a stretch ------------------------------------------------------
-    def starts_post(self, i: int, end: int, post: Counter[str] | None, pending: list[int]) -> bool:
+    def starts_post(self, i: int, end: int, post: Counter[str] | None, pending: list[int],
+                    title: str = "") -> bool:
         """Does block i (inside a stretch ending before `end`) start a post?
 
-        `post` holds the word counts of the post open at block i (None when none is);
-        the blocks in `pending` are counted into it only when a similarity is needed.
+        `post` holds the word counts of the post open at block i (None when none is), and
+        `title` its title; the blocks in `pending` are counted into it only when a similarity
+        is needed. A heading equal to the open post's title ("Weekly links" each week) is
+        weighed without the title's own words, which the two share.
         """
         b = self.blocks[i]
         if not heading_like(b) or i + 1 >= end or not is_prose(self.blocks[i + 1]):
@@ -241,14 +251,20 @@ class _Segmenter:
             return False  # the title of something the post announced
         if _INTRODUCES.search(self.blocks[i + 1].key):
             return True  # an editorial introduction follows
-        words = len(b.key.split())
-        if words < MIN_TITLE_WORDS or len(b.key) < MIN_TITLE_CHARS or _sentence_like_question(b.key):
-            return False
         if pending:
             post.update(word_counts(self._text(pending)))
             pending.clear()
+        if b.key == title:  # the open post's title again
+            section = word_counts(self._text(range(i + 1, min(i + 1 + SECTION_BLOCKS, end))))
+            return _cosine(self.vocab.weigh(section), self.vocab.weigh(post - word_counts(b.text))) < TITLE_SIMILARITY
+        words = len(b.key.split())
+        short = words < SHORT_TITLE_WORDS or len(b.key) < SHORT_TITLE_CHARS
+        if (words < MIN_TITLE_WORDS or len(b.key) < MIN_TITLE_CHARS or _sentence_like_question(b.key)
+                or (short and b.key.endswith("?"))):  # ("What is X?": a section of an explainer)
+            return False
         section = word_counts(self._text(range(i, min(i + 1 + SECTION_BLOCKS, end))))
-        limit = LONG_TITLE_SIMILARITY if words >= LONG_TITLE_WORDS else TITLE_SIMILARITY
+        limit = (LONG_TITLE_SIMILARITY if words >= LONG_TITLE_WORDS else SHORT_TITLE_SIMILARITY if short
+                 else TITLE_SIMILARITY)
         return _cosine(self.vocab.weigh(section), self.vocab.weigh(post)) < limit
 
     def _text(self, indexes: Iterable[int]) -> str:
@@ -270,7 +286,7 @@ class _Segmenter:
         pending: list[int] = []  # blocks of the open post not yet in its word counts
         for i in range(start, end):
             self.check()
-            if self.starts_post(i, end, post, pending):
+            if self.starts_post(i, end, post, pending, self.blocks[spans[-1][0]].key if spans else ""):
                 if spans:
                     spans[-1] = (spans[-1][0], i)
                 spans.append((i, end))
@@ -342,16 +358,8 @@ def segment(dump: str, blocks: Sequence[Block], marker: str = "Continue reading"
     alone = _segment(dump, blocks, marker, chrome, check, phrases)
     if not edges:
         return alone
-    where = repeats.cut([repeats.edge_key(x.key) for x in blocks], [x.line for x in blocks], alone.posts,
-                        alone.dates or (None,) * len(alone.posts), edges)
-    if not repeats.touches(alone.posts, min(where.starts, default=where.fallback), where.end):
-        return alone  # (what the site repeats is already outside its posts)
-    for a in (*where.starts, where.fallback):
-        kept, site = repeats.outside(blocks, a, where.end)
-        found = _segment(dump, kept, marker, chrome, check, phrases)
-        if a == where.fallback or (found.posts and found.posts[0].start_line == a):
-            break
-    return dataclasses.replace(found, chrome=tuple(sorted(found.chrome + site, key=lambda x: x.line)))
+    return repeats.without_site_chrome(blocks, alone, edges, lambda kept: _segment(
+        dump, kept, marker, chrome, check, phrases))
 
 
 def _segment(dump: str, blocks: Sequence[Block], marker: str, chrome: Sequence[str], check: Callable[[], None],
