@@ -160,6 +160,8 @@ def test_subscribe_confirm_and_the_next_digest_reaches_them(site, smtp):
     subscribe(site, smtp, "ana@example.org")
     proc = site.feeds(DUE_W07)
     assert proc.returncode == 0, proc.stderr
+    for page in ("index.html", "digests/index.html"):  # the site's pages lead to the form
+        assert f'<a href="{site.url}subscribe">subscribe</a>' in (site.root / "out" / page).read_text(), page
     [_, digest] = mails(smtp, "ana@example.org", 2)
     assert digest["Subject"] == "Friends of Socialist China — week of 10–16 February 2025"
     link = https_unsubscribe(digest)
