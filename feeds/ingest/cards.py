@@ -92,9 +92,8 @@ class _Page:
         self._closer_starts: list[int] = []
         self.lead: dict[int, int] = {}  # title index -> index of the first block of its text
         self.items = self._dated_items()  # list items "<date> <title>": title index -> title
-        for i in range(self.n):
-            end = self._lead_end(i)
-            if end is not None:
+        for i, (cls, _) in enumerate(self.cls):
+            if cls in (TITLE, BULLET) and (end := self._lead_end(i)) is not None:  # (the cheap test first)
                 self.lead[i] = end
         self._nested()
         self.before: dict[int, int] = self._dated_first()  # title index -> its date line above it

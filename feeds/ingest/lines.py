@@ -59,6 +59,8 @@ _COUNT_END = re.compile(r"\s+(?:no|\d+)\s+(?:comments?|kommentare?|commentaires?
                         re.IGNORECASE)
 _COUNTS = re.compile(rf"(?:{_COUNT.pattern})|(?:{_COMMENT_LINK.pattern})", re.IGNORECASE)  # (one call)
 _TAGS_WORDED_FIRST = frozenset("PpFfTtCcAaVv")
+#: The letters a line of _TAGS starts with (the cheap test first: most lines are not tags).
+_TAGS_FIRST = frozenset("TtLlCcFfPpSsKkÉéEeМмТтРр")
 _SHARE = re.compile(r"^(?:share(?: on| this)?|teilen|partager|compartir|condividi|tweet)\b", re.IGNORECASE)
 _CREDIT = re.compile(r"^(?:©|\(c\)\s|photo:|foto:|image:|bild:|credit:|crédit|fotograf)", re.IGNORECASE)
 _DATE_RU = re.compile(rf"\b\d{{1,2}}\s+(?:{_MONTHS_RU})\s+\d{{4}}\b", re.IGNORECASE)
@@ -88,7 +90,7 @@ STRONG_META = frozenset({"byline", "count", "tags", "share", "reading"})
 def meta_kind(text: str) -> str | None:
     """The kind of post metadata a line is ('date', 'byline', 'count', 'reading', 'tags',
     'share', 'credit'), or None when it is not one."""
-    if _TAGS.match(text):
+    if text[0] in _TAGS_FIRST and _TAGS.match(text):
         return "tags"
     if len(text) > MAX_META_CHARS:
         return None  # (the cheap test first: most lines of a dump are paragraphs)
@@ -244,7 +246,8 @@ def classify(blocks: Sequence[Block], markers: Markers) -> list[tuple[str, str |
     for b in blocks:
         text = b.key
         if len(text) > MAX_TITLE_CHARS:  # a paragraph, or a long list of tags (the cheap test first)
-            add(_TAGS_LINE if _TAGS.match(text) else (BULLET, None) if b.kind == "bullet" else _PROSE)
+            add(_TAGS_LINE if text[0] in _TAGS_FIRST and _TAGS.match(text) else (BULLET, None) if b.kind == "bullet"
+                else _PROSE)
         elif (markers.line_title(text) is not None and (b.kind == "para" or text not in _ELLIPSES)) or (
                 text[-1] in _ARROWS and text.count(" ") <= MORE_LINK_WORDS and b.kind == "para"):
             add((MARKER, None))  # (a few words and an arrow, "Read →", "More »": a more-link)
