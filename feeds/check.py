@@ -150,8 +150,9 @@ def dumps(cfg: Config, now: datetime, found: Findings) -> None:
         return
     known, reread = stored
     counts = {"read": 0, "unchanged": 0, "skipped": 0}
+    sites = files.Sites(paths, ingest.READERS, cfg.input.max_bytes)  # (read together, as a pass reads them)
     for path in paths:
-        for outcome in _one_dump(cfg, now, found, path, known, reread):
+        for outcome in _one_dump(cfg, now, found, path, known, reread, sites.of(path)):
             counts[outcome] += 1
     found.ok("dumps", f"{counts['read']} to read, {counts['unchanged']} unchanged since the last pass, "
                       f"{counts['skipped']} to skip")
@@ -178,7 +179,7 @@ def _stored_dumps(cfg: Config, found: Findings) -> tuple[dict[str, DumpRecord], 
 
 
 def _one_dump(cfg: Config, now: datetime, found: Findings, path: str, known: dict[str, DumpRecord],
-              reread: bool) -> list[str]:
+              reread: bool, site: files.Pages) -> list[str]:
     """What a pass would do with one dump, said: its counts ("read", "unchanged", "skipped")."""
     old = None if reread else known.get(path)
     try:
@@ -202,13 +203,14 @@ def _one_dump(cfg: Config, now: datetime, found: Findings, path: str, known: dic
         found.warning("dumps", f"a pass would skip {path}: {big}")
         return ["skipped"]
     why = "new" if path not in known else "read again" if reread else "changed since the last pass"
-    return [_parse(cfg, now, found, path, data, st.st_mtime, why)]
+    return [_parse(cfg, now, found, path, data, st.st_mtime, why, site)]
 
 
-def _parse(cfg: Config, now: datetime, found: Findings, path: str, data: bytes, mtime: float, why: str) -> str:
+def _parse(cfg: Config, now: datetime, found: Findings, path: str, data: bytes, mtime: float, why: str,
+           site: files.Pages) -> str:
     """Read one dump as a pass would, and say what came of it: "read" or "skipped"."""
     try:
-        parsed = ingest.read_dump(path, data, datetime.fromtimestamp(mtime, now.tzinfo), cfg, now)
+        parsed = ingest.read_dump(path, data, datetime.fromtimestamp(mtime, now.tzinfo), cfg, now, site=site)
     except SlowDumpError as exc:
         found.warning("dumps", f"a pass would quarantine {path} ({why}): {exc.reason}")
         return "skipped"

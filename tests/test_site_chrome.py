@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import make_site, run_cli
+from conftest import make_site, run_cli, write_config
 
 from feeds import config
 from feeds.ingest import READERS, read_dump
@@ -93,3 +93,11 @@ def test_inspect_reads_the_pages_it_is_given_together_and_one_page_alone() -> No
     alone = [json.loads(line)["title"] for line in run_cli("inspect", "--json", pages[0], check=True).stdout.splitlines()]
     assert "Harbour Notes" not in together and len(together) == 12
     assert "Harbour Notes" in alone
+
+
+def test_check_reads_the_dumps_together_as_a_pass_does(tmp_path: Path) -> None:
+    folder = CASES / "header-footer"
+    cfg = write_config(tmp_path, [str(folder / "*.txt")])
+    out = run_cli("-c", str(cfg), "check").stdout
+    for page in ("home", "news", "page2"):
+        assert f"a pass would read {folder / page}.txt (new: 4 post(s))" in out, out
