@@ -153,3 +153,21 @@ def test_the_preview_carries_the_endpoints_link_when_the_secret_is_set(tmp_path)
     https = msg["List-Unsubscribe"].split(">")[0].lstrip("<")
     assert tokens.verify(SECRET.encode(), https.split("token=")[1], "unsubscribe", now=T0) == "reader@example.org"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_the_list_unsubscribe_header_on_the_wire_is_plain_urls_not_encoded_words(tmp_path, smtp):  # noqa: F811
+    """RFC 2369: the header is <URL>s. A signed link is longer than a header line's 78 characters, and
+    `email` would wrap it as RFC 2047 encoded words (=?utf-8?q?=3Chttps=3A//...), which no mail client
+    decodes in this header: Gmail's button would be gone. Read as a mail client reads it (compat32)."""
+    cfg = with_list(tmp_path, smtp.port)
+    assert feeds(cfg).returncode == 0
+    assert len(smtp.messages) == 4
+    for _, [address], raw in smtp.messages:
+        msg = email.message_from_bytes(raw, policy=policy.compat32)  # the header's text, nothing decoded
+        value = " ".join(str(msg["List-Unsubscribe"]).split())  # unfolded
+        assert "=?" not in value, value
+        https, mailto = re.fullmatch(r"<(https://[^>]+)>, <(mailto:[^>]+)>", value).groups()
+        token = https.removeprefix(f"{WEB}unsubscribe?token=")
+        assert tokens.verify(SECRET.encode(), token, "unsubscribe", now=T0) == address
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
