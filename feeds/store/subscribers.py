@@ -122,12 +122,22 @@ class Subscribers(Tables):
                 status, how = row[0], row[1]
                 if name and name != row[2]:
                     self.db.execute("UPDATE subscribers SET name = ? WHERE address = ?", (name, address))
+            if status == "pending" and source in ("import", "config"):
+                status, how = self._left_before(address) or (status, how)
             target = _joined(status, how, source)
             if target is not None and target != status:
                 self._change(address, target, source, now)
         found = self.subscriber(address)
         assert found is not None
         return found
+
+    def _left_before(self, address: str) -> tuple[str, str] | None:
+        """(status, source) of the last time this subscriber left the list, if it ever did: one who
+        left and is pending again (anyone may type an address into the form) is still one who left
+        for an import or the config, until they confirm."""
+        row = self.db.execute(f"SELECT status, source FROM subscriber_events WHERE address = ? AND status IN "
+                              f"({','.join('?' * len(LEFT))}) ORDER BY rowid DESC LIMIT 1", (address, *LEFT)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def sync_config(self, listed: Sequence[tuple[str, str]], *, now: datetime) -> tuple[list[Subscriber], list[str]]:
         """The config's recipients, (address, name) each: each is subscribed (source "config"); an
