@@ -451,3 +451,22 @@ def test_the_route_below_the_endpoint(script, path, route):
     from feeds.web.request import route as route_of
 
     assert route_of({"SCRIPT_NAME": script, "PATH_INFO": path}, "/list/") == route
+
+
+def test_the_form_cannot_carry_a_strangers_text_to_an_inbox(site, smtp):
+    """Spammers fill a form's name with their message and someone else's address, so that the
+    confirmation mail delivers it. The confirmation names nobody; the name is kept for the digest."""
+    spam = "Cheap loans at https://spam.example.net now"
+    assert site.request("subscribe", {"address": "ana@example.org", "name": spam})[0] == 200
+    [msg] = mails(smtp, "ana@example.org")
+    [(_, _, raw)] = [m for m in smtp.messages if "ana@example.org" in m[1]]
+    assert b"spam.example.net" not in raw and b"Cheap" not in raw and msg["To"] == "ana@example.org"
+    with Store(site.config.state.path) as store:
+        assert store.subscriber("ana@example.org").name == spam  # (pending: theirs to confirm)
+    subscribe(site, smtp, "ben@example.net")  # active, as "Ana Lima"
+    assert site.request("subscribe", {"address": "ben@example.net", "name": spam})[0] == 200
+    with Store(site.config.state.path) as store:
+        assert store.subscriber("ben@example.net").name == "Ana Lima", "a stranger renamed an active subscriber"
+    assert site.feeds(DUE_W07).returncode == 0
+    [_, digest] = mails(smtp, "ben@example.net", 2)
+    assert digest["To"] == "Ana Lima <ben@example.net>"

@@ -120,7 +120,7 @@ class Subscribers(Tables):
                 status, how = None, None
             else:
                 status, how = row[0], row[1]
-                if name and name != row[2]:
+                if name and name != row[2] and not (source == "form" and status == "active"):  # (anyone's form)
                     self.db.execute("UPDATE subscribers SET name = ? WHERE address = ?", (name, address))
             if status == "pending" and source in ("import", "config"):
                 status, how = self._left_before(address) or (status, how)

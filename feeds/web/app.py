@@ -143,8 +143,8 @@ class App:
                 mail = subscriber.status == "pending"
             if mail:
                 store.note_confirmation_mail(address.addr_spec, request.client, now=now)
-        if mail:
-            to = Address(name, addr_spec=address.addr_spec)
+        if mail:  # (to the address alone: a name typed by anyone must not carry their text to an inbox)
+            to = Address(addr_spec=address.addr_spec)
             after.append(lambda: self._mail(to, now))  # after the answer: it takes no longer for a new address
         return Response(HTTPStatus.OK, pages.answer("Check your inbox", [
             "If that address can receive the digest, a mail with a link to confirm is on its way to it. "
