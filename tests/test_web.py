@@ -470,3 +470,17 @@ def test_the_form_cannot_carry_a_strangers_text_to_an_inbox(site, smtp):
     assert site.feeds(DUE_W07).returncode == 0
     [_, digest] = mails(smtp, "ben@example.net", 2)
     assert digest["To"] == "Ana Lima <ben@example.net>"
+
+
+def test_the_client_limit_counts_an_ipv6_client_by_its_64_network(tmp_path, smtp):
+    """An IPv6 client is given a /64 (2^64 addresses): counted by address, it could take a new one for
+    each request and mail any number of strangers through the form."""
+    site = Site(tmp_path, smtp.port, 'per_client_hour = 2\ntrusted_proxies = ["127.0.0.1"]\n')
+    try:
+        for i, client in enumerate(("2001:db8:1:2::7", "2001:db8:1:2::8", "2001:db8:1:2:ffff::9", "2001:db8:1:3::7")):
+            site.request("subscribe", {"address": f"p{i}@example.org"}, headers={"X-Forwarded-For": client})
+        assert len(mails(smtp, "p0@example.org")) == 1 and len(mails(smtp, "p1@example.org")) == 1
+        assert len(mails(smtp, "p3@example.org")) == 1  # another /64
+        assert smtp.received("p2@example.org") == [], "the third from one /64"
+    finally:
+        site.close()

@@ -60,6 +60,20 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _client_key(client: str) -> str:
+    """Who the client limit counts: an IPv4 address, or an IPv6 address's /64 (one client's usual
+    share: counted by address, it could take a new one for every request)."""
+    try:
+        ip = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # (::ffff:192.0.2.1: an IPv4 client)
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 class App:
     """The WSGI application (see the module's docstring). `url`: the endpoint's public URL, which the
     confirmation links name (default `[web] url`); `clock` gives the time of each request."""
@@ -137,12 +151,13 @@ class App:
             return Response(HTTPStatus.BAD_REQUEST, pages.form(problem=problem, address=typed[:254], name=name))
         now = self.clock()
         with Store(self.config.state.path) as store:
-            mail = self._may_mail(store, address.addr_spec, request.client, now)
+            client = _client_key(request.client)
+            mail = self._may_mail(store, address.addr_spec, client, now)
             if mail:
                 subscriber = store.subscribe(address.addr_spec, name, source="form", now=now)
                 mail = subscriber.status == "pending"
             if mail:
-                store.note_confirmation_mail(address.addr_spec, request.client, now=now)
+                store.note_confirmation_mail(address.addr_spec, client, now=now)
         if mail:  # (to the address alone: a name typed by anyone must not carry their text to an inbox)
             to = Address(addr_spec=address.addr_spec)
             after.append(lambda: self._mail(to, now))  # after the answer: it takes no longer for a new address
