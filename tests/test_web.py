@@ -484,3 +484,16 @@ def test_the_client_limit_counts_an_ipv6_client_by_its_64_network(tmp_path, smtp
         assert smtp.received("p2@example.org") == [], "the third from one /64"
     finally:
         site.close()
+
+
+def test_the_form_takes_no_address_the_list_would_refuse(site, smtp):
+    """RFC 5321's lengths, as `subscribers add` checks them: 64 characters before the '@', 254 in all.
+    A longer one is no mailbox; past about 700 characters its confirmation link could not even be
+    opened (a token is at most 1024 characters)."""
+    for address in ("a" * 65 + "@example.org", "a@" + "b" * 60 + "." + "c" * 60 + "." + "d" * 60 + "."
+                    + "e" * 60 + "." + "f" * 60 + ".org", "a" * 700 + "@example.org"):
+        status, body, _ = site.request("subscribe", {"address": address})
+        assert status == 400 and b"not an email address" in body, address
+        assert site.status(address) is None
+    time.sleep(0.5)
+    assert smtp.messages == []

@@ -27,11 +27,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from feeds import tokens
-from feeds.addresses import one_line, parse_address
+from feeds.addresses import one_line
 from feeds.config import DEFAULT_FILE, Config, load
 from feeds.digest.period import WORDS
 from feeds.errors import ConfigError
 from feeds.store import Store
+from feeds.subscribers import valid_address
 from feeds.web import confirmation
 from feeds.web.pages import WebPages
 from feeds.web.request import HttpError, Network, Request, Response, read
@@ -145,7 +146,7 @@ class App:
         answer is the same whatever the address's state and whether a mail was sent."""
         typed, name = request.form.get("address", "").strip(), one_line(request.form.get("name", ""))[:MAX_NAME]
         try:
-            address = parse_address(typed)
+            address = valid_address(typed)  # (RFC 5321's lengths too, as `subscribers add` checks)
         except ValueError:
             problem = "That is not an email address like name@example.org; please check it."
             return Response(HTTPStatus.BAD_REQUEST, pages.form(problem=problem, address=typed[:254], name=name))
