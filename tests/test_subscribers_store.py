@@ -177,3 +177,16 @@ def test_a_form_request_for_one_who_left_does_not_let_the_config_or_an_import_br
     store.subscribe("c@example.org", source="form", now=T0 + timedelta(days=4, hours=1))
     found, _ = store.sync_config([("c@example.org", "")], now=T0 + timedelta(days=5))
     assert [s.status for s in found] == ["active"]
+
+
+def test_unsubscribing_takes_off_every_spelling_of_the_address_that_the_digest_merges(store):
+    """The config lists Ana@example.org; she also subscribed as ana@example.org. A digest goes to one of
+    them (addresses that differ only in case are one recipient to the pass), so her one click names that
+    one: the other must not bring her the next digest."""
+    store.sync_config([("Ana@example.org", "")], now=T0)
+    store.subscribe("ana@example.org", source="form", now=T0)
+    assert store.confirm("ana@example.org", now=T0)
+    assert store.unsubscribe("Ana@example.org", how="one-click", now=T0 + timedelta(days=1))
+    assert store.active_addresses() == []
+    assert store.history("ana@example.org")[-1] == ("unsubscribed", "one-click", T0 + timedelta(days=1))
+    assert not store.unsubscribe("ANA@example.org", how="one-click", now=T0 + timedelta(days=2))

@@ -161,10 +161,13 @@ class Subscribers(Tables):
 
     def unsubscribe(self, address: str, *, how: str, now: datetime) -> bool:
         """-> unsubscribed, recorded with `how` (one-click, command, form, import); False if unknown or
-        unsubscribed already."""
+        unsubscribed already. Every spelling of the address that differs only in case goes with it:
+        a pass mails them as one recipient (mail.subscribed), so one click must stop them all."""
         with self._one():
-            return self._change(normal_address(address), "unsubscribed", how, now,
-                                only_from=("pending", "active", "bounced", "complained"))
+            same = [r[0] for r in self.db.execute("SELECT address FROM subscribers WHERE address = ? COLLATE NOCASE",
+                                                  (normal_address(address),))]
+            return any([self._change(a, "unsubscribed", how, now, only_from=("pending", "active", "bounced",
+                                                                             "complained")) for a in same])
 
     def set_left(self, address: str, status: str, *, how: str, now: datetime) -> bool:
         """-> bounced or complained (a bounce, a complaint); False if unknown or so already."""
