@@ -52,13 +52,14 @@ class _Quiet(WSGIRequestHandler):
 class Site:
     """A project with seeds, SMTP on `smtp`, and the endpoint running on 127.0.0.1 (`url`)."""
 
-    def __init__(self, root: Path, smtp_port: int | None, extra: str = ""):
+    def __init__(self, root: Path, smtp_port: int | None, extra: str = "", server_class: type = WSGIServer):
         self.root, self.clock = root, Clock()
         seeds = root / "seeds"
         seeds.mkdir(exist_ok=True)
         for s in SEEDS:
             (seeds / s.name).write_bytes(s.read_bytes())
-        self.server: WSGIServer = make_server("127.0.0.1", 0, lambda e, s: [], handler_class=_Quiet)
+        self.server: WSGIServer = make_server("127.0.0.1", 0, lambda e, s: [], server_class=server_class,
+                                              handler_class=_Quiet)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/list/"
         mail = (f'[mail]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\nattempts = 1\ntimeout = 10\n'
                 if smtp_port else "")
@@ -497,3 +498,28 @@ def test_the_form_takes_no_address_the_list_would_refuse(site, smtp):
         assert site.status(address) is None
     time.sleep(0.5)
     assert smtp.messages == []
+
+
+def test_the_limits_hold_for_requests_at_the_same_time(tmp_path, smtp):
+    """A server answers requests in threads (`feeds serve` does) or workers (gunicorn): counted and
+    then recorded in separate transactions, a burst at once all passed the count."""
+    import socketserver
+
+    class Threading(socketserver.ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    site = Site(tmp_path, smtp.port, "per_address_hour = 2\n", server_class=Threading)
+    try:
+        answers: list[int] = []
+        burst = [threading.Thread(target=lambda: answers.append(site.request(
+            "subscribe", {"address": "ana@example.org"})[0])) for _ in range(12)]
+        for t in burst:
+            t.start()
+        for t in burst:
+            t.join(timeout=60)
+        assert answers == [200] * 12
+        mails(smtp, "ana@example.org", 2)
+        time.sleep(2)
+        assert len(smtp.received("ana@example.org")) == 2
+    finally:
+        site.close()

@@ -151,7 +151,8 @@ class App:
             problem = "That is not an email address like name@example.org; please check it."
             return Response(HTTPStatus.BAD_REQUEST, pages.form(problem=problem, address=typed[:254], name=name))
         now = self.clock()
-        with Store(self.config.state.path) as store:
+        # One transaction (SQLite's write lock): concurrent requests are counted one after another.
+        with Store(self.config.state.path) as store, store.transaction():
             client = _client_key(request.client)
             mail = self._may_mail(store, address.addr_spec, client, now)
             if mail:
