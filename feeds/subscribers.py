@@ -254,12 +254,17 @@ def check(cfg: Config, configured: Iterable[Address]) -> list[tuple[str, str, st
     try:
         with Store.peek(cfg.state.path) as store:
             everyone = store.subscribers()
+            left = {s.address: store.left_before(s.address) for s in everyone if s.status == "pending"}
     except (StateError, DatabaseError):  # an older schema (the next pass migrates it), or said under "state"
         return said
     by_address = {sub.address.lower(): sub for sub in everyone}
     for addr in configured:
         sub = by_address.get(addr.addr_spec.lower())
-        if sub is not None and sub.status in LEFT:
+        if sub is not None and (was := left.get(sub.address)):  # (a form request since: not mailed)
+            said.append(("digest", "warning", f"{sub.address} is in [digest] recipients but left the list "
+                         f"({was[0]}, by {was[1]}) and asked to join again with the form: it is not mailed until "
+                         "it confirms (`feeds subscribers add` brings it back at once)"))
+        elif sub is not None and sub.status in LEFT:
             said.append(("digest", "warning", f"{sub.address} is in [digest] recipients but left the list "
                          f"({sub.status}, by {sub.source}, {sub.changed.astimezone(cfg.site.tz):%Y-%m-%d}): it is "
                          "not mailed; take it out of the config (`feeds subscribers add` brings it back)"))

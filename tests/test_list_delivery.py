@@ -171,3 +171,17 @@ def test_the_list_unsubscribe_header_on_the_wire_is_plain_urls_not_encoded_words
         assert tokens.verify(SECRET.encode(), token, "unsubscribe", now=T0) == address
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+
+
+def test_check_names_a_configured_recipient_who_left_and_waits_to_confirm_again(tmp_path, smtp):  # noqa: F811
+    cfg = site(tmp_path, smtp.port, CONFIGURED)
+    with store(tmp_path) as s:
+        s.subscribe("ben@example.net", source="config", now=T0)
+        s.unsubscribe("ben@example.net", how="one-click", now=T0)
+        s.subscribe("ben@example.net", source="form", now=T0)  # anyone may type it into the form
+    proc = feeds(cfg)
+    assert proc.returncode == 0, proc.stderr
+    assert [tos for _, tos, _ in smtp.messages] == [["ana@example.org"]]
+    check = run_cli("-c", str(cfg), "check", cwd=tmp_path, env={"FEEDS_SECRET": SECRET})
+    assert ("digest: warning: ben@example.net is in [digest] recipients but left the list (unsubscribed, by "
+            "one-click) and asked to join again with the form: it is not mailed until it confirms") in check.stdout

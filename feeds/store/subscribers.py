@@ -123,7 +123,7 @@ class Subscribers(Tables):
                 if name and name != row[2] and not (source == "form" and status == "active"):  # (anyone's form)
                     self.db.execute("UPDATE subscribers SET name = ? WHERE address = ?", (name, address))
             if status == "pending" and source in ("import", "config"):
-                status, how = self._left_before(address) or (status, how)
+                status, how = self.left_before(address) or (status, how)
             target = _joined(status, how, source)
             if target is not None and target != status:
                 self._change(address, target, source, now)
@@ -131,7 +131,7 @@ class Subscribers(Tables):
         assert found is not None
         return found
 
-    def _left_before(self, address: str) -> tuple[str, str] | None:
+    def left_before(self, address: str) -> tuple[str, str] | None:
         """(status, source) of the last time this subscriber left the list, if it ever did: one who
         left and is pending again (anyone may type an address into the form) is still one who left
         for an import or the config, until they confirm."""
