@@ -185,3 +185,29 @@ def test_check_names_a_configured_recipient_who_left_and_waits_to_confirm_again(
     check = run_cli("-c", str(cfg), "check", cwd=tmp_path, env={"FEEDS_SECRET": SECRET})
     assert ("digest: warning: ben@example.net is in [digest] recipients but left the list (unsubscribed, by "
             "one-click) and asked to join again with the form: it is not mailed until it confirms") in check.stdout
+
+
+def test_one_who_unsubscribes_while_a_pass_is_mailing_is_not_mailed_by_it(tmp_path, smtp):  # noqa: F811
+    """A pass to a long list takes a while; an unsubscribe that comes meanwhile (the endpoint writes it
+    at once) counts for the messages not yet handed over: RFC 8058's 'stop sending' is now."""
+    import threading
+    import time
+
+    cfg = with_list(tmp_path, smtp.port)
+    smtp.rcpt_stall["ana@example.org"] = 1  # the pass is busy with the first (then told 451: retried later)
+
+    def click() -> None:  # the endpoint's one-click POST, while the pass waits on ana's RCPT TO
+        deadline = time.monotonic() + 30
+        while "ana@example.org" not in smtp.rcpt_seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with store(tmp_path) as s:
+            s.unsubscribe("dan@example.org", how="one-click", now=T0)
+
+    clicking = threading.Thread(target=click)
+    clicking.start()
+    proc = feeds(cfg)
+    clicking.join(timeout=30)
+    assert "will retry next pass): 2025-W07 ana@example.org: 451" in proc.stderr
+    assert smtp.received("dan@example.org") == []
+    assert ledger(tmp_path)["dan@example.org"]["status"] == "cancelled"
+    assert sorted(r for _, tos, _ in smtp.messages for r in tos) == ["ben@example.net", "cleo@example.com"]

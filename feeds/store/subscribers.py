@@ -106,6 +106,11 @@ class Subscribers(Tables):
         return [(r[0], r[1]) for r in self.db.execute(
             "SELECT address, name FROM subscribers WHERE status = 'active' ORDER BY address")]
 
+    def is_active(self, address: str) -> bool:
+        """Is `address` (in any case: a pass mails the spellings as one) an active subscriber now?"""
+        return self.db.execute("SELECT 1 FROM subscribers WHERE address = ? COLLATE NOCASE AND status = 'active'",
+                               (normal_address(address),)).fetchone() is not None
+
     def subscribe(self, address: str, name: str = "", *, source: str, now: datetime) -> Subscriber:
         """Record a request to join (see the module's docstring); the subscriber as it is then."""
         if source not in ("form", "command", "import", "config"):
