@@ -175,13 +175,15 @@ def remove(cfg: Config, texts: Iterable[str], now: datetime) -> int:
                 print(f"feeds: {_named(text, exc)}; skipped", file=sys.stderr)
                 skipped += 1
                 continue
-            before = store.subscriber(addr.addr_spec)
+            before = store.subscriber(addr.addr_spec) or next(  # (or spelt in another case: mailed as one)
+                (s for s in store.subscribers() if s.address.lower() == addr.addr_spec.lower()), None)
             if before is None:
                 store.record_left(addr.addr_spec, "unsubscribed", how="command", now=now)
                 print(f"{addr.addr_spec}: not on the list; recorded as unsubscribed, so that neither the config "
                       "nor an import adds it")
             elif store.unsubscribe(addr.addr_spec, how="command", now=now):
-                print(f"removed {before.address} (was {before.status}): it is sent no more digests")
+                spelt = f"as {before.address}, " if before.address != addr.addr_spec else ""
+                print(f"removed {addr.addr_spec} ({spelt}was {before.status}): it is sent no more digests")
             else:
                 print(f"{before.address}: unsubscribed already ({before.source}, {before.changed:%Y-%m-%d})")
     return 1 if skipped else 0
