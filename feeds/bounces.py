@@ -100,7 +100,11 @@ def run(cfg: Config, path: Path, now: datetime) -> int:
                 if not bounce.hard:
                     soft += 1
                     continue
-                address = normal_address(bounce.address)
+                try:
+                    address = normal_address(bounce.address)
+                except ValueError as exc:  # (anyone can mail the bounce address)
+                    print(f"{exc}; passed over", file=sys.stderr)
+                    continue
                 if store.subscriber(address) is None:
                     unknown.add(address)
                 elif store.set_left(address, "bounced", how="bounce", now=now):

@@ -276,6 +276,9 @@ def _send_all(store: Store, config: Config, transport: Outbox | Smtp, pending: l
             report.held = len(pending) - i
             return
         period, recipient = row["period"], row["recipient"]
+        if recipients_now and not store.is_active(recipient):  # unsubscribed while this pass was mailing
+            store.mark(period, recipient, "cancelled", clock(), reply="unsubscribed during the pass; not sent")
+            continue
         to = recipients_now.get(recipient.lower()) or parse_address(recipient)  # (the ledger: no name)
         data = messages(period, recipient, to, row["message_id"])
         outcome, reply = _deliver_one(store, transport, period, sender, recipient, data, clock,

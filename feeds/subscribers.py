@@ -175,13 +175,15 @@ def remove(cfg: Config, texts: Iterable[str], now: datetime) -> int:
                 print(f"feeds: {_named(text, exc)}; skipped", file=sys.stderr)
                 skipped += 1
                 continue
-            before = store.subscriber(addr.addr_spec)
+            before = store.subscriber(addr.addr_spec) or next(  # (or spelt in another case: mailed as one)
+                (s for s in store.subscribers() if s.address.lower() == addr.addr_spec.lower()), None)
             if before is None:
                 store.record_left(addr.addr_spec, "unsubscribed", how="command", now=now)
                 print(f"{addr.addr_spec}: not on the list; recorded as unsubscribed, so that neither the config "
                       "nor an import adds it")
             elif store.unsubscribe(addr.addr_spec, how="command", now=now):
-                print(f"removed {before.address} (was {before.status}): it is sent no more digests")
+                spelt = f"as {before.address}, " if before.address != addr.addr_spec else ""
+                print(f"removed {addr.addr_spec} ({spelt}was {before.status}): it is sent no more digests")
             else:
                 print(f"{before.address}: unsubscribed already ({before.source}, {before.changed:%Y-%m-%d})")
     return 1 if skipped else 0
@@ -254,12 +256,17 @@ def check(cfg: Config, configured: Iterable[Address]) -> list[tuple[str, str, st
     try:
         with Store.peek(cfg.state.path) as store:
             everyone = store.subscribers()
+            left = {s.address: store.left_before(s.address) for s in everyone if s.status == "pending"}
     except (StateError, DatabaseError):  # an older schema (the next pass migrates it), or said under "state"
         return said
     by_address = {sub.address.lower(): sub for sub in everyone}
     for addr in configured:
         sub = by_address.get(addr.addr_spec.lower())
-        if sub is not None and sub.status in LEFT:
+        if sub is not None and (was := left.get(sub.address)):  # (a form request since: not mailed)
+            said.append(("digest", "warning", f"{sub.address} is in [digest] recipients but left the list "
+                         f"({was[0]}, by {was[1]}) and asked to join again with the form: it is not mailed until "
+                         "it confirms (`feeds subscribers add` brings it back at once)"))
+        elif sub is not None and sub.status in LEFT:
             said.append(("digest", "warning", f"{sub.address} is in [digest] recipients but left the list "
                          f"({sub.status}, by {sub.source}, {sub.changed.astimezone(cfg.site.tz):%Y-%m-%d}): it is "
                          "not mailed; take it out of the config (`feeds subscribers add` brings it back)"))

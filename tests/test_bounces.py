@@ -94,3 +94,20 @@ def test_a_mailbox_that_is_not_there_or_no_maildir_is_named(tmp_path):
 def test_bounces_has_its_help(tmp_path):
     proc = run_cli("bounces", "--help", cwd=tmp_path)
     assert proc.returncode == 0 and "message/delivery-status" in proc.stdout
+
+
+def test_a_report_naming_no_usable_address_is_passed_over_and_the_rest_read(tmp_path):
+    """Anyone can mail the bounce address: a report whose recipient is no address (or its domain no
+    valid name) is named and passed over; it does not stop the command before the real bounces."""
+    root = project(tmp_path)
+    box = mailbox.mbox(root / "bounces.mbox")
+    for data in (dsn(("nobody@", "failed", "5.1.1")), dsn(("x@exa\u00admple..org", "failed", "5.1.1")),
+                 MESSAGES[0]):
+        box.add(data)
+    box.close()
+    proc = run_cli("-c", str(root / "feeds.toml"), "--now", NOW, "bounces", str(root / "bounces.mbox"), cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 address(es) marked bounced" in proc.stdout
+    assert "'nobody@' is not an address like name@example.org; passed over" in proc.stderr
+    with Store(root / "state" / "feeds.sqlite3") as store:
+        assert store.subscriber("Gone@example.net").status == "bounced"

@@ -153,3 +153,61 @@ def test_the_preview_carries_the_endpoints_link_when_the_secret_is_set(tmp_path)
     https = msg["List-Unsubscribe"].split(">")[0].lstrip("<")
     assert tokens.verify(SECRET.encode(), https.split("token=")[1], "unsubscribe", now=T0) == "reader@example.org"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_the_list_unsubscribe_header_on_the_wire_is_plain_urls_not_encoded_words(tmp_path, smtp):  # noqa: F811
+    """RFC 2369: the header is <URL>s. A signed link is longer than a header line's 78 characters, and
+    `email` would wrap it as RFC 2047 encoded words (=?utf-8?q?=3Chttps=3A//...), which no mail client
+    decodes in this header: Gmail's button would be gone. Read as a mail client reads it (compat32)."""
+    cfg = with_list(tmp_path, smtp.port)
+    assert feeds(cfg).returncode == 0
+    assert len(smtp.messages) == 4
+    for _, [address], raw in smtp.messages:
+        msg = email.message_from_bytes(raw, policy=policy.compat32)  # the header's text, nothing decoded
+        value = " ".join(str(msg["List-Unsubscribe"]).split())  # unfolded
+        assert "=?" not in value, value
+        https, mailto = re.fullmatch(r"<(https://[^>]+)>, <(mailto:[^>]+)>", value).groups()
+        token = https.removeprefix(f"{WEB}unsubscribe?token=")
+        assert tokens.verify(SECRET.encode(), token, "unsubscribe", now=T0) == address
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+
+
+def test_check_names_a_configured_recipient_who_left_and_waits_to_confirm_again(tmp_path, smtp):  # noqa: F811
+    cfg = site(tmp_path, smtp.port, CONFIGURED)
+    with store(tmp_path) as s:
+        s.subscribe("ben@example.net", source="config", now=T0)
+        s.unsubscribe("ben@example.net", how="one-click", now=T0)
+        s.subscribe("ben@example.net", source="form", now=T0)  # anyone may type it into the form
+    proc = feeds(cfg)
+    assert proc.returncode == 0, proc.stderr
+    assert [tos for _, tos, _ in smtp.messages] == [["ana@example.org"]]
+    check = run_cli("-c", str(cfg), "check", cwd=tmp_path, env={"FEEDS_SECRET": SECRET})
+    assert ("digest: warning: ben@example.net is in [digest] recipients but left the list (unsubscribed, by "
+            "one-click) and asked to join again with the form: it is not mailed until it confirms") in check.stdout
+
+
+def test_one_who_unsubscribes_while_a_pass_is_mailing_is_not_mailed_by_it(tmp_path, smtp):  # noqa: F811
+    """A pass to a long list takes a while; an unsubscribe that comes meanwhile (the endpoint writes it
+    at once) counts for the messages not yet handed over: RFC 8058's 'stop sending' is now."""
+    import threading
+    import time
+
+    cfg = with_list(tmp_path, smtp.port)
+    smtp.rcpt_stall["ana@example.org"] = 1  # the pass is busy with the first (then told 451: retried later)
+
+    def click() -> None:  # the endpoint's one-click POST, while the pass waits on ana's RCPT TO
+        deadline = time.monotonic() + 30
+        while "ana@example.org" not in smtp.rcpt_seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with store(tmp_path) as s:
+            s.unsubscribe("dan@example.org", how="one-click", now=T0)
+
+    clicking = threading.Thread(target=click)
+    clicking.start()
+    proc = feeds(cfg)
+    clicking.join(timeout=30)
+    assert "will retry next pass): 2025-W07 ana@example.org: 451" in proc.stderr
+    assert smtp.received("dan@example.org") == []
+    assert ledger(tmp_path)["dan@example.org"]["status"] == "cancelled"
+    assert sorted(r for _, tos, _ in smtp.messages for r in tos) == ["ben@example.net", "cleo@example.com"]

@@ -58,3 +58,32 @@ def test_a_store_holding_only_subscribers_is_not_empty(tmp_path):
         assert store.holds_nothing()
         store.subscribe("a@example.org", source="command", now=T0)
         assert not store.holds_nothing()
+
+
+def test_connections_opening_the_store_at_once_migrate_it_once_and_all_go_on(tmp_path):
+    """After an upgrade the endpoint's requests (threads of `feeds serve`, gunicorn's workers) and a pass
+    open the store at the same moment: one migrates it, the others wait, then find it done. Each used to
+    run the migration again and stop with "table ... already exists: not a usable feeds database"."""
+    import threading
+
+    for path in (tmp_path / "fresh.sqlite3", tmp_path / "v6.sqlite3"):
+        if path.name == "v6.sqlite3":
+            _version_6(path)
+        failures: list[BaseException] = []
+        start = threading.Barrier(8)
+
+        def open_it(path=path, failures=failures, start=start) -> None:
+            start.wait()
+            try:
+                Store(path).close()
+            except BaseException as exc:  # noqa: BLE001 (collected for the assertion)
+                failures.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert failures == [], failures
+        with Store(path) as store:
+            assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

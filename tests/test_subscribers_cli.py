@@ -164,3 +164,14 @@ def test_status_counts_the_list(tmp_path):
     data = json.loads(run_cli("-c", str(tmp_path / "feeds.toml"), "--now", NOW, "status", "--json",
                               cwd=tmp_path).stdout)
     assert data["subscribers"] == {"pending": 0, "active": 2, "unsubscribed": 1, "bounced": 0, "complained": 0}
+
+
+def test_remove_finds_the_address_whatever_the_case_of_its_local_part(tmp_path):
+    """The operator copies an address from a reader's mail, spelt Ann@…, and the list holds ann@…: it
+    must come off (a pass mails the two spellings as one), not be recorded beside it as a new one."""
+    project(tmp_path)
+    feeds(tmp_path, "add", "ann@example.org")
+    proc = feeds(tmp_path, "remove", "Ann@Example.org")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "removed Ann@example.org (as ann@example.org, was active): it is sent no more digests"
+    assert [(s["address"], s["status"]) for s in listed(tmp_path)] == [("ann@example.org", "unsubscribed")]

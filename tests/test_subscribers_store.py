@@ -154,3 +154,39 @@ def test_recording_one_who_left_adds_them_so_or_moves_an_active_one_but_not_one_
     assert store.history("new@example.org") == [("unsubscribed", "import", T0)]
     with pytest.raises(ValueError):
         store.record_left("x@example.org", "active", how="import", now=T0)
+
+
+def test_a_form_request_for_one_who_left_does_not_let_the_config_or_an_import_bring_them_back(store):
+    """Anyone may type an address into the form. For one who unsubscribed it makes them pending again;
+    the config still listing them (or an import) must not then take that for a confirmation: only
+    their click, or the operator's `add`, brings them back."""
+    store.sync_config([("a@example.org", "")], now=T0)
+    store.subscribe("b@example.org", source="import", now=T0)
+    for address in ("a@example.org", "b@example.org"):
+        assert store.unsubscribe(address, how="one-click", now=T0 + timedelta(hours=1))
+        assert store.subscribe(address, source="form", now=T0 + timedelta(hours=2)).status == "pending"
+    found, _ = store.sync_config([("a@example.org", "")], now=T0 + timedelta(days=1))
+    assert [s.status for s in found] == ["pending"]
+    assert store.subscribe("b@example.org", source="import", now=T0 + timedelta(days=1)).status == "pending"
+    assert store.active_addresses() == []
+    assert store.confirm("a@example.org", now=T0 + timedelta(days=1, minutes=1))
+    assert store.subscribe("b@example.org", source="command", now=T0 + timedelta(days=2)).status == "active"
+    # One the config itself took off (and a form request since) comes back with the config, as before.
+    store.sync_config([("c@example.org", "")], now=T0 + timedelta(days=3))
+    assert store.sync_config([], now=T0 + timedelta(days=4))[1] == ["c@example.org"]
+    store.subscribe("c@example.org", source="form", now=T0 + timedelta(days=4, hours=1))
+    found, _ = store.sync_config([("c@example.org", "")], now=T0 + timedelta(days=5))
+    assert [s.status for s in found] == ["active"]
+
+
+def test_unsubscribing_takes_off_every_spelling_of_the_address_that_the_digest_merges(store):
+    """The config lists Ana@example.org; she also subscribed as ana@example.org. A digest goes to one of
+    them (addresses that differ only in case are one recipient to the pass), so her one click names that
+    one: the other must not bring her the next digest."""
+    store.sync_config([("Ana@example.org", "")], now=T0)
+    store.subscribe("ana@example.org", source="form", now=T0)
+    assert store.confirm("ana@example.org", now=T0)
+    assert store.unsubscribe("Ana@example.org", how="one-click", now=T0 + timedelta(days=1))
+    assert store.active_addresses() == []
+    assert store.history("ana@example.org")[-1] == ("unsubscribed", "one-click", T0 + timedelta(days=1))
+    assert not store.unsubscribe("ANA@example.org", how="one-click", now=T0 + timedelta(days=2))

@@ -52,13 +52,14 @@ class _Quiet(WSGIRequestHandler):
 class Site:
     """A project with seeds, SMTP on `smtp`, and the endpoint running on 127.0.0.1 (`url`)."""
 
-    def __init__(self, root: Path, smtp_port: int | None, extra: str = ""):
+    def __init__(self, root: Path, smtp_port: int | None, extra: str = "", server_class: type = WSGIServer):
         self.root, self.clock = root, Clock()
         seeds = root / "seeds"
         seeds.mkdir(exist_ok=True)
         for s in SEEDS:
             (seeds / s.name).write_bytes(s.read_bytes())
-        self.server: WSGIServer = make_server("127.0.0.1", 0, lambda e, s: [], handler_class=_Quiet)
+        self.server: WSGIServer = make_server("127.0.0.1", 0, lambda e, s: [], server_class=server_class,
+                                              handler_class=_Quiet)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/list/"
         mail = (f'[mail]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\nattempts = 1\ntimeout = 10\n'
                 if smtp_port else "")
@@ -451,3 +452,74 @@ def test_the_route_below_the_endpoint(script, path, route):
     from feeds.web.request import route as route_of
 
     assert route_of({"SCRIPT_NAME": script, "PATH_INFO": path}, "/list/") == route
+
+
+def test_the_form_cannot_carry_a_strangers_text_to_an_inbox(site, smtp):
+    """Spammers fill a form's name with their message and someone else's address, so that the
+    confirmation mail delivers it. The confirmation names nobody; the name is kept for the digest."""
+    spam = "Cheap loans at https://spam.example.net now"
+    assert site.request("subscribe", {"address": "ana@example.org", "name": spam})[0] == 200
+    [msg] = mails(smtp, "ana@example.org")
+    [(_, _, raw)] = [m for m in smtp.messages if "ana@example.org" in m[1]]
+    assert b"spam.example.net" not in raw and b"Cheap" not in raw and msg["To"] == "ana@example.org"
+    with Store(site.config.state.path) as store:
+        assert store.subscriber("ana@example.org").name == spam  # (pending: theirs to confirm)
+    subscribe(site, smtp, "ben@example.net")  # active, as "Ana Lima"
+    assert site.request("subscribe", {"address": "ben@example.net", "name": spam})[0] == 200
+    with Store(site.config.state.path) as store:
+        assert store.subscriber("ben@example.net").name == "Ana Lima", "a stranger renamed an active subscriber"
+    assert site.feeds(DUE_W07).returncode == 0
+    [_, digest] = mails(smtp, "ben@example.net", 2)
+    assert digest["To"] == "Ana Lima <ben@example.net>"
+
+
+def test_the_client_limit_counts_an_ipv6_client_by_its_64_network(tmp_path, smtp):
+    """An IPv6 client is given a /64 (2^64 addresses): counted by address, it could take a new one for
+    each request and mail any number of strangers through the form."""
+    site = Site(tmp_path, smtp.port, 'per_client_hour = 2\ntrusted_proxies = ["127.0.0.1"]\n')
+    try:
+        for i, client in enumerate(("2001:db8:1:2::7", "2001:db8:1:2::8", "2001:db8:1:2:ffff::9", "2001:db8:1:3::7")):
+            site.request("subscribe", {"address": f"p{i}@example.org"}, headers={"X-Forwarded-For": client})
+        assert len(mails(smtp, "p0@example.org")) == 1 and len(mails(smtp, "p1@example.org")) == 1
+        assert len(mails(smtp, "p3@example.org")) == 1  # another /64
+        assert smtp.received("p2@example.org") == [], "the third from one /64"
+    finally:
+        site.close()
+
+
+def test_the_form_takes_no_address_the_list_would_refuse(site, smtp):
+    """RFC 5321's lengths, as `subscribers add` checks them: 64 characters before the '@', 254 in all.
+    A longer one is no mailbox; past about 700 characters its confirmation link could not even be
+    opened (a token is at most 1024 characters)."""
+    for address in ("a" * 65 + "@example.org", "a@" + "b" * 60 + "." + "c" * 60 + "." + "d" * 60 + "."
+                    + "e" * 60 + "." + "f" * 60 + ".org", "a" * 700 + "@example.org"):
+        status, body, _ = site.request("subscribe", {"address": address})
+        assert status == 400 and b"not an email address" in body, address
+        assert site.status(address) is None
+    time.sleep(0.5)
+    assert smtp.messages == []
+
+
+def test_the_limits_hold_for_requests_at_the_same_time(tmp_path, smtp):
+    """A server answers requests in threads (`feeds serve` does) or workers (gunicorn): counted and
+    then recorded in separate transactions, a burst at once all passed the count."""
+    import socketserver
+
+    class Threading(socketserver.ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    site = Site(tmp_path, smtp.port, "per_address_hour = 2\n", server_class=Threading)
+    try:
+        answers: list[int] = []
+        burst = [threading.Thread(target=lambda: answers.append(site.request(
+            "subscribe", {"address": "ana@example.org"})[0])) for _ in range(12)]
+        for t in burst:
+            t.start()
+        for t in burst:
+            t.join(timeout=60)
+        assert answers == [200] * 12
+        mails(smtp, "ana@example.org", 2)
+        time.sleep(2)
+        assert len(smtp.received("ana@example.org")) == 2
+    finally:
+        site.close()

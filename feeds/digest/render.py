@@ -10,9 +10,9 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, Policy
 from email.utils import format_datetime
 
 import css_inline
@@ -144,12 +144,29 @@ def _tidy_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
 
 
+class _ListUnsubscribe(UnstructuredHeader, BaseHeader):
+    """List-Unsubscribe (RFC 2369): <URL>s, folded between them only. `email` wraps a word longer than a
+    line (a signed one-click link is) as RFC 2047 encoded words, which no mail client decodes here: the
+    link would be lost. A value that fits one line is folded as before."""
+
+    def fold(self, *, policy: Policy) -> str:
+        if len(f"{self.name}: {self}") <= (policy.max_line_length or 78):
+            return super().fold(policy=policy)
+        return f"{self.name}: " + f",{policy.linesep} ".join(str(self).split(", ")) + policy.linesep
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", _ListUnsubscribe)
+#: SMTP's policy, with List-Unsubscribe never encoded.
+MAIL_POLICY = SMTP.clone(header_factory=_HEADERS)
+
+
 def build_message(config: Config, rendered: Rendered, recipient: Address, when: datetime,
                   msg_id: str, secret: bytes = b"") -> EmailMessage:
     """multipart/alternative: the text part first, then the HTML. Deterministic bytes. The
     List-Unsubscribe header names the same links as the footer (`secret`: see Renderer.render),
     with List-Unsubscribe-Post (RFC 8058) when one of them is https."""
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = addresses.sender(config)
     msg["To"] = Address(one_line(recipient.display_name), addr_spec=recipient.addr_spec)  # its name too, in one line
     msg["Subject"] = rendered.subject

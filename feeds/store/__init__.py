@@ -114,9 +114,14 @@ class Store(Batches, Removed, Dumps, Entries, Digests, Subscribers):
         steps = "".join(MIGRATIONS[version:SCHEMA_VERSION])
         try:
             self.db.executescript(f"BEGIN IMMEDIATE;\n{steps}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
-        except BaseException:
+        except BaseException as exc:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
+            # Another connection (the endpoint's next request, a pass) migrated it while this one
+            # waited for the lock: its steps then fail ("table ... already exists"), and all is done.
+            if isinstance(exc, sqlite3.OperationalError) and (
+                    self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION):
+                return
             raise
 
     @contextmanager

@@ -106,6 +106,11 @@ class Subscribers(Tables):
         return [(r[0], r[1]) for r in self.db.execute(
             "SELECT address, name FROM subscribers WHERE status = 'active' ORDER BY address")]
 
+    def is_active(self, address: str) -> bool:
+        """Is `address` (in any case: a pass mails the spellings as one) an active subscriber now?"""
+        return self.db.execute("SELECT 1 FROM subscribers WHERE address = ? COLLATE NOCASE AND status = 'active'",
+                               (normal_address(address),)).fetchone() is not None
+
     def subscribe(self, address: str, name: str = "", *, source: str, now: datetime) -> Subscriber:
         """Record a request to join (see the module's docstring); the subscriber as it is then."""
         if source not in ("form", "command", "import", "config"):
@@ -120,14 +125,24 @@ class Subscribers(Tables):
                 status, how = None, None
             else:
                 status, how = row[0], row[1]
-                if name and name != row[2]:
+                if name and name != row[2] and not (source == "form" and status == "active"):  # (anyone's form)
                     self.db.execute("UPDATE subscribers SET name = ? WHERE address = ?", (name, address))
+            if status == "pending" and source in ("import", "config"):
+                status, how = self.left_before(address) or (status, how)
             target = _joined(status, how, source)
             if target is not None and target != status:
                 self._change(address, target, source, now)
         found = self.subscriber(address)
         assert found is not None
         return found
+
+    def left_before(self, address: str) -> tuple[str, str] | None:
+        """(status, source) of the last time this subscriber left the list, if it ever did: one who
+        left and is pending again (anyone may type an address into the form) is still one who left
+        for an import or the config, until they confirm."""
+        row = self.db.execute(f"SELECT status, source FROM subscriber_events WHERE address = ? AND status IN "
+                              f"({','.join('?' * len(LEFT))}) ORDER BY rowid DESC LIMIT 1", (address, *LEFT)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def sync_config(self, listed: Sequence[tuple[str, str]], *, now: datetime) -> tuple[list[Subscriber], list[str]]:
         """The config's recipients, (address, name) each: each is subscribed (source "config"); an
@@ -151,10 +166,13 @@ class Subscribers(Tables):
 
     def unsubscribe(self, address: str, *, how: str, now: datetime) -> bool:
         """-> unsubscribed, recorded with `how` (one-click, command, form, import); False if unknown or
-        unsubscribed already."""
+        unsubscribed already. Every spelling of the address that differs only in case goes with it:
+        a pass mails them as one recipient (mail.subscribed), so one click must stop them all."""
         with self._one():
-            return self._change(normal_address(address), "unsubscribed", how, now,
-                                only_from=("pending", "active", "bounced", "complained"))
+            same = [r[0] for r in self.db.execute("SELECT address FROM subscribers WHERE address = ? COLLATE NOCASE",
+                                                  (normal_address(address),))]
+            return any([self._change(a, "unsubscribed", how, now, only_from=("pending", "active", "bounced",
+                                                                             "complained")) for a in same])
 
     def set_left(self, address: str, status: str, *, how: str, now: datetime) -> bool:
         """-> bounced or complained (a bounce, a complaint); False if unknown or so already."""

@@ -27,11 +27,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from feeds import tokens
-from feeds.addresses import one_line, parse_address
+from feeds.addresses import one_line
 from feeds.config import DEFAULT_FILE, Config, load
 from feeds.digest.period import WORDS
 from feeds.errors import ConfigError
 from feeds.store import Store
+from feeds.subscribers import valid_address
 from feeds.web import confirmation
 from feeds.web.pages import WebPages
 from feeds.web.request import HttpError, Network, Request, Response, read
@@ -58,6 +59,20 @@ ROUTES = {"": ("GET",), "subscribe": ("GET", "POST"), "confirm": ("GET",), "unsu
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _client_key(client: str) -> str:
+    """Who the client limit counts: an IPv4 address, or an IPv6 address's /64 (one client's usual
+    share: counted by address, it could take a new one for every request)."""
+    try:
+        ip = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # (::ffff:192.0.2.1: an IPv4 client)
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 class App:
@@ -131,20 +146,22 @@ class App:
         answer is the same whatever the address's state and whether a mail was sent."""
         typed, name = request.form.get("address", "").strip(), one_line(request.form.get("name", ""))[:MAX_NAME]
         try:
-            address = parse_address(typed)
+            address = valid_address(typed)  # (RFC 5321's lengths too, as `subscribers add` checks)
         except ValueError:
             problem = "That is not an email address like name@example.org; please check it."
             return Response(HTTPStatus.BAD_REQUEST, pages.form(problem=problem, address=typed[:254], name=name))
         now = self.clock()
-        with Store(self.config.state.path) as store:
-            mail = self._may_mail(store, address.addr_spec, request.client, now)
+        # One transaction (SQLite's write lock): concurrent requests are counted one after another.
+        with Store(self.config.state.path) as store, store.transaction():
+            client = _client_key(request.client)
+            mail = self._may_mail(store, address.addr_spec, client, now)
             if mail:
                 subscriber = store.subscribe(address.addr_spec, name, source="form", now=now)
                 mail = subscriber.status == "pending"
             if mail:
-                store.note_confirmation_mail(address.addr_spec, request.client, now=now)
-        if mail:
-            to = Address(name, addr_spec=address.addr_spec)
+                store.note_confirmation_mail(address.addr_spec, client, now=now)
+        if mail:  # (to the address alone: a name typed by anyone must not carry their text to an inbox)
+            to = Address(addr_spec=address.addr_spec)
             after.append(lambda: self._mail(to, now))  # after the answer: it takes no longer for a new address
         return Response(HTTPStatus.OK, pages.answer("Check your inbox", [
             "If that address can receive the digest, a mail with a link to confirm is on its way to it. "
