@@ -321,8 +321,8 @@ def time_feed_build(config_path: Path, repeat: int = 7) -> dict:
     """In-process: newest(50) from the state, then Publisher.feed(…, 'atom.xml'); and the whole
     publish() step of a pass in which one entry changed."""
     from feeds import config as config_mod
-    from feeds.publish.stage import publish
     from feeds.publish.render import Publisher
+    from feeds.publish.stage import publish
     from feeds.store import Store
 
     cfg = config_mod.load(config_path)
@@ -413,7 +413,8 @@ def time_many_tags(work: Path, tags: int = MANY_TAGS) -> dict:
     links = " ".join(f'<a rel="tag" href="https://example.org/tag/t{i}">Topic {i}</a>' for i in range(tags))
     page = root / "dumps" / "post.html"
     page.write_text('<!doctype html><html><head><link rel="canonical" href="https://example.org/p/1"></head><body>'
-                    '<article class="post"><h1 class="entry-title">A post with many tags</h1><div class="entry-content">'
+                    '<article class="post"><h1 class="entry-title">A post with many tags</h1>'
+                    '<div class="entry-content">'
                     f'<p>Text.</p></div><footer class="tags-links">{links}</footer></article></body></html>')
     cfg = config_mod.parse({"site": {"title": "T", "url": "https://example.org/", "timezone": "UTC"},
                             "input": {"paths": [str(page)]},
