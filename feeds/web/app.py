@@ -96,20 +96,19 @@ class App:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         after: list[Callable[[], None]] = []
         try:
-            request = read(environ, self.mount, self.trusted)
-            response = self.answer(request, after)
+            response = self.answer(read(environ, self.mount, self.trusted), after)
         except HttpError as exc:
-            request, response = None, self.error(exc)
+            response = self.error(exc)
         except Exception:
             log.exception("%s %s failed", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
             response = self.error(HttpError(HTTPStatus.INTERNAL_SERVER_ERROR,
                                             "Something went wrong on our side; please try again later."),
                                   plain=True)
-            request = None
         headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(response.body))),
                    *HEADERS, *response.headers]
         start_response(f"{response.status.value} {response.status.phrase}", headers)
-        return _Body(b"" if request is not None and request.head else response.body, after)
+        head = str(environ.get("REQUEST_METHOD", "")).upper() == "HEAD"  # (a refused HEAD too)
+        return _Body(b"" if head else response.body, after)
 
     def answer(self, request: Request, after: list[Callable[[], None]]) -> Response:
         methods = ROUTES.get(request.route)

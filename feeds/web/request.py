@@ -44,12 +44,11 @@ class HttpError(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class Request:
-    method: str  # GET (HEAD is answered as GET, without the body) or POST
+    method: str  # GET (HEAD is answered as GET; the application drops the body) or POST
     route: str  # the path below the endpoint's own: "", "subscribe", "confirm", "unsubscribe", or another
     query: Mapping[str, str]
     form: Mapping[str, str]
     client: str  # the client's IP address (see client_address)
-    head: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,8 +62,12 @@ def route(environ: Mapping[str, Any], mount: str) -> str:
     """The path below `mount` (the path of the endpoint's URL, such as "/list/"), or below "/" when
     the server (a reverse proxy that strips the prefix) has already taken it off."""
     path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
-    if path == mount.rstrip("/"):
-        return ""
+    if path == mount.rstrip("/") and mount != "/":
+        # The form's relative links ("subscribe") resolve against the folder: from "/list" they would
+        # leave the endpoint. 308 keeps the method and the body of a POST.
+        query = str(environ.get("QUERY_STRING", ""))[:MAX_QUERY_BYTES]
+        raise HttpError(HTTPStatus.PERMANENT_REDIRECT, f"This page is at {mount}.",
+                        [("Location", mount + (f"?{query}" if query else ""))])
     return path.removeprefix(mount) if path.startswith(mount) else path.removeprefix("/")
 
 
@@ -101,10 +104,10 @@ def read(environ: Mapping[str, Any], mount: str, trusted: Sequence[Network]) -> 
     query_string = str(environ.get("QUERY_STRING", ""))
     if len(query_string) > MAX_QUERY_BYTES:
         raise HttpError(HTTPStatus.REQUEST_URI_TOO_LONG, "The address asked for is too long.")
+    below = route(environ, mount)
     query = _fields(query_string)
     form = _form(environ) if method == "POST" else {}
-    return Request("GET" if method == "HEAD" else method, route(environ, mount), query, form,
-                   client_address(environ, trusted), head=method == "HEAD")
+    return Request("GET" if method == "HEAD" else method, below, query, form, client_address(environ, trusted))
 
 
 def _form(environ: Mapping[str, Any]) -> dict[str, str]:
