@@ -100,13 +100,13 @@ def _csv_rows(lines: list[str], first: int, header: list[str], source: str) -> t
         cells = record + [""] * (len(header) - len(record))
         status = cells[status_at].strip().lower() if status_at is not None else ""
         try:
-            addr = valid_address(cells[column].strip())
+            addr = valid_address(_uncell(cells[column].strip()))
             if status and status not in STATUSES:
                 raise ValueError(f"status {status!r} is none of {', '.join(STATUSES)}")
         except ValueError as exc:
             problems.append(f"{where}: {exc}; skipped")
             continue
-        name = cells[name_at].strip() if name_at is not None else ""
+        name = _uncell(cells[name_at].strip()) if name_at is not None else ""
         if name:
             addr = Address(display_name=" ".join(name.split()), username=addr.username, domain=addr.domain)
         rows.append(Row(where, addr, status))
@@ -231,8 +231,23 @@ def _kept_out(store: Store, address: str) -> tuple[str, str]:
     return "kept out", f"{address} ({sub.status}, by {sub.source})" if sub else address
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP's "CSV injection"): a name typed into the
+#: form as "=HYPERLINK(…)" would run in the operator's spreadsheet. Such a cell is written after a "'",
+#: which spreadsheets show as text, and import takes it off again.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _uncell(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
+
+
 def export(cfg: Config, *, status: str | None) -> int:
-    """The list as CSV on stdout (email, name, status), as `import` reads it back."""
+    """The list as CSV on stdout (email, name, status), as `import` reads it back; a cell a
+    spreadsheet would take for a formula starts with "'" (see FORMULA_START)."""
     found: list[Subscriber] = []
     if cfg.state.path.exists():
         with Store(cfg.state.path) as store:
@@ -240,7 +255,7 @@ def export(cfg: Config, *, status: str | None) -> int:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
-    writer.writerows((sub.address, sub.name, sub.status) for sub in found)
+    writer.writerows((_cell(sub.address), _cell(sub.name), sub.status) for sub in found)
     sys.stdout.write(out.getvalue())
     return 0
 

