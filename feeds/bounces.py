@@ -8,6 +8,13 @@ sender's bounces are delivered. Each message that is a ``multipart/report`` with
 "bounce"); a 4.x.x status (or ``Action: delayed``) is a soft one, only counted: the server may
 take the next digest. Other messages are passed over. Reading a mailbox again changes nothing
 more. Nothing in the mailbox is changed or removed.
+
+Anyone can mail the bounce address, and a report is easy to forge: a hard bounce is believed only
+when the report returns the headers of a digest we sent to that address (RFC 3464 reports carry
+them, as ``message/rfc822`` or ``text/rfc822-headers``) and the delivery ledger holds its
+Message-ID for that address. With the list's secret set, a Message-ID is keyed by it (see
+`feeds.digest.select.message_id`), so a stranger cannot write one. Other reports are named and
+passed over: the operator decides (`feeds subscribers remove`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage, Message
+from email.parser import HeaderParser
 from pathlib import Path
 
 from feeds.config import Config
@@ -36,6 +44,7 @@ class Bounce:
     hard: bool  # 5.x.x and failed: the address does not take mail
     status: str  # the enhanced status code, such as 5.1.1
     diagnostic: str  # the server's words, if given
+    message_id: str = ""  # the Message-ID of the message returned with the report, if it was
 
 
 def read_reports(msg: Message) -> list[Bounce]:
@@ -52,7 +61,24 @@ def read_reports(msg: Message) -> list[Bounce]:
             bounce = _recipient(block) if isinstance(block, Message) else None
             if bounce is not None:
                 found.append(bounce)
-    return found
+    returned = _returned_id(msg)
+    return [dataclasses.replace(b, message_id=returned) for b in found]
+
+
+def _returned_id(msg: Message) -> str:
+    """The Message-ID of the message a report returns (whole, or its headers only), or ''."""
+    for part in msg.walk():
+        kind = part.get_content_type()
+        if kind == "message/rfc822":
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            if isinstance(inner, Message):
+                return str(inner.get("Message-ID") or "").strip()
+        elif kind == "text/rfc822-headers":
+            text = part.get_payload(decode=True) or b""
+            headers = HeaderParser().parsestr(bytes(text).decode("utf-8", "replace"))
+            return str(headers.get("Message-ID") or "").strip()
+    return ""
 
 
 def _recipient(block: Message) -> Bounce | None:
@@ -85,37 +111,57 @@ def messages(path: Path) -> Iterator[EmailMessage]:
         box.close()
 
 
+@dataclasses.dataclass
+class Tally:
+    """What a reading found: messages, reports, and the hard bounces by what was done with them."""
+
+    read: int = 0
+    reports: int = 0
+    soft: int = 0
+    marked: int = 0
+    known: int = 0
+    unmatched: int = 0
+    unknown: set[str] = dataclasses.field(default_factory=set)
+
+
 def run(cfg: Config, path: Path, now: datetime) -> int:
     """Read the mailbox, mark hard bounces, say what was found; the exit status (0)."""
-    read = reports = soft = 0
-    marked: list[str] = []
-    known: list[str] = []
-    unknown: set[str] = set()
+    tally = Tally()
     with Store(cfg.state.path) as store:
         for msg in messages(path):
-            read += 1
+            tally.read += 1
             found = read_reports(msg)
-            reports += bool(found)
+            tally.reports += bool(found)
             for bounce in found:
-                if not bounce.hard:
-                    soft += 1
-                    continue
-                try:
-                    address = normal_address(bounce.address)
-                except ValueError as exc:  # (anyone can mail the bounce address)
-                    print(f"{exc}; passed over", file=sys.stderr)
-                    continue
-                if store.subscriber(address) is None:
-                    unknown.add(address)
-                elif store.set_left(address, "bounced", how="bounce", now=now):
-                    marked.append(address)
-                    why = f"{bounce.status}: {bounce.diagnostic}" if bounce.diagnostic else bounce.status
-                    print(f"{address}: bounced ({why}); it is sent no more digests")
+                if bounce.hard:
+                    _hard_bounce(store, bounce, now, tally)
                 else:
-                    known.append(address)
-    for address in sorted(unknown):
+                    tally.soft += 1
+    for address in sorted(tally.unknown):
         print(f"{address}: bounced, but is not on the list", file=sys.stderr)
-    print(f"bounces {path}: {read} message(s), {reports} delivery report(s): {len(marked)} address(es) marked "
-          f"bounced, {len(known)} bounced already, {soft} soft bounce(s) (4.x.x: not marked, the next digest "
-          "is tried)")
+    print(f"bounces {path}: {tally.read} message(s), {tally.reports} delivery report(s): {tally.marked} "
+          f"address(es) marked bounced, {tally.known} bounced already, {tally.unmatched} naming no digest sent "
+          f"to them (passed over), {tally.soft} soft bounce(s) (4.x.x: not marked, the next digest is tried)")
     return 0
+
+
+def _hard_bounce(store: Store, bounce: Bounce, now: datetime, tally: Tally) -> None:
+    try:
+        address = normal_address(bounce.address)
+    except ValueError as exc:  # (anyone can mail the bounce address)
+        print(f"{exc}; passed over", file=sys.stderr)
+        return
+    if store.subscriber(address) is None:
+        tally.unknown.add(address)
+    elif not store.was_mailed(bounce.message_id, address):
+        tally.unmatched += 1
+        returned = f"returns {bounce.message_id}" if bounce.message_id else "returns no message's headers"
+        print(f"{address}: a report of a hard bounce that {returned}, no digest sent to this address: passed "
+              "over (a forged report, or a server that returns nothing); if the address is gone for good: "
+              f"feeds subscribers remove {address}", file=sys.stderr)
+    elif store.set_left(address, "bounced", how="bounce", now=now):
+        tally.marked += 1
+        why = f"{bounce.status}: {bounce.diagnostic}" if bounce.diagnostic else bounce.status
+        print(f"{address}: bounced ({why}); it is sent no more digests")
+    else:
+        tally.known += 1

@@ -544,3 +544,31 @@ def test_the_endpoint_without_its_slash_redirects_and_a_refused_head_has_no_body
     assert status == 200 and b'action="subscribe"' in body
     status, body, headers = site.request("subscribe", method="HEAD", headers={"X-Filler": "x" * 9000})
     assert status == 431 and body == b"" and int(headers["Content-Length"]) > 0
+
+
+def test_a_real_digests_bounce_is_believed_and_a_forged_one_is_not(site, smtp):
+    """The digest a subscriber was sent, returned in a delivery report, marks them bounced; the
+    same report returning a Message-ID written without the list's secret changes nothing."""
+    import hashlib
+    import mailbox
+
+    from feeds import addresses
+
+    subscribe(site, smtp, "ben@example.net")
+    subscribe(site, smtp, "cy@example.net")
+    assert site.feeds(DUE_W07).returncode == 0
+    [_, digest] = mails(smtp, "ben@example.net", 2)
+    public = hashlib.sha256(f"{addresses.list_id(site.config)}\n2025-W07\ncy@example.net".encode()).hexdigest()[:24]
+    forged_id = f"<digest.2025-W07.{public}@{site.config.site.domain}>"  # (the id without the secret)
+    box = mailbox.mbox(site.root / "bounces.mbox")
+    for address, returned in (("cy@example.net", forged_id), ("ben@example.net", str(digest["Message-ID"]))):
+        box.add(("From: MAILER-DAEMON@mx.example.net\nSubject: Undelivered Mail Returned\nMIME-Version: 1.0\n"
+                 "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+                 "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"
+                 f"Final-Recipient: rfc822; {address}\nAction: failed\nStatus: 5.1.1\n\n"
+                 f"--B\nContent-Type: text/rfc822-headers\n\nMessage-ID: {returned}\nSubject: x\n\n--B--\n").encode())
+    box.close()
+    proc = site.feeds(DUE_W07, "bounces", str(site.root / "bounces.mbox"))
+    assert proc.returncode == 0, proc.stderr
+    assert "1 address(es) marked bounced" in proc.stdout and "1 naming no digest sent to them" in proc.stdout
+    assert (site.status("ben@example.net"), site.status("cy@example.net")) == ("bounced", "active")

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
+import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from feeds import addresses
+from feeds import addresses, tokens
 from feeds.config import Config
 from feeds.digest.period import Period, PeriodError, Schedule
 from feeds.models import DigestPost
@@ -135,6 +137,10 @@ def period_to_send(store: Store, config: Config, now: datetime, asked: Period | 
 
 
 def message_id(period: str, recipient: str, config: Config) -> str:
-    """The same for the same (period, recipient); the address itself is not shown."""
-    digest = hashlib.sha256(f"{addresses.list_id(config)}\n{period}\n{recipient.lower()}".encode()).hexdigest()[:24]
-    return f"<digest.{period}.{digest}@{config.site.domain}>"
+    """The same for the same (period, recipient); the address itself is not shown. With the list's
+    secret set (`[web] secret_env`), it is keyed by it, so that nobody without it can write the
+    Message-ID of someone's digest: `feeds bounces` believes a report only when it names one."""
+    text = f"{addresses.list_id(config)}\n{period}\n{recipient.lower()}".encode()
+    key = os.environ.get(config.web.secret_env, "").encode()
+    digest = (hmac.new(key, text, hashlib.sha256) if len(key) >= tokens.MIN_SECRET else hashlib.sha256(text))
+    return f"<digest.{period}.{digest.hexdigest()[:24]}@{config.site.domain}>"

@@ -85,6 +85,13 @@ class Digests(Tables):
             args.append(status)
         return self.db.execute(sql + " ORDER BY period, rowid", args).fetchall()
 
+    def was_mailed(self, message_id: str, recipient: str) -> bool:
+        """Whether the ledger holds a digest with that Message-ID handed to the server for `recipient`
+        (whose domain may be spelt in another case)."""
+        return self.db.execute("SELECT 1 FROM deliveries WHERE message_id = ? AND lower(recipient) = lower(?) "
+                               "AND status IN ('sent', 'unknown', 'failed') LIMIT 1",
+                               (message_id, recipient)).fetchone() is not None
+
     def mark(self, period: str, recipient: str, status: str, now: datetime, *, reply: str | None = None,
              via: str | None = None, attempt: bool = False) -> None:
         """Move a delivery to `status`, committed at once (it is the ledger: it must survive a crash).
