@@ -21,6 +21,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
+from email.headerregistry import Address
 from pathlib import Path
 
 from feeds import addresses, ingest, mail, pipeline, subscribers, transport
@@ -98,6 +99,8 @@ def templates(cfg: Config, now: datetime, found: Findings) -> None:
     from feeds.publish.content import DigestItem, sample_entries
     from feeds.publish.pages import PAGE_TEMPLATES
     from feeds.publish.render import Publisher
+    from feeds.web import confirmation
+    from feeds.web.pages import WEB_TEMPLATES, WebPages
 
     entries = sample_entries(cfg, now)
     tz = cfg.site.tz
@@ -125,7 +128,16 @@ def templates(cfg: Config, now: datetime, found: Findings) -> None:
         renderer.render(sel, digest.PREVIEW_RECIPIENT)
         renderer.render(sel, web=True)
 
-    for what, names, render in (("pages", PAGE_TEMPLATES, pages), ("digest", digest.MAIL_TEMPLATES, email)):
+    def web() -> None:
+        pages = WebPages(cfg)
+        pages.form(problem="That is not an address.", address="ann@example.org", name="Ann")
+        pages.answer("Unsubscribe", ["A paragraph."], button={"action": "unsubscribe", "label": "Unsubscribe",
+                                                              "token": "t"})
+        confirmation.message(cfg, Address("Ann", addr_spec="ann@example.org"),
+                             cfg.url("list/confirm?token=t"), now, cfg.web.confirm_hours)
+
+    for what, names, render in (("pages", PAGE_TEMPLATES, pages), ("digest", digest.MAIL_TEMPLATES, email),
+                                ("list", (*WEB_TEMPLATES, *confirmation.CONFIRM_TEMPLATES), web)):
         try:
             render()
         except ConfigError as exc:  # names the template, its line and what went wrong

@@ -88,7 +88,9 @@ def test_a_bad_config_is_an_error_naming_the_key(tmp_path):
 
 @pytest.mark.parametrize("name, says", [("post.html.j2", "post.html.j2, line 11"),
                                         ("digests.html.j2", "digests.html.j2, line"),
-                                        ("digest.txt.j2", "digest.txt.j2, line 1")])
+                                        ("digest.txt.j2", "digest.txt.j2, line 1"),
+                                        ("subscribe.html.j2", "subscribe.html.j2, line"),
+                                        ("confirm.txt.j2", "confirm.txt.j2, line 1")])
 def test_a_template_that_fails_with_sample_data_is_an_error(tmp_path, name, says):
     """Each template is rendered, as a pass or a digest renders it, whatever a pass would write."""
     templates = tmp_path / "templates"

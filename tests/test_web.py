@@ -572,3 +572,24 @@ def test_a_real_digests_bounce_is_believed_and_a_forged_one_is_not(site, smtp):
     assert proc.returncode == 0, proc.stderr
     assert "1 address(es) marked bounced" in proc.stdout and "1 naming no digest sent to them" in proc.stdout
     assert (site.status("ben@example.net"), site.status("cy@example.net")) == ("bounced", "active")
+
+
+def test_the_confirmation_mail_is_worded_by_templates_a_site_may_replace(tmp_path):
+    """The confirmation's subject, text and HTML are templates: a site written in French words it in
+    French by putting confirm-subject.txt.j2 and confirm.txt.j2 in its `[output] templates` folder."""
+    from email.headerregistry import Address
+
+    from feeds.web import confirmation
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "confirm-subject.txt.j2").write_text("Confirmez votre abonnement à {{ site_title }}\n", encoding="utf-8")
+    (folder / "confirm.txt.j2").write_text("Ouvrez {{ link }} dans les {{ hours }} heures.\n", encoding="utf-8")
+    cfg = config_mod.parse({"site": {"title": "Le <Site>", "url": "https://example.org/", "timezone": "UTC"},
+                            "output": {"templates": str(folder)}}, base=tmp_path)
+    link = "https://example.org/list/confirm?token=a&b"
+    msg = confirmation.message(cfg, Address(addr_spec="ann@example.org"), link, START, 48)
+    assert msg["Subject"] == "Confirmez votre abonnement à Le <Site>"
+    assert msg.get_body(("plain",)).get_content() == f"Ouvrez {link} dans les 48 heures.\n"
+    html = msg.get_body(("html",)).get_content()  # (the built-in one, escaped)
+    assert "<title>Confirmez votre abonnement à Le &lt;Site&gt;</title>" in html and 'token=a&amp;b"' in html

@@ -53,6 +53,21 @@ def heading(period: Period) -> str:
     return period.phrase[:1].upper() + period.phrase[1:]
 
 
+def mail_environment(config: Config) -> jinja2.Environment:
+    """The environment of mail templates (the digest's, the confirmation's): .html.j2 escaped, text
+    kept as written, strict about names."""
+    return jinja2.Environment(
+        loader=template_loader(config),
+        autoescape=jinja2.select_autoescape(("html", "html.j2"), default_for_string=False, default=False),
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+
+
+def mail_templates(config: Config, kind: tuple[object, ...], names: Sequence[str],
+                   templates: Templates | None = None) -> jinja2.Environment:
+    """A mail environment with the templates `names` loaded (see Templates.environment), by `kind`."""
+    return (templates or Templates(config)).environment(kind, names, lambda: mail_environment(config))
+
+
 class Renderer:
     """Renders digests from templates/digest.html.j2 and digest.txt.j2."""
 
@@ -60,10 +75,7 @@ class Renderer:
         """`templates`: the pass's (its mail environment is loaded once a pass); a new set when not given."""
         self.config = config
         self.tz = config.site.tz
-        self.env = (templates or Templates(config)).environment(("mail",), MAIL_TEMPLATES, lambda: jinja2.Environment(
-            loader=template_loader(config),
-            autoescape=jinja2.select_autoescape(("html", "html.j2"), default_for_string=False, default=False),
-            undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True))
+        self.env = mail_templates(config, ("mail",), MAIL_TEMPLATES, templates)
         self.inliner = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True,
                                              load_remote_stylesheets=False)
 

@@ -92,6 +92,7 @@ class App:
         self.trusted: tuple[Network, ...] = tuple(ipaddress.ip_network(n, strict=False)
                                                   for n in config.web.trusted_proxies)
         WebPages(config)  # a missing or broken template stops the start, not the first request
+        confirmation.check_templates(config)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         after: list[Callable[[], None]] = []

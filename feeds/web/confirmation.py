@@ -4,7 +4,6 @@ digest is, over SMTP (`[mail] host`) or as an .eml file in the outbox."""
 from __future__ import annotations
 
 import hashlib
-import html
 import logging
 from datetime import datetime
 from email.headerregistry import Address
@@ -16,8 +15,10 @@ from feeds import addresses
 from feeds.addresses import one_line
 from feeds.config import Config
 from feeds.digest.period import WORDS
+from feeds.digest.render import mail_templates
 from feeds.errors import FeedsError
 from feeds.mail import refusals
+from feeds.publish.templates import Templates, render_template
 from feeds.transport import Ambiguous, Outbox, Reply, Smtp, Unanswered, Unavailable
 
 log = logging.getLogger(__name__)
@@ -26,31 +27,35 @@ log = logging.getLogger(__name__)
 OUTBOX_FOLDER = "confirm"
 
 
-def message(config: Config, to: Address, link: str, now: datetime, hours: int) -> EmailMessage:
-    """The mail that asks `to` to open `link` (valid `hours` hours): a text part and an HTML one."""
-    site = one_line(config.site.title)
-    cadence = WORDS[config.digest.every].adjective
+#: The confirmation mail's templates: its subject (one line), its text and its HTML.
+CONFIRM_TEMPLATES = ("confirm-subject.txt.j2", "confirm.txt.j2", "confirm.html.j2")
+
+
+def check_templates(config: Config) -> None:
+    """Load the confirmation's templates: ConfigError naming one that is missing or broken."""
+    mail_templates(config, ("confirm",), CONFIRM_TEMPLATES)
+
+
+def message(config: Config, to: Address, link: str, now: datetime, hours: int,
+            templates: Templates | None = None) -> EmailMessage:
+    """The mail that asks `to` to open `link` (valid `hours` hours), from CONFIRM_TEMPLATES (a user's
+    `[output] templates` folder may replace them, to word it in the site's language)."""
+    env = mail_templates(config, ("confirm",), CONFIRM_TEMPLATES, templates)
+    context = {"site": config.site, "site_title": one_line(config.site.title), "address": to.addr_spec,
+               "link": link, "hours": hours, "cadence": WORDS[config.digest.every]}
+    subject = one_line(render_template(env, "confirm-subject.txt.j2", config, **context))
     msg = EmailMessage(policy=SMTP)
     msg["From"] = addresses.sender(config)
     msg["To"] = Address(one_line(to.display_name), addr_spec=to.addr_spec)
-    msg["Subject"] = f"Confirm your subscription to {site}"
+    msg["Subject"] = subject
     msg["Date"] = format_datetime(now.astimezone(config.site.tz))
     digest = hashlib.sha256(f"{to.addr_spec}\0{now.isoformat()}\0{link}".encode()).hexdigest()[:24]
     msg["Message-ID"] = f"<confirm.{digest}@{addresses.sender(config).domain}>"
     msg["Auto-Submitted"] = "auto-replied"  # (RFC 3834: an answer to the form; no vacation reply to it)
     msg["MIME-Version"] = "1.0"
-    lines = [f"Someone, probably you, asked for the {cadence} digest of {site} to be mailed to {to.addr_spec}.",
-             "", f"To confirm, open this link within {hours} hours:", "", link, "",
-             "If it was not you, do nothing: this address will not be mailed again.", ""]
-    msg.set_content("\n".join(lines), cte="quoted-printable")
-    msg.add_alternative(
-        f'<!DOCTYPE html>\n<html lang="{html.escape(config.site.language)}"><head><meta charset="utf-8">'
-        f"<title>{html.escape(msg['Subject'])}</title></head>\n<body>\n"
-        f"<p>Someone, probably you, asked for the {cadence} digest of {html.escape(site)} to be mailed to "
-        f"{html.escape(to.addr_spec)}.</p>\n"
-        f'<p><a href="{html.escape(link)}">Confirm your subscription</a> (within {hours} hours).</p>\n'
-        "<p>If it was not you, do nothing: this address will not be mailed again.</p>\n</body></html>\n",
-        subtype="html", cte="quoted-printable")
+    msg.set_content(render_template(env, "confirm.txt.j2", config, **context), cte="quoted-printable")
+    msg.add_alternative(render_template(env, "confirm.html.j2", config, subject=subject, **context),
+                        subtype="html", cte="quoted-printable")
     return msg
 
 
