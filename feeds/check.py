@@ -35,6 +35,8 @@ from feeds.ingest import files
 from feeds.models import DigestPost, DumpRecord
 from feeds.report import Report
 from feeds.store import DatabaseError, Store
+from feeds.web import confirmation
+from feeds.web.pages import WEB_TEMPLATES, WebPages
 
 OK, WARNINGS, ERRORS = 0, 1, 2
 
@@ -92,6 +94,10 @@ def check(path: str | None, now: datetime | None = None, write: Callable[[str], 
     return found.finish()
 
 
+#: The list's templates: its pages and its confirmation mail.
+LIST_TEMPLATES = (*WEB_TEMPLATES, *confirmation.CONFIRM_TEMPLATES)
+
+
 # -- templates ----------------------------------------------------------------------------
 
 def templates(cfg: Config, now: datetime, found: Findings) -> None:
@@ -99,8 +105,6 @@ def templates(cfg: Config, now: datetime, found: Findings) -> None:
     from feeds.publish.content import DigestItem, sample_entries
     from feeds.publish.pages import PAGE_TEMPLATES
     from feeds.publish.render import Publisher
-    from feeds.web import confirmation
-    from feeds.web.pages import WEB_TEMPLATES, WebPages
 
     entries = sample_entries(cfg, now)
     tz = cfg.site.tz
@@ -128,16 +132,8 @@ def templates(cfg: Config, now: datetime, found: Findings) -> None:
         renderer.render(sel, digest.PREVIEW_RECIPIENT)
         renderer.render(sel, web=True)
 
-    def web() -> None:
-        pages = WebPages(cfg)
-        pages.form(problem="That is not an address.", address="ann@example.org", name="Ann")
-        pages.answer("Unsubscribe", ["A paragraph."], button={"action": "unsubscribe", "label": "Unsubscribe",
-                                                              "token": "t"})
-        confirmation.message(cfg, Address("Ann", addr_spec="ann@example.org"),
-                             cfg.url("list/confirm?token=t"), now, cfg.web.confirm_hours)
-
     for what, names, render in (("pages", PAGE_TEMPLATES, pages), ("digest", digest.MAIL_TEMPLATES, email),
-                                ("list", (*WEB_TEMPLATES, *confirmation.CONFIRM_TEMPLATES), web)):
+                                ("list", LIST_TEMPLATES, lambda: _list_pages(cfg, now))):
         try:
             render()
         except ConfigError as exc:  # names the template, its line and what went wrong
@@ -147,6 +143,16 @@ def templates(cfg: Config, now: datetime, found: Findings) -> None:
                                      f"{type(exc).__name__}: {exc}")
         else:
             found.ok("templates", f"{', '.join(names)} render with sample data")
+
+
+def _list_pages(cfg: Config, now: datetime) -> None:
+    """Render the list's pages (the form, a page with a button) and its confirmation mail."""
+    pages = WebPages(cfg)
+    pages.form(problem="That is not an address.", address="ann@example.org", name="Ann")
+    pages.answer("Unsubscribe", ["A paragraph."],
+                 button={"action": "unsubscribe", "label": "Unsubscribe", "token": "t"})
+    confirmation.message(cfg, Address("Ann", addr_spec="ann@example.org"), cfg.url("list/confirm?token=t"), now,
+                         cfg.web.confirm_hours)
 
 
 # -- dumps --------------------------------------------------------------------------------
