@@ -94,11 +94,11 @@ def check(path: str | None, now: datetime | None = None, write: Callable[[str], 
     return found.finish()
 
 
+# -- templates ----------------------------------------------------------------------------
+
 #: The list's templates: its pages and its confirmation mail.
 LIST_TEMPLATES = (*WEB_TEMPLATES, *confirmation.CONFIRM_TEMPLATES)
 
-
-# -- templates ----------------------------------------------------------------------------
 
 def templates(cfg: Config, now: datetime, found: Findings) -> None:
     """Render every template with sample data, as a pass (pages) and a digest (email, web page) do."""

@@ -114,3 +114,9 @@ def secret(config: Config) -> bytes:
                           f"the list's links; {name} {state}: make one with {MAKE_SECRET} and "
                           f"export {name}=<it> where feeds runs", config.source, shown=True)
     return value.encode("utf-8")
+
+
+def secret_if_set(config: Config) -> bytes:
+    """The signing secret, or b"" when it is unset or too short (for what works without one)."""
+    value = os.environ.get(config.web.secret_env, "")
+    return value.encode("utf-8") if len(value) >= MIN_SECRET else b""

@@ -14,7 +14,6 @@ from feeds.config import Config
 from feeds.digest.period import Period, PeriodError
 from feeds.digest.render import PREVIEW_RECIPIENT, Renderer, build_message, heading
 from feeds.digest.select import Selection, message_id, select
-from feeds.errors import ConfigError
 from feeds.publish.content import DigestItem
 from feeds.publish.files import WriteFile, write_if_changed
 from feeds.publish.render import Publisher
@@ -93,10 +92,7 @@ def digests_state(store: Store, stamp: str) -> str:
 def write_preview(config: Config, sel: Selection) -> list[tuple[Path, int]]:
     """The email as out/preview/<period>.html, .txt and .eml: (path, size in bytes) of each. With
     [web] url and its secret set, its unsubscribe link is the endpoint's, as a pass would mail it."""
-    try:
-        secret = tokens.secret(config) if config.web.url else b""
-    except ConfigError:  # (a pass would not mail: `feeds check` and the pass say so)
-        secret = b""
+    secret = tokens.secret_if_set(config) if config.web.url else b""  # (unset: a pass would not mail, and says so)
     rendered = Renderer(config).render(sel, PREVIEW_RECIPIENT, secret=secret)
     msg = build_message(config, rendered, parse_address(PREVIEW_RECIPIENT), sel.date,
                         message_id(sel.period.label, PREVIEW_RECIPIENT, config), secret)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -141,6 +140,6 @@ def message_id(period: str, recipient: str, config: Config) -> str:
     secret set (`[web] secret_env`), it is keyed by it, so that nobody without it can write the
     Message-ID of someone's digest: `feeds bounces` believes a report only when it names one."""
     text = f"{addresses.list_id(config)}\n{period}\n{recipient.lower()}".encode()
-    key = os.environ.get(config.web.secret_env, "").encode()
-    digest = (hmac.new(key, text, hashlib.sha256) if len(key) >= tokens.MIN_SECRET else hashlib.sha256(text))
+    key = tokens.secret_if_set(config)
+    digest = hmac.new(key, text, hashlib.sha256) if key else hashlib.sha256(text)
     return f"<digest.{period}.{digest.hexdigest()[:24]}@{config.site.domain}>"

@@ -44,13 +44,14 @@ _COUNT = re.compile(
     r"reactions?|komentarze|комментари[йяев]))?$", re.IGNORECASE)
 _READING = re.compile(r"^\d+\s*(?:min(?:ute)?s?\.?)\s*(?:read|lesezeit|de lecture|de lectura|di lettura)\b",
                       re.IGNORECASE)
-_TAGS = re.compile(
-    r"^(?:tags?|labels?|categories|category|filed under|posted in|topics?|schlagw(?:ö|oe)rter|schlagworte|"
-    r"kategorien?|themen|étiquettes|catégories?|etiquetas|categorías?|categorie|метки|теги|рубрики?)\s*:",
-    re.IGNORECASE)
+_TAGS_WORDS = ("tags?", "labels?", "categories", "category", "filed under", "posted in", "topics?",
+               "schlagw(?:ö|oe)rter", "schlagworte", "kategorien?", "themen", "étiquettes", "catégories?", "etiquetas",
+               "categorías?", "categorie", "метки", "теги", "рубрики?")
+_TAGS = re.compile(rf"^(?:{'|'.join(_TAGS_WORDS)})\s*:", re.IGNORECASE)
 #: A line of tags with no colon ("Posted in Vegetables", WordPress's category line).
-_TAGS_WORDED = re.compile(r"^(?:posted in|filed under|tagged(?: with)?|publié dans|classé dans|publicado en|"
-                          r"archiviato in|veröffentlicht in)\s+(?=\S)", re.IGNORECASE)
+_TAGS_WORDED_WORDS = ("posted in", "filed under", "tagged(?: with)?", "publié dans", "classé dans", "publicado en",
+                      "archiviato in", "veröffentlicht in")
+_TAGS_WORDED = re.compile(rf"^(?:{'|'.join(_TAGS_WORDED_WORDS)})\s+(?=\S)", re.IGNORECASE)
 #: A comment link with no count in it ("Leave a comment").
 _COMMENT_LINK = re.compile(r"^(?:leave a (?:comment|reply)|comments? (?:are )?(?:off|closed)|kommentar schreiben|"
                            r"laisser un commentaire|deja un comentario|lascia un commento)$", re.IGNORECASE)
@@ -58,9 +59,15 @@ _COMMENT_LINK = re.compile(r"^(?:leave a (?:comment|reply)|comments? (?:are )?(?
 _COUNT_END = re.compile(r"\s+(?:no|\d+)\s+(?:comments?|kommentare?|commentaires?|comentarios?|commenti):$",
                         re.IGNORECASE)
 _COUNTS = re.compile(rf"(?:{_COUNT.pattern})|(?:{_COMMENT_LINK.pattern})", re.IGNORECASE)  # (one call)
-_TAGS_WORDED_FIRST = frozenset("PpFfTtCcAaVv")
-#: The letters a line of _TAGS starts with (the cheap test first: most lines are not tags).
-_TAGS_FIRST = frozenset("TtLlCcFfPpSsKkÉéEeМмТтРр")
+
+
+def _initials(words: Sequence[str]) -> frozenset[str]:
+    """The letters (either case) the words start with: a cheap test before the regular expression."""
+    return frozenset(c for w in words for c in (w[0].lower(), w[0].upper()))
+
+
+#: The letters a line of _TAGS or _TAGS_WORDED starts with (most lines are not tags).
+_TAGS_FIRST, _TAGS_WORDED_FIRST = _initials(_TAGS_WORDS), _initials(_TAGS_WORDED_WORDS)
 _SHARE = re.compile(r"^(?:share(?: on| this)?|teilen|partager|compartir|condividi|tweet)\b", re.IGNORECASE)
 _CREDIT = re.compile(r"^(?:©|\(c\)\s|photo:|foto:|image:|bild:|credit:|crédit|fotograf)", re.IGNORECASE)
 _DATE_RU = re.compile(rf"\b\d{{1,2}}\s+(?:{_MONTHS_RU})\s+\d{{4}}\b", re.IGNORECASE)

@@ -60,12 +60,13 @@ class Response:
 
 def route(environ: Mapping[str, Any], mount: str) -> str:
     """The path below `mount` (the path of the endpoint's URL, such as "/list/"), or below "/" when
-    the server (a reverse proxy that strips the prefix) has already taken it off."""
+    the server (a reverse proxy that strips the prefix) has already taken it off. The mount without
+    its slash is redirected to it (HttpError 308)."""
     path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
     if path == mount.rstrip("/") and mount != "/":
         # The form's relative links ("subscribe") resolve against the folder: from "/list" they would
         # leave the endpoint. 308 keeps the method and the body of a POST.
-        query = str(environ.get("QUERY_STRING", ""))[:MAX_QUERY_BYTES]
+        query = str(environ.get("QUERY_STRING", ""))  # (its length checked by read)
         raise HttpError(HTTPStatus.PERMANENT_REDIRECT, f"This page is at {mount}.",
                         [("Location", mount + (f"?{query}" if query else ""))])
     return path.removeprefix(mount) if path.startswith(mount) else path.removeprefix("/")
